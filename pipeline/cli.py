@@ -1,0 +1,157 @@
+"""The `social` command: a thin shell over the library.
+
+Each command parses its options, calls one library function and prints the
+result. Imports of the library happen inside the commands, so `social --help`
+stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline import __version__
+from pipeline.errors import PipelineError
+
+FORMATS = ("text", "json")
+
+
+def root_option(func):
+    return click.option(
+        "--root",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("."),
+        show_default=True,
+        help="The content repository (holding content/ and templates/).",
+    )(func)
+
+
+def format_option(*choices: str):
+    def decorate(func):
+        return click.option(
+            "--format", "output_format", type=click.Choice(choices), default=choices[0],
+            show_default=True, help="Output for people (text) or programs.",
+        )(func)
+    return decorate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks of expected failures too.")
+@click.version_option(__version__, prog_name="social")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Social media as code: check, render, schedule and publish the posts in content/."""
+    ctx.obj = {"debug": debug}
+
+
+@cli.command()
+@root_option
+@format_option("text", "json", "github")
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+def validate(root: Path, output_format: str, strict: bool) -> None:
+    """Check every post and channels.yml; report all problems at once.
+
+    Exit 0 when there are no errors (warnings alone pass unless --strict), 1 with
+    errors, 2 when content/channels.yml itself is broken.
+    """
+    from pipeline import report as out
+    from pipeline.content.validate import validate as run
+
+    result = run(root)
+    if output_format == "json":
+        click.echo(out.format_json(result.as_dict(strict)))
+    elif output_format == "github":
+        text = out.format_github(result.findings)
+        if text:
+            click.echo(text)
+        click.echo(out.summary_line(len(result.errors), len(result.warnings)))
+    else:
+        click.echo(out.format_text(result.findings, colour=out.use_colour()))
+    if result.config_broken:
+        sys.exit(2)
+    sys.exit(0 if result.ok(strict) else 1)
+
+
+@cli.command(name="list")
+@root_option
+@format_option(*FORMATS)
+@click.option("--now", "now_text", metavar="ISO", help="Pretend it is this time (default: now).")
+@click.option("--all", "show_all", is_flag=True, help="Include past posts.")
+@click.option("--channel", "channel_ids", multiple=True, help="Only posts to this channel.")
+def list_posts(root: Path, output_format: str, now_text: str | None, show_all: bool,
+               channel_ids: tuple[str, ...]) -> None:
+    """Upcoming posts: local time with offset, channels, status, title."""
+    from pipeline.content.listing import list_posts as run
+    from pipeline.report import format_json
+
+    listing = run(root, now_text=now_text, include_past=show_all, channels=channel_ids)
+    if output_format == "json":
+        click.echo(format_json(listing.as_dict()))
+    else:
+        click.echo(listing.as_text())
+    if listing.broken_files:
+        click.echo(f"{listing.broken_files} post file(s) have errors and are not listed; "
+                   "run `social validate`.", err=True)
+
+
+@cli.command()
+@root_option
+@format_option(*FORMATS)
+@click.argument("post_id")
+def show(root: Path, output_format: str, post_id: str) -> None:
+    """One post: its schedule in local time and UTC, channels, media and text."""
+    from pipeline.content.listing import show_post
+    from pipeline.report import format_json
+
+    shown = show_post(root, post_id)
+    click.echo(format_json(shown.as_dict()) if output_format == "json" else shown.as_text())
+
+
+@cli.command()
+@root_option
+@click.argument("title")
+@click.option("--at", "publish_at", metavar="'YYYY-MM-DD HH:MM'",
+              help="Local publish time (in channels.yml's time zone), or with an offset.")
+@click.option("--queue", is_flag=True, help="Take the next free slot instead of a fixed time.")
+@click.option("--channels", required=True, metavar="A,B", help="Comma-separated channel ids.")
+@click.option("--id", "post_id", help="The post's id (default: made from the title).")
+@click.option("--tags", default="", metavar="A,B", help="Comma-separated tags.")
+@click.option("--draft", is_flag=True, help="Create it as a draft.")
+def new(root: Path, title: str, publish_at: str | None, queue: bool, channels: str,
+        post_id: str | None, tags: str, draft: bool) -> None:
+    """Write a new post file from templates/new-post.md and print its path."""
+    from pipeline.content.newpost import create_post
+
+    path = create_post(
+        root, title=title, publish_at=publish_at, queue=queue,
+        channels=_split_list(channels), post_id=post_id, tags=_split_list(tags), draft=draft,
+    )
+    click.echo(path.as_posix())
+
+
+def _split_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def main() -> None:
+    """Entry point: expected failures print a message and exit 1 or 2, without a traceback."""
+    debug = "--debug" in sys.argv[1:]
+    try:
+        cli.main(standalone_mode=False, prog_name="social")
+    except PipelineError as error:
+        if debug:
+            raise
+        click.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(2 if isinstance(error, click.UsageError) else error.exit_code)
+    except SystemExit:
+        raise
+    except BrokenPipeError:
+        sys.exit(1)

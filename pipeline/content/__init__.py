@@ -1,0 +1,1 @@
+"""Reading the content repository: channels, posts, media, and checking them."""

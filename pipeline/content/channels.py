@@ -1,0 +1,146 @@
+"""Loading and checking content/channels.yml."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from pipeline.content.model import Channel, Config
+from pipeline.content.placing import KeyPlacer
+from pipeline.content.schema import ChannelConfig, ChannelsFile
+from pipeline.content.schema_errors import schema_findings
+from pipeline.content.times import TimeError, load_zone, parse_duration
+from pipeline.content.yamlload import load_yaml
+from pipeline.errors import ERROR, Finding
+from pipeline.networks import network_class, network_names
+
+CONFIG_FILE = "content/channels.yml"
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+CHANNEL_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+COMMON_CHANNEL_KEYS = frozenset(ChannelConfig.model_fields)
+
+
+def load_config(root: Path) -> tuple[Config | None, list[Finding]]:
+    """Read channels.yml; on any error return None and every finding."""
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        return None, [Finding(CONFIG_FILE, 1, 1, ERROR, "config-missing",
+                              "content/channels.yml is missing: it names the time zone and the "
+                              "channels; copy the one from the example content")]
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, [Finding(CONFIG_FILE, 1, 1, ERROR, "encoding",
+                              f"not UTF-8 ({exc.reason} at byte {exc.start}); save it as UTF-8")]
+    try:
+        data = load_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [Finding(CONFIG_FILE, line, column, ERROR, "yaml-syntax",
+                              f"YAML syntax error: {problem}; check indentation and quoting")]
+    place = KeyPlacer(text, 1)
+    if not isinstance(data, dict):
+        return None, [Finding(CONFIG_FILE, 1, 1, ERROR, "config-invalid",
+                              "channels.yml must be a mapping with timezone and channels")]
+    try:
+        parsed = ChannelsFile.model_validate(data)
+    except ValidationError as exc:
+        return None, schema_findings(exc, ChannelsFile, CONFIG_FILE, place)
+
+    findings: list[Finding] = []
+    try:
+        zone = load_zone(parsed.timezone)
+    except TimeError as exc:
+        line, column = place(("timezone", "<value>"))
+        return None, [Finding(CONFIG_FILE, line, column, ERROR, exc.code, exc.message)]
+    default_lateness = _duration(parsed.defaults.max_lateness, ("defaults", "max_lateness"),
+                                 place, findings)
+    default_cadence = parsed.defaults.cadence.model_dump(exclude_none=True) if parsed.defaults.cadence else {}
+
+    channels: dict[str, Channel] = {}
+    for channel_id, settings in parsed.channels.items():
+        channel = _channel(channel_id, settings, default_cadence, default_lateness, place, findings)
+        if channel:
+            channels[channel_id] = channel
+    if findings:
+        return None, findings
+    return Config(zone=zone, week_start=parsed.week_start, channels=channels), findings
+
+
+def _duration(value, path, place, findings):
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        line, column = place((*path, "<value>"))
+        findings.append(Finding(CONFIG_FILE, line, column, ERROR, "duration-invalid",
+                                f"{path[-1]}: {exc}"))
+        return None
+
+
+def _channel(channel_id, settings: ChannelConfig, default_cadence, default_lateness, place, findings):
+    here = ("channels", channel_id)
+    before = len(findings)
+
+    def report(path: tuple, code: str, message: str) -> None:
+        line, column = place(here + path)
+        findings.append(Finding(CONFIG_FILE, line, column, ERROR, code, message))
+
+    if not CHANNEL_ID.match(channel_id):
+        report((), "channel-id-invalid", f"channel id {channel_id!r} may only hold lowercase "
+               "letters, digits, '-' and '_'")
+    names = network_names()
+    if settings.network not in names:
+        guess = difflib.get_close_matches(settings.network, names, n=1)
+        hint = f"did you mean {guess[0]!r}?" if guess else f"known networks: {', '.join(names)}"
+        report(("network", "<value>"), "network-unknown",
+               f"channel {channel_id!r}: unknown network {settings.network!r}; {hint}")
+        return None
+    network = network_class(settings.network)
+
+    for name, variable in settings.credentials.items():
+        if not ENV_NAME.match(variable):
+            # Never echo the value: someone may have pasted the secret itself here.
+            report(("credentials", name, "<value>"), "credential-not-env-name",
+                   f"channel {channel_id!r}: credentials.{name} must be the NAME of an "
+                   f"environment variable (like {channel_id.upper().replace('-', '_')}_"
+                   f"{name.upper()}), not the secret itself; keep secrets in the environment")
+    for name in network.required_credentials:
+        if name not in settings.credentials:
+            report(("credentials",) if settings.credentials else ("network",), "credential-missing",
+                   f"channel {channel_id!r}: {network.name} needs credentials.{name}: the name "
+                   f"of the environment variable holding it")
+
+    extras = dict(settings.model_extra or {})
+    try:
+        options = network.Options.model_validate(extras).model_dump()
+    except ValidationError as exc:
+        for finding in schema_findings(exc, network.Options, CONFIG_FILE, place, prefix=here,
+                                       also_known=COMMON_CHANNEL_KEYS):
+            findings.append(finding)
+        options = {}
+
+    lateness = default_lateness
+    if settings.max_lateness is not None:
+        lateness = _duration(settings.max_lateness, (*here, "max_lateness"), place, findings)
+    cadence = dict(default_cadence)
+    if settings.cadence:
+        cadence.update(settings.cadence.model_dump(exclude_none=True))
+    if len(findings) > before:
+        return None
+    return Channel(
+        id=channel_id,
+        network=settings.network,
+        credentials=dict(settings.credentials),
+        options=options,
+        cadence=cadence,
+        slots=tuple(settings.slots),
+        template=settings.template,
+        max_lateness=lateness,
+        line=place(here)[0],
+    )

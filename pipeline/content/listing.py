@@ -1,0 +1,146 @@
+"""`social list` and `social show`: the schedule as people read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from pipeline.content.load import load_content
+from pipeline.content.model import Config, Content, Post
+from pipeline.content.times import format_local, parse_now, utc_iso
+from pipeline.errors import ConfigError, PipelineError, UsageError
+
+
+def loaded(root: Path) -> tuple[Content, Config]:
+    """Content with a usable config, or ConfigError pointing at the first config problem."""
+    content = load_content(root)
+    if content.config is None:
+        first = content.findings[0] if content.findings else None
+        raise ConfigError(
+            (first.message if first else "content/channels.yml cannot be used")
+            + " (run `social validate` for every problem)",
+            file=first.file if first else None, line=first.line if first else None,
+            code="config-invalid",
+        )
+    return content, content.config
+
+
+@dataclass
+class Listing:
+    zone: str
+    now: datetime
+    posts: list[Post]
+    broken_files: int
+
+    def as_dict(self) -> dict:
+        return {
+            "timezone": self.zone,
+            "now": format_local(self.now),
+            "posts": [post_summary(p) for p in self.posts],
+        }
+
+    def as_text(self) -> str:
+        if not self.posts:
+            return f"Nothing scheduled after {format_local(self.now)}."
+        rows = [(when_text(p), ",".join(p.channels), p.status, p.id, p.title or "") for p in self.posts]
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        return "\n".join(
+            "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4]
+            for row in rows
+        ).rstrip()
+
+
+def when_text(post: Post) -> str:
+    if post.publish_at is not None:
+        return format_local(post.publish_at)
+    return "queued" if post.queue else "unscheduled"
+
+
+def post_summary(post: Post) -> dict:
+    return {
+        "id": post.id,
+        "file": post.file,
+        "title": post.title,
+        "publish_at": format_local(post.publish_at) if post.publish_at else None,
+        "publish_at_utc": utc_iso(post.publish_at) if post.publish_at else None,
+        "queue": post.queue,
+        "channels": post.channels,
+        "status": post.status,
+        "tags": post.tags,
+    }
+
+
+def list_posts(root: Path, *, now_text: str | None = None, include_past: bool = False,
+               channels: tuple[str, ...] = ()) -> Listing:
+    """Posts from now on (or all), timed ones by time, then queued, then unscheduled drafts."""
+    content, config = loaded(root)
+    for channel in channels:
+        if channel not in config.channels:
+            raise UsageError(f"unknown channel {channel!r}; channels: {', '.join(config.channels)}")
+    now = parse_now(now_text, config.zone)
+    selected = [
+        post for post in content.usable_posts()
+        if (not channels or set(channels) & set(post.channels))
+        and (include_past or post.publish_at is None or post.publish_at >= now)
+    ]
+    selected.sort(key=lambda p: (p.publish_at is None, not p.queue, p.publish_at or now, p.id))
+    broken = len({f for f in content.broken_files if f.startswith("content/posts/")})
+    return Listing(zone=config.timezone, now=now, posts=selected, broken_files=broken)
+
+
+@dataclass
+class ShownPost:
+    post: Post
+    config: Config
+
+    def as_dict(self) -> dict:
+        post = self.post
+        return {
+            **post_summary(post),
+            "link": post.link,
+            "thread": post.thread,
+            "language": post.language,
+            "content_warning": post.content_warning,
+            "engagement": post.engagement,
+            "media": [{"path": m.path, "alt": m.alt, "width": m.width, "height": m.height,
+                       "format": m.format, "bytes": m.bytes} for m in post.media],
+            "overrides": post.overrides,
+            "parts": post.parts,
+        }
+
+    def as_text(self) -> str:
+        post = self.post
+        lines = [f"{post.title or post.id}  ({post.id})", f"file:      {post.file}"]
+        if post.publish_at:
+            lines.append(f"publish:   {format_local(post.publish_at)} ({self.config.timezone}), "
+                         f"{utc_iso(post.publish_at)}")
+        else:
+            lines.append(f"publish:   {when_text(post)}")
+        lines.append(f"channels:  {', '.join(post.channels)}")
+        lines.append(f"status:    {post.status}")
+        if post.tags:
+            lines.append(f"tags:      {', '.join(post.tags)}")
+        if post.link:
+            lines.append(f"link:      {post.link}")
+        for key, url in post.engagement.items():
+            lines.append(f"{key + ':':<11}{url}")
+        for media in post.media:
+            lines.append(f"image:     {media.path} ({media.width}x{media.height}) alt: {media.alt}")
+        parts = post.parts
+        for number, part in enumerate(parts, 1):
+            heading = f"--- part {number}/{len(parts)} ---" if len(parts) > 1 else "---"
+            lines.extend(["", heading, part])
+        return "\n".join(lines)
+
+
+def show_post(root: Path, post_id: str) -> ShownPost:
+    content, config = loaded(root)
+    post = content.post(post_id)
+    if post is None:
+        broken = [f for f in content.findings if Path(f.file).stem == post_id]
+        if broken:
+            raise PipelineError(f"post {post_id!r} has errors: {broken[0].message}",
+                                file=broken[0].file, line=broken[0].line, code=broken[0].code)
+        raise UsageError(f"no post with id {post_id!r}; `social list --all` shows them all")
+    return ShownPost(post, config)

@@ -1,0 +1,46 @@
+"""Loading the whole content repository and checking what spans several posts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.content.channels import load_config
+from pipeline.content.model import Content, Post
+from pipeline.content.posts import PostReader
+from pipeline.errors import ERROR, Finding
+
+POSTS_DIR = "content/posts"
+
+
+def post_files(root: Path) -> list[Path]:
+    """Every post file, in a stable order."""
+    return sorted((root / POSTS_DIR).rglob("*.md"))
+
+
+def load_content(root: Path) -> Content:
+    """Read channels.yml and every post; a problem in one file never hides another's."""
+    root = Path(root)
+    config, findings = load_config(root)
+    reader = PostReader(root, config)
+    posts: list[Post] = []
+    for path in post_files(root):
+        post, post_findings = reader.read(path)
+        findings.extend(post_findings)
+        if post is not None:
+            posts.append(post)
+    findings.extend(duplicate_ids(posts))
+    return Content(root=root, config=config, posts=posts, findings=findings)
+
+
+def duplicate_ids(posts: list[Post]) -> list[Finding]:
+    first: dict[str, Post] = {}
+    findings = []
+    for post in posts:
+        if post.id in first:
+            other = first[post.id]
+            findings.append(Finding(post.file, post.line_of("id") if post.lines else 1, 1, ERROR,
+                                    "id-duplicate", f"id {post.id!r} is also used by {other.file}; "
+                                    "every post needs its own id (set id: or rename the file)"))
+        else:
+            first[post.id] = post
+    return findings

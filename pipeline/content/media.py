@@ -1,0 +1,92 @@
+"""Checking the images a post attaches: inside content/, present, really images, described."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+
+import imagesize
+
+from pipeline.content.model import Media
+
+_MAGIC = (
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+)
+
+
+def sniff_format(head: bytes) -> str | None:
+    """The image format from the first bytes of a file, or None."""
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+class MediaProblem(ValueError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class MediaLibrary:
+    """Looks up media files under content/, once per path."""
+
+    def __init__(self, content_dir: Path) -> None:
+        self.content_dir = content_dir
+        self._real_dir = content_dir.resolve()
+        self._cache: dict[str, Media | MediaProblem] = {}
+
+    def inspect(self, path: str, alt: str | None, line: int) -> Media:
+        """Media for `path`; raises MediaProblem saying what is wrong and what to do."""
+        found = self._cache.get(path)
+        if found is None:
+            try:
+                found = self._inspect(path)
+            except MediaProblem as problem:
+                found = problem
+            self._cache[path] = found
+        if isinstance(found, MediaProblem):
+            raise found
+        return Media(path=path, alt=alt, line=line, width=found.width, height=found.height,
+                     format=found.format, bytes=found.bytes)
+
+    def _inspect(self, path: str) -> Media:
+        if os.path.isabs(path) or path.startswith(("/", "\\")) or (len(path) > 1 and path[1] == ":"):
+            raise MediaProblem("media-outside-content", f"media path {path!r} is absolute; write "
+                               "it relative to content/, e.g. media/photo.jpg")
+        target = self.content_dir / path
+        real = target.resolve()
+        if not real.is_relative_to(self._real_dir):
+            raise MediaProblem("media-outside-content", f"media path {path!r} leads outside "
+                               "content/; keep images in content/media/")
+        if not real.is_file():
+            raise MediaProblem("media-missing", f"media file content/{path} does not exist"
+                               + self._hint(path))
+        size = real.stat().st_size
+        with real.open("rb") as handle:
+            head = handle.read(32)
+        image_format = sniff_format(head)
+        if image_format is None:
+            raise MediaProblem("media-not-image", f"content/{path} is not a JPEG, PNG, GIF or "
+                               "WebP image")
+        width, height = imagesize.get(str(real))
+        if width <= 0 or height <= 0:
+            raise MediaProblem("media-not-image", f"content/{path} looks like {image_format} but "
+                               "its size cannot be read: is the file complete?")
+        return Media(path=path, alt=None, line=0, width=width, height=height,
+                     format=image_format, bytes=size)
+
+    def _hint(self, path: str) -> str:
+        folder = (self.content_dir / path).parent
+        if not folder.is_dir():
+            return "; put images in content/media/"
+        names = [str(p.relative_to(self.content_dir).as_posix()) for p in folder.iterdir()]
+        guess = difflib.get_close_matches(path, names, n=1)
+        return f"; did you mean {guess[0]!r}?" if guess else ""

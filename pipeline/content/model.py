@@ -1,0 +1,118 @@
+"""The plain data the rest of the pipeline works on: Config, Channel, Post, Media."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One account on one network, as configured in channels.yml."""
+
+    id: str
+    network: str
+    credentials: dict[str, str]
+    options: dict[str, Any]
+    cadence: dict[str, Any]
+    slots: tuple[str, ...]
+    template: str | None
+    max_lateness: timedelta
+    line: int = 1
+
+
+@dataclass(frozen=True)
+class Config:
+    """content/channels.yml, loaded."""
+
+    zone: ZoneInfo
+    week_start: str
+    channels: dict[str, Channel]
+    file: str = "content/channels.yml"
+
+    @property
+    def timezone(self) -> str:
+        return self.zone.key
+
+
+@dataclass(frozen=True)
+class Media:
+    path: str
+    alt: str | None
+    line: int
+    width: int | None = None
+    height: int | None = None
+    format: str | None = None
+    bytes: int | None = None
+
+
+@dataclass
+class Post:
+    """One post file, parsed; `lines` places each front-matter key for messages."""
+
+    id: str
+    file: str
+    title: str | None
+    publish_at: datetime | None
+    queue: bool
+    channels: list[str]
+    status: str
+    tags: list[str]
+    link: str | None
+    media: list[Media]
+    thread: str
+    language: str | None
+    content_warning: str | None
+    overrides: dict[str, dict[str, Any]]
+    engagement: dict[str, str]
+    body: str
+    body_line: int
+    lines: Callable[[tuple], tuple[int, int]] | None = field(default=None, repr=False)
+
+    def line_of(self, *path: str | int) -> int:
+        """The file line of a front-matter key (or nested key path)."""
+        return self.lines(tuple(path))[0] if self.lines else 1
+
+    @property
+    def parts(self) -> list[str]:
+        """The body split into thread parts at lines holding only `---`."""
+        return split_parts(self.body)
+
+
+def split_parts(body: str) -> list[str]:
+    parts, current = [], []
+    for line in body.split("\n"):
+        if line.strip() == "---":
+            parts.append("\n".join(current).strip())
+            current = []
+        else:
+            current.append(line)
+    parts.append("\n".join(current).strip())
+    return [part for part in parts if part]
+
+
+@dataclass
+class Content:
+    """Everything under content/: the config, the posts, and what was found wrong."""
+
+    root: Path
+    config: Config | None
+    posts: list[Post]
+    findings: list = field(default_factory=list)
+
+    @property
+    def broken_files(self) -> set[str]:
+        """Files with at least one error."""
+        return {f.file for f in self.findings if f.level == "error"}
+
+    def usable_posts(self) -> list[Post]:
+        """Posts whose files have no errors."""
+        broken = self.broken_files
+        return [p for p in self.posts if p.file not in broken]
+
+    def post(self, post_id: str) -> Post | None:
+        return next((p for p in self.posts if p.id == post_id), None)

@@ -1,0 +1,91 @@
+"""`social new`: a correct post file from templates/new-post.md."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+from pipeline.content.listing import loaded
+from pipeline.content.posts import POST_ID, PostReader
+from pipeline.content.times import TimeError, format_local, parse_publish_at
+from pipeline.errors import PipelineError, UsageError
+
+TEMPLATE = "templates/new-post.md"
+_PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .,'!?()&/+-]*$")
+_YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
+
+
+def slugify(title: str) -> str:
+    """A file-name and id friendly form of a title: `Winter cake launch!` -> `winter-cake-launch`."""
+    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:60].rstrip("-") or "post"
+
+
+def yaml_scalar(value: str) -> str:
+    """A YAML scalar that reads back as exactly `value` (plain when safe, else double-quoted)."""
+    if _PLAIN.match(value) and value.lower() not in _YAML_WORDS and not value.endswith(" "):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def create_post(root: Path, *, title: str, publish_at: str | None, queue: bool,
+                channels: list[str], post_id: str | None, tags: list[str], draft: bool) -> Path:
+    """Write the post file and return its path relative to `root`; refuse anything invalid."""
+    content, config = loaded(root)
+    unknown = [c for c in channels if c not in config.channels]
+    if unknown:
+        raise UsageError(f"unknown channel(s) {', '.join(unknown)}; channels: "
+                         f"{', '.join(config.channels)}")
+    if not channels:
+        raise UsageError("name at least one channel with --channels")
+    if publish_at and queue:
+        raise UsageError("use --at or --queue, not both")
+    if not (publish_at or queue or draft):
+        raise UsageError("say when: --at 'YYYY-MM-DD HH:MM', --queue, or --draft")
+    when = None
+    if publish_at:
+        try:
+            when = parse_publish_at(publish_at, config.zone)
+        except TimeError as exc:
+            raise UsageError(f"--at: {exc.message}") from None
+    post_id = post_id or slugify(title)
+    if not POST_ID.match(post_id):
+        raise UsageError(f"id {post_id!r} may only hold lowercase letters, digits, '-' and '_'")
+    if content.post(post_id):
+        raise UsageError(f"id {post_id!r} is taken by {content.post(post_id).file}; choose "
+                         "another with --id")
+    month = (when.strftime("%Y/%m") if when else "unscheduled")
+    path = root / "content" / "posts" / month / f"{post_id}.md"
+    if path.exists():
+        raise UsageError(f"{path.relative_to(root).as_posix()} already exists")
+
+    template_path = root / TEMPLATE
+    if not template_path.is_file():
+        raise PipelineError(f"{TEMPLATE} is missing: it is the starting text of every new post",
+                            file=TEMPLATE, code="template-missing")
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True)
+    text = env.from_string(template_path.read_text(encoding="utf-8")).render(
+        id=post_id,
+        title=yaml_scalar(title),
+        publish_at=when.strftime("%Y-%m-%d %H:%M") if when and when.tzinfo == config.zone
+        else (format_local(when) if when else None),
+        queue=queue,
+        channels="[" + ", ".join(channels) + "]",
+        tags="[" + ", ".join(yaml_scalar(t) for t in tags) + "]",
+        status="draft" if draft else "ready",
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    _, findings = PostReader(root, config).read(path)
+    errors = [f for f in findings if f.level == "error"]
+    if errors:
+        path.unlink()
+        raise PipelineError(f"the new post would not be valid: {errors[0].message} "
+                            f"(check {TEMPLATE})", file=TEMPLATE, code=errors[0].code)
+    return path.relative_to(root)

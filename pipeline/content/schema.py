@@ -1,0 +1,115 @@
+"""The front matter and channels.yml schemas, declared once.
+
+The same models validate files and are exported as JSON Schema (`schemas/`) so
+editors with yaml-language-server complete and check what people type.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ENGAGEMENT_KEYS = ("reply_to", "repost", "quote", "like")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+
+class MediaItem(_Strict):
+    """An image attached to a post."""
+
+    path: str = Field(description="Path relative to content/, e.g. media/winter-cake.jpg")
+    alt: str | None = Field(
+        None, description="Alt text describing the image for people who cannot see it"
+    )
+
+
+class Override(_Strict):
+    """What one channel gets instead of the post's defaults."""
+
+    text: str | None = Field(None, description="Replaces the body for this channel")
+    content_warning: str | None = Field(None, description="Content warning for this channel")
+    tags: list[str] | None = Field(None, description="Replaces the tags for this channel")
+    link: str | None = Field(None, description="Replaces the link for this channel")
+    thread: Literal["auto", "off"] | None = None
+
+
+class PostFrontMatter(_Strict):
+    """The front matter of one post file."""
+
+    id: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="Stable identity; defaults to the file name; never change it once published",
+    )
+    title: str | None = Field(None, description="For people: calendar and previews")
+    publish_at: str | None = Field(
+        None,
+        description="Local time in channels.yml `timezone` (YYYY-MM-DD HH:MM) or with an offset",
+    )
+    queue: bool = Field(False, description="Put the post into the channels' slot queue")
+    channels: list[str] = Field(min_length=1, description="Channel ids from channels.yml")
+    status: Literal["draft", "ready", "retracted"] = "ready"
+    tags: list[str] = Field(default_factory=list)
+    link: str | None = Field(None, description="An http(s) URL the post points to")
+    media: list[MediaItem] = Field(default_factory=list)
+    thread: Literal["auto", "off"] = Field(
+        "auto", description="auto: split an over-long text into a thread; off: never split"
+    )
+    language: str | None = Field(None, description="BCP 47 language tag, e.g. en or de")
+    content_warning: str | None = Field(None, description="Content warning (Mastodon)")
+    overrides: dict[str, Override] = Field(
+        default_factory=dict, description="Per-channel replacements, keyed by channel id"
+    )
+    reply_to: str | None = Field(None, description="URL of someone else's post to reply to")
+    repost: str | None = Field(None, description="URL of someone else's post to repost")
+    quote: str | None = Field(None, description="URL of someone else's post to quote")
+    like: str | None = Field(None, description="URL of someone else's post to like")
+
+
+class CadenceRules(_Strict):
+    """Posting cadence rules; each value may also be `{value: ..., level: warning}`."""
+
+    max_per_day: int | dict | None = None
+    max_per_week: int | dict | None = None
+    min_gap: str | dict | None = None
+    max_silence: str | dict | None = None
+    runway: str | dict | None = None
+    hours: str | dict | None = None
+    days: str | list[str] | dict | None = None
+    blackout: list[str] | dict | None = None
+    duplicates: str | dict | None = None
+    mix: dict | None = None
+
+
+class ChannelConfig(BaseModel):
+    """One channel: an account on a network. Network-specific keys are checked by the network."""
+
+    model_config = ConfigDict(extra="allow")
+
+    network: str = Field(description="mastodon, bluesky, linkedin, x, threads, facebook, "
+                         "discord, slack, telegram, webhook or outbox")
+    credentials: dict[str, str] = Field(
+        default_factory=dict,
+        description="Names of environment variables holding secrets, never the secrets",
+    )
+    cadence: CadenceRules | None = None
+    slots: list[str] = Field(default_factory=list, description='e.g. "mon-fri 09:00"')
+    template: str | None = Field(None, description="Template file in templates/ for this channel")
+    max_lateness: str | None = Field(None, description="How late a post may still go out (6h)")
+
+
+class Defaults(_Strict):
+    cadence: CadenceRules | None = None
+    max_lateness: str = "6h"
+
+
+class ChannelsFile(_Strict):
+    """content/channels.yml"""
+
+    timezone: str = Field(description="IANA time zone of local times, e.g. Europe/Berlin")
+    week_start: Literal["monday", "sunday", "saturday"] = "monday"
+    defaults: Defaults = Field(default_factory=Defaults)
+    channels: dict[str, ChannelConfig] = Field(min_length=1)

@@ -1,0 +1,43 @@
+"""`social validate`: every check over the content, reported together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.content.load import load_content
+from pipeline.content.model import Content
+from pipeline.errors import ERROR, WARNING, Finding
+
+
+@dataclass
+class Report:
+    """Findings sorted by file and line; `config_broken` means exit 2."""
+
+    findings: list[Finding] = field(default_factory=list)
+    config_broken: bool = False
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == WARNING]
+
+    def ok(self, strict: bool = False) -> bool:
+        return not self.errors and not (strict and self.warnings)
+
+    def as_dict(self, strict: bool = False) -> dict:
+        return {
+            "ok": self.ok(strict),
+            "errors": [f.as_dict() for f in self.errors],
+            "warnings": [f.as_dict() for f in self.warnings],
+        }
+
+
+def validate(root: Path, content: Content | None = None) -> Report:
+    """Load (unless given) and check everything; never stops at the first problem."""
+    content = content or load_content(root)
+    findings = list(content.findings)
+    return Report(findings=sorted(set(findings)), config_broken=content.config is None)
