@@ -37,7 +37,20 @@ def format_option(*choices: str):
     return decorate
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class SocialGroup(click.Group):
+    """Turns the library's expected failures into a message and an exit code, no traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PipelineError as error:
+            if (ctx.obj or {}).get("debug"):
+                raise
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(error.exit_code)
+
+
+@click.group(cls=SocialGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks of expected failures too.")
 @click.version_option(__version__, prog_name="social")
 @click.pass_context
@@ -131,27 +144,30 @@ def new(root: Path, title: str, publish_at: str | None, queue: bool, channels: s
     click.echo(path.as_posix())
 
 
+@cli.command()
+@root_option
+@click.option("--check", is_flag=True, help="Only check that schemas/ is up to date (exit 1 if not).")
+def schemas(root: Path, check: bool) -> None:
+    """Write the JSON Schemas of front matter and channels.yml into schemas/ (for editors)."""
+    from pipeline.content.jsonschema import SCHEMA_DIR, schema_files, write_schemas
+
+    if check:
+        stale = [name for name, text in schema_files().items()
+                 if not (root / SCHEMA_DIR / name).is_file()
+                 or (root / SCHEMA_DIR / name).read_text(encoding="utf-8") != text]
+        if stale:
+            click.echo(f"out of date: {', '.join(stale)}; run `social schemas`", err=True)
+            sys.exit(1)
+        click.echo("schemas/ is up to date.")
+        return
+    for path in write_schemas(root):
+        click.echo(path.as_posix())
+
+
 def _split_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def main() -> None:
-    """Entry point: expected failures print a message and exit 1 or 2, without a traceback."""
-    debug = "--debug" in sys.argv[1:]
-    try:
-        cli.main(standalone_mode=False, prog_name="social")
-    except PipelineError as error:
-        if debug:
-            raise
-        click.echo(f"error: {error}", err=True)
-        sys.exit(error.exit_code)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(1)
-    except click.ClickException as error:
-        error.show()
-        sys.exit(2 if isinstance(error, click.UsageError) else error.exit_code)
-    except SystemExit:
-        raise
-    except BrokenPipeError:
-        sys.exit(1)
+    """Entry point of `social` and `python -m pipeline`."""
+    cli(prog_name="social")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pipeline.content.load import load_content
 from pipeline.content.model import Config, Content, Post
@@ -28,22 +29,23 @@ def loaded(root: Path) -> tuple[Content, Config]:
 
 @dataclass
 class Listing:
-    zone: str
+    zone: ZoneInfo
     now: datetime
     posts: list[Post]
     broken_files: int
 
     def as_dict(self) -> dict:
         return {
-            "timezone": self.zone,
-            "now": format_local(self.now),
-            "posts": [post_summary(p) for p in self.posts],
+            "timezone": self.zone.key,
+            "now": format_local(self.now, self.zone),
+            "posts": [post_summary(p, self.zone) for p in self.posts],
         }
 
     def as_text(self) -> str:
         if not self.posts:
-            return f"Nothing scheduled after {format_local(self.now)}."
-        rows = [(when_text(p), ",".join(p.channels), p.status, p.id, p.title or "") for p in self.posts]
+            return f"Nothing scheduled after {format_local(self.now, self.zone)}."
+        rows = [(when_text(p, self.zone), ",".join(p.channels), p.status, p.id, p.title or "")
+                for p in self.posts]
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         return "\n".join(
             "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4]
@@ -51,18 +53,18 @@ class Listing:
         ).rstrip()
 
 
-def when_text(post: Post) -> str:
+def when_text(post: Post, zone: ZoneInfo) -> str:
     if post.publish_at is not None:
-        return format_local(post.publish_at)
+        return format_local(post.publish_at, zone)
     return "queued" if post.queue else "unscheduled"
 
 
-def post_summary(post: Post) -> dict:
+def post_summary(post: Post, zone: ZoneInfo) -> dict:
     return {
         "id": post.id,
         "file": post.file,
         "title": post.title,
-        "publish_at": format_local(post.publish_at) if post.publish_at else None,
+        "publish_at": format_local(post.publish_at, zone) if post.publish_at else None,
         "publish_at_utc": utc_iso(post.publish_at) if post.publish_at else None,
         "queue": post.queue,
         "channels": post.channels,
@@ -78,7 +80,10 @@ def list_posts(root: Path, *, now_text: str | None = None, include_past: bool = 
     for channel in channels:
         if channel not in config.channels:
             raise UsageError(f"unknown channel {channel!r}; channels: {', '.join(config.channels)}")
-    now = parse_now(now_text, config.zone)
+    try:
+        now = parse_now(now_text, config.zone)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     selected = [
         post for post in content.usable_posts()
         if (not channels or set(channels) & set(post.channels))
@@ -86,7 +91,7 @@ def list_posts(root: Path, *, now_text: str | None = None, include_past: bool = 
     ]
     selected.sort(key=lambda p: (p.publish_at is None, not p.queue, p.publish_at or now, p.id))
     broken = len({f for f in content.broken_files if f.startswith("content/posts/")})
-    return Listing(zone=config.timezone, now=now, posts=selected, broken_files=broken)
+    return Listing(zone=config.zone, now=now, posts=selected, broken_files=broken)
 
 
 @dataclass
@@ -97,7 +102,7 @@ class ShownPost:
     def as_dict(self) -> dict:
         post = self.post
         return {
-            **post_summary(post),
+            **post_summary(post, self.config.zone),
             "link": post.link,
             "thread": post.thread,
             "language": post.language,
@@ -113,10 +118,11 @@ class ShownPost:
         post = self.post
         lines = [f"{post.title or post.id}  ({post.id})", f"file:      {post.file}"]
         if post.publish_at:
-            lines.append(f"publish:   {format_local(post.publish_at)} ({self.config.timezone}), "
+            lines.append(f"publish:   {format_local(post.publish_at, self.config.zone)} "
+                         f"({self.config.timezone}), "
                          f"{utc_iso(post.publish_at)}")
         else:
-            lines.append(f"publish:   {when_text(post)}")
+            lines.append(f"publish:   {when_text(post, self.config.zone)}")
         lines.append(f"channels:  {', '.join(post.channels)}")
         lines.append(f"status:    {post.status}")
         if post.tags:

@@ -19,7 +19,7 @@ def post_files(root: Path) -> list[Path]:
 
 def load_content(root: Path) -> Content:
     """Read channels.yml and every post; a problem in one file never hides another's."""
-    root = Path(root)
+    root = Path(root).resolve()
     config, findings = load_config(root)
     reader = PostReader(root, config)
     posts: list[Post] = []

@@ -43,7 +43,7 @@ class MediaLibrary:
         self._real_dir = content_dir.resolve()
         self._cache: dict[str, Media | MediaProblem] = {}
 
-    def inspect(self, path: str, alt: str | None, line: int) -> Media:
+    def inspect(self, path: str, alt: str | None, index: int) -> Media:
         """Media for `path`; raises MediaProblem saying what is wrong and what to do."""
         found = self._cache.get(path)
         if found is None:
@@ -54,7 +54,7 @@ class MediaLibrary:
             self._cache[path] = found
         if isinstance(found, MediaProblem):
             raise found
-        return Media(path=path, alt=alt, line=line, width=found.width, height=found.height,
+        return Media(path=path, alt=alt, index=index, width=found.width, height=found.height,
                      format=found.format, bytes=found.bytes)
 
     def _inspect(self, path: str) -> Media:
@@ -80,7 +80,7 @@ class MediaLibrary:
         if width <= 0 or height <= 0:
             raise MediaProblem("media-not-image", f"content/{path} looks like {image_format} but "
                                "its size cannot be read: is the file complete?")
-        return Media(path=path, alt=None, line=0, width=width, height=height,
+        return Media(path=path, alt=None, index=0, width=width, height=height,
                      format=image_format, bytes=size)
 
     def _hint(self, path: str) -> str:

@@ -43,7 +43,7 @@ class Config:
 class Media:
     path: str
     alt: str | None
-    line: int
+    index: int
     width: int | None = None
     height: int | None = None
     format: str | None = None

@@ -31,6 +31,15 @@ def yaml_scalar(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _as_written(text: str | None, when, zone) -> str | None:
+    """Keep the user's local time short; keep an explicit offset (it may settle a DST overlap)."""
+    if when is None:
+        return None
+    if re.search(r"(Z|[+-]\d{2}:?\d{2})\s*$", text.strip()):
+        return format_local(when, zone)
+    return when.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
 def create_post(root: Path, *, title: str, publish_at: str | None, queue: bool,
                 channels: list[str], post_id: str | None, tags: list[str], draft: bool) -> Path:
     """Write the post file and return its path relative to `root`; refuse anything invalid."""
@@ -57,7 +66,7 @@ def create_post(root: Path, *, title: str, publish_at: str | None, queue: bool,
     if content.post(post_id):
         raise UsageError(f"id {post_id!r} is taken by {content.post(post_id).file}; choose "
                          "another with --id")
-    month = (when.strftime("%Y/%m") if when else "unscheduled")
+    month = when.astimezone(config.zone).strftime("%Y/%m") if when else "unscheduled"
     path = root / "content" / "posts" / month / f"{post_id}.md"
     if path.exists():
         raise UsageError(f"{path.relative_to(root).as_posix()} already exists")
@@ -73,8 +82,7 @@ def create_post(root: Path, *, title: str, publish_at: str | None, queue: bool,
     text = env.from_string(template_path.read_text(encoding="utf-8")).render(
         id=post_id,
         title=yaml_scalar(title),
-        publish_at=when.strftime("%Y-%m-%d %H:%M") if when and when.tzinfo == config.zone
-        else (format_local(when) if when else None),
+        publish_at=_as_written(publish_at, when, config.zone),
         queue=queue,
         channels="[" + ", ".join(channels) + "]",
         tags="[" + ", ".join(yaml_scalar(t) for t in tags) + "]",

@@ -17,7 +17,7 @@ from pipeline.content.schema import ENGAGEMENT_KEYS, PostFrontMatter
 from pipeline.content.schema_errors import schema_findings
 from pipeline.content.times import TimeError, parse_publish_at
 from pipeline.content.yamlload import load_yaml
-from pipeline.errors import ERROR, WARNING, Finding
+from pipeline.errors import ERROR, Finding
 
 MAX_POST_BYTES = 1_000_000
 POST_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -32,9 +32,10 @@ class PostReader:
         self.root = root
         self.config = config
         self.media = MediaLibrary(root / "content")
+        self._prefix = len(root.as_posix().rstrip("/")) + 1
 
     def read(self, path: Path) -> tuple[Post | None, list[Finding]]:
-        file = path.relative_to(self.root).as_posix()
+        file = path.as_posix()[self._prefix:]
         findings: list[Finding] = []
 
         def report(line: int, column: int, code: str, message: str, level: str = ERROR) -> None:
@@ -205,14 +206,14 @@ class PostReader:
     def _media(self, meta: PostFrontMatter, place, report) -> list[Media]:
         media = []
         for index, item in enumerate(meta.media):
-            line, column = place(("media", index))
             try:
-                media.append(self.media.inspect(item.path, item.alt, line))
+                media.append(self.media.inspect(item.path, item.alt, index))
             except MediaProblem as problem:
                 line, column = place(("media", index, "path", "<value>"))
                 report(line, column, problem.code, problem.message)
                 continue
             if not (item.alt or "").strip():
+                line, column = place(("media", index))
                 report(line, column, "media-no-alt", f"image {item.path} has no alt text: add "
                        "alt: describing what it shows, for people who cannot see it")
         return media

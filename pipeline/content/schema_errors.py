@@ -81,7 +81,10 @@ def schema_findings(
         loc = tuple(problem["loc"])
         if problem["type"] == "extra_forbidden" or loc in explained_missing:
             continue
-        line, column = place(prefix + loc + ("<value>",)) if problem["type"] != "missing" else place(prefix + loc[:-1])
+        if problem["type"] == "missing":
+            line, column = place(prefix + loc[:-1])
+        else:
+            line, column = place(prefix + loc + ("<value>",))
         findings.append(
             Finding(file, line, column, ERROR, _code(problem), _message(problem, prefix + loc))
         )

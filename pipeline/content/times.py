@@ -59,7 +59,12 @@ def localize(naive: datetime, zone: ZoneInfo) -> datetime:
 
 
 def parse_publish_at(value: object, zone: ZoneInfo) -> datetime:
-    """Parse a `publish_at` value into an aware datetime (local to `zone` unless it has an offset)."""
+    """Parse a `publish_at` value (local to `zone` unless it has an offset) into UTC.
+
+    Times are kept in UTC because Python compares and subtracts two datetimes of
+    the same zone by wall clock, ignoring `fold`: across a DST change that is an
+    hour wrong. Convert to a zone only to show a time.
+    """
     if isinstance(value, bool) or value is None:
         raise TimeError("publish-at-invalid", f"publish_at must be a date and time, got {value!r}")
     if isinstance(value, datetime | date):  # only from loaders other than ours; be clear anyway
@@ -93,12 +98,12 @@ def parse_publish_at(value: object, zone: ZoneInfo) -> datetime:
         ) from None
     offset = match["offset"]
     if offset is None:
-        return localize(naive, zone)
+        return localize(naive, zone).astimezone(UTC)
     try:
         aware = datetime.fromisoformat(iso + ("+00:00" if offset == "Z" else _normal_offset(offset)))
     except ValueError:
         raise TimeError("publish-at-invalid", f"publish_at {text!r} has an invalid offset") from None
-    return aware.astimezone(zone)
+    return aware.astimezone(UTC)
 
 
 def _normal_offset(offset: str) -> str:
@@ -141,10 +146,13 @@ def format_local(moment: datetime, zone: ZoneInfo | None = None) -> str:
 
 
 def parse_now(value: str | None, zone: ZoneInfo) -> datetime:
-    """The `--now` option: an ISO time (local to `zone` without an offset), default the clock."""
+    """The `--now` option in UTC: an ISO time (local to `zone` without an offset), default the clock."""
     if not value:
-        return datetime.now(UTC).astimezone(zone)
-    return parse_publish_at(value, zone)
+        return datetime.now(UTC)
+    try:
+        return parse_publish_at(value, zone)
+    except TimeError as exc:
+        raise ValueError(exc.message.replace("publish_at", "--now")) from None
 
 
 def utc_iso(moment: datetime) -> str:

@@ -26,6 +26,7 @@ def network_names() -> list[str]:
     return sorted(_registered())
 
 
+@cache
 def network_class(name: str) -> type[Network]:
     """The class registered for `name`; KeyError when there is none."""
     return _registered()[name].load()

@@ -1,0 +1,1 @@
+"""Rendering posts for each network: templates, little text and counting."""

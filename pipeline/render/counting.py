@@ -1,0 +1,271 @@
+"""How long a text is, counted exactly as each network counts it.
+
+`count(network, text)` answers with a `Count`: the text as it would be sent, its
+length, the network's limit and any other rule it breaks. The rules come from
+NETWORKS.md; X's from twitter-text v3, Mastodon's from its StatusLengthValidator,
+Bluesky's from the lexicon and the official client.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import regex
+from twitter_text import extract_urls_with_indices
+from twitter_text.config import config as twitter_text_config
+from twitter_text.extract_urls import is_valid_url
+from twitter_text.regexp.invalid_chars import invalid_chars
+from twitter_text.regexp.latin_accent_chars import latin_accent_chars
+from twitter_text.regexp.valid_domain import valid_domain
+from twitter_text.regexp.valid_port_number import valid_port_number
+from twitter_text.regexp.valid_url_preceding_chars import valid_url_preceding_chars
+
+from pipeline.render.facets import LINK, Facet, bluesky_richtext, detect_facets, grapheme_count
+from pipeline.render.littletext import escape_little_text
+
+NETWORK_LIMITS: dict[str, int] = {
+    "x": 280,
+    "mastodon": 500,
+    "bluesky": 300,
+    "linkedin": 3000,
+    "threads": 500,
+    "facebook": 63206,
+    "discord": 2000,
+    "slack": 40000,
+    "telegram": 4096,
+    "webhook": 1_000_000,  # no standard: only a guard against runaway text
+    "outbox": 1_000_000,
+}
+TELEGRAM_CAPTION_LIMIT = 1024
+BLUESKY_MAX_BYTES = 3000
+THREADS_MAX_LINKS = 5
+URL_LENGTH = 23  # X's transformed URL length, Mastodon's characters_reserved_per_url
+
+
+@dataclass(frozen=True)
+class Count:
+    """A text as one network would count it."""
+
+    network: str
+    text: str  # as it would be sent (Bluesky: long URLs shortened for display)
+    length: int  # in the network's own unit
+    limit: int
+    facets: tuple[Facet, ...] = ()
+    problems: tuple[str, ...] = ()  # rules broken besides the length limit
+
+    @property
+    def ok(self) -> bool:
+        """Whether the network would accept the text: not empty, not too long, no problem."""
+        return 0 < self.length <= self.limit and not self.problems
+
+    @property
+    def over(self) -> int:
+        """How far the text is over the limit (0 when it fits)."""
+        return max(0, self.length - self.limit)
+
+    def as_dict(self) -> dict:
+        """The JSON shape of `social count` (DESIGN.md), plus `problems`."""
+        return {
+            "network": self.network,
+            "text": self.text,
+            "length": self.length,
+            "limit": self.limit,
+            "ok": self.ok,
+            "facets": [facet.as_dict() for facet in self.facets],
+            "problems": list(self.problems),
+        }
+
+
+def count(
+    network: str,
+    text: str,
+    *,
+    limit: int | None = None,
+    url_length: int = URL_LENGTH,
+    photo_caption: bool = False,
+) -> Count:
+    """Count `text` as `network` does; `limit` overrides the network's default limit.
+
+    `url_length` is what one URL weighs on X and Mastodon; `photo_caption` selects
+    Telegram's caption limit. Raises ValueError for an unknown network.
+    """
+    if network not in NETWORK_LIMITS:
+        known = ", ".join(NETWORK_LIMITS)
+        raise ValueError(f"unknown network {network!r}; known networks: {known}")
+    if limit is None:
+        photo = network == "telegram" and photo_caption
+        limit = TELEGRAM_CAPTION_LIMIT if photo else NETWORK_LIMITS[network]
+    counter = _COUNTERS.get(network, partial(_count_code_points, network))
+    return counter(text, limit, url_length)
+
+
+def count_mastodon(
+    text: str, spoiler_text: str = "", limit: int = 500, url_length: int = URL_LENGTH
+) -> Count:
+    """Count a Mastodon status: graphemes of the content warning plus the text.
+
+    Each URL counts as `url_length` and a mention `@user@domain` as `@user`.
+    """
+    countable = spoiler_text + _mastodon_countable_text(text, url_length)
+    return Count("mastodon", text, grapheme_count(countable), limit)
+
+
+# X: twitter-text v3 weighted length ------------------------------------------------
+
+_X_CONFIG = twitter_text_config["version3"]
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_EMOJI = regex.compile(
+    r"\p{Extended_Pictographic}|\p{Emoji_Presentation}|\p{Regional_Indicator}"
+    r"|^[#*0-9]\uFE0F?\u20E3"
+)
+
+
+def _count_x(text: str, limit: int, url_length: int) -> Count:
+    """Weighted length: NFC, URLs weigh `url_length`, emoji sequences 2, CJK 2, Latin 1.
+
+    twitter-text-parser finds the URLs and holds the weights; its own emoji table dates
+    from 2019, so emoji are found by grapheme cluster and Unicode properties instead.
+    """
+    normalized = _LINE_BREAK.sub("\n", unicodedata.normalize("NFC", text))
+    scale = _X_CONFIG["scale"]
+    weight = 0
+    position = 0
+    for url in extract_urls_with_indices(normalized):
+        start, end = url["indices"]
+        weight += _x_weight(normalized[position:start]) + url_length * scale
+        position = end
+    weight += _x_weight(normalized[position:])
+    problems = tuple(
+        f"contains U+{ord(char):04X}, which X does not accept"
+        for char in dict.fromkeys(invalid_chars.findall(normalized))
+    )
+    return Count("x", text, weight // scale, limit, problems=problems)
+
+
+def _x_weight(text: str) -> int:
+    return sum(
+        _X_CONFIG["default_weight"]
+        if is_emoji(cluster)
+        else sum(_x_code_point_weight(char) for char in cluster)
+        for cluster in regex.findall(r"\X", text)
+    )
+
+
+def _x_code_point_weight(char: str) -> int:
+    code_point = ord(char)
+    for weighted in _X_CONFIG["ranges"]:
+        if weighted["start"] <= code_point <= weighted["end"]:
+            return weighted["weight"]
+    return _X_CONFIG["default_weight"]
+
+
+def is_emoji(cluster: str) -> bool:
+    """Whether a grapheme cluster is an emoji (ZWJ sequence, flag, keycap, modifier...)."""
+    return _EMOJI.search(cluster) is not None
+
+
+# Mastodon: its URL regex (twitter-text's, with Mastodon's patches) and mentions --------
+
+_PATH_CHAR = r"[^\s<>()?]"
+_PARENS = rf"\((?:{_PATH_CHAR}+|(?:{_PATH_CHAR}*\({_PATH_CHAR}+\){_PATH_CHAR}*))\)"
+_PATH_END = rf"""(?:[^\s()?!*"'「」<>;:=,.$%\[\]~&|@]|{_PARENS})"""
+_PATH = rf"(?:(?:{_PATH_CHAR}*(?:{_PARENS}{_PATH_CHAR}*)*{_PATH_END})|(?:{_PATH_CHAR}+/))"
+_UCHARS = r"\u00a0-\ud7ff\ue000-\uf8ff\uf900-\ufdcf\ufdf0-\uffef" + "".join(
+    rf"\U{plane:04x}{0x1000 if plane == 0xE else 0:04x}-\U{plane:04x}fffd" for plane in range(1, 17)
+)
+_MASTODON_URL = re.compile(
+    rf"(?:{valid_url_preceding_chars.pattern})"
+    r"(?P<url>(?P<protocol>(?:https?|dat|dweb|ipfs|ipns|ssb|gopher|gemini)://)?"
+    rf"(?P<domain>{valid_domain.pattern})"
+    rf"(?::{valid_port_number.pattern})?"
+    rf"(?:/{_PATH}*)?"
+    rf"(?:\?[a-z0-9!?*'();:&=+$/%#\[\]\-_.,~|@^{_UCHARS}]*[a-z0-9_&=#/\-{_UCHARS}])?)",
+    re.IGNORECASE,
+)
+_MASTODON_MENTION = regex.compile(
+    r"(?<![=/\w])@(?P<username>(?i:[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*))(?:@\w+(?:[.-]+\w+)*)?"
+)
+_MENTION_END = regex.compile(rf"[@＠{latin_accent_chars.pattern}]|://")
+
+
+def _mastodon_countable_text(text: str, url_length: int) -> str:
+    """The text with each URL as `url_length` x's and each mention as `@user`."""
+    if not text.strip():
+        return ""
+    entities = [
+        (match.start("url"), match.end("url"), "x" * url_length)
+        for match in _MASTODON_URL.finditer(text)
+        if match["protocol"] and is_valid_url(match["url"], match["protocol"], match["domain"])
+    ]
+    entities += [
+        (match.start(), match.end(), "@" + match["username"])
+        for match in _MASTODON_MENTION.finditer(text)
+        if not _MENTION_END.match(text, match.end())
+    ]
+    pieces = []
+    position = 0
+    for start, end, replacement in sorted(entities):
+        if start < position:
+            continue  # overlaps an earlier entity: Mastodon drops it
+        pieces += [text[position:start], replacement]
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+# The other networks --------------------------------------------------------------------
+
+
+def _count_bluesky(text: str, limit: int, url_length: int) -> Count:
+    sent, facets = bluesky_richtext(text)
+    size = len(sent.encode("utf-8"))
+    problems = ()
+    if size > BLUESKY_MAX_BYTES:
+        problems = (f"{size} UTF-8 bytes, at most {BLUESKY_MAX_BYTES}",)
+    return Count("bluesky", sent, grapheme_count(sent), limit, facets, problems)
+
+
+def _count_threads(text: str, limit: int, url_length: int) -> Count:
+    """Graphemes, an emoji weighing its UTF-8 bytes; more than five links fail."""
+    length = sum(
+        len(cluster.encode("utf-8")) if is_emoji(cluster) else 1
+        for cluster in regex.findall(r"\X", text)
+    )
+    links = sum(1 for facet in detect_facets(text) if facet.type == LINK)
+    problems = ()
+    if links > THREADS_MAX_LINKS:
+        problems = (f"{links} links, at most {THREADS_MAX_LINKS}",)
+    return Count("threads", text, length, limit, problems=problems)
+
+
+def _count_linkedin(text: str, limit: int, url_length: int) -> Count:
+    """Code points of the escaped commentary (LinkedIn's own rule is unverified)."""
+    sent = escape_little_text(text)
+    return Count("linkedin", sent, len(sent), limit)
+
+
+def _count_telegram(text: str, limit: int, url_length: int) -> Count:
+    """UTF-16 code units, as the Bot API counts: astral characters count twice."""
+    return Count("telegram", text, len(text.encode("utf-16-le")) // 2, limit)
+
+
+def _count_code_points(network: str, text: str, limit: int, url_length: int) -> Count:
+    return Count(network, text, len(text), limit)
+
+
+def _count_mastodon(text: str, limit: int, url_length: int) -> Count:
+    return count_mastodon(text, limit=limit, url_length=url_length)
+
+
+_COUNTERS: dict[str, Callable[[str, int, int], Count]] = {
+    "x": _count_x,
+    "mastodon": _count_mastodon,
+    "bluesky": _count_bluesky,
+    "threads": _count_threads,
+    "linkedin": _count_linkedin,
+    "telegram": _count_telegram,
+}

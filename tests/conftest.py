@@ -1,0 +1,55 @@
+"""Shared fixtures: small content repositories built in a temp folder."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+CHANNELS = """\
+timezone: Europe/Berlin
+defaults:
+  cadence: {max_per_day: 3, min_gap: 2h, max_silence: 4d, hours: "08:00-20:00"}
+channels:
+  mastodon:
+    network: mastodon
+    instance: https://mastodon.example
+    credentials: {token: MASTODON_TOKEN}
+  bluesky:
+    network: bluesky
+    handle: bakery.bsky.social
+    credentials: {password: BLUESKY_APP_PASSWORD}
+  linkedin:
+    network: linkedin
+    author: urn:li:organization:42
+    credentials: {token: LINKEDIN_TOKEN}
+  outbox:
+    network: outbox
+"""
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class ContentRepo:
+    """A throwaway content repository: write files, then run commands against it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.write("content/channels.yml", CHANNELS)
+        self.write("templates/new-post.md", (REPO / "templates/new-post.md").read_text())
+
+    def write(self, relative: str, text: str) -> Path:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    def post(self, slug: str, front: str, body: str = "Fresh bread today.", month: str = "2026/12") -> Path:
+        text = "---\n" + textwrap.dedent(front).strip() + "\n---\n" + body + "\n"
+        return self.write(f"content/posts/{month}/{slug}.md", text)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> ContentRepo:
+    return ContentRepo(tmp_path)
