@@ -155,3 +155,13 @@ def test_help_is_fast_because_heavy_modules_are_not_imported():
     assert out.stdout.strip() == "[]"
     proc = subprocess.run([sys.executable, "-m", "pipeline", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "validate" in proc.stdout
+
+
+def test_every_command_is_documented_in_docs_cli():
+    from pathlib import Path
+
+    from pipeline.clidocs import cli_markdown
+
+    page = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
+    assert page.read_text(encoding="utf-8") == cli_markdown(), (
+        "run: python -m pipeline.clidocs > docs/cli.md")

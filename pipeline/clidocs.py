@@ -1,0 +1,43 @@
+"""docs/cli.md, generated from the commands' own help so the docs cannot drift.
+
+    python -m pipeline.clidocs > docs/cli.md
+"""
+
+from __future__ import annotations
+
+import click
+
+from pipeline.cli import cli
+
+
+def command_help(command: click.Command, name: str, parent: click.Context | None = None) -> str:
+    ctx = click.Context(command, parent=parent, info_name=name, terminal_width=88,
+                        max_content_width=88, **(cli.context_settings if parent is None else {}))
+    return command.get_help(ctx)
+
+
+def cli_markdown() -> str:
+    parts = [
+        "# Command line",
+        "",
+        "Generated from `social --help` by `python -m pipeline.clidocs > docs/cli.md`; a test "
+        "fails when this page and the commands disagree.",
+        "",
+        "Exit codes: 0 ok (warnings alone do not fail; `--strict` makes them fail), "
+        "1 errors or failures, 2 usage or configuration error.",
+        "",
+        "## social",
+        "",
+        "```text",
+        command_help(cli, "social"),
+        "```",
+    ]
+    root = click.Context(cli, info_name="social", **cli.context_settings)
+    for name in sorted(cli.commands):
+        parts += ["", f"## social {name}", "", "```text",
+                  command_help(cli.commands[name], name, root), "```"]
+    return "\n".join(parts) + "\n"
+
+
+if __name__ == "__main__":
+    click.echo(cli_markdown(), nl=False)
