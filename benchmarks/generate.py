@@ -79,6 +79,7 @@ def generate(count: int, target: Path, seed: int = 7) -> Path:
         shutil.rmtree(target)
     (target / "content" / "media").mkdir(parents=True)
     (target / "content" / "channels.yml").write_text(CHANNELS_YML, encoding="utf-8")
+    shutil.copytree(Path(__file__).resolve().parent.parent / "templates", target / "templates")
     # The smallest valid PNG: 1x1 pixel, so media checks have a real file to read.
     (target / "content" / "media" / "photo.png").write_bytes(bytes.fromhex(
         "89504e470d0a1a0a0000000d4948445200000001000000010806000000"

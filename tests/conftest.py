@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -37,7 +38,7 @@ class ContentRepo:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.write("content/channels.yml", CHANNELS)
-        self.write("templates/new-post.md", (REPO / "templates/new-post.md").read_text())
+        shutil.copytree(REPO / "templates", root / "templates")
 
     def write(self, relative: str, text: str) -> Path:
         path = self.root / relative

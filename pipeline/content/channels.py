@@ -11,10 +11,10 @@ from pydantic import ValidationError
 
 from pipeline.content.model import Channel, Config
 from pipeline.content.placing import KeyPlacer
-from pipeline.content.schema import ChannelConfig, ChannelsFile
+from pipeline.content.schema import ChannelConfig, ChannelsFile, Utm
 from pipeline.content.schema_errors import schema_findings
 from pipeline.content.times import TimeError, load_zone, parse_duration
-from pipeline.content.yamlload import load_yaml
+from pipeline.content.yamlload import describe_yaml_error, load_yaml
 from pipeline.errors import ERROR, Finding
 from pipeline.networks import network_class, network_names
 
@@ -31,23 +31,28 @@ def load_config(root: Path) -> tuple[Config | None, list[Finding]]:
         return None, [Finding(CONFIG_FILE, 1, 1, ERROR, "config-missing",
                               "content/channels.yml is missing: it names the time zone and the "
                               "channels; copy the one from the example content")]
+    raw = path.read_bytes()
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return None, [Finding(CONFIG_FILE, 1, 1, ERROR, "encoding",
-                              f"not UTF-8 ({exc.reason} at byte {exc.start}); save it as UTF-8")]
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, [Finding(CONFIG_FILE, line, column, ERROR, "encoding",
+                              f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x} cannot be "
+                              "read); save it as UTF-8")]
     try:
         data = load_yaml(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = getattr(exc, "problem", None) or str(exc)
-        return None, [Finding(CONFIG_FILE, line, column, ERROR, "yaml-syntax",
-                              f"YAML syntax error: {problem}; check indentation and quoting")]
+        # never str(exc): it may quote the line, and a pasted secret with it
+        line, column, code, problem = describe_yaml_error(exc, text)
+        return None, [Finding(CONFIG_FILE, line, column, ERROR, code,
+                              f"YAML syntax error: {problem}")]
     place = KeyPlacer(text, 1)
     if not isinstance(data, dict):
         return None, [Finding(CONFIG_FILE, 1, 1, ERROR, "config-invalid",
-                              "channels.yml must be a mapping with timezone and channels")]
+                              "channels.yml must be a mapping of keys to values, starting "
+                              "with timezone: (e.g. Europe/Berlin) and channels:, not "
+                              + ("nothing" if data is None else f"a {type(data).__name__}"))]
     try:
         parsed = ChannelsFile.model_validate(data)
     except ValidationError as exc:
@@ -58,7 +63,7 @@ def load_config(root: Path) -> tuple[Config | None, list[Finding]]:
         zone = load_zone(parsed.timezone)
     except TimeError as exc:
         line, column = place(("timezone", "<value>"))
-        return None, [Finding(CONFIG_FILE, line, column, ERROR, exc.code, exc.message)]
+        findings.append(Finding(CONFIG_FILE, line, column, ERROR, exc.code, exc.message))
     default_lateness = _duration(parsed.defaults.max_lateness, ("defaults", "max_lateness"),
                                  place, findings)
     default_cadence = parsed.defaults.cadence.model_dump(exclude_none=True) if parsed.defaults.cadence else {}
@@ -143,4 +148,7 @@ def _channel(channel_id, settings: ChannelConfig, default_cadence, default_laten
         template=settings.template,
         max_lateness=lateness,
         line=place(here)[0],
+        hashtags=settings.hashtags,
+        thread_numbering=settings.thread_numbering,
+        utm=None if settings.utm is False else (settings.utm or Utm()).model_dump(),
     )

@@ -51,6 +51,11 @@ class MediaLibrary:
                 found = self._inspect(path)
             except MediaProblem as problem:
                 found = problem
+            except (OSError, ValueError) as exc:
+                # too long a name, no permission, a loop of links: say so, never crash
+                reason = getattr(exc, "strerror", None) or str(exc)
+                found = MediaProblem("media-unreadable", f"content/{path} cannot be read "
+                                     f"({reason}); check the path and the file's permissions")
             self._cache[path] = found
         if isinstance(found, MediaProblem):
             raise found
@@ -58,14 +63,26 @@ class MediaLibrary:
                      format=found.format, bytes=found.bytes)
 
     def _inspect(self, path: str) -> Media:
+        if not path.strip():
+            raise MediaProblem("media-missing", "the media path is empty; write the image's "
+                               "path relative to content/, e.g. path: media/photo.jpg")
+        if any(ord(char) < 32 for char in path):
+            raise MediaProblem("media-path-invalid", f"media path {path!r} holds a control "
+                               "character (a line break, tab or NUL); write a plain path such "
+                               "as media/photo.jpg")
         if os.path.isabs(path) or path.startswith(("/", "\\")) or (len(path) > 1 and path[1] == ":"):
             raise MediaProblem("media-outside-content", f"media path {path!r} is absolute; write "
                                "it relative to content/, e.g. media/photo.jpg")
         target = self.content_dir / path
         real = target.resolve()
         if not real.is_relative_to(self._real_dir):
+            how = ("" if ".." in Path(path).parts
+                   else " through a symbolic link; copy the image itself into content/media/")
             raise MediaProblem("media-outside-content", f"media path {path!r} leads outside "
-                               "content/; keep images in content/media/")
+                               f"content/{how or '; keep images in content/media/'}")
+        if real.is_dir():
+            raise MediaProblem("media-missing", f"content/{path} is a folder, not an image; "
+                               f"name the file, e.g. {path.rstrip('/')}/photo.jpg")
         if not real.is_file():
             raise MediaProblem("media-missing", f"media file content/{path} does not exist"
                                + self._hint(path))
@@ -75,11 +92,12 @@ class MediaLibrary:
         image_format = sniff_format(head)
         if image_format is None:
             raise MediaProblem("media-not-image", f"content/{path} is not a JPEG, PNG, GIF or "
-                               "WebP image")
+                               "WebP image (whatever its name says); export it as one of those")
         width, height = imagesize.get(str(real))
         if width <= 0 or height <= 0:
             raise MediaProblem("media-not-image", f"content/{path} looks like {image_format} but "
-                               "its size cannot be read: is the file complete?")
+                               "its size cannot be read, so the file seems cut off; export or "
+                               "copy it again")
         return Media(path=path, alt=None, index=0, width=width, height=height,
                      format=image_format, bytes=size)
 

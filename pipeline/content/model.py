@@ -23,6 +23,11 @@ class Channel:
     template: str | None
     max_lateness: timedelta
     line: int = 1
+    hashtags: bool | None = None
+    thread_numbering: bool = False
+    utm: dict[str, Any] | None = field(default_factory=lambda: {"source": "{channel}",
+                                                               "medium": "social",
+                                                               "campaign": "{post}"})
 
 
 @dataclass(frozen=True)

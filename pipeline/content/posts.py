@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 from frontmatter.default_handlers import YAMLHandler
@@ -16,10 +18,11 @@ from pipeline.content.placing import KeyPlacer
 from pipeline.content.schema import ENGAGEMENT_KEYS, PostFrontMatter
 from pipeline.content.schema_errors import schema_findings
 from pipeline.content.times import TimeError, parse_publish_at
-from pipeline.content.yamlload import load_yaml
+from pipeline.content.yamlload import describe_yaml_error, load_yaml
 from pipeline.errors import ERROR, Finding
 
 MAX_POST_BYTES = 1_000_000
+UTC_ZONE = ZoneInfo("UTC")
 POST_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _HANDLER = YAMLHandler()
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
@@ -47,20 +50,16 @@ class PostReader:
         split = self._split(text, report)
         if split is None:
             return None, findings
-        front, body, body_line = split
-        # The front matter text starts right after the opening '---', on line 1.
-        place = KeyPlacer(front, 1)
+        front, front_line, close_line, body, body_line = split
+        place = KeyPlacer(front, front_line)
         try:
             data = load_yaml(front)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-            line, column = (mark.line + 1, mark.column + 1) if mark else (2, 1)
-            problem = getattr(exc, "problem", None) or "cannot be read"
-            report(line, column, "yaml-syntax", f"YAML syntax error in front matter: {problem}; "
-                   "check indentation, and quote text that holds ': ' or starts with [ { * & ! |")
+            line, column, code, problem = describe_yaml_error(exc, front, front_line)
+            report(line, column, code, f"YAML syntax error in front matter: {problem}")
             return None, findings
         if not isinstance(data, dict):
-            report(2, 1, "frontmatter-invalid", "front matter must be keys and values "
+            report(front_line + 1, 1, "frontmatter-invalid", "front matter must be keys and values "
                    "(channels: [...], publish_at: ...), not " + ("nothing" if data is None else
                                                                  type(data).__name__))
             return None, findings
@@ -68,17 +67,28 @@ class PostReader:
             meta = PostFrontMatter.model_validate(data)
         except ValidationError as exc:
             findings.extend(schema_findings(exc, PostFrontMatter, file, place))
+            # a wrong type elsewhere must not hide a wrong time
+            value = data.get("publish_at")
+            if isinstance(value, str) and not any(
+                    problem["loc"][:1] == ("publish_at",) for problem in exc.errors()):
+                self._publish_at(value, place, report)
             return None, findings
-        post = self._post(path, file, meta, body, body_line, place, report)
+        post = self._post(path, file, meta, body, body_line, close_line, place, report)
         return post, findings
 
     def _text(self, path: Path, report) -> str | None:
-        size = path.stat().st_size
-        if size > MAX_POST_BYTES:
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read(MAX_POST_BYTES + 1)
+        except OSError as exc:
+            report(1, 1, "file-unreadable", f"the file cannot be read ({exc.strerror}); if it is "
+                   "a symbolic link, point it at an existing file, or remove it")
+            return None
+        if len(raw) > MAX_POST_BYTES:
+            size = path.stat().st_size
             report(1, 1, "file-too-large", f"the file is {size / 1e6:.1f} MB; a post is at most "
                    f"{MAX_POST_BYTES // 1000} kB: put images in content/media/ and keep the text short")
             return None
-        raw = path.read_bytes()
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -89,23 +99,30 @@ class PostReader:
             return None
         return text.removeprefix("\ufeff").replace("\r\n", "\n")
 
-    def _split(self, text: str, report) -> tuple[str, str, int] | None:
+    def _split(self, text: str, report) -> tuple[str, int, int, str, int] | None:
+        """(front matter, its first line, the closing '---' line, body, the body's first line)."""
         if not _HANDLER.detect(text):
             report(1, 1, "frontmatter-missing", "the file has no front matter: start it with a "
                    "line '---', then channels and publish_at, then a line '---', then the text")
             return None
-        try:
-            front, body = _HANDLER.split(text)
-        except ValueError:
+        # The handler's own boundaries, with their positions: its split() loses them, and
+        # blank lines after the opening '---' would shift every reported line.
+        boundaries = _HANDLER.FM_BOUNDARY.finditer(text)
+        opening, closing = next(boundaries), next(boundaries, None)
+        if closing is None:
             report(1, 1, "frontmatter-unclosed", "the front matter opened on line 1 is never "
                    "closed: add a line '---' between the front matter and the text")
             return None
-        body_line = text[: len(text) - len(body)].count("\n") + 1
+        front = text[opening.end():closing.start()]
+        front_line = text.count("\n", 0, opening.end()) + 1
+        close_line = text.count("\n", 0, closing.start()) + 1
+        body = text[closing.end():]
         stripped = body.lstrip("\n")
-        body_line += len(body) - len(stripped)
-        return front, stripped.rstrip(), body_line
+        body_line = text.count("\n", 0, closing.end()) + 1 + len(body) - len(stripped)
+        return front, front_line, close_line, stripped.rstrip(), body_line
 
-    def _post(self, path, file, meta: PostFrontMatter, body, body_line, place, report) -> Post | None:
+    def _post(self, path, file, meta: PostFrontMatter, body, body_line, close_line, place,
+              report) -> Post | None:
         def at(key: str, code: str, message: str, level: str = ERROR, value: bool = True) -> None:
             line, column = place((key, "<value>") if value else (key,))
             report(line, column, code, message, level)
@@ -115,12 +132,8 @@ class PostReader:
             report(1, 1, "id-invalid", f"the file name {path.name!r} is not a usable id: rename "
                    "it to lowercase letters, digits and '-', or set id: in the front matter")
         publish_at = None
-        zone = self.config.zone if self.config else None
-        if meta.publish_at is not None and zone is not None:
-            try:
-                publish_at = parse_publish_at(meta.publish_at, zone)
-            except TimeError as exc:
-                at("publish_at", exc.code, exc.message)
+        if meta.publish_at is not None:
+            publish_at = self._publish_at(meta.publish_at, place, report)
         if meta.status == "ready" and meta.publish_at is None and not meta.queue:
             report(1, 1, "no-schedule", "the post is ready but has no time: add publish_at: "
                    "YYYY-MM-DD HH:MM, or queue: true to take the next free slot, or "
@@ -129,14 +142,15 @@ class PostReader:
             at("queue", "schedule-conflict", "the post has both publish_at and queue: true; "
                "keep one of them")
 
-        self._check_channels(meta, at)
+        self._check_channels(meta, at, place, report)
         engagement = {key: getattr(meta, key) for key in ENGAGEMENT_KEYS if getattr(meta, key)}
         self._check_engagement(meta, engagement, body, at)
         if not body.strip() and not (set(engagement) & {"repost", "like"}):
-            report(body_line, 1, "body-empty", "the post has no text: write it below the "
+            report(close_line, 1, "body-empty", "the post has no text: write it below this "
                    "closing '---' of the front matter")
         if meta.link is not None and not _URL.match(meta.link):
-            at("link", "link-invalid", f"link {meta.link!r} is not an http(s) URL")
+            at("link", "link-invalid", f"link {meta.link!r} is not an http(s) URL; write the "
+               "full address, e.g. https://example.com/page")
         media = self._media(meta, place, report)
         return Post(
             id=post_id,
@@ -159,24 +173,37 @@ class PostReader:
             lines=place,
         )
 
-    def _check_channels(self, meta: PostFrontMatter, at) -> None:
+    def _publish_at(self, value: str, place, report) -> datetime | None:
+        # Without a usable channels.yml, UTC still catches every mistake but DST ones.
+        zone = self.config.zone if self.config else UTC_ZONE
+        try:
+            return parse_publish_at(value, zone)
+        except TimeError as exc:
+            report(*place(("publish_at", "<value>")), exc.code, exc.message)
+            return None
+
+    def _check_channels(self, meta: PostFrontMatter, at, place, report) -> None:
         if self.config is None:
             return
         known = list(self.config.channels)
         for index, channel in enumerate(meta.channels):
             if channel not in self.config.channels:
                 guess = difflib.get_close_matches(channel, known, n=1)
-                hint = f"did you mean {guess[0]!r}?" if guess else f"channels: {', '.join(known)}"
-                at("channels", "channel-unknown",
-                   f"unknown channel {channel!r} (not in content/channels.yml); {hint}")
+                hint = (f"did you mean {guess[0]!r}?" if guess
+                        else f"use one of: {', '.join(known)}")
+                report(*place(("channels", index)), "channel-unknown",
+                       f"unknown channel {channel!r} (not in content/channels.yml); {hint}")
             if meta.channels.index(channel) != index:
                 at("channels", "channel-repeated", f"channel {channel!r} is listed twice")
         for channel in meta.overrides:
             if channel not in meta.channels:
-                at("overrides", "override-unused", f"overrides.{channel} is for a channel the "
-                   "post does not go to; add it to channels or remove the override", value=False)
+                report(*place(("overrides", channel)), "override-unused", f"overrides.{channel} is "
+                       "for a channel the post does not go to; add it to channels or remove the "
+                       "override")
 
     def _check_engagement(self, meta: PostFrontMatter, engagement, body, at) -> None:
+        if not engagement:
+            return
         for key, url in engagement.items():
             if not _URL.match(url):
                 at(key, "engagement-url-invalid", f"{key} must be the http(s) URL of a post, "
@@ -212,8 +239,12 @@ class PostReader:
                 line, column = place(("media", index, "path", "<value>"))
                 report(line, column, problem.code, problem.message)
                 continue
-            if not (item.alt or "").strip():
+            if item.alt is None:
                 line, column = place(("media", index))
                 report(line, column, "media-no-alt", f"image {item.path} has no alt text: add "
                        "alt: describing what it shows, for people who cannot see it")
+            elif not item.alt.strip():
+                report(*place(("media", index, "alt", "<value>")), "media-no-alt",
+                       f"the alt text of image {item.path} is blank: describe what it shows, "
+                       "for people who cannot see it")
         return media

@@ -84,6 +84,14 @@ class CadenceRules(_Strict):
     mix: dict | None = None
 
 
+class Utm(_Strict):
+    """Campaign parameters for links; `{channel}` and `{post}` are replaced."""
+
+    source: str = Field("{channel}", description="utm_source (default: the channel id)")
+    medium: str = Field("social", description="utm_medium")
+    campaign: str | None = Field("{post}", description="utm_campaign (default: the post id)")
+
+
 class ChannelConfig(BaseModel):
     """One channel: an account on a network. Network-specific keys are checked by the network."""
 
@@ -99,6 +107,11 @@ class ChannelConfig(BaseModel):
     slots: list[str] = Field(default_factory=list, description='e.g. "mon-fri 09:00"')
     template: str | None = Field(None, description="Template file in templates/ for this channel")
     max_lateness: str | None = Field(None, description="How late a post may still go out (6h)")
+    hashtags: bool | None = Field(None, description="Append tags as hashtags (network default)")
+    thread_numbering: bool = Field(False, description="Number thread parts: 1/3, 2/3, 3/3")
+    utm: Utm | Literal[False] | None = Field(
+        None, description="Campaign parameters added to the post's link; false to add none"
+    )
 
 
 class Defaults(_Strict):

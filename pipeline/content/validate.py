@@ -38,6 +38,9 @@ class Report:
 
 def validate(root: Path, content: Content | None = None) -> Report:
     """Load (unless given) and check everything; never stops at the first problem."""
+    from pipeline.render.check import render_findings
+
     content = content or load_content(root)
     findings = list(content.findings)
+    findings.extend(render_findings(content))
     return Report(findings=sorted(set(findings)), config_broken=content.config is None)

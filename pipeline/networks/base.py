@@ -42,5 +42,11 @@ class Network:
     engagement: ClassVar[frozenset[str]] = frozenset()
     #: credential names (keys of `credentials:`) the channel must name
     required_credentials: ClassVar[tuple[str, ...]] = ()
+    #: how Markdown becomes text: plain, markdown (Discord) or slack (see render/markdown.py)
+    text_style: ClassVar[str] = "plain"
+    #: whether tags become hashtags unless the channel says `hashtags: false`
+    hashtags: ClassVar[bool] = True
+    #: largest width or height in pixels, None when the network states none
+    max_image_side: ClassVar[int | None] = None
     #: channel settings of this network beyond the common ones
     Options: ClassVar[type[BaseModel]] = NoOptions

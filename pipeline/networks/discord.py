@@ -18,6 +18,8 @@ class DiscordOptions(BaseModel):
 class DiscordNetwork(Network):
     name = "discord"
     max_length = 2000
+    text_style = "markdown"
+    hashtags = False
     supports_threads = True
     max_images = 10
     max_image_bytes = 10 * 1024 * 1024

@@ -8,6 +8,8 @@ from pipeline.networks.base import Network
 class SlackNetwork(Network):
     name = "slack"
     max_length = 40000
+    text_style = "slack"
+    hashtags = False
     supports_threads = False
     max_images = 0
     max_alt_length = None

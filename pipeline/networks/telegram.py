@@ -19,6 +19,7 @@ class TelegramOptions(BaseModel):
 class TelegramNetwork(Network):
     name = "telegram"
     max_length = 4096
+    hashtags = False
     supports_threads = True
     max_images = 1
     max_image_bytes = 10 * 1024 * 1024

@@ -21,6 +21,7 @@ class XNetwork(Network):
     supports_threads = True
     max_images = 4
     max_image_bytes = 5 * 1024 * 1024
+    max_image_side = 8192
     max_alt_length = 1000
     required_credentials = ("api_key", "api_secret", "access_token", "access_secret")
     Options: ClassVar[type[BaseModel]] = XOptions

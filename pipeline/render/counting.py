@@ -232,8 +232,7 @@ def _count_bluesky(text: str, limit: int, url_length: int) -> Count:
 def _count_threads(text: str, limit: int, url_length: int) -> Count:
     """Graphemes, an emoji weighing its UTF-8 bytes; more than five links fail."""
     length = sum(
-        len(cluster.encode("utf-8")) if is_emoji(cluster) else 1
-        for cluster in regex.findall(r"\X", text)
+        len(cluster.encode("utf-8")) if is_emoji(cluster) else 1 for cluster in regex.findall(r"\X", text)
     )
     links = sum(1 for facet in detect_facets(text) if facet.type == LINK)
     problems = ()

@@ -4,7 +4,7 @@ Bluesky's server detects nothing: the client sends every facet. The rules follow
 official client library (`@atproto/api` `detectFacets`), with a few deliberate
 improvements: unicode and hyphenated bare domains, repeated trailing punctuation,
 balanced brackets kept in URLs, links in quotes, tags measured in graphemes, and facets
-that never overlap.
+that never overlap nor end inside a grapheme cluster.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ _TAG = regex.compile(
 )
 _TAG_TRAILING_PUNCTUATION = regex.compile(r"\p{P}+$")
 _SCHEME = regex.compile(r"^https?://", regex.IGNORECASE)
+_GRAPHEME = regex.compile(r"\X")
 
 
 @dataclass(frozen=True, order=True)
@@ -118,7 +119,7 @@ def display_url(url: str) -> str:
     if grapheme_count(url) <= DISPLAY_URL_MAX:
         return url
     bare = _SCHEME.sub("", url)
-    graphemes = regex.findall(r"\X", bare)
+    graphemes = _GRAPHEME.findall(bare)
     if len(graphemes) <= DISPLAY_URL_MAX:
         return bare
     return "".join(graphemes[: DISPLAY_URL_MAX - len(ELLIPSIS)]) + ELLIPSIS
@@ -126,7 +127,7 @@ def display_url(url: str) -> str:
 
 def grapheme_count(text: str) -> int:
     """User-perceived characters (extended grapheme clusters) in `text`."""
-    return len(regex.findall(r"\X", text))
+    return len(_GRAPHEME.findall(text))
 
 
 def _is_known_tld(tld: str) -> bool:
@@ -136,7 +137,14 @@ def _is_known_tld(tld: str) -> bool:
 
 
 def _spans(text: str) -> list[_Span]:
-    found = [*_links(text), *_mentions(text), *_tags(text)]
+    # A facet never starts or ends inside a grapheme cluster (at a ZWJ within an emoji,
+    # or on a letter that a preceding quote carries as a combining mark).
+    boundaries = {0, *(cluster.end() for cluster in _GRAPHEME.finditer(text))}
+    found = [
+        span
+        for span in [*_links(text), *_mentions(text), *_tags(text)]
+        if span.start in boundaries and span.end in boundaries
+    ]
     found.sort(key=lambda span: (span.start, -span.end))
     kept: list[_Span] = []
     for span in found:
@@ -166,9 +174,7 @@ def _strip_trailing(url: str) -> str:
     while url:
         last = url[-1]
         opener = _CLOSERS.get(last)
-        if last in _TRAILING_PUNCTUATION or (
-            opener is not None and url.count(last) > url.count(opener)
-        ):
+        if last in _TRAILING_PUNCTUATION or (opener is not None and url.count(last) > url.count(opener)):
             url = url[:-1]
         else:
             break

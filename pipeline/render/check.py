@@ -1,0 +1,33 @@
+"""The render checks of `social validate`: every post on every channel, as it will be sent."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from pipeline.content.model import Content
+from pipeline.errors import ERROR, WARNING, Finding
+from pipeline.render.render import Renderer
+
+
+def render_findings(content: Content) -> list[Finding]:
+    """Findings of rendering each usable post for each of its channels.
+
+    A broken template is reported once, at its own line, not once per post.
+    A draft's problems are warnings: they block nothing until it is ready.
+    """
+    if content.config is None:
+        return []
+    renderer = Renderer(content.root, content.config)
+    findings: set[Finding] = set()
+    for post in content.usable_posts():
+        if post.status == "retracted":
+            continue
+        for channel_id in post.channels:
+            channel = content.config.channels.get(channel_id)
+            if channel is None:
+                continue
+            for finding in renderer.render(post, channel).findings:
+                if post.status == "draft" and finding.level == ERROR and finding.file == post.file:
+                    finding = replace(finding, level=WARNING, message=f"draft: {finding.message}")
+                findings.add(finding)
+    return list(findings)

@@ -1,0 +1,399 @@
+"""Counting text as each network counts it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+from twitter_text import parse_tweet
+
+from pipeline.render.counting import NETWORK_LIMITS, Count, count, count_mastodon, is_emoji
+
+CONFORMANCE = Path(__file__).parent / "data" / "twitter-text" / "twitter-text-validate.yml"
+
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 👨‍👩‍👧‍👦, 7 code points
+FLAG_DE = "\U0001f1e9\U0001f1ea"  # 🇩🇪
+THUMBS_MEDIUM = "\U0001f44d\U0001f3fd"  # 👍🏽
+SHAKING_FACE = "\U0001fae8"  # 🫨, Unicode 15
+PHOENIX = "\U0001f426\u200d\U0001f525"  # 🐦‍🔥, Unicode 15.1
+HANDSHAKE_TONES = "\U0001faf1\U0001f3fb\u200d\U0001faf2\U0001f3ff"  # 🫱🏻‍🫲🏿, Unicode 14
+FAMILY_ADULTS_CHILD = "\U0001f9d1\u200d\U0001f9d1\u200d\U0001f9d2"  # 🧑‍🧑‍🧒, Unicode 15.1
+HEAD_SHAKING = "\U0001f642\u200d\u2194\ufe0f"  # 🙂‍↔️, Unicode 15.1
+TRANSGENDER_FLAG = "\U0001f3f3\ufe0f\u200d\u26a7\ufe0f"  # 🏳️‍⚧️, Unicode 13
+HEART_ON_FIRE = "\u2764\ufe0f\u200d\U0001f525"  # ❤️‍🔥
+E_ACUTE_COMBINING = "e\u0301"  # é as two code points; NFC makes it one
+WIKI = "https://en.wikipedia.org/wiki/Python_(programming_language)"
+
+
+def _conformance(section: str) -> list:
+    cases = yaml.safe_load(CONFORMANCE.read_text(encoding="utf-8"))["tests"][section]
+    return [pytest.param(case["text"], case["expected"], id=case["description"]) for case in cases]
+
+
+# X ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "expected"), _conformance("WeightedTweetsWithDiscountedEmojiCounterTest"))
+def test_x_matches_twitter_text_v3_conformance(text: str, expected: dict) -> None:
+    counted = count("x", text)
+    assert counted.length == expected["weightedLength"]
+    assert counted.ok is expected["valid"]
+
+
+# These cases hold no emoji, so they read the same under v2 and v3 rules.
+@pytest.mark.parametrize(("text", "expected"), _conformance("UnicodeDirectionalMarkerCounterTest"))
+def test_x_matches_twitter_text_directional_marker_conformance(text: str, expected: dict) -> None:
+    counted = count("x", text)
+    assert counted.length == expected["weightedLength"]
+    assert counted.ok is expected["valid"]
+
+
+@pytest.mark.parametrize(
+    ("text", "length"),
+    [
+        (SHAKING_FACE, 2),
+        (PHOENIX, 2),
+        (HANDSHAKE_TONES, 2),
+        (FAMILY_ADULTS_CHILD, 2),
+        (HEAD_SHAKING, 2),
+        (TRANSGENDER_FLAG, 2),
+        (HEART_ON_FIRE, 2),
+        (FAMILY, 2),
+        (FLAG_DE, 2),
+        ("\U0001f1fa\U0001f1e6" + FLAG_DE, 4),
+        (THUMBS_MEDIUM, 2),
+        ("#\ufe0f\u20e3", 2),
+        ("1\u20e3", 2),
+        ("\u00a9", 2),
+        (f"Hello {PHOENIX}!", 9),
+        (f"{SHAKING_FACE} {HANDSHAKE_TONES} {FAMILY_ADULTS_CHILD}", 8),
+    ],
+)
+def test_x_counts_every_emoji_sequence_as_two(text: str, length: int) -> None:
+    assert count("x", text).length == length
+
+
+def test_x_corrects_twitter_text_parsers_2019_emoji_table() -> None:
+    # The library over-counts emoji newer than its table, code point by code point.
+    assert parse_tweet(PHOENIX).weightedLength == 5
+    assert parse_tweet(HANDSHAKE_TONES).weightedLength == 9
+    assert count("x", PHOENIX).length == 2
+    assert count("x", HANDSHAKE_TONES).length == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "length"),
+    [
+        ("hello", 5),
+        ("日本語", 6),  # CJK weighs 2
+        ("مرحبا", 5),  # Arabic is in the weight-1 range
+        (E_ACUTE_COMBINING, 1),  # NFC first
+        ("q\u0307\u0323", 3),  # no precomposed form: each code point counts
+        ("abc\u200f", 5),  # RIGHT-TO-LEFT MARK is outside the weight-1 ranges
+        ("\u200fשלום", 6),
+        ("a\r\nb", 3),  # a CRLF counts as one line break
+        ("https://example.com/a/very/long/path/that/goes/on/and/on", 23),
+        ("example.com", 23),  # bare domains are URLs too
+        ("see https://example.com.", 28),
+        (WIKI, 23),
+        (f"(see {WIKI})", 29),
+        ("https://bücher.de/x", 23),
+        ("", 0),
+    ],
+)
+def test_x_weighted_length(text: str, length: int) -> None:
+    assert count("x", text).length == length
+
+
+def test_x_url_length_is_configurable() -> None:
+    assert count("x", "go https://example.com", url_length=24).length == 27
+
+
+def test_x_limit_and_validity() -> None:
+    assert count("x", "a" * 280).ok
+    too_long = count("x", "a" * 281)
+    assert not too_long.ok
+    assert too_long.over == 1
+    assert not count("x", "").ok
+    assert count("x", "a" * 300, limit=300).ok
+
+
+def test_x_reports_invalid_characters() -> None:
+    counted = count("x", "ok\ufffe")
+    assert counted.length == 4
+    assert counted.problems == ("contains U+FFFE, which X does not accept",)
+    assert not counted.ok
+
+
+# Texts made only of what twitter-text-parser's 2019 emoji table knows.
+_KNOWN_TO_TWITTER_TEXT = st.lists(
+    st.sampled_from(
+        [
+            "a",
+            " ",
+            "\n",
+            "\r\n",
+            ".",
+            "(",
+            ")",
+            "日",
+            "é",
+            E_ACUTE_COMBINING,
+            "\u200f",
+            "\u2014",
+            "😷",
+            FAMILY,
+            "example.com",
+            "https://x.org/p_(q)",
+            "@user",
+            "#tag",
+        ]
+    ),
+    max_size=40,
+).map("".join)
+
+
+@given(_KNOWN_TO_TWITTER_TEXT)
+def test_x_agrees_with_twitter_text_parser_where_its_emoji_table_is_current(text: str) -> None:
+    expected = parse_tweet(text)
+    counted = count("x", text)
+    assert counted.length == expected.weightedLength
+    assert counted.ok is expected.valid
+
+
+@pytest.mark.parametrize(
+    ("cluster", "emoji"),
+    [(SHAKING_FACE, True), (FLAG_DE, True), ("1\u20e3", True), ("1", False), ("#", False)],
+)
+def test_is_emoji(cluster: str, emoji: bool) -> None:
+    assert is_emoji(cluster) is emoji
+
+
+# Mastodon --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "length"),
+    [
+        ("hello", 5),
+        (FAMILY, 1),
+        (FLAG_DE, 1),
+        (THUMBS_MEDIUM, 1),
+        (PHOENIX, 1),
+        (E_ACUTE_COMBINING, 1),  # graphemes, not code points
+        ("日本語", 3),
+        ("\u200fשלום", 5),
+        ("https://example.com/" + "a" * 100, 23),
+        ("check https://example.com.", 30),
+        ("http://example.com", 23),
+        ("example.com", 11),  # without a scheme it is plain text
+        ("https://ja.wikipedia.org/wiki/東京", 23),  # Mastodon's paths take any non-space
+        (WIKI, 23),
+        (f"(see {WIKI})", 29),
+        ("https://bücher.de/x", 23),
+        ("@alice@mastodon.social hi", 9),  # counts as "@alice hi"
+        ("@alice hi", 9),
+        ("mail bob@example.com", 20),  # not a mention
+        ("https://mastodon.social/@alice", 23),  # a mention inside a URL is the URL's
+        ("   ", 0),
+        ("", 0),
+    ],
+)
+def test_mastodon_length(text: str, length: int) -> None:
+    assert count("mastodon", text).length == length
+
+
+def test_mastodon_content_warning_counts_toward_the_limit() -> None:
+    counted = count_mastodon("hello", spoiler_text="CW: food")
+    assert counted.length == 13
+    assert counted.text == "hello"
+    assert count_mastodon("a" * 495, spoiler_text="b" * 5).ok
+    assert count_mastodon("a" * 495, spoiler_text="b" * 6).over == 1
+
+
+def test_mastodon_limit_and_url_length_are_per_instance() -> None:
+    counted = count("mastodon", "x https://example.com", limit=1000, url_length=30)
+    assert (counted.length, counted.limit) == (32, 1000)
+    assert count_mastodon("x https://example.com", url_length=30).length == 32
+
+
+def test_mastodon_limit() -> None:
+    assert count("mastodon", THUMBS_MEDIUM * 500).ok
+    assert count("mastodon", THUMBS_MEDIUM * 501).over == 1
+
+
+# Bluesky ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "length"),
+    [
+        ("hello", 5),
+        (FAMILY, 1),
+        (FLAG_DE, 1),
+        (THUMBS_MEDIUM, 1),
+        (E_ACUTE_COMBINING, 1),
+        ("日本語", 3),
+        ("\u200fשלום", 5),
+        ("https://example.com", 19),  # no URL weighting
+    ],
+)
+def test_bluesky_counts_graphemes(text: str, length: int) -> None:
+    assert count("bluesky", text).length == length
+
+
+def test_bluesky_byte_limit_is_a_problem() -> None:
+    at_limit = count("bluesky", FAMILY * 120)  # 120 graphemes, 3000 bytes
+    assert (at_limit.length, at_limit.ok) == (120, True)
+    over = count("bluesky", FAMILY * 121)
+    assert over.length == 121
+    assert over.problems == ("3025 UTF-8 bytes, at most 3000",)
+    assert not over.ok
+    assert over.over == 0
+
+
+def test_bluesky_grapheme_limit() -> None:
+    assert count("bluesky", "a" * 300).ok
+    assert count("bluesky", "a" * 301).over == 1
+
+
+def test_bluesky_shortens_long_links_and_counts_the_shortened_text() -> None:
+    counted = count("bluesky", "read https://example.com/a-very-long-path/that-goes/on?x=1 now")
+    assert counted.text == "read example.com/a-very-long-pat... now"
+    assert counted.length == 39
+    (link,) = counted.facets
+    assert link.value == "https://example.com/a-very-long-path/that-goes/on?x=1"
+    assert counted.text.encode()[link.byte_start : link.byte_end].decode() == (
+        "example.com/a-very-long-pat..."
+    )
+
+
+# Threads ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "length"),
+    [
+        ("hello", 5),
+        ("\U0001f44d", 4),  # an emoji weighs its UTF-8 bytes
+        ("\u2764\ufe0f", 6),
+        (FAMILY, 25),
+        (FLAG_DE, 8),
+        (THUMBS_MEDIUM, 8),
+        ("日本語", 3),
+        (E_ACUTE_COMBINING, 1),
+        ("\u200fשלום", 5),
+        ("https://example.com", 19),
+    ],
+)
+def test_threads_length(text: str, length: int) -> None:
+    assert count("threads", text).length == length
+
+
+def test_threads_allows_five_links() -> None:
+    links = " ".join(f"https://example.com/{n}" for n in range(5))
+    assert count("threads", links).ok
+    counted = count("threads", links + " example.org")
+    assert counted.problems == ("6 links, at most 5",)
+    assert not counted.ok
+
+
+# LinkedIn --------------------------------------------------------------------------
+
+
+def test_linkedin_counts_the_escaped_commentary() -> None:
+    counted = count("linkedin", "a (b) #c")
+    assert counted.text == "a \\(b\\) \\#c"
+    assert counted.length == 11
+    assert count("linkedin", FAMILY).length == 7  # code points
+    assert count("linkedin", "a" * 3000).ok
+    assert count("linkedin", "a" * 2999 + "(").over == 1
+
+
+# Code point networks and Telegram ----------------------------------------------------
+
+
+@pytest.mark.parametrize("network", ["facebook", "discord", "slack", "webhook", "outbox"])
+@pytest.mark.parametrize(
+    ("text", "length"),
+    [("hello", 5), (FAMILY, 7), (E_ACUTE_COMBINING, 2), ("日本", 2), (FLAG_DE, 2)],
+)
+def test_code_point_networks(network: str, text: str, length: int) -> None:
+    counted = count(network, text)
+    assert (counted.network, counted.text, counted.length) == (network, text, length)
+
+
+@pytest.mark.parametrize(
+    ("text", "length"),
+    [("hello", 5), ("\U0001f600", 2), (FAMILY, 11), ("日本", 2), (E_ACUTE_COMBINING, 2)],
+)
+def test_telegram_counts_utf16_code_units(text: str, length: int) -> None:
+    assert count("telegram", text).length == length
+
+
+def test_telegram_caption_limit() -> None:
+    assert count("telegram", "a").limit == 4096
+    assert count("telegram", "a", photo_caption=True).limit == 1024
+    assert count("telegram", "\U0001f600" * 512, photo_caption=True).ok
+    assert count("telegram", "\U0001f600" * 513, photo_caption=True).over == 2
+    assert count("telegram", "a", photo_caption=True, limit=10).limit == 10
+
+
+def test_default_limits() -> None:
+    assert {network: count(network, "a").limit for network in NETWORK_LIMITS} == {
+        "x": 280,
+        "mastodon": 500,
+        "bluesky": 300,
+        "linkedin": 3000,
+        "threads": 500,
+        "facebook": 63206,
+        "discord": 2000,
+        "slack": 40000,
+        "telegram": 4096,
+        "webhook": 1_000_000,
+        "outbox": 1_000_000,
+    }
+
+
+def test_discord_limit() -> None:
+    assert count("discord", "a" * 2000).ok
+    assert count("discord", "a" * 2001).over == 1
+
+
+def test_unknown_network_names_the_known_ones() -> None:
+    with pytest.raises(ValueError, match=r"unknown network 'myspace'.*mastodon, bluesky"):
+        count("myspace", "hi")
+
+
+# The Count itself -------------------------------------------------------------------
+
+
+def test_count_as_dict_is_the_social_count_json() -> None:
+    counted = count("bluesky", "hi #tag")
+    assert counted.as_dict() == {
+        "network": "bluesky",
+        "text": "hi #tag",
+        "length": 7,
+        "limit": 300,
+        "ok": True,
+        "facets": [{"byteStart": 3, "byteEnd": 7, "type": "tag", "value": "tag"}],
+        "problems": [],
+    }
+
+
+@pytest.mark.parametrize(
+    ("length", "limit", "problems", "ok", "over"),
+    [
+        (0, 10, (), False, 0),
+        (1, 10, (), True, 0),
+        (10, 10, (), True, 0),
+        (11, 10, (), False, 1),
+        (5, 10, ("6 links, at most 5",), False, 0),
+    ],
+)
+def test_count_ok_and_over(length: int, limit: int, problems: tuple[str, ...], ok: bool, over: int) -> None:
+    counted = Count("x", "text", length, limit, problems=problems)
+    assert (counted.ok, counted.over) == (ok, over)
