@@ -45,23 +45,127 @@ class DuplicateKeyError(yaml.constructor.ConstructorError):
         self.key = key
 
 
-def _construct_mapping(loader: yaml.constructor.SafeConstructor, node: yaml.MappingNode,
-                       deep: bool = False) -> dict:
-    seen: dict[str, yaml.Mark] = {}
-    for key_node, _ in node.value:
-        if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
-            if key_node.value in seen:
-                raise DuplicateKeyError(key_node.value, seen[key_node.value], key_node.start_mark)
-            seen[key_node.value] = key_node.start_mark
-    return yaml.constructor.SafeConstructor.construct_mapping(loader, node, deep)
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+#: values a document may expand to, counting each alias as a full copy: aliases
+#: nested a few levels deep ("billion laughs") would otherwise explode downstream
+MAX_EXPANDED_VALUES = 100_000
 
 
-ContentLoader.construct_mapping = _construct_mapping  # type: ignore[method-assign]
+class _Builder:
+    """Turns libyaml's node tree into Python values.
+
+    PyYAML's generic constructor (generators, per-tag dispatch tables) costs more
+    than libyaml's parsing; front matter needs only the core schema, so this does
+    just that, and also refuses duplicate keys, unknown tags and alias bombs.
+    """
+
+    __slots__ = ("built", "building", "expanded")
+
+    def __init__(self) -> None:
+        self.built: dict[int, tuple[Any, int]] = {}
+        self.building: set[int] = set()
+        self.expanded = 0
+
+    def value(self, node: yaml.Node) -> Any:
+        key = id(node)
+        done = self.built.get(key)
+        if done is not None:  # an alias: counts again, as a consumer would see it
+            self._grow(done[1], node)
+            return done[0]
+        if key in self.building:
+            raise yaml.constructor.ConstructorError(None, None, "an alias refers to itself", node.start_mark)
+        before = self.expanded
+        self.building.add(key)
+        cls = node.__class__
+        if cls is yaml.ScalarNode:
+            result = self._scalar(node)
+            self._grow(1, node)
+        elif cls is yaml.MappingNode:
+            result = self._mapping(node)
+        else:
+            result = [self.value(item) for item in node.value]
+            self._grow(1, node)
+        self.building.discard(key)
+        self.built[key] = (result, self.expanded - before)
+        return result
+
+    def _grow(self, amount: int, node: yaml.Node) -> None:
+        self.expanded += amount
+        if self.expanded > MAX_EXPANDED_VALUES:
+            raise yaml.constructor.ConstructorError(
+                None, None, "the aliases here expand to too many values", node.start_mark)
+
+    def _mapping(self, node: yaml.MappingNode) -> dict:
+        result: dict = {}
+        seen: dict[Any, yaml.Mark] = {}
+        merged: dict = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                merged.update(self._merge(value_node))
+                continue
+            key = self.value(key_node)
+            if isinstance(key, list | dict):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a key must be a single value, not a list or mapping", key_node.start_mark)
+            if key in seen:
+                raise DuplicateKeyError(str(key), seen[key], key_node.start_mark)
+            seen[key] = key_node.start_mark
+            result[key] = self.value(value_node)
+        self._grow(1, node)
+        if merged:
+            return {**merged, **result}
+        return result
+
+    def _merge(self, node: yaml.Node) -> dict:
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        merged: dict = {}
+        for source in reversed(sources):
+            value = self.value(source)
+            if not isinstance(value, dict):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "<< merges mappings only", source.start_mark)
+            merged.update(value)
+        return merged
+
+    @staticmethod
+    def _scalar(node: yaml.ScalarNode) -> Any:
+        tag, text = node.tag, node.value
+        try:
+            if tag == _STR:
+                return text
+            if tag == _INT:
+                return int(text.replace("_", ""), 0) if text[1:2] in ("x", "o", "b") else int(text)
+            if tag == _FLOAT:
+                lowered = text.lower()
+                if lowered.lstrip("+-") in (".inf", ".nan"):
+                    return float(lowered.replace(".", ""))
+                return float(text)
+            if tag == _BOOL and text in ("true", "True", "TRUE", "false", "False", "FALSE"):
+                return text[0] in "tT"
+            if tag == _NULL:
+                return None
+        except ValueError:
+            pass
+        raise yaml.constructor.ConstructorError(
+            None, None, f"cannot read {text!r} as {tag.rsplit(':', 1)[-1]}"
+            if tag in (_INT, _FLOAT, _BOOL) else f"unsupported tag {tag}", node.start_mark)
 
 
 def load_yaml(text: str) -> Any:
     """Parse one YAML document; raises yaml.YAMLError with marks on bad syntax."""
-    return yaml.load(text, Loader=ContentLoader)
+    loader = ContentLoader(text)
+    try:
+        node = loader.get_single_node()
+    finally:
+        loader.dispose()
+    return None if node is None else _Builder().value(node)
 
 
 def describe_yaml_error(exc: yaml.YAMLError, text: str, first_line: int = 1

@@ -81,7 +81,8 @@ class _Renderer:
                 self._add(blocks, token.content.rstrip("\n"), quote, in_list=bool(lists))
             elif kind == "hr":
                 self._add(blocks, "———", quote, in_list=False)
-        return "\n\n".join(block for block in blocks if block).strip()
+        text = "\n\n".join(block for block in blocks if block).strip()
+        return "\n".join(line.rstrip() for line in text.split("\n"))
 
     @staticmethod
     def _add(blocks: list[str], text: str, quote: int, in_list: bool) -> None:
