@@ -164,6 +164,76 @@ def schemas(root: Path, check: bool) -> None:
         click.echo(path.as_posix())
 
 
+@cli.command()
+@root_option
+@format_option(*FORMATS)
+@click.option("--dry-run", is_flag=True, help="Write what would be sent to outbox/; send nothing.")
+@click.option("--now", "now_text", metavar="ISO", help="Pretend it is this time (default: now).")
+@click.option("--channel", "channel_id", help="Only this channel.")
+@click.option("--post", "post_id", help="Only this post.")
+def publish(root: Path, output_format: str, dry_run: bool, now_text: str | None,
+            channel_id: str | None, post_id: str | None) -> None:
+    """Publish every due part exactly once, recording each step in state/ledger.jsonl.
+
+    Catches up everything due; a part later than its channel's max_lateness is
+    recorded as missed, never sent. Exit 1 when anything failed or is uncertain.
+    """
+    from pipeline.publish import summary
+    from pipeline.publish.service import publish as run
+
+    live = output_format == "text" and sys.stdout.isatty()
+    report = run(root, now_text=now_text, dry_run=dry_run, channel_id=channel_id, post_id=post_id,
+                 progress=(lambda o: click.echo(summary.outcome_line(o))) if live else None)
+    for warning in report.ledger_warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if output_format == "json":
+        click.echo(out_json(summary.report_dict(report)))
+    else:
+        click.echo(summary.report_text(report))
+    summary.write_job_summary(summary.report_markdown(report))
+    sys.exit(0 if report.ok else 1)
+
+
+@cli.command()
+@root_option
+@format_option(*FORMATS)
+def status(root: Path, output_format: str) -> None:
+    """The ledger: published (with links), failed (with reasons), pending, uncertain, missed."""
+    from pipeline.publish import summary
+    from pipeline.publish.service import ledger_status
+
+    entries, warnings = ledger_status(root)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if output_format == "json":
+        click.echo(out_json({"entries": [e.__dict__ for e in entries]}))
+    else:
+        click.echo(summary.status_text(entries))
+
+
+@cli.command()
+@root_option
+@click.argument("post_id")
+@click.option("--channel", "channel_id", required=True, help="The channel of the uncertain part.")
+@click.option("--part", type=int, help="The part number, when several are uncertain.")
+@click.option("--published", "published_url", metavar="URL", help="It did go out: here it is.")
+@click.option("--not-published", is_flag=True, help="It did not go out: the next run sends it.")
+def resolve(root: Path, post_id: str, channel_id: str, part: int | None, published_url: str | None,
+            not_published: bool) -> None:
+    """Settle an uncertain part after looking at the account."""
+    from pipeline.publish.service import resolve as run
+
+    for entry in run(root, post_id, channel_id, part=part, published_url=published_url,
+                     not_published=not_published):
+        click.echo(f"{entry.post} part {entry.part} on {entry.channel}: {entry.state}")
+
+
+def out_json(payload: dict) -> str:
+    from pipeline.report import format_json
+
+    return format_json(payload)
+
+
 def _split_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 

@@ -99,6 +99,12 @@ def _found(text: str) -> list[tuple[str, str, str]]:
         ("#\ufe0f\u20e3", []),
         ("#tag\u200bmore", [("#tag", "tag", "tag")]),
         ("#", []),
+        ("(#tag)", [("#tag", "tag", "tag")]),
+        # right-to-left text and directional marks
+        ("\u200fexample.com", [("example.com", "link", "https://example.com")]),
+        ("مرحبا \u200f#وسم", [("#وسم", "tag", "وسم")]),
+        ("שלום @alice.bsky.social", [("@alice.bsky.social", "mention", "alice.bsky.social")]),
+        ('"@alice.bsky.social"', [("@alice.bsky.social", "mention", "alice.bsky.social")]),
         # together
         (
             "日本 https://example.com #tag @alice.bsky.social",
@@ -120,6 +126,10 @@ def test_facet_offsets_are_utf8_bytes() -> None:
         Facet(7, 26, "link", "https://example.com"),
         Facet(53, 60, "tag", "タグ"),
     )
+
+
+def test_facet_offsets_after_right_to_left_text() -> None:
+    assert detect_facets("שלום https://example.com") == (Facet(9, 28, "link", "https://example.com"),)
 
 
 def test_facet_as_dict() -> None:
@@ -151,10 +161,11 @@ def test_tags_hold_at_most_640_bytes() -> None:
     assert _found("#" + ENGLAND * 23) == []  # 23 graphemes, 644 bytes
 
 
-def test_no_facet_ends_inside_a_grapheme() -> None:
+def test_no_facet_starts_or_ends_inside_a_grapheme() -> None:
     # The official client ends a tag at a zero-width joiner, cutting the emoji in two.
     assert _found("#" + FAMILY) == []
     assert _found("@alice.bsky.social\u0301") == []
+    assert _found('"\u0e33example.com') == []  # the quote and THAI SARA AM are one grapheme
 
 
 # Shortened display text ------------------------------------------------------------

@@ -29,9 +29,14 @@ def load_content(root: Path) -> Content:
     """Read channels.yml and every post; a problem in one file never hides another's."""
     root = Path(root).resolve()
     config, findings = load_config(root)
+    return read_posts(root, config, findings, post_files(root))
+
+
+def read_posts(root: Path, config, findings: list[Finding], files: list[Path]) -> Content:
+    """Content from the given post files (paths under the resolved `root`)."""
     reader = PostReader(root, config)
     posts: list[Post] = []
-    for path in post_files(root):
+    for path in files:
         post, post_findings = reader.read(path)
         findings.extend(post_findings)
         if post is not None:

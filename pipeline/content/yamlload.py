@@ -21,8 +21,7 @@ class ContentLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     """Safe loader with YAML 1.2 core-schema implicit types."""
 
 
-ContentLoader.yaml_implicit_resolvers = {}
-for tag, pattern, first in (
+_IMPLICIT = (
     ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
     ("tag:yaml.org,2002:int", r"^[-+]?(?:0|[1-9][0-9]*)$", "-+0123456789"),
     (
@@ -31,10 +30,32 @@ for tag, pattern, first in (
         r"|^[-+]?[0-9]+[eE][-+]?[0-9]+$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$",
         "-+0123456789.",
     ),
-    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL)$", "~nN"),
     ("tag:yaml.org,2002:merge", r"^(?:<<)$", "<"),
-):
-    ContentLoader.add_implicit_resolver(tag, re.compile(pattern), list(first))
+)
+#: first character -> [(tag, pattern)]; a plain scalar starting otherwise is a string
+_BY_FIRST: dict[str, list[tuple[str, re.Pattern]]] = {}
+for _tag, _pattern, _firsts in _IMPLICIT:
+    for _first in _firsts:
+        _BY_FIRST.setdefault(_first, []).append((_tag, re.compile(_pattern)))
+
+
+def _resolve(self, kind, value, implicit):
+    """PyYAML's resolve, without path resolvers: libyaml calls it for every node."""
+    if kind is yaml.ScalarNode:
+        if implicit[0]:
+            if value == "":
+                return "tag:yaml.org,2002:null"
+            for tag, pattern in _BY_FIRST.get(value[0], ()):
+                if pattern.match(value):
+                    return tag
+        return "tag:yaml.org,2002:str"
+    if kind is yaml.SequenceNode:
+        return "tag:yaml.org,2002:seq"
+    return "tag:yaml.org,2002:map"
+
+
+ContentLoader.resolve = _resolve  # type: ignore[method-assign]
 
 
 class DuplicateKeyError(yaml.constructor.ConstructorError):
@@ -66,7 +87,7 @@ class _Builder:
     just that, and also refuses duplicate keys, unknown tags and alias bombs.
     """
 
-    __slots__ = ("built", "building", "expanded")
+    __slots__ = ("building", "built", "expanded")
 
     def __init__(self) -> None:
         self.built: dict[int, tuple[Any, int]] = {}
@@ -165,7 +186,34 @@ def load_yaml(text: str) -> Any:
         node = loader.get_single_node()
     finally:
         loader.dispose()
-    return None if node is None else _Builder().value(node)
+    if node is None:
+        return None
+    if "&" not in text:  # no anchors, so no aliases: the plain builder suffices
+        return _plain(node)
+    return _Builder().value(node)
+
+
+def _plain(node: yaml.Node) -> Any:
+    """Values of a tree without aliases (each node is used once)."""
+    cls = node.__class__
+    if cls is yaml.ScalarNode:
+        return node.value if node.tag == _STR else _Builder._scalar(node)
+    if cls is yaml.SequenceNode:
+        return [_plain(item) for item in node.value]
+    pairs = node.value
+    result = {}
+    for key_node, value_node in pairs:
+        if key_node.tag == _MERGE or key_node.__class__ is not yaml.ScalarNode:
+            return _Builder().value(node)  # merges and complex keys: the careful builder
+        key = _plain(key_node)
+        if key in result:
+            raise DuplicateKeyError(str(key), _first_mark(pairs, key), key_node.start_mark)
+        result[key] = _plain(value_node)
+    return result
+
+
+def _first_mark(pairs, key) -> yaml.Mark:
+    return next(k.start_mark for k, _ in pairs if k.value == key)
 
 
 def describe_yaml_error(exc: yaml.YAMLError, text: str, first_line: int = 1

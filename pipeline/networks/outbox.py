@@ -1,18 +1,57 @@
-"""The local outbox: writes each rendered part as a JSON file instead of posting."""
+"""The local outbox: writes each rendered part as a JSON file instead of posting.
+
+Useful as a channel of its own (a feed for a newsletter, a review folder) and as
+what `social publish --dry-run` writes for every channel.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.networks.base import Network
+from pipeline.networks.base import Network, PartRequest, Published
 
 
 class OutboxOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     directory: str = Field("outbox", description="Folder (relative to the root) to write to")
+
+
+def part_document(request: PartRequest, network: str) -> dict:
+    """The JSON written for one part: everything the network would be sent, no secrets."""
+    return {
+        "post": request.post_id,
+        "channel": request.channel_id,
+        "network": network,
+        "part": request.number,
+        "parts": request.total,
+        "key": request.key,
+        "text": request.text,
+        "title": request.title,
+        "link": request.link,
+        "language": request.language,
+        "content_warning": request.content_warning,
+        "engagement": dict(request.engagement),
+        "media": [{"path": str(m.path.name), "alt": m.alt, "width": m.width, "height": m.height}
+                  for m in request.media],
+        "facets": [f.as_dict() for f in request.facets],
+        "in_reply_to": request.parent.remote_id if request.parent else None,
+    }
+
+
+def write_atomically(path, document: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, ensure_ascii=False, indent=2)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
 
 
 class OutboxNetwork(Network):
@@ -22,3 +61,22 @@ class OutboxNetwork(Network):
     max_images = 10
     engagement = frozenset({"reply_to", "repost", "quote", "like"})
     Options: ClassVar[type[BaseModel]] = OutboxOptions
+
+    def _path(self, post_id: str, number: int):
+        return self.root / self.options.get("directory", "outbox") / self.channel.id / f"{post_id}.{number}.json"
+
+    def publish(self, request: PartRequest) -> Published:
+        path = self._path(request.post_id, request.number)
+        write_atomically(path, part_document(request, self.name))
+        return Published(remote_id=f"{request.post_id}.{request.number}",
+                         url=path.relative_to(self.root).as_posix())
+
+    def reconcile(self, request: PartRequest, pending) -> Published | None:
+        path = self._path(request.post_id, request.number)
+        if path.is_file() and json.loads(path.read_text(encoding="utf-8")).get("key") == request.key:
+            return Published(remote_id=f"{request.post_id}.{request.number}",
+                             url=path.relative_to(self.root).as_posix())
+        return None
+
+    def delete(self, entry) -> None:
+        self._path(entry.post, entry.part).unlink(missing_ok=True)

@@ -12,20 +12,13 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 
 import regex
-from twitter_text import extract_urls_with_indices
-from twitter_text.config import config as twitter_text_config
-from twitter_text.extract_urls import is_valid_url
-from twitter_text.regexp.invalid_chars import invalid_chars
-from twitter_text.regexp.latin_accent_chars import latin_accent_chars
-from twitter_text.regexp.valid_domain import valid_domain
-from twitter_text.regexp.valid_port_number import valid_port_number
-from twitter_text.regexp.valid_url_preceding_chars import valid_url_preceding_chars
 
 from pipeline.render.facets import LINK, Facet, bluesky_richtext, detect_facets, grapheme_count
 from pipeline.render.littletext import escape_little_text
+from pipeline.render.twittertext import twitter_text
 
 NETWORK_LIMITS: dict[str, int] = {
     "x": 280,
@@ -116,8 +109,19 @@ def count_mastodon(
 
 # X: twitter-text v3 weighted length ------------------------------------------------
 
-_X_CONFIG = twitter_text_config["version3"]
+X_WEIGHTS = {  # twitter-text v3 (config/v3.json): weights scaled by 100
+    "scale": 100,
+    "default_weight": 200,
+    "ranges": (
+        {"start": 0, "end": 4351, "weight": 100},
+        {"start": 8192, "end": 8205, "weight": 100},
+        {"start": 8208, "end": 8223, "weight": 100},
+        {"start": 8242, "end": 8247, "weight": 100},
+    ),
+}
+_X_CONFIG = X_WEIGHTS
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_DOT_LETTER = regex.compile(r"[.．。｡]\p{L}")
 _EMOJI = regex.compile(
     r"\p{Extended_Pictographic}|\p{Emoji_Presentation}|\p{Regional_Indicator}"
     r"|^[#*0-9]\uFE0F?\u20E3"
@@ -134,19 +138,24 @@ def _count_x(text: str, limit: int, url_length: int) -> Count:
     scale = _X_CONFIG["scale"]
     weight = 0
     position = 0
-    for url in extract_urls_with_indices(normalized):
+    # Every URL twitter-text finds has a dot before a letter; its URL scan is slow.
+    tt = twitter_text()
+    urls = tt.extract_urls_with_indices(normalized) if _DOT_LETTER.search(normalized) else ()
+    for url in urls:
         start, end = url["indices"]
         weight += _x_weight(normalized[position:start]) + url_length * scale
         position = end
     weight += _x_weight(normalized[position:])
     problems = tuple(
         f"contains U+{ord(char):04X}, which X does not accept"
-        for char in dict.fromkeys(invalid_chars.findall(normalized))
+        for char in dict.fromkeys(tt.invalid_chars.findall(normalized))
     )
     return Count("x", text, weight // scale, limit, problems=problems)
 
 
 def _x_weight(text: str) -> int:
+    if text.isascii():  # all of ASCII is in the first, lightest range
+        return len(text) * _X_CONFIG["ranges"][0]["weight"]
     return sum(
         _X_CONFIG["default_weight"]
         if is_emoji(cluster)
@@ -177,35 +186,49 @@ _PATH = rf"(?:(?:{_PATH_CHAR}*(?:{_PARENS}{_PATH_CHAR}*)*{_PATH_END})|(?:{_PATH_
 _UCHARS = r"\u00a0-\ud7ff\ue000-\uf8ff\uf900-\ufdcf\ufdf0-\uffef" + "".join(
     rf"\U{plane:04x}{0x1000 if plane == 0xE else 0:04x}-\U{plane:04x}fffd" for plane in range(1, 17)
 )
-_MASTODON_URL = re.compile(
-    rf"(?:{valid_url_preceding_chars.pattern})"
-    r"(?P<url>(?P<protocol>(?:https?|dat|dweb|ipfs|ipns|ssb|gopher|gemini)://)?"
-    rf"(?P<domain>{valid_domain.pattern})"
-    rf"(?::{valid_port_number.pattern})?"
-    rf"(?:/{_PATH}*)?"
-    rf"(?:\?[a-z0-9!?*'();:&=+$/%#\[\]\-_.,~|@^{_UCHARS}]*[a-z0-9_&=#/\-{_UCHARS}])?)",
-    re.IGNORECASE,
-)
 _MASTODON_MENTION = regex.compile(
     r"(?<![=/\w])@(?P<username>(?i:[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*))(?:@\w+(?:[.-]+\w+)*)?"
 )
-_MENTION_END = regex.compile(rf"[@＠{latin_accent_chars.pattern}]|://")
+
+
+@cache
+def _mention_end() -> regex.Pattern:
+    return regex.compile(rf"[@＠{twitter_text().latin_accent_chars.pattern}]|://")
+
+
+@cache
+def _mastodon_url() -> re.Pattern:
+    tt = twitter_text()
+    return re.compile(
+        rf"(?:{tt.valid_url_preceding_chars.pattern})"
+        r"(?P<url>(?P<protocol>(?:https?|dat|dweb|ipfs|ipns|ssb|gopher|gemini)://)?"
+        rf"(?P<domain>{tt.valid_domain.pattern})"
+        rf"(?::{tt.valid_port_number.pattern})?"
+        rf"(?:/{_PATH}*)?"
+        rf"(?:\?[a-z0-9!?*'();:&=+$/%#\[\]\-_.,~|@^{_UCHARS}]*[a-z0-9_&=#/\-{_UCHARS}])?)",
+        re.IGNORECASE,
+    )
 
 
 def _mastodon_countable_text(text: str, url_length: int) -> str:
     """The text with each URL as `url_length` x's and each mention as `@user`."""
     if not text.strip():
         return ""
+    # As twitter-text, skip the slow URL scan when no scheme can be there.
+    urls = _mastodon_url().finditer(text) if ":" in text else ()
     entities = [
         (match.start("url"), match.end("url"), "x" * url_length)
-        for match in _MASTODON_URL.finditer(text)
-        if match["protocol"] and is_valid_url(match["url"], match["protocol"], match["domain"])
+        for match in urls
+        if match["protocol"] and twitter_text().is_valid_url(match["url"], match["protocol"], match["domain"])
     ]
-    entities += [
-        (match.start(), match.end(), "@" + match["username"])
-        for match in _MASTODON_MENTION.finditer(text)
-        if not _MENTION_END.match(text, match.end())
-    ]
+    if "@" in text:
+        entities += [
+            (match.start(), match.end(), "@" + match["username"])
+            for match in _MASTODON_MENTION.finditer(text)
+            if not _mention_end().match(text, match.end())
+        ]
+    if not entities:
+        return text
     pieces = []
     position = 0
     for start, end, replacement in sorted(entities):

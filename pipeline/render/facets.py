@@ -3,17 +3,18 @@
 Bluesky's server detects nothing: the client sends every facet. The rules follow the
 official client library (`@atproto/api` `detectFacets`), with a few deliberate
 improvements: unicode and hyphenated bare domains, repeated trailing punctuation,
-balanced brackets kept in URLs, links in quotes, tags measured in graphemes, and facets
-that never overlap nor end inside a grapheme cluster.
+balanced brackets kept in URLs, facets inside brackets, quotes and right-to-left text,
+tags measured in graphemes, and facets that never overlap nor split a grapheme cluster.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import regex
-from twitter_text.regexp.valid_cctld import valid_cctld
-from twitter_text.regexp.valid_gtld import valid_gtld
+
+from pipeline.render.twittertext import twitter_text
 
 LINK = "link"
 MENTION = "mention"
@@ -25,11 +26,13 @@ TAG_MAX_GRAPHEMES = 64
 TAG_MAX_BYTES = 640  # the lexicon's maxLength for a tag
 
 _OPENERS = "([{\"'“‘«"
+_DIRECTIONAL_MARKS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _TRAILING_PUNCTUATION = ".,;:!?\"'”’»"
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
 
-# A facet starts the text or follows whitespace or an opening bracket or quote.
-_START = r"(?<![^\s" + regex.escape(_OPENERS) + "])"
+# A facet starts the text or follows whitespace, a directional mark (right-to-left
+# text), an opening bracket or an opening quote.
+_START = rf"(?<![^\s{_DIRECTIONAL_MARKS}{regex.escape(_OPENERS)}])"
 _LABEL = r"[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]*[\p{L}\p{N}\p{M}])?"
 _LINK = regex.compile(
     _START
@@ -37,23 +40,23 @@ _LINK = regex.compile(
     + rf"|(?P<domain>{_LABEL}(?:\.{_LABEL})+)(?![@\w])(?P<rest>[/?#:]\S*)?)",
     regex.IGNORECASE,
 )
-_MENTION = regex.compile(
-    r"(?<![^\s(])@(?P<handle>[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?)(?![a-zA-Z0-9_-])"
-)
+_MENTION = regex.compile(_START + r"@(?P<handle>[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?)(?![a-zA-Z0-9_-])")
 _HANDLE = regex.compile(
     r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+"
     r"[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
 )
-# As the official client: `#` or full-width `＃` after whitespace; not `#️⃣`; not only
-# digits and punctuation; zero-width characters end a tag.
+# As the official client: `#` or full-width `＃`; not `#️⃣`; not only digits and
+# punctuation; zero-width characters end a tag.
 _NOT_IN_TAG = r"\s\u00AD\u2060\u200A-\u200D\u20E2"
 _TAG = regex.compile(
-    rf"(?<!\S)[#＃](?P<tag>(?!\uFE0F)[^{_NOT_IN_TAG}]*"
+    _START + rf"[#＃](?P<tag>(?!\uFE0F)[^{_NOT_IN_TAG}]*"
     rf"[^0-9\p{{P}}{_NOT_IN_TAG}]+[^{_NOT_IN_TAG}]*)"
 )
 _TAG_TRAILING_PUNCTUATION = regex.compile(r"\p{P}+$")
 _SCHEME = regex.compile(r"^https?://", regex.IGNORECASE)
 _GRAPHEME = regex.compile(r"\X")
+# Every link has a dot before a letter or digit (a domain) or a scheme; most sentences do not.
+_MAYBE_LINK = re.compile(r"[.．。｡]\w|://")
 
 
 @dataclass(frozen=True, order=True)
@@ -127,24 +130,34 @@ def display_url(url: str) -> str:
 
 def grapheme_count(text: str) -> int:
     """User-perceived characters (extended grapheme clusters) in `text`."""
+    if text.isascii():  # each ASCII character is a cluster, except CR LF together
+        return len(text) - text.count("\r\n")
     return len(_GRAPHEME.findall(text))
 
 
 def _is_known_tld(tld: str) -> bool:
     """Whether `tld` (without the dot) is a top-level domain in twitter-text's list."""
     tld = tld.lower()
-    return bool(valid_gtld.fullmatch(tld) or valid_cctld.fullmatch(tld))
+    lists = twitter_text()
+    return bool(lists.valid_gtld.fullmatch(tld) or lists.valid_cctld.fullmatch(tld))
 
 
 def _spans(text: str) -> list[_Span]:
     # A facet never starts or ends inside a grapheme cluster (at a ZWJ within an emoji,
     # or on a letter that a preceding quote carries as a combining mark).
-    boundaries = {0, *(cluster.end() for cluster in _GRAPHEME.finditer(text))}
-    found = [
-        span
-        for span in [*_links(text), *_mentions(text), *_tags(text)]
-        if span.start in boundaries and span.end in boundaries
+    # Each entity needs its marker character; the regexes cost more than these checks.
+    candidates = [
+        *(_links(text) if _MAYBE_LINK.search(text) else ()),
+        *(_mentions(text) if "@" in text else ()),
+        *(_tags(text) if "#" in text or "＃" in text else ()),
     ]
+    if not candidates:
+        return []
+    if text.isascii() and "\r" not in text:
+        found = candidates
+    else:
+        boundaries = {0, *(cluster.end() for cluster in _GRAPHEME.finditer(text))}
+        found = [span for span in candidates if span.start in boundaries and span.end in boundaries]
     found.sort(key=lambda span: (span.start, -span.end))
     kept: list[_Span] = []
     for span in found:

@@ -1,0 +1,162 @@
+"""state/ledger.jsonl: an append-only record of every publishing step.
+
+One JSON object a line, flushed and fsynced per line. The current state of a
+(post, channel, part) is its last line. A torn last line (a crash mid-write) is
+skipped with a warning; no earlier line is ever lost or rewritten.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import PipelineError
+
+STATE_DIR = "state"
+LEDGER_FILE = "ledger.jsonl"
+LOCK_FILE = "ledger.lock"
+
+PENDING = "pending"
+PUBLISHED = "published"
+FAILED = "failed"
+UNCERTAIN = "uncertain"
+MISSED = "missed"
+DELETED = "deleted"
+STATES = (PENDING, PUBLISHED, FAILED, UNCERTAIN, MISSED, DELETED)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the ledger."""
+
+    post: str
+    channel: str
+    part: int
+    state: str
+    at: str
+    key: str | None = None
+    remote_id: str | None = None
+    url: str | None = None
+    error: str | None = None
+    #: the post's file when this was written, so validation can catch a changed id
+    file: str | None = None
+    #: what a network needs later (Bluesky: uri and cid for replies); never secrets
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def slot(self) -> tuple[str, str, int]:
+        return (self.post, self.channel, self.part)
+
+    def as_json(self) -> str:
+        record = {k: v for k, v in asdict(self).items() if v not in (None, {})}
+        return json.dumps(record, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+
+
+class LedgerBusy(PipelineError):
+    """Another publisher holds the ledger's lock."""
+
+
+@dataclass
+class LedgerReading:
+    entries: list[Entry]
+    warnings: list[str]
+
+
+def read_entries(path: Path) -> LedgerReading:
+    """Every complete line of the ledger; a torn or unreadable line is skipped with a warning."""
+    entries: list[Entry] = []
+    warnings: list[str] = []
+    if not path.is_file():
+        return LedgerReading(entries, warnings)
+    raw = path.read_bytes()
+    lines = raw.split(b"\n")
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            entries.append(Entry(**record))
+        except (ValueError, TypeError) as exc:
+            where = "its last line (a run was cut off while writing)" if number >= len(lines) - 1 \
+                else f"line {number}"
+            warnings.append(f"{path.name}: ignoring {where}: {exc.__class__.__name__}")
+    return LedgerReading(entries, warnings)
+
+
+class Ledger:
+    """The ledger of one repository: read once, then appended to, line by line."""
+
+    def __init__(self, root: Path) -> None:
+        self.dir = Path(root) / STATE_DIR
+        self.path = self.dir / LEDGER_FILE
+        reading = read_entries(self.path)
+        self.warnings = reading.warnings
+        self._entries = reading.entries
+        self._current: dict[tuple[str, str, int], Entry] = {}
+        for entry in self._entries:
+            self._current[entry.slot] = entry
+        self._write_lock = threading.Lock()
+        self._torn_tail = bool(self.path.is_file() and self.path.stat().st_size
+                               and not self.path.read_bytes().endswith(b"\n"))
+
+    @property
+    def entries(self) -> list[Entry]:
+        return list(self._entries)
+
+    def current(self, post: str, channel: str, part: int) -> Entry | None:
+        return self._current.get((post, channel, part))
+
+    def parts(self, post: str, channel: str) -> dict[int, Entry]:
+        """The current entry of every part of a post on a channel, by part number."""
+        return {slot[2]: entry for slot, entry in self._current.items()
+                if slot[0] == post and slot[1] == channel}
+
+    def latest(self) -> Iterator[Entry]:
+        return iter(self._current.values())
+
+    def append(self, entry: Entry) -> Entry:
+        """Write one line and make it durable before returning."""
+        line = entry.as_json().encode("utf-8") + b"\n"
+        with self._write_lock:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "ab") as handle:
+                if self._torn_tail:
+                    # A crash left half a line: end it so this line stays whole.
+                    handle.write(b"\n")
+                    self._torn_tail = False
+                handle.write(line)
+                handle.flush()
+                os.fsync(handle.fileno())
+            self._entries.append(entry)
+            self._current[entry.slot] = entry
+        return entry
+
+    @contextmanager
+    def locked(self) -> Iterator[Ledger]:
+        """Hold the ledger's lock file so two publishers on one machine never both send."""
+        import fcntl
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        handle = open(self.dir / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole block
+        try:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise LedgerBusy("another `social publish` is running on this ledger; "
+                                     "wait for it to finish", code="ledger-busy") from None
+                raise
+            # Another process may have appended since this one read the file.
+            fresh = Ledger(self.dir.parent)
+            self._entries, self._current, self.warnings = fresh._entries, fresh._current, fresh.warnings
+            self._torn_tail = fresh._torn_tail
+            yield self
+        finally:
+            handle.close()

@@ -1,0 +1,119 @@
+"""What is due: every ready post whose time has come and that is not yet out on a channel.
+
+Scheduled runs are often late or dropped, so a run never looks at a time window:
+it catches up everything due, except what is later than the channel's
+`max_lateness` (that is recorded as missed and never sent without a person).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pipeline.content.model import Channel, Content, Post
+from pipeline.publish.ledger import DELETED, MISSED, PUBLISHED, UNCERTAIN, Ledger
+from pipeline.render.render import Renderer, Rendering
+
+
+@dataclass
+class Job:
+    """One post on one channel: publish its missing parts, or retract the published ones."""
+
+    post: Post
+    channel: Channel
+    action: str  # "publish" | "retract"
+    rendering: Rendering | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.post.id} on {self.channel.id}"
+
+
+@dataclass
+class Plan:
+    now: datetime
+    jobs: dict[str, list[Job]] = field(default_factory=dict)
+    #: (post, channel, parts not yet out) that are too late to send
+    missed: list[tuple[Post, Channel, list[int]]] = field(default_factory=list)
+    #: (post, channel) whose parts wait for a person (`social resolve`)
+    uncertain: list[tuple[Post, Channel]] = field(default_factory=list)
+    #: (post, channel, reason) that cannot be published as they are
+    invalid: list[tuple[Post, Channel, str]] = field(default_factory=list)
+
+    def add(self, job: Job) -> None:
+        self.jobs.setdefault(job.channel.id, []).append(job)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.jobs or self.missed or self.uncertain or self.invalid)
+
+
+def make_plan(content: Content, ledger: Ledger, now: datetime, *, channel_id: str | None = None,
+              post_id: str | None = None) -> Plan:
+    """The plan of this run; renders only the posts that are due."""
+    plan = Plan(now=now)
+    config = content.config
+    renderer = Renderer(content.root, config)
+    broken = content.broken_files
+    for post in sorted(content.posts, key=lambda p: (p.publish_at or now, p.id)):
+        if post_id and post.id != post_id:
+            continue
+        if post.status == "retracted":
+            _plan_retraction(plan, post, config.channels, ledger, channel_id)
+            continue
+        if post.status != "ready" or post.publish_at is None or post.publish_at > now:
+            continue
+        for cid in post.channels:
+            channel = config.channels.get(cid)
+            if channel is None or (channel_id and cid != channel_id):
+                continue
+            states = {n: e.state for n, e in ledger.parts(post.id, cid).items()}
+            if any(state == UNCERTAIN for state in states.values()):
+                plan.uncertain.append((post, channel))
+                continue
+            if post.file in broken:
+                if not states or any(s not in (PUBLISHED, MISSED) for s in states.values()):
+                    plan.invalid.append((post, channel, "the post file has errors; run `social validate`"))
+                continue
+            if states and all(state in (PUBLISHED, MISSED, DELETED) for state in states.values()) \
+                    and _all_parts_known(states, renderer, post, channel):
+                continue
+            rendering = renderer.render(post, channel)
+            if not rendering.ok:
+                first = next(f for f in rendering.findings if f.level == "error")
+                plan.invalid.append((post, channel, f"{first.file}:{first.line}: {first.message}"))
+                continue
+            numbers = [p.number for p in rendering.parts] or [1]
+            waiting = [n for n in numbers if states.get(n) not in (PUBLISHED, MISSED, DELETED)]
+            if not waiting:
+                continue
+            if now - post.publish_at > channel.max_lateness:
+                fresh = [n for n in waiting if states.get(n) != MISSED]
+                if fresh:
+                    plan.missed.append((post, channel, fresh))
+                continue
+            plan.add(Job(post, channel, "publish", rendering))
+    return plan
+
+
+def _all_parts_known(states: dict, renderer: Renderer, post: Post, channel: Channel) -> bool:
+    """Whether the ledger covers every part: parts of a thread are numbered from 1 without gaps.
+
+    A run that stopped between parts leaves a prefix; the rendering then says how many
+    parts there are. Rendering costs more than this check, so it is done only when needed.
+    """
+    numbers = sorted(states)
+    if numbers != list(range(1, len(numbers) + 1)):
+        return False
+    rendering = renderer.render(post, channel)
+    return len(rendering.parts or [None]) <= len(numbers)
+
+
+def _plan_retraction(plan: Plan, post: Post, channels: dict[str, Channel], ledger: Ledger,
+                     channel_id: str | None) -> None:
+    for cid, channel in channels.items():
+        if channel_id and cid != channel_id:
+            continue
+        parts = ledger.parts(post.id, cid)
+        if any(entry.state == PUBLISHED for entry in parts.values()):
+            plan.add(Job(post, channel, "retract"))

@@ -1,0 +1,282 @@
+"""Running a plan: channels in parallel, parts in order, every step in the ledger first.
+
+For each part: append `pending` (with the key) -> call the network -> append
+`published` or `failed`. A `pending` found at start-up is reconciled by the
+network, never re-sent blindly; an ambiguous failure is reconciled or retried
+with the same key, or becomes `uncertain` for a person to settle.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pipeline.content.times import utc_iso
+from pipeline.errors import PipelineError
+from pipeline.networks import network_class
+from pipeline.networks.base import MediaFile, MissingCredential, Network, PartRequest, Published, Uncertain
+from pipeline.networks.delivery import DeliveryError, Http
+from pipeline.publish.ledger import (
+    DELETED,
+    FAILED,
+    MISSED,
+    PENDING,
+    PUBLISHED,
+    UNCERTAIN,
+    Entry,
+    Ledger,
+)
+from pipeline.publish.plan import Job, Plan
+
+
+@dataclass
+class Outcome:
+    """What happened to one part (or one retraction) in this run."""
+
+    post: str
+    channel: str
+    part: int
+    state: str
+    url: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class RunResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, state: str) -> int:
+        return sum(1 for o in self.outcomes if o.state == state)
+
+    @property
+    def ok(self) -> bool:
+        return not any(o.state in (FAILED, UNCERTAIN) for o in self.outcomes)
+
+
+Progress = Callable[[Outcome], None]
+
+
+class Runner:
+    """Carries out a plan against the networks; `http_for(channel)` gives each channel its client."""
+
+    def __init__(self, root: Path, ledger: Ledger, *, env: Mapping[str, str],
+                 http_for: Callable[[str], Http], clock: Callable[[], datetime],
+                 progress: Progress | None = None, parallel: bool = True) -> None:
+        self.root = root
+        self.ledger = ledger
+        self.env = env
+        self.http_for = http_for
+        self.clock = clock
+        self.progress = progress or (lambda outcome: None)
+        self.parallel = parallel
+
+    def run(self, plan: Plan) -> RunResult:
+        result = RunResult()
+        for post, channel, numbers in plan.missed:
+            for number in numbers:
+                late = utc_iso(plan.now)
+                self._record(result, Entry(post.id, channel.id, number, MISSED, late, file=post.file,
+                                           error=f"due {utc_iso(post.publish_at)}, more than "
+                                                 f"{channel.max_lateness} late at {late}"))
+        for post, channel in plan.uncertain:
+            result.outcomes.append(Outcome(post.id, channel.id, 0, UNCERTAIN,
+                                           error="waiting for `social resolve`"))
+        for post, channel, reason in plan.invalid:
+            result.outcomes.append(Outcome(post.id, channel.id, 0, FAILED, error=reason))
+        channels = list(plan.jobs.items())
+        if self.parallel and len(channels) > 1:
+            with ThreadPoolExecutor(max_workers=min(8, len(channels))) as pool:
+                for outcomes in pool.map(lambda item: self._channel(*item), channels):
+                    result.outcomes.extend(outcomes)
+        else:
+            for item in channels:
+                result.outcomes.extend(self._channel(*item))
+        return result
+
+    # -- one channel ------------------------------------------------------------------
+
+    def _channel(self, channel_id: str, jobs: list[Job]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        channel = jobs[0].channel
+        http = self.http_for(channel_id)
+        try:
+            network: Network = network_class(channel.network)(channel, env=self.env, http=http,
+                                                              root=self.root)
+            network.check_ready()
+        except (MissingCredential, DeliveryError, PipelineError) as exc:
+            message = http.secrets.mask(exc.message)
+            for job in jobs:
+                self._fail_job(job, message, outcomes)
+            return outcomes
+        for job in jobs:
+            try:
+                if job.action == "retract":
+                    self._retract(network, job, outcomes)
+                else:
+                    stop_channel = self._publish(network, job, outcomes)
+                    if stop_channel:
+                        for later in jobs[jobs.index(job) + 1:]:
+                            self._fail_job(later, "waiting: the channel is rate limited", outcomes)
+                        break
+            except Exception as exc:  # a bug in an adapter must not stop the other channels
+                detail = http.secrets.mask("".join(traceback.format_exception_only(exc)).strip())
+                self._uncertain_open_parts(job, f"unexpected error: {detail}", outcomes)
+        return outcomes
+
+    def _publish(self, network: Network, job: Job, outcomes: list[Outcome]) -> bool:
+        """Send the job's parts in order; True when the whole channel must wait (rate limit)."""
+        post, channel = job.post, job.channel
+        parts = job.rendering.parts if job.rendering and job.rendering.parts else []
+        total = max(1, len(parts))
+        root: Entry | None = None
+        parent: Entry | None = None
+        for number in range(1, total + 1):
+            current = self.ledger.current(post.id, channel.id, number)
+            if current and current.state in (PUBLISHED, MISSED, DELETED):
+                root = root or current
+                parent = current
+                if current.state != PUBLISHED:
+                    return False
+                continue
+            request = self._request(job, number, total, parts, root, parent, network, current)
+            entry = self._send(network, request, current, job, outcomes)
+            if entry is None:
+                return False
+            if entry.state == FAILED:
+                return bool(entry.data.get("retry_later"))
+            if entry.state != PUBLISHED:
+                return False
+            root = root or entry
+            parent = entry
+        return False
+
+    def _send(self, network: Network, request: PartRequest, current: Entry | None, job: Job,
+              outcomes: list[Outcome]) -> Entry | None:
+        _post, _channel = job.post, job.channel
+        mask = network.http.secrets.mask
+        if current and current.state == PENDING:
+            # A previous run stopped between sending and recording: ask the network first.
+            try:
+                found = network.reconcile(request, current)
+            except Uncertain as exc:
+                return self._record_outcome(outcomes, self._entry(request, UNCERTAIN, job,
+                                                                  error=mask(exc.message)))
+            except DeliveryError as exc:
+                return self._record_outcome(outcomes, self._entry(
+                    request, UNCERTAIN, job, error=f"could not check the earlier attempt: {mask(exc.message)}"))
+            if found is not None:
+                return self._record_outcome(outcomes, self._published(request, found, job))
+        self.ledger.append(self._entry(request, PENDING, job))
+        try:
+            published = network.publish(request)
+        except DeliveryError as exc:
+            if not exc.ambiguous:
+                data = {"retry_later": True} if exc.retry_later else {}
+                return self._record_outcome(outcomes, self._entry(request, FAILED, job,
+                                                                  error=mask(exc.message), data=data))
+            return self._settle_ambiguous(network, request, job, outcomes, mask(exc.message))
+        except (MissingCredential, Uncertain, PipelineError) as exc:
+            state = UNCERTAIN if isinstance(exc, Uncertain) else FAILED
+            return self._record_outcome(outcomes, self._entry(request, state, job, error=mask(exc.message)))
+        return self._record_outcome(outcomes, self._published(request, published, job))
+
+    def _settle_ambiguous(self, network, request, job, outcomes, message) -> Entry:
+        """The network may have acted: look, then retry once with the same key, else uncertain."""
+        mask = network.http.secrets.mask
+        try:
+            found = network.reconcile(request, self.ledger.current(request.post_id, request.channel_id,
+                                                                   request.number))
+            if found is None:
+                found = network.publish(request)  # same key: the network drops a duplicate
+        except (Uncertain, DeliveryError, PipelineError) as exc:
+            return self._record_outcome(outcomes, self._entry(
+                request, UNCERTAIN, job, error=f"{message}; then: {mask(exc.message)}"))
+        return self._record_outcome(outcomes, self._published(request, found, job))
+
+    def _retract(self, network: Network, job: Job, outcomes: list[Outcome]) -> None:
+        mask = network.http.secrets.mask
+        parts = self.ledger.parts(job.post.id, job.channel.id)
+        for number in sorted(parts, reverse=True):  # replies first, the thread's root last
+            entry = parts[number]
+            if entry.state != PUBLISHED:
+                continue
+            if not network.can_delete:
+                outcomes.append(Outcome(entry.post, entry.channel, number, FAILED,
+                                        error=f"{network.name} cannot delete; remove it by hand"))
+                continue
+            try:
+                network.delete(entry)
+            except (DeliveryError, PipelineError) as exc:
+                # Nothing is written: the part is still out there, and the next run tries again.
+                outcome = Outcome(entry.post, entry.channel, number, FAILED, entry.url,
+                                  f"delete failed: {mask(exc.message)}")
+                outcomes.append(outcome)
+                self.progress(outcome)
+                continue
+            self._record_outcome(outcomes, Entry(entry.post, entry.channel, number, DELETED,
+                                                 utc_iso(self.clock()), key=entry.key,
+                                                 remote_id=entry.remote_id, url=entry.url,
+                                                 file=job.post.file))
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _request(self, job: Job, number: int, total: int, parts, root, parent, network: Network,
+                 current: Entry | None) -> PartRequest:
+        post = job.post
+        part = parts[number - 1] if parts else None
+        key = current.key if current and current.key else network.new_key(post.id, number)
+        media = ()
+        if part and part.media:
+            media = tuple(MediaFile(self.root / "content" / m.path, m.alt or "", m.width, m.height,
+                                    m.format) for m in part.media)
+        link = job.post.overrides.get(job.channel.id, {}).get("link", post.link)
+        return PartRequest(
+            post_id=post.id, channel_id=job.channel.id, number=number, total=total,
+            text=part.text if part else "", key=key, media=media, root=root, parent=parent,
+            title=post.title, link=link, language=post.language,
+            content_warning=job.rendering.content_warning if job.rendering else None,
+            engagement=post.engagement if number == 1 else {},
+            facets=part.count.facets if part else (),
+        )
+
+    def _entry(self, request: PartRequest, state: str, job: Job, *, error: str | None = None,
+               data: dict | None = None) -> Entry:
+        return Entry(request.post_id, request.channel_id, request.number, state,
+                     utc_iso(self.clock()), key=request.key, error=error, data=data or {},
+                     file=job.post.file)
+
+    def _published(self, request: PartRequest, published: Published, job: Job) -> Entry:
+        return Entry(request.post_id, request.channel_id, request.number, PUBLISHED,
+                     utc_iso(self.clock()), key=request.key, remote_id=published.remote_id,
+                     url=published.url, data=dict(published.data), file=job.post.file)
+
+    def _record(self, result: RunResult, entry: Entry) -> None:
+        self.ledger.append(entry)
+        outcome = Outcome(entry.post, entry.channel, entry.part, entry.state, entry.url, entry.error)
+        result.outcomes.append(outcome)
+        self.progress(outcome)
+
+    def _record_outcome(self, outcomes: list[Outcome], entry: Entry) -> Entry:
+        self.ledger.append(entry)
+        outcome = Outcome(entry.post, entry.channel, entry.part, entry.state, entry.url, entry.error)
+        outcomes.append(outcome)
+        self.progress(outcome)
+        return entry
+
+    def _fail_job(self, job: Job, message: str, outcomes: list[Outcome]) -> None:
+        outcome = Outcome(job.post.id, job.channel.id, 0, FAILED, error=message)
+        outcomes.append(outcome)
+        self.progress(outcome)
+
+    def _uncertain_open_parts(self, job: Job, message: str, outcomes: list[Outcome]) -> None:
+        for number, entry in self.ledger.parts(job.post.id, job.channel.id).items():
+            if entry.state == PENDING:
+                self._record_outcome(outcomes, Entry(entry.post, entry.channel, number, UNCERTAIN,
+                                                     utc_iso(self.clock()), key=entry.key,
+                                                     error=message, file=job.post.file))
+                return
+        outcomes.append(Outcome(job.post.id, job.channel.id, 0, FAILED, error=message))

@@ -1,0 +1,106 @@
+"""How a publish run and the ledger are shown: terminal lines, tables, JSON, the job summary."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+from pipeline.content.times import format_local
+from pipeline.publish.ledger import Entry
+from pipeline.publish.run import Outcome
+from pipeline.publish.service import PublishReport
+
+SYMBOLS = {"published": "✓", "dry-run": "→", "failed": "✗", "uncertain": "?", "missed": "⌛",
+           "deleted": "⌫", "pending": "…"}
+ORDER = ("published", "dry-run", "deleted", "failed", "uncertain", "missed")
+
+
+def outcome_line(outcome: Outcome) -> str:
+    part = f" part {outcome.part}" if outcome.part else ""
+    tail = outcome.url or ""
+    if outcome.error:
+        tail = f"{tail} {outcome.error}".strip()
+    return f"[{outcome.channel}] {SYMBOLS.get(outcome.state, ' ')} {outcome.state:<9} {outcome.post}{part}  {tail}"
+
+
+def report_dict(report: PublishReport) -> dict:
+    counts = Counter(o.state for o in report.result.outcomes)
+    return {
+        "now": format_local(report.now, report.zone),
+        "dry_run": report.dry_run,
+        "ok": report.ok,
+        "counts": dict(counts),
+        "outcomes": [o.__dict__ for o in report.result.outcomes],
+        "warnings": report.ledger_warnings,
+    }
+
+
+def report_text(report: PublishReport) -> str:
+    outcomes = report.result.outcomes
+    when = format_local(report.now, report.zone)
+    if not outcomes:
+        return f"Nothing due at {when}."
+    lines = [f"{'Dry run' if report.dry_run else 'Publish run'} at {when}:", ""]
+    lines.append(_table(outcomes))
+    counts = Counter(o.state for o in outcomes)
+    lines += ["", ", ".join(f"{counts[state]} {state}" for state in ORDER if counts[state])]
+    return "\n".join(lines)
+
+
+def _table(outcomes: list[Outcome]) -> str:
+    rows = [("channel", "post", "part", "state", "link or reason")]
+    for o in sorted(outcomes, key=lambda o: (o.channel, o.post, o.part)):
+        rows.append((o.channel, o.post, str(o.part or ""), o.state, o.error or o.url or ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4]
+                     for row in rows).rstrip()
+
+
+def report_markdown(report: PublishReport) -> str:
+    """The GitHub job summary: a heading, counts, and a table (Markdown)."""
+    when = format_local(report.now, report.zone)
+    outcomes = report.result.outcomes
+    lines = [f"### {'Dry run' if report.dry_run else 'Publish run'} at {when}", ""]
+    if not outcomes:
+        return "\n".join([*lines, "Nothing was due.", ""])
+    counts = Counter(o.state for o in outcomes)
+    lines += [", ".join(f"**{counts[s]}** {s}" for s in ORDER if counts[s]), "",
+              "| Channel | Post | Part | State | Link or reason |", "|---|---|---|---|---|"]
+    for o in sorted(outcomes, key=lambda o: (o.channel, o.post, o.part)):
+        detail = (o.error or o.url or "").replace("|", "\\|").replace("\n", " ")
+        if o.url and o.url.startswith("http") and not o.error:
+            detail = f"[{o.url}]({o.url})"
+        lines.append(f"| {o.channel} | {o.post} | {o.part or ''} | {SYMBOLS.get(o.state, '')} "
+                     f"{o.state} | {detail} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_job_summary(text: str) -> None:
+    """Append to GitHub's job summary when running in Actions."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if target:
+        with Path(target).open("a", encoding="utf-8") as handle:
+            handle.write(text)
+
+
+def status_text(entries: list[Entry]) -> str:
+    if not entries:
+        return "The ledger is empty: nothing has been published yet."
+    groups: dict[str, list[Entry]] = {}
+    for entry in entries:
+        groups.setdefault(entry.state, []).append(entry)
+    lines = []
+    for state in ("uncertain", "pending", "failed", "missed", "published", "deleted"):
+        chosen = groups.get(state, [])
+        if not chosen:
+            continue
+        lines.append(f"{state} ({len(chosen)})")
+        for e in chosen:
+            detail = e.url or "" if state in ("published", "deleted") else (e.error or "")
+            lines.append(f"  {e.at}  {e.channel:<10} {e.post} part {e.part}  {detail}".rstrip())
+        lines.append("")
+    if "uncertain" in groups or "pending" in groups:
+        lines.append("Settle uncertain parts with: social resolve ID --channel C "
+                     "(--published URL | --not-published)")
+    return "\n".join(lines).rstrip()
