@@ -355,6 +355,7 @@ def test_default_limits() -> None:
         "telegram": 4096,
         "webhook": 1_000_000,
         "outbox": 1_000_000,
+        "characters": 1_000_000,
     }
 
 

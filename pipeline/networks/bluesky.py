@@ -19,6 +19,7 @@ class BlueskyOptions(BaseModel):
 
 class BlueskyNetwork(Network):
     name = "bluesky"
+    counting = "bluesky"
     max_length = 300
     supports_threads = True
     max_images = 4

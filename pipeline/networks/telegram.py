@@ -18,6 +18,7 @@ class TelegramOptions(BaseModel):
 
 class TelegramNetwork(Network):
     name = "telegram"
+    counting = "telegram"
     max_length = 4096
     hashtags = False
     supports_threads = True

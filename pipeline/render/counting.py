@@ -32,6 +32,7 @@ NETWORK_LIMITS: dict[str, int] = {
     "telegram": 4096,
     "webhook": 1_000_000,  # no standard: only a guard against runaway text
     "outbox": 1_000_000,
+    "characters": 1_000_000,  # any other network: code points against its own declared limit
 }
 TELEGRAM_CAPTION_LIMIT = 1024
 BLUESKY_MAX_BYTES = 3000
@@ -93,6 +94,8 @@ def count(
         photo = network == "telegram" and photo_caption
         limit = TELEGRAM_CAPTION_LIMIT if photo else NETWORK_LIMITS[network]
     counter = _COUNTERS.get(network, partial(_count_code_points, network))
+    if network == "characters":
+        counter = partial(_count_code_points, network)
     return counter(text, limit, url_length)
 
 

@@ -163,11 +163,12 @@ class Renderer:
         return [(measure(text, number, len(final)), line) for number, (text, line) in enumerate(final, 1)]
 
     def _count(self, network, channel, text, number, post, content_warning) -> Count:
-        limit = channel.options.get("max_characters") if network.name == "mastodon" else None
-        if network.name == "mastodon":
-            return count_mastodon(text, content_warning or "", limit=limit or network.max_length)
-        return count(network.name, text, limit=None if network.name == "telegram" else network.max_length,
-                     photo_caption=bool(post.media) and number == 1)
+        if network.counting == "mastodon":
+            limit = channel.options.get("max_characters") or network.max_length
+            return count_mastodon(text, content_warning or "", limit=limit)
+        caption = bool(post.media) and number == 1
+        return count(network.counting, text, limit=None if caption and network.counting == "telegram"
+                     else network.max_length, photo_caption=caption)
 
     @staticmethod
     def _too_long(post: Post, channel: Channel, counted: Count, line: int) -> Finding:

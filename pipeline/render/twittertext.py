@@ -3,10 +3,9 @@
 Importing any `twitter_text` module runs the package's `__init__`, which builds a
 2019 emoji table through the deprecated `pkg_resources` (a quarter of a second,
 and an import error where setuptools is too new or absent). We use only its URL
-rules, domain lists and weight table, so the package object is created without
-running `__init__`; the submodules then load as usual. A later plain
-`import twitter_text` still gets everything, because it finds this package
-object already in sys.modules and its submodules import on demand.
+rules and domain lists, so a stand-in package object is put in place while those
+submodules load, then removed again: a later plain `import twitter_text` runs
+the real `__init__` as usual and finds these submodules already loaded.
 """
 
 from __future__ import annotations
@@ -17,9 +16,10 @@ import types
 from functools import cache
 
 
-def _package_without_init() -> None:
+def _package_without_init() -> bool:
+    """Put a stand-in package in sys.modules; True when it must be removed afterwards."""
     if "twitter_text" in sys.modules:
-        return
+        return False
     spec = importlib.util.find_spec("twitter_text")
     if spec is None or not spec.submodule_search_locations:
         raise ImportError("twitter-text-parser is not installed (pip install twitter-text-parser)")
@@ -28,12 +28,21 @@ def _package_without_init() -> None:
     package.__spec__ = spec
     package.__file__ = spec.origin
     sys.modules["twitter_text"] = package
+    return True
 
 
 @cache
 def twitter_text() -> types.SimpleNamespace:
     """The pieces of twitter-text, loaded on first use (compiling its URL rules takes a while)."""
-    _package_without_init()
+    stand_in = _package_without_init()
+    try:
+        return _load()
+    finally:
+        if stand_in:
+            del sys.modules["twitter_text"]
+
+
+def _load() -> types.SimpleNamespace:
     from twitter_text.config import config
     from twitter_text.extract_urls import extract_urls_with_indices, is_valid_url
     from twitter_text.regexp.invalid_chars import invalid_chars

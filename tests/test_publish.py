@@ -1,0 +1,282 @@
+"""The publish engine with the outbox and an in-process network: due rules, ledger, threads."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import cli
+from pipeline.networks.base import Network, Published
+from pipeline.networks.delivery import DeliveryError
+from pipeline.publish.ledger import Ledger, read_entries
+from pipeline.publish.service import publish, resolve
+from tests.netreg import registered
+
+CHANNELS = """\
+timezone: Europe/Berlin
+channels:
+  notes:
+    network: outbox
+  remote:
+    network: memory
+    credentials: {token: MEMORY_TOKEN}
+    template: mastodon.j2
+"""
+
+
+class MemoryNetwork(Network):
+    """A network that keeps posts in a class-level dict, keyed like Bluesky's record keys."""
+
+    name = "memory"
+    max_length = 500
+    supports_threads = True
+    required_credentials = ("token",)
+    engagement = frozenset({"reply_to", "like"})
+    store: dict = {}
+    fail_next: list = []
+    calls: list = []
+
+    def publish(self, request):
+        MemoryNetwork.calls.append(("publish", request.post_id, request.number, request.key))
+        if MemoryNetwork.fail_next:
+            kind = MemoryNetwork.fail_next.pop(0)
+            if kind == "refused":
+                raise DeliveryError("refused (422): nope")
+            if kind == "after":
+                self._store(request)
+                raise DeliveryError("no answer after sending", ambiguous=True)
+            if kind == "rate":
+                raise DeliveryError("rate limited for 900 s", retry_later=True, status=429)
+        return self._store(request)
+
+    def _store(self, request):
+        if request.key in MemoryNetwork.store:
+            raise DeliveryError("duplicate record key", ambiguous=True)
+        parent = request.parent.remote_id if request.parent else None
+        MemoryNetwork.store[request.key] = {"text": request.text, "parent": parent,
+                                            "post": request.post_id, "part": request.number}
+        return Published(remote_id=request.key, url=f"https://memory.example/{request.key}")
+
+    def reconcile(self, request, pending):
+        found = MemoryNetwork.store.get(pending.key)
+        return Published(pending.key, f"https://memory.example/{pending.key}") if found else None
+
+    def delete(self, entry):
+        MemoryNetwork.store.pop(entry.remote_id, None)
+
+
+@pytest.fixture
+def memory():
+    MemoryNetwork.store = {}
+    MemoryNetwork.fail_next = []
+    MemoryNetwork.calls = []
+    with registered("memory", MemoryNetwork):
+        yield MemoryNetwork
+
+
+@pytest.fixture
+def site(repo, memory):
+    repo.write("content/channels.yml", CHANNELS)
+    return repo
+
+
+ENV = {"MEMORY_TOKEN": "tok-123456"}
+
+
+def clock_at(iso):
+    moment = datetime.fromisoformat(iso).replace(tzinfo=UTC)
+    return lambda: moment
+
+
+def run(site, now="2026-12-01 12:00", **kwargs):
+    return publish(site.root, now_text=now, env=ENV, sleep=lambda s: None,
+                   clock=clock_at("2026-12-01T11:00:00"), **kwargs)
+
+
+def states(site):
+    ledger = Ledger(site.root)
+    return {(e.post, e.channel, e.part): e.state for e in ledger.latest()}
+
+
+def test_due_posts_go_out_once_on_every_channel_and_a_rerun_sends_nothing(site, memory):
+    site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [notes, remote]", body="Hello.")
+    site.post("later", "publish_at: 2026-12-01 13:00\nchannels: [remote]", body="Not yet.")
+    report = run(site)
+    assert report.ok
+    assert states(site) == {("a", "notes", 1): "published", ("a", "remote", 1): "published"}
+    assert json.loads((site.root / "outbox/notes/a.1.json").read_text())["text"] == "Hello."
+    assert len(memory.store) == 1
+    again = run(site)
+    assert again.result.outcomes == []
+    assert len(memory.calls) == 1
+
+
+def test_each_part_is_pending_then_published_in_the_ledger(site, memory):
+    site.post("t", "publish_at: 2026-12-01 10:00\nchannels: [remote]", body="One.\n\n---\n\nTwo.")
+    run(site)
+    lines = read_entries(site.root / "state/ledger.jsonl").entries
+    assert [(e.part, e.state) for e in lines] == [(1, "pending"), (1, "published"), (2, "pending"),
+                                                  (2, "published")]
+    assert lines[0].key == lines[1].key and lines[1].file == "content/posts/2026/12/t.md"
+    parts = sorted(memory.store.values(), key=lambda p: p["part"])
+    assert parts[1]["parent"] == lines[1].remote_id  # the thread replies to its first part
+
+
+def test_a_late_run_catches_up_but_never_sends_what_is_too_late(site, memory):
+    site.post("fresh", "publish_at: 2026-12-01 07:00\nchannels: [remote]")
+    site.post("stale", "publish_at: 2026-11-30 09:00\nchannels: [remote]")
+    report = run(site, now="2026-12-01 12:00")
+    assert states(site) == {("fresh", "remote", 1): "published", ("stale", "remote", 1): "missed"}
+    assert [o.state for o in report.result.outcomes if o.post == "stale"] == ["missed"]
+    assert run(site, now="2026-12-02 12:00").result.outcomes == []  # reported once
+
+
+def test_refused_part_fails_and_the_next_run_tries_again(site, memory):
+    site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote]")
+    memory.fail_next = ["refused"]
+    report = run(site)
+    assert not report.ok and states(site)[("a", "remote", 1)] == "failed"
+    assert run(site).ok
+    assert states(site)[("a", "remote", 1)] == "published"
+    assert len(memory.store) == 1
+
+
+def test_ambiguous_failure_is_reconciled_not_resent(site, memory):
+    site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote]")
+    memory.fail_next = ["after"]
+    assert run(site).ok
+    assert len(memory.store) == 1
+    assert [c[0] for c in memory.calls] == ["publish"]
+
+
+def test_pending_found_at_startup_is_reconciled(site, memory):
+    site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote]")
+    ledger = Ledger(site.root)
+    from pipeline.publish.ledger import Entry
+
+    ledger.append(Entry("a", "remote", 1, "pending", "2026-12-01T10:00:00Z", key="k1"))
+    memory.store["k1"] = {"text": "x", "parent": None, "post": "a", "part": 1}
+    assert run(site).ok
+    assert states(site)[("a", "remote", 1)] == "published"
+    assert memory.calls == []  # found, not sent again
+
+
+def test_rate_limit_stops_the_channel_not_the_others(site, memory):
+    site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote, notes]")
+    site.post("b", "publish_at: 2026-12-01 10:30\nchannels: [remote]")
+    memory.fail_next = ["rate"]
+    report = run(site)
+    assert not report.ok
+    assert states(site)[("a", "notes", 1)] == "published"
+    assert ("b", "remote", 1) not in states(site)
+    assert len(memory.calls) == 1
+
+
+def test_missing_credential_fails_that_channel_only(site, memory):
+    site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote, notes]")
+    report = publish(site.root, now_text="2026-12-01 12:00", env={}, sleep=lambda s: None)
+    failed = [o for o in report.result.outcomes if o.state == "failed"]
+    assert [(o.channel, o.error) for o in failed] == [
+        ("remote", "environment variable MEMORY_TOKEN is not set (credentials.token of channel 'remote')")]
+    assert states(site) == {("a", "notes", 1): "published"}
+
+
+def test_renaming_a_published_post_file_does_not_publish_it_again(site, memory):
+    path = site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote]")
+    run(site)
+    path.rename(path.with_name("renamed.md"))
+    (path.with_name("renamed.md")).write_text(path.with_name("renamed.md").read_text().replace(
+        "publish_at", "id: a\npublish_at"))
+    assert run(site).result.outcomes == []
+    assert len(memory.store) == 1
+
+
+def test_retraction_deletes_what_was_published(site, memory):
+    path = site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote, notes]", body="One.\n---\nTwo.")
+    run(site)
+    assert len(memory.store) == 2
+    path.write_text(path.read_text().replace("channels:", "status: retracted\nchannels:"))
+    assert run(site, now="2026-12-03 12:00").ok
+    assert memory.store == {}
+    assert not (site.root / "outbox/notes/a.1.json").exists()
+    assert set(states(site).values()) == {"deleted"}
+
+
+def test_uncertain_waits_for_a_person_and_resolve_settles_it(site, memory):
+    site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote]")
+
+    def unsure(self, request, pending):
+        from pipeline.networks.base import Uncertain
+
+        raise Uncertain("cannot tell")
+
+    memory.fail_next = ["after"]
+    memory.reconcile = unsure
+    try:
+        report = run(site)
+    finally:
+        del memory.reconcile
+    assert not report.ok and states(site)[("a", "remote", 1)] == "uncertain"
+    assert [o.state for o in run(site).result.outcomes] == ["uncertain"]  # never resent
+    resolve(site.root, "a", "remote", part=None, published_url="https://memory.example/k", not_published=False)
+    assert states(site)[("a", "remote", 1)] == "published"
+    assert run(site).result.outcomes == []
+    assert len(memory.store) == 1
+
+
+def test_dry_run_writes_outbox_files_for_every_channel_and_no_ledger(site, memory):
+    site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote, notes]\nlink: https://x.example/a")
+    report = run(site, dry_run=True)
+    assert {o.state for o in report.result.outcomes} == {"dry-run"}
+    document = json.loads((site.root / "outbox/remote/a.1.json").read_text())
+    assert document["text"].startswith("Fresh bread today.")
+    assert "utm_source=remote" in document["text"]
+    assert not (site.root / "state/ledger.jsonl").exists()
+    assert memory.calls == []
+
+
+def test_cli_publish_status_and_job_summary(site, memory, tmp_path, monkeypatch):
+    site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [notes]")
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    result = CliRunner().invoke(cli, ["publish", "--root", str(site.root), "--now", "2026-12-01 12:00"])
+    assert result.exit_code == 0, result.output
+    assert "1 published" in result.output
+    assert "| notes | a | 1 | ✓ published |" in summary.read_text()
+    status = CliRunner().invoke(cli, ["status", "--root", str(site.root)])
+    assert "published (1)" in status.output and "outbox/notes/a.1.json" in status.output
+
+
+def test_two_publishers_on_one_ledger_never_both_send(site, memory):
+    site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote]")
+    ledger = Ledger(site.root)
+    from pipeline.publish.ledger import LedgerBusy
+
+    with ledger.locked(), pytest.raises(LedgerBusy):
+        run(site)
+    assert memory.calls == []
+
+
+def test_torn_last_line_is_ignored_with_a_warning_and_healed(site, memory):
+    site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote]")
+    state = site.root / "state"
+    state.mkdir()
+    good = '{"post":"z","channel":"remote","part":1,"state":"published","at":"2026-11-01T00:00:00Z"}\n'
+    (state / "ledger.jsonl").write_text(good + '{"post":"a","chan')
+    report = run(site)
+    assert any("last line" in w for w in report.ledger_warnings)
+    reading = read_entries(state / "ledger.jsonl")
+    assert [e.post for e in reading.entries] == ["z", "a", "a"]
+    assert len(reading.warnings) == 1  # the torn piece stays, on its own line, ignored
+
+
+def test_publish_time_is_utc_in_the_ledger(site, memory):
+    site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote]")
+    run(site)
+    at = read_entries(site.root / "state/ledger.jsonl").entries[-1].at
+    assert at == "2026-12-01T11:00:00Z"
+    assert datetime.fromisoformat(at.replace("Z", "+00:00")) - datetime(2026, 12, 1, tzinfo=UTC) == \
+        timedelta(hours=11)
