@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner
@@ -35,9 +36,9 @@ class MemoryNetwork(Network):
     supports_threads = True
     required_credentials = ("token",)
     engagement = frozenset({"reply_to", "like"})
-    store: dict = {}
-    fail_next: list = []
-    calls: list = []
+    store: ClassVar[dict] = {}
+    fail_next: ClassVar[list] = []
+    calls: ClassVar[list] = []
 
     def publish(self, request):
         MemoryNetwork.calls.append(("publish", request.post_id, request.number, request.key))
