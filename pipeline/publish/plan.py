@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pipeline.content.model import Channel, Content, Post
-from pipeline.publish.ledger import DELETED, MISSED, PUBLISHED, UNCERTAIN, Ledger
+from pipeline.publish.ledger import DELETED, MISSED, PENDING, PUBLISHED, UNCERTAIN, Ledger
 from pipeline.render.render import Renderer, Rendering
 
 
@@ -23,6 +23,8 @@ class Job:
     channel: Channel
     action: str  # "publish" | "retract"
     rendering: Rendering | None = None
+    #: past max_lateness: only settle earlier attempts (pending parts), send nothing new
+    late: bool = False
 
     @property
     def label(self) -> str:
@@ -88,9 +90,11 @@ def make_plan(content: Content, ledger: Ledger, now: datetime, *, channel_id: st
             if not waiting:
                 continue
             if now - post.publish_at > channel.max_lateness:
-                fresh = [n for n in waiting if states.get(n) != MISSED]
-                if fresh:
-                    plan.missed.append((post, channel, fresh))
+                if any(states.get(n) == PENDING for n in waiting):
+                    # A part may be out already: the runner asks the network before calling it missed.
+                    plan.add(Job(post, channel, "publish", rendering, late=True))
+                else:
+                    plan.missed.append((post, channel, waiting))
                 continue
             plan.add(Job(post, channel, "publish", rendering))
     return plan

@@ -143,6 +143,9 @@ class Runner:
                     return False
                 continue
             request = self._request(job, number, total, parts, root, parent, network, current)
+            if job.late and not (current and current.state == PENDING):
+                self._record_outcome(outcomes, self._entry(request, MISSED, job, error=self._late(job)))
+                continue
             entry = self._send(network, request, current, job, outcomes)
             if entry is None:
                 return False
@@ -170,6 +173,8 @@ class Runner:
                     request, UNCERTAIN, job, error=f"could not check the earlier attempt: {mask(exc.message)}"))
             if found is not None:
                 return self._record_outcome(outcomes, self._published(request, found, job))
+            if job.late:
+                return self._record_outcome(outcomes, self._entry(request, MISSED, job, error=self._late(job)))
         self.ledger.append(self._entry(request, PENDING, job))
         try:
             published = network.publish(request)
@@ -223,6 +228,10 @@ class Runner:
                                                  file=job.post.file))
 
     # -- helpers ------------------------------------------------------------------------
+
+    def _late(self, job: Job) -> str:
+        return (f"due {utc_iso(job.post.publish_at)}, more than {job.channel.max_lateness} late at "
+                f"{utc_iso(self.clock())}")
 
     def _request(self, job: Job, number: int, total: int, parts, root, parent, network: Network,
                  current: Entry | None) -> PartRequest:
