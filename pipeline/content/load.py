@@ -14,7 +14,12 @@ POSTS_DIR = "content/posts"
 
 
 def post_files(root: Path) -> list[Path]:
-    """Every post file, in a stable order (os.walk: pathlib's rglob costs more than the parse)."""
+    """Every post file, in a stable order."""
+    return [Path(name) for name in post_file_names(root)]
+
+
+def post_file_names(root: Path) -> list[str]:
+    """Every post file as a path string, sorted (os.walk: pathlib's rglob costs more than the parse)."""
     found = [
         os.path.join(folder, name)
         for folder, _, names in os.walk(root / POSTS_DIR)
@@ -22,7 +27,7 @@ def post_files(root: Path) -> list[Path]:
         if name.endswith(".md")
     ]
     found.sort()
-    return [Path(name) for name in found]
+    return found
 
 
 def load_content(root: Path) -> Content:

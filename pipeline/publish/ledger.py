@@ -32,9 +32,10 @@ DELETED = "deleted"
 STATES = (PENDING, PUBLISHED, FAILED, UNCERTAIN, MISSED, DELETED)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Entry:
-    """One line of the ledger."""
+    """One line of the ledger (treat as read-only; not frozen because that makes reading 30,000
+    lines markedly slower)."""
 
     post: str
     channel: str
@@ -75,8 +76,14 @@ def read_entries(path: Path) -> LedgerReading:
     warnings: list[str] = []
     if not path.is_file():
         return LedgerReading(entries, warnings)
-    raw = path.read_bytes()
-    lines = raw.split(b"\n")
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    try:
+        # One parse of the whole file is several times faster than one per line.
+        records = json.loads("[" + ",".join(line for line in lines if line.strip()) + "]")
+        return LedgerReading([Entry(**record) for record in records], warnings)
+    except (ValueError, TypeError):
+        pass  # a torn or damaged line: go line by line to keep every good one
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -96,15 +103,36 @@ class Ledger:
     def __init__(self, root: Path) -> None:
         self.dir = Path(root) / STATE_DIR
         self.path = self.dir / LEDGER_FILE
+        self._write_lock = threading.Lock()
+        self._read()
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return None
+        return (stat.st_size, stat.st_mtime_ns)
+
+    def _changed_since_read(self) -> bool:
+        return self._stamp() != self._read_stamp
+
+    def _read(self) -> None:
+        self._read_stamp = self._stamp()
         reading = read_entries(self.path)
         self.warnings = reading.warnings
         self._entries = reading.entries
         self._current: dict[tuple[str, str, int], Entry] = {}
         for entry in self._entries:
             self._current[entry.slot] = entry
-        self._write_lock = threading.Lock()
-        self._torn_tail = bool(self.path.is_file() and self.path.stat().st_size
-                               and not self.path.read_bytes().endswith(b"\n"))
+        self._torn_tail = self._ends_torn()
+
+    def _ends_torn(self) -> bool:
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(-1, os.SEEK_END)
+                return handle.read(1) != b"\n"
+        except OSError:  # missing or empty
+            return False
 
     @property
     def entries(self) -> list[Entry]:
@@ -136,6 +164,7 @@ class Ledger:
                 os.fsync(handle.fileno())
             self._entries.append(entry)
             self._current[entry.slot] = entry
+            self._read_stamp = self._stamp()
         return entry
 
     @contextmanager
@@ -154,9 +183,8 @@ class Ledger:
                                      "wait for it to finish", code="ledger-busy") from None
                 raise
             # Another process may have appended since this one read the file.
-            fresh = Ledger(self.dir.parent)
-            self._entries, self._current, self.warnings = fresh._entries, fresh._current, fresh.warnings
-            self._torn_tail = fresh._torn_tail
+            if self._changed_since_read():
+                self._read()
             yield self
         finally:
             handle.close()

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pipeline.content.model import Channel, Content, Post
 from pipeline.publish.ledger import DELETED, MISSED, PENDING, PUBLISHED, UNCERTAIN, Ledger
-from pipeline.render.render import Renderer, Rendering
+
+if TYPE_CHECKING:
+    from pipeline.render.render import Renderer, Rendering
 
 
 @dataclass
@@ -55,6 +58,10 @@ def make_plan(content: Content, ledger: Ledger, now: datetime, *, channel_id: st
     """The plan of this run; renders only the posts that are due."""
     plan = Plan(now=now)
     config = content.config
+    if not content.posts:
+        return plan
+    from pipeline.render.render import Renderer  # jinja2, markdown, counting: only when needed
+
     renderer = Renderer(content.root, config)
     broken = content.broken_files
     for post in sorted(content.posts, key=lambda p: (p.publish_at or now, p.id)):

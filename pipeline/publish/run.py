@@ -11,7 +11,6 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -31,33 +30,7 @@ from pipeline.publish.ledger import (
     Ledger,
 )
 from pipeline.publish.plan import Job, Plan
-
-
-@dataclass
-class Outcome:
-    """What happened to one part (or one retraction) in this run."""
-
-    post: str
-    channel: str
-    part: int
-    state: str
-    url: str | None = None
-    error: str | None = None
-
-
-@dataclass
-class RunResult:
-    outcomes: list[Outcome] = field(default_factory=list)
-
-    def count(self, state: str) -> int:
-        return sum(1 for o in self.outcomes if o.state == state)
-
-    @property
-    def ok(self) -> bool:
-        return not any(o.state in (FAILED, UNCERTAIN) for o in self.outcomes)
-
-
-Progress = Callable[[Outcome], None]
+from pipeline.publish.result import Outcome, Progress, RunResult
 
 
 class Runner:

@@ -9,11 +9,12 @@ knows. Anything unclear is read in full, so this never hides a due post.
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pipeline.content.load import post_files
+from pipeline.content.load import post_file_names
 from pipeline.content.model import Config
 from pipeline.content.times import TimeError, parse_publish_at
 from pipeline.publish.ledger import PUBLISHED, Ledger
@@ -27,14 +28,11 @@ def files_to_read(root: Path, config: Config, ledger: Ledger, now: datetime) -> 
     published = {entry.post for entry in ledger.latest() if entry.state == PUBLISHED}
     oldest_sendable = now - max((c.max_lateness for c in config.channels.values()),
                                 default=timedelta(hours=6))
-    selected = []
-    for path in post_files(root):
-        if _must_read(path, config, known, published, now, oldest_sendable):
-            selected.append(path)
-    return selected
+    return [Path(name) for name in post_file_names(root)
+            if _must_read(name, config, known, published, now, oldest_sendable)]
 
 
-def _must_read(path: Path, config: Config, known: set[str], published: set[str], now: datetime,
+def _must_read(path: str, config: Config, known: set[str], published: set[str], now: datetime,
                oldest_sendable: datetime) -> bool:
     try:
         with open(path, "rb") as handle:
@@ -48,7 +46,7 @@ def _must_read(path: Path, config: Config, known: set[str], published: set[str],
         return True
     fields = {key: _unquote(value) for key, value in _TOP_LEVEL.findall(head[3:end])}
     status = fields.get("status", "ready")
-    post_id = fields.get("id") or path.stem
+    post_id = fields.get("id") or os.path.basename(path)[:-3]
     if status == "draft":
         return False
     if status == "retracted":

@@ -14,10 +14,10 @@ from pipeline.content.load import read_posts
 from pipeline.content.model import Config
 from pipeline.content.times import parse_now, utc_iso
 from pipeline.errors import ConfigError, UsageError
-from pipeline.networks.delivery import Clock, Http, Secrets, Sleep, utc_now
+from pipeline.networks.delivery import Clock, Secrets, Sleep, utc_now
 from pipeline.publish.ledger import FAILED, PUBLISHED, UNCERTAIN, Entry, Ledger
 from pipeline.publish.plan import Plan, make_plan
-from pipeline.publish.run import Outcome, Progress, Runner, RunResult
+from pipeline.publish.result import Outcome, Progress, RunResult
 from pipeline.publish.select import files_to_read
 
 DRY_RUN = "dry-run"
@@ -74,6 +74,9 @@ def publish(root: Path, *, now_text: str | None = None, dry_run: bool = False,
         plan = _plan(root, config, ledger, now, channel_id, post_id)
         if plan.empty:
             return report
+
+        from pipeline.networks.delivery import Http
+        from pipeline.publish.run import Runner
 
         def http_for(_channel: str) -> Http:
             return Http(secrets=secrets, sleep=sleep, clock=clock)

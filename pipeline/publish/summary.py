@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.content.times import format_local
 from pipeline.publish.ledger import Entry
-from pipeline.publish.run import Outcome
-from pipeline.publish.service import PublishReport
+from pipeline.publish.result import Outcome
+
+if TYPE_CHECKING:
+    from pipeline.publish.service import PublishReport
 
 SYMBOLS = {"published": "✓", "dry-run": "→", "failed": "✗", "uncertain": "?", "missed": "⌛",
            "deleted": "⌫", "pending": "…"}

@@ -1,0 +1,70 @@
+"""A scheduled run with nothing due must be cheap.
+
+    python benchmarks/publish_idle.py [--posts 10000] [--lines 30000] [--repeat 3]
+
+Generates 10,000 posts (benchmarks/generate.py) and a ledger of 30,000 lines that
+has every past post already published, then times `social publish --now <after
+the last post>` as a fresh process, best of --repeat. Target: under 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate import generate  # noqa: E402
+
+_CHANNELS = re.compile(r"^channels: \[(.*)\]$", re.MULTILINE)
+
+
+def write_ledger(root: Path, lines: int) -> int:
+    """Published lines for every part of every post, padded with earlier pending lines."""
+    entries = []
+    for path in sorted((root / "content" / "posts").rglob("*.md")):
+        channels = _CHANNELS.search(path.read_text(encoding="utf-8"))[1].split(", ")
+        for channel in channels:
+            entries.append({"post": path.stem, "channel": channel, "part": 1, "state": "published",
+                            "at": "2027-01-01T00:00:00Z", "key": f"k-{path.stem}-{channel}",
+                            "remote_id": "1", "url": "https://example.com/1"})
+    pending = [dict(e, state="pending", url=None, remote_id=None) for e in entries]
+    rows = (pending + entries)[-lines:] if len(pending + entries) > lines else pending[: lines - len(entries)] + entries
+    state = root / "state"
+    state.mkdir(exist_ok=True)
+    with open(state / "ledger.jsonl", "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps({k: v for k, v in row.items() if v is not None}) + "\n")
+    return len(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--posts", type=int, default=10_000)
+    parser.add_argument("--lines", type=int, default=30_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    root = HERE / ".data" / f"idle-{args.posts}"
+    generate(args.posts, root)
+    lines = write_ledger(root, args.lines)
+    command = [sys.executable, "-m", "pipeline", "publish", "--root", str(root), "--now", "2032-01-01 12:00"]
+    best = float("inf")
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        best = min(best, time.perf_counter() - start)
+        if done.returncode != 0:
+            raise SystemExit(f"publish failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    print(f"posts: {args.posts}, ledger lines: {lines}")
+    print(f"output: {done.stdout.strip()}")
+    print(f"social publish with nothing due: {best:.2f} s (target: under 1 s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""What a publish run reports: one outcome per part (or retraction)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pipeline.publish.ledger import FAILED, UNCERTAIN
+
+
+@dataclass
+class Outcome:
+    """What happened to one part (or one retraction) in this run."""
+
+    post: str
+    channel: str
+    part: int
+    state: str
+    url: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class RunResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, state: str) -> int:
+        return sum(1 for o in self.outcomes if o.state == state)
+
+    @property
+    def ok(self) -> bool:
+        return not any(o.state in (FAILED, UNCERTAIN) for o in self.outcomes)
+
+
+Progress = Callable[[Outcome], None]
