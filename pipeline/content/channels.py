@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from pipeline.cadence import policy
 from pipeline.content.model import Channel, Config
 from pipeline.content.placing import KeyPlacer
 from pipeline.content.schema import ChannelConfig, ChannelsFile, Utm
@@ -66,7 +67,7 @@ def load_config(root: Path) -> tuple[Config | None, list[Finding]]:
         findings.append(Finding(CONFIG_FILE, line, column, ERROR, exc.code, exc.message))
     default_lateness = _duration(parsed.defaults.max_lateness, ("defaults", "max_lateness"),
                                  place, findings)
-    default_cadence = parsed.defaults.cadence.model_dump(exclude_none=True) if parsed.defaults.cadence else {}
+    default_cadence = _default_cadence(parsed.defaults.cadence, place, findings)
 
     channels: dict[str, Channel] = {}
     for channel_id, settings in parsed.channels.items():
@@ -86,6 +87,34 @@ def _duration(value, path, place, findings):
         findings.append(Finding(CONFIG_FILE, line, column, ERROR, "duration-invalid",
                                 f"{path[-1]}: {exc}"))
         return None
+
+
+def _problems(problems: list[policy.Problem], place, findings: list[Finding]) -> None:
+    for problem in problems:
+        line, column = place(problem.path)
+        findings.append(Finding(CONFIG_FILE, line, column, ERROR, problem.code, problem.message))
+
+
+def _default_cadence(raw, place, findings):
+    """The rules of defaults.cadence, checked once here rather than in every channel."""
+    layers, problems = policy.parse_layer(raw, ("defaults", "cadence"))
+    rules, merge_problems = policy.merge(layers, {}, "defaults")
+    _problems(problems + merge_problems, place, findings)
+    _problems(policy.contradictions(rules, [], ("defaults",), "defaults"), place, findings)
+    return layers
+
+
+def _cadence(channel_id, settings: ChannelConfig, default_cadence, place, findings):
+    """The channel's rules merged over the defaults, with its slots checked against them."""
+    here = ("channels", channel_id)
+    layers, problems = policy.parse_layer(settings.cadence, (*here, "cadence"))
+    where = f"channel {channel_id!r}"
+    rules, merge_problems = policy.merge(default_cadence, layers, where)
+    slots, slot_problems = policy.parse_slots(settings.slots, (*here, "slots"))
+    mine = [p for p in merge_problems if p.path[:2] == here]
+    _problems(problems + mine + slot_problems, place, findings)
+    _problems(policy.contradictions(rules, slots, here, where), place, findings)
+    return rules
 
 
 def _channel(channel_id, settings: ChannelConfig, default_cadence, default_lateness, place, findings):
@@ -133,9 +162,7 @@ def _channel(channel_id, settings: ChannelConfig, default_cadence, default_laten
     lateness = default_lateness
     if settings.max_lateness is not None:
         lateness = _duration(settings.max_lateness, (*here, "max_lateness"), place, findings)
-    cadence = dict(default_cadence)
-    if settings.cadence:
-        cadence.update(settings.cadence.model_dump(exclude_none=True))
+    cadence = _cadence(channel_id, settings, default_cadence, place, findings)
     if len(findings) > before:
         return None
     return Channel(
