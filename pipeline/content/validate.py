@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from pipeline.content.load import load_content
@@ -36,11 +37,17 @@ class Report:
         }
 
 
-def validate(root: Path, content: Content | None = None) -> Report:
-    """Load (unless given) and check everything; never stops at the first problem."""
+def validate(root: Path, content: Content | None = None, now: datetime | None = None) -> Report:
+    """Load (unless given) and check everything; never stops at the first problem.
+
+    `now` (default: the clock) is where cadence starts looking: the past still
+    counts, but what ended before now is not reported.
+    """
+    from pipeline.cadence.check import cadence_findings
     from pipeline.render.check import render_findings
 
     content = content or load_content(root)
     findings = list(content.findings)
     findings.extend(render_findings(content))
+    findings.extend(cadence_findings(content, now=now))
     return Report(findings=sorted(set(findings)), config_broken=content.config is None)

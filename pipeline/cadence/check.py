@@ -1,0 +1,61 @@
+"""The cadence checks of `social validate`: each finding at the line a person would change."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pipeline.cadence.engine import Published, evaluate, events_from_content
+from pipeline.cadence.published import published_times
+from pipeline.content.model import Content
+from pipeline.errors import ERROR, Finding
+
+
+def cadence_findings(content: Content, now: datetime | None = None,
+                     published: Published | None = None) -> list[Finding]:
+    """Findings of every channel's rules from `now` (default: the clock) on.
+
+    Published posts count at their real times (`published`, default: the ledger).
+
+    A finding about posts is placed at the publish_at of the post to move (the one
+    that tipped a day over its limit, the later of two that are too close); one
+    about the channel as a whole (runway) at the channel in channels.yml.
+    """
+    config = content.config
+    if config is None:
+        return []
+    now = now or datetime.now(UTC)
+    if published is None:
+        published = published_times(content.root)
+    posts = {post.id: post for post in content.usable_posts()}
+    findings = []
+    for channel_id, result in evaluate(config, events_from_content(content, published), now).items():
+        for found in result.findings:
+            code = "cadence-" + found.rule.replace("_", "-")
+            message = f"{channel_id}: {found.message}"
+            post = posts.get(found.blame) if found.blame else None
+            if post is not None and post.lines is not None:
+                line, column = post.lines(("publish_at", "<value>"))
+                findings.append(Finding(post.file, line, column, found.level, code, message))
+            else:
+                line = config.channels[channel_id].line
+                findings.append(Finding(config.file, line, 1, found.level, code, message))
+    findings.extend(_unslotted_queue(content))
+    return findings
+
+
+def _unslotted_queue(content: Content) -> list[Finding]:
+    """Queued posts none of whose channels has slots: they would never get a time."""
+    config = content.config
+    findings = []
+    for post in content.usable_posts():
+        if not post.queue or post.publish_at is not None or post.status != "ready":
+            continue
+        channels = [config.channels[c] for c in post.channels if c in config.channels]
+        if channels and not any(channel.slots for channel in channels):
+            line, column = post.lines(("queue", "<value>")) if post.lines else (1, 1)
+            findings.append(Finding(
+                post.file, line, column, ERROR, "queue-no-slots",
+                f"queue: true, but none of its channels ({', '.join(post.channels)}) has slots, so "
+                "it would never get a time; add slots to one of them in content/channels.yml, or "
+                "write publish_at instead"))
+    return findings

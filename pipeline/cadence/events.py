@@ -1,0 +1,84 @@
+"""The plain data cadence rules work on: events on one channel, and what the rules find."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from pipeline.cadence.calendar import format_day, local_iso
+
+PUBLISHED = "published"  # at its real publication time, from the ledger
+SCHEDULED = "scheduled"  # at its publish_at
+QUEUED = "queued"        # at the slot the queue gives it
+
+
+class Event(NamedTuple):
+    """One post on one channel at one time (UTC). A tuple: there are as many as posts x channels."""
+
+    post: str
+    at: datetime
+    tags: frozenset[str] = frozenset()
+    text: str = ""
+    source: str = SCHEDULED
+
+
+@dataclass(frozen=True)
+class CadenceFinding:
+    """A rule broken on one channel: which posts, between which times (UTC).
+
+    `blame` is the post to point at in `social validate` (its publish_at line);
+    None means the channel as a whole (its entry in channels.yml).
+    """
+
+    rule: str
+    level: str
+    message: str
+    posts: tuple[str, ...]
+    start: datetime
+    end: datetime
+    blame: str | None = None
+
+    def as_dict(self, zone: ZoneInfo) -> dict:
+        return {
+            "rule": self.rule,
+            "level": self.level,
+            "message": self.message,
+            "posts": list(self.posts),
+            "start": local_iso(self.start, zone),
+            "end": local_iso(self.end, zone),
+        }
+
+
+@dataclass
+class Timeline:
+    """One channel's events in time order, with each one's local time worked out once."""
+
+    events: list[Event]
+    zone: ZoneInfo
+    week_start: int = 0
+    now: datetime | None = None
+    times: list[datetime] = field(init=False, repr=False)
+    local: list[datetime] = field(init=False, repr=False)
+    dates: list[date] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.events = sorted(self.events, key=lambda e: (e.at, e.post))
+        self.times = [event.at for event in self.events]
+        self.local = [moment.astimezone(self.zone) for moment in self.times]
+        self.dates = [moment.date() for moment in self.local]
+
+    @property
+    def year(self) -> int | None:
+        """The year dates are shown without (the year of now)."""
+        return self.now.astimezone(self.zone).year if self.now else None
+
+    def when(self, index: int) -> str:
+        """`Thu Dec 3 09:30`: local time of event `index`."""
+        return f"{format_day(self.dates[index], self.year)} {self.local[index]:%H:%M}"
+
+
+def ids(events: Iterable[Event]) -> tuple[str, ...]:
+    return tuple(event.post for event in events)
