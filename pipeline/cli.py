@@ -63,16 +63,21 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @root_option
 @format_option("text", "json", "github")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
-def validate(root: Path, output_format: str, strict: bool) -> None:
+@click.option("--now", "now_text", metavar="ISO",
+              help="Check cadence as if it were this time (default: now).")
+def validate(root: Path, output_format: str, strict: bool, now_text: str | None) -> None:
     """Check every post and channels.yml; report all problems at once.
 
     Exit 0 when there are no errors (warnings alone pass unless --strict), 1 with
     errors, 2 when content/channels.yml itself is broken.
     """
     from pipeline import report as out
+    from pipeline.cadence.engine import now_option
+    from pipeline.content.load import load_content
     from pipeline.content.validate import validate as run
 
-    result = run(root)
+    content = load_content(root)
+    result = run(root, content, now=now_option(now_text, content.config))
     if output_format == "json":
         click.echo(out.format_json(result.as_dict(strict)))
     elif output_format == "github":
@@ -167,6 +172,38 @@ def schemas(root: Path, check: bool) -> None:
 @cli.command()
 @root_option
 @format_option(*FORMATS)
+@click.argument("post_id")
+@click.option("--channel", "channel_id", help="Only this channel.")
+def render(root: Path, output_format: str, post_id: str, channel_id: str | None) -> None:
+    """Each part's exact text per channel, its count and limit, media with alt text, Bluesky facets."""
+    from pipeline.render.show import render_post, rendering_dict, rendering_text
+
+    renderings = render_post(root, post_id, channel_id)
+    if output_format == "json":
+        click.echo(out_json({"renderings": [rendering_dict(r) for r in renderings]}))
+    else:
+        click.echo("\n\n".join(rendering_text(r) for r in renderings))
+    sys.exit(0 if all(r.ok for r in renderings) else 1)
+
+
+@cli.command()
+@format_option(*FORMATS)
+@click.option("--network", required=True, help="x, mastodon, bluesky, threads, linkedin, facebook, "
+              "discord, slack, telegram, webhook or outbox.")
+@click.option("--limit", type=int, help="Another limit (a Mastodon instance's max_characters).")
+@click.argument("text")
+def count(output_format: str, network: str, limit: int | None, text: str) -> None:
+    """The length of TEXT as NETWORK counts it, its limit, and Bluesky's facets. Exit 1 if over."""
+    from pipeline.render.show import count_report, count_text
+
+    counted = count_text(network, text, limit=limit)
+    click.echo(out_json(counted.as_dict()) if output_format == "json" else count_report(counted))
+    sys.exit(0 if counted.ok else 1)
+
+
+@cli.command()
+@root_option
+@format_option(*FORMATS)
 @click.option("--dry-run", is_flag=True, help="Write what would be sent to outbox/; send nothing.")
 @click.option("--now", "now_text", metavar="ISO", help="Pretend it is this time (default: now).")
 @click.option("--channel", "channel_id", help="Only this channel.")
@@ -232,6 +269,48 @@ def out_json(payload: dict) -> str:
     from pipeline.report import format_json
 
     return format_json(payload)
+
+
+@cli.command()
+@root_option
+@format_option(*FORMATS)
+@click.option("--now", "now_text", metavar="ISO", help="Pretend it is this time (default: now).")
+@click.option("--channel", "channel_ids", multiple=True, help="Only this channel (repeatable).")
+@click.option("--against", metavar="REF",
+              help="Show what the working tree changes compared with this git ref (e.g. main).")
+def cadence(root: Path, output_format: str, now_text: str | None, channel_ids: tuple[str, ...],
+            against: str | None) -> None:
+    """Each channel week by week: posts per day, the longest gap, and what breaks its rules.
+
+    With --against, the days whose number of posts changes and the findings that
+    are new, changed or resolved. Exit 1 when a rule at level error is broken.
+    """
+    from pipeline.cadence.report import cadence_report
+    from pipeline.report import format_json
+
+    result = cadence_report(root, now_text=now_text, channels=channel_ids, against=against)
+    click.echo(format_json(result.as_dict()) if output_format == "json" else result.as_text())
+    sys.exit(1 if result.errors else 0)
+
+
+@cli.command()
+@root_option
+@format_option(*FORMATS)
+@click.option("--now", "now_text", metavar="ISO", help="Fill slots from this time (default: now).")
+@click.option("--write", is_flag=True,
+              help="Write publish_at into the queued posts (only that line of each file changes).")
+def schedule(root: Path, output_format: str, now_text: str | None, write: bool) -> None:
+    """Give each post with `queue: true` the first free slot of its channels that keeps every rule.
+
+    Posts queue first come, first served (by the commit that added them). Exit 1
+    when a queued post finds no slot.
+    """
+    from pipeline.cadence.schedule import schedule as run
+    from pipeline.report import format_json
+
+    result = run(root, now_text=now_text, write=write)
+    click.echo(format_json(result.as_dict()) if output_format == "json" else result.as_text())
+    sys.exit(1 if result.plan.unplaced else 0)
 
 
 def _split_list(value: str) -> list[str]:

@@ -1,0 +1,181 @@
+"""The slot queue: each queued post, in order, takes the first free slot that breaks no rule.
+
+Pure: channels, events and queued posts in, placements out. A post on several
+channels takes a time that is a slot of every one of its channels that has
+slots (channels without slots simply post then too), and that keeps every rule
+at level error on all of its channels. Rules about absence (max_silence,
+runway) are not asked: a placed post can only shorten a silence.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right, insort
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pipeline.cadence.calendar import WEEK_STARTS, format_span
+from pipeline.cadence.events import Event, Timeline
+from pipeline.cadence.policy import Rule, Slot, parse_slot
+from pipeline.cadence.rules import ABSENCE_RULES, CHECKS
+from pipeline.content.model import Channel, Config
+from pipeline.errors import ERROR
+
+HORIZON = timedelta(weeks=52)
+TAKEN = "taken"  # another post of the channel already goes out at that very time
+
+
+@dataclass(frozen=True)
+class QueuedPost:
+    """A post with `queue: true`: what it would be on each of its channels (times unset)."""
+
+    post: str
+    file: str
+    channels: tuple[str, ...]
+    events: Mapping[str, Event]
+
+
+@dataclass(frozen=True)
+class Placement:
+    post: str
+    file: str
+    at: datetime
+    channels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    post: str
+    file: str
+    reason: str
+
+
+@dataclass
+class QueuePlan:
+    placed: list[Placement] = field(default_factory=list)
+    unplaced: list[Unplaced] = field(default_factory=list)
+
+
+class _ChannelState:
+    """One channel's events in time order, growing as the queue places posts."""
+
+    def __init__(self, channel: Channel, events: Sequence[Event]) -> None:
+        self.rules: dict[str, Rule] = {name: rule for name, rule in channel.cadence.items()
+                                       if rule.level == ERROR and name not in ABSENCE_RULES}
+        self.slots: list[Slot] = [parse_slot(text) for text in channel.slots]
+        self.events = sorted(events, key=lambda e: (e.at, e.post))
+        self.times = [event.at for event in self.events]
+        # what a new post can interact with: its week, the gap, and the rules' windows
+        reach = [timedelta(days=8)]
+        for name in ("min_gap", "duplicates"):
+            if name in self.rules:
+                reach.append(self.rules[name].value)
+        if "mix" in self.rules:
+            reach.append(self.rules["mix"].value.window)
+        self.reach = max(reach) + timedelta(days=1)
+
+    def add(self, event: Event) -> None:
+        at = bisect_right(self.times, event.at)
+        self.times.insert(at, event.at)
+        self.events.insert(at, event)
+
+    def breaks(self, event: Event, zone: ZoneInfo, week_start: int) -> str | None:
+        """The first rule that `event` would take part in breaking here, or None."""
+        at = bisect_left(self.times, event.at)
+        if at < len(self.times) and self.times[at] == event.at:
+            return TAKEN
+        low = bisect_left(self.times, event.at - self.reach)
+        high = bisect_right(self.times, event.at + self.reach)
+        nearby = self.events[low:high]
+        insort(nearby, event, key=lambda e: (e.at, e.post))
+        line = Timeline(nearby, zone, week_start)
+        for name, rule in self.rules.items():
+            if any(event.post in found.posts for found in CHECKS[name](line, rule)):
+                return name
+        return None
+
+
+def slot_instant(day: date, clock: time, zone: ZoneInfo) -> datetime | None:
+    """The UTC instant of a local slot time; None when the clocks skip it (DST gap).
+
+    A time that happens twice (the clocks go back) is taken the first time.
+    """
+    naive = datetime.combine(day, clock)
+    moment = naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    return moment if moment.astimezone(zone).replace(tzinfo=None) == naive else None
+
+
+def slot_times(slot_lists: Sequence[Sequence[Slot]], zone: ZoneInfo, now: datetime,
+               until: datetime) -> Iterator[datetime]:
+    """In time order from `now`, the local times that are a slot in every one of `slot_lists`."""
+    day = now.astimezone(zone).date()
+    last = until.astimezone(zone).date()
+    while day <= last:
+        clocks: set[time] | None = None
+        for slots in slot_lists:
+            here = {slot.clock for slot in slots if day.weekday() in slot.days}
+            clocks = here if clocks is None else clocks & here
+        for clock in sorted(clocks or ()):
+            moment = slot_instant(day, clock, zone)
+            if moment is not None and moment >= now:
+                yield moment
+        day += timedelta(days=1)
+
+
+def _common_weekly_times(slot_lists: Sequence[Sequence[Slot]]) -> bool:
+    return any(
+        set.intersection(*({s.clock for s in slots if weekday in s.days} for slots in slot_lists))
+        for weekday in range(7)
+    )
+
+
+def fill_queue(config: Config, events: Mapping[str, Sequence[Event]],
+               queued: Sequence[QueuedPost], now: datetime, horizon: timedelta = HORIZON
+               ) -> QueuePlan:
+    """Place `queued` in the order given, each at the first slot from `now` within `horizon`.
+
+    Each placed post counts for the ones after it, so the order decides who gets
+    the earlier slots; a post never moves one that comes before it.
+    """
+    week_start = WEEK_STARTS[config.week_start]
+    states = {cid: _ChannelState(channel, events.get(cid, ()))
+              for cid, channel in config.channels.items()}
+    plan = QueuePlan()
+    for item in queued:
+        channels = [cid for cid in item.channels if cid in states]
+        slotted = [cid for cid in channels if states[cid].slots]
+        if not slotted:
+            plan.unplaced.append(Unplaced(item.post, item.file, f"none of its channels "
+                                          f"({', '.join(item.channels)}) has slots"))
+            continue
+        slot_lists = [states[cid].slots for cid in slotted]
+        if not _common_weekly_times(slot_lists):
+            plan.unplaced.append(Unplaced(item.post, item.file, f"its channels "
+                                          f"{' and '.join(slotted)} have no slot time in common"))
+            continue
+        refused: Counter[str] = Counter()
+        for moment in slot_times(slot_lists, config.zone, now, now + horizon):
+            placed = {cid: item.events[cid]._replace(at=moment) for cid in channels}
+            broken = next(((cid, rule) for cid in channels
+                           if (rule := states[cid].breaks(placed[cid], config.zone, week_start))),
+                          None)
+            if broken is None:
+                for cid in channels:
+                    states[cid].add(placed[cid])
+                plan.placed.append(Placement(item.post, item.file, moment, tuple(channels)))
+                break
+            refused[f"{broken[1]} on {broken[0]}"] += 1
+        else:
+            why = ", ".join(f"{rule} ({count})" for rule, count in refused.most_common())
+            plan.unplaced.append(Unplaced(
+                item.post, item.file,
+                f"none of the {refused.total()} slot times in the next {_span(horizon)} keeps the "
+                f"rules" + (f"; ruled out by {why}" if why else "")))
+    return plan
+
+
+def _span(horizon: timedelta) -> str:
+    weeks, rest = divmod(horizon, timedelta(weeks=1))
+    return f"{weeks} weeks" if not rest else format_span(horizon)
