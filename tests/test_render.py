@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,25 @@ def test_channel_template_override(repo):
     repo.write("templates/plain.j2", "[{{ channel }}] {{ title }}: {{ text }}")
     repo.post("a", "title: Hello\npublish_at: 2026-12-02 09:00\nchannels: [outbox]")
     assert rendered(repo, "a", "outbox").parts[0].text == "[outbox] Hello: Fresh bread today."
+
+
+def test_render_and_count_commands(repo):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    repo.post("t", "publish_at: 2026-12-02 09:00\nchannels: [bluesky, mastodon]\ntags: [bread]",
+              body="One.\n\n---\n\nTwo.")
+    result = CliRunner().invoke(cli, ["render", "t", "--channel", "bluesky", "--root", str(repo.root)])
+    assert result.exit_code == 0, result.output
+    assert "-- part 1/2: 12 of 300 ok\nOne.\n\n#bread" in result.output
+    assert "facet tag bytes 6-12 '#bread' -> bread" in result.output
+    data = json.loads(CliRunner().invoke(cli, ["render", "t", "--format", "json", "--root", str(repo.root)]).output)
+    assert [r["channel"] for r in data["renderings"]] == ["bluesky", "mastodon"]
+    assert data["renderings"][0]["parts"][0]["facets"] == [
+        {"byteStart": 6, "byteEnd": 12, "type": "tag", "value": "bread"}]
+    counted = CliRunner().invoke(cli, ["count", "--network", "x", "--format", "json", "é" * 290])
+    assert counted.exit_code == 1
+    assert json.loads(counted.output)["length"] == 290
+    unknown = CliRunner().invoke(cli, ["count", "--network", "myspace", "hi"])
+    assert unknown.exit_code == 2 and "unknown network 'myspace'" in unknown.output

@@ -111,9 +111,9 @@ class Network:
     engagement: ClassVar[frozenset[str]] = frozenset()
     #: credential names (keys of `credentials:`) the channel must name
     required_credentials: ClassVar[tuple[str, ...]] = ()
-    #: which counting rule of pipeline/render/counting.py measures the text
-    #: (x, mastodon, bluesky, threads, linkedin, telegram, or characters)
-    counting: ClassVar[str] = "characters"
+    #: which counting rule of pipeline/render/counting.py measures the text; None: the rule
+    #: named like the network if there is one, else plain characters
+    counting: ClassVar[str | None] = None
     #: how Markdown becomes text: plain, markdown (Discord) or slack (see render/markdown.py)
     text_style: ClassVar[str] = "plain"
     #: whether tags become hashtags unless the channel says `hashtags: false`

@@ -21,7 +21,6 @@ class LinkedInOptions(BaseModel):
 
 class LinkedInNetwork(Network):
     name = "linkedin"
-    counting = "linkedin"
     max_length = 3000
     supports_threads = False
     max_images = 20

@@ -18,7 +18,6 @@ class TelegramOptions(BaseModel):
 
 class TelegramNetwork(Network):
     name = "telegram"
-    counting = "telegram"
     max_length = 4096
     hashtags = False
     supports_threads = True

@@ -18,7 +18,6 @@ class ThreadsOptions(BaseModel):
 
 class ThreadsNetwork(Network):
     name = "threads"
-    counting = "threads"
     max_length = 500
     supports_threads = True
     max_images = 20

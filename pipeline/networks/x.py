@@ -17,7 +17,6 @@ class XOptions(BaseModel):
 
 class XNetwork(Network):
     name = "x"
-    counting = "x"
     max_length = 280
     supports_threads = True
     max_images = 4

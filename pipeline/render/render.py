@@ -9,7 +9,7 @@ from pipeline.content.model import Channel, Config, Media, Post
 from pipeline.errors import ERROR, Finding
 from pipeline.networks import network_class
 from pipeline.networks.base import Network
-from pipeline.render.counting import Count, count, count_mastodon
+from pipeline.render.counting import NETWORK_LIMITS, Count, count, count_mastodon
 from pipeline.render.links import add_utm
 from pipeline.render.markdown import to_text
 from pipeline.render.templates import TemplateProblem, Templates
@@ -163,12 +163,13 @@ class Renderer:
         return [(measure(text, number, len(final)), line) for number, (text, line) in enumerate(final, 1)]
 
     def _count(self, network, channel, text, number, post, content_warning) -> Count:
-        if network.counting == "mastodon":
+        rule = network.counting or (network.name if network.name in NETWORK_LIMITS else "characters")
+        if rule == "mastodon":
             limit = channel.options.get("max_characters") or network.max_length
             return count_mastodon(text, content_warning or "", limit=limit)
         caption = bool(post.media) and number == 1
-        return count(network.counting, text, limit=None if caption and network.counting == "telegram"
-                     else network.max_length, photo_caption=caption)
+        return count(rule, text, limit=None if caption and rule == "telegram" else network.max_length,
+                     photo_caption=caption)
 
     @staticmethod
     def _too_long(post: Post, channel: Channel, counted: Count, line: int) -> Finding:

@@ -1,0 +1,89 @@
+"""`social render` and `social count`: the exact text each channel gets, and how it counts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.content.listing import loaded
+from pipeline.errors import UsageError
+from pipeline.render.counting import NETWORK_LIMITS, Count, count, count_mastodon
+from pipeline.render.render import Renderer, Rendering
+
+
+def render_post(root: Path, post_id: str, channel_id: str | None = None) -> list[Rendering]:
+    """The post rendered for each of its channels (or one)."""
+    content, config = loaded(root)
+    post = content.post(post_id)
+    if post is None:
+        raise UsageError(f"no post with id {post_id!r}; `social list --all` shows them all")
+    channels = post.channels
+    if channel_id:
+        if channel_id not in post.channels:
+            raise UsageError(f"{post_id} does not go to {channel_id!r}; its channels: {', '.join(post.channels)}")
+        channels = [channel_id]
+    renderer = Renderer(content.root, config)
+    return [renderer.render(post, config.channels[c]) for c in channels if c in config.channels]
+
+
+def rendering_dict(rendering: Rendering) -> dict:
+    return {
+        "post": rendering.post.id,
+        "channel": rendering.channel.id,
+        "network": rendering.channel.network,
+        "content_warning": rendering.content_warning,
+        "parts": [
+            {**part.count.as_dict(), "part": part.number,
+             "media": [{"path": m.path, "alt": m.alt, "width": m.width, "height": m.height}
+                       for m in part.media]}
+            for part in rendering.parts
+        ],
+        "findings": [{**f.as_dict(), "level": f.level} for f in rendering.findings],
+    }
+
+
+def rendering_text(rendering: Rendering) -> str:
+    channel = rendering.channel
+    lines = [f"== {channel.id} ({channel.network})"]
+    if rendering.content_warning:
+        lines.append(f"content warning: {rendering.content_warning}")
+    total = len(rendering.parts)
+    if not rendering.parts and rendering.post.engagement:
+        lines.append("(no text: " + ", ".join(f"{k} {v}" for k, v in rendering.post.engagement.items()) + ")")
+    for part in rendering.parts:
+        counted = part.count
+        mark = "ok" if counted.ok else "TOO LONG" if counted.over else "REFUSED"
+        heading = f"-- part {part.number}/{total}: " if total > 1 else "-- "
+        lines.append(f"{heading}{counted.length} of {counted.limit} {mark}")
+        lines.append(part.text)
+        for media in part.media:
+            lines.append(f"   [image {media.path}, {media.width}x{media.height}] alt: {media.alt}")
+        for facet in counted.facets:
+            shown = part.text.encode()[facet.byte_start:facet.byte_end].decode()
+            lines.append(f"   facet {facet.type} bytes {facet.byte_start}-{facet.byte_end} "
+                         f"{shown!r} -> {facet.value}")
+        for problem in counted.problems:
+            lines.append(f"   problem: {problem}")
+    for finding in rendering.findings:
+        lines.append(f"{finding.level}: {finding.file}:{finding.line}: {finding.message}")
+    return "\n".join(lines)
+
+
+def count_text(network: str, text: str, *, limit: int | None = None) -> Count:
+    if network not in NETWORK_LIMITS or network == "characters":
+        known = sorted(n for n in NETWORK_LIMITS if n != "characters")
+        raise UsageError(f"unknown network {network!r}; networks: {', '.join(known)}")
+    if network == "mastodon":
+        return count_mastodon(text, limit=limit or NETWORK_LIMITS["mastodon"])
+    return count(network, text, limit=limit)
+
+
+def count_report(counted: Count) -> str:
+    status = "ok" if counted.ok else (f"{counted.over} over" if counted.over else "refused")
+    lines = [f"{counted.network}: {counted.length} of {counted.limit} ({status})"]
+    if counted.text:
+        lines.append(f"as sent: {counted.text}")
+    for facet in counted.facets:
+        shown = counted.text.encode()[facet.byte_start:facet.byte_end].decode()
+        lines.append(f"facet {facet.type} bytes {facet.byte_start}-{facet.byte_end} {shown!r} -> {facet.value}")
+    lines.extend(f"problem: {p}" for p in counted.problems)
+    return "\n".join(lines)
