@@ -206,7 +206,7 @@ def test_retraction_deletes_what_was_published(site, memory):
     assert set(states(site).values()) == {"deleted"}
 
 
-def test_uncertain_waits_for_a_person_and_resolve_settles_it(site, memory):
+def test_uncertain_waits_for_a_person_and_resolve_settles_it(site, memory, monkeypatch):
     site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote]")
 
     def unsure(self, request, pending):
@@ -215,11 +215,10 @@ def test_uncertain_waits_for_a_person_and_resolve_settles_it(site, memory):
         raise Uncertain("cannot tell")
 
     memory.fail_next = ["after"]
-    memory.reconcile = unsure
-    try:
-        report = run(site)
-    finally:
-        del memory.reconcile
+    original = memory.reconcile
+    monkeypatch.setattr(memory, "reconcile", unsure)
+    report = run(site)
+    monkeypatch.setattr(memory, "reconcile", original)
     assert not report.ok and states(site)[("a", "remote", 1)] == "uncertain"
     assert [o.state for o in run(site).result.outcomes] == ["uncertain"]  # never resent
     resolve(site.root, "a", "remote", part=None, published_url="https://memory.example/k", not_published=False)
@@ -281,3 +280,19 @@ def test_publish_time_is_utc_in_the_ledger(site, memory):
     assert at == "2026-12-01T11:00:00Z"
     assert datetime.fromisoformat(at.replace("Z", "+00:00")) - datetime(2026, 12, 1, tzinfo=UTC) == \
         timedelta(hours=11)
+
+
+def test_a_part_left_pending_is_settled_even_when_it_is_now_too_late(site, memory):
+    from pipeline.publish.ledger import Entry
+
+    site.post("a", "publish_at: 2026-11-30 09:00\nchannels: [remote]")
+    ledger = Ledger(site.root)
+    ledger.append(Entry("a", "remote", 1, "pending", "2026-11-30T08:00:00Z", key="k1"))
+    memory.store["k1"] = {"text": "x", "parent": None, "post": "a", "part": 1}
+    run(site, now="2026-12-01 12:00")  # a day late: the pending part is still looked up
+    assert states(site)[("a", "remote", 1)] == "published"
+    ledger = Ledger(site.root)
+    ledger.append(Entry("a", "remote", 1, "pending", "2026-11-30T08:00:00Z", key="k2"))
+    run(site, now="2026-12-01 12:00")  # not on the network and too late: missed, not sent
+    assert states(site)[("a", "remote", 1)] == "missed"
+    assert memory.calls == []

@@ -125,6 +125,9 @@ class Network:
 
     #: whether a published part can be deleted again (retraction)
     can_delete: ClassVar[bool] = True
+    #: whether `reconcile` returning None means "certainly not published" (True), or only
+    #: "cannot tell, but sending again with the same key is harmless" (False, e.g. webhooks)
+    reconcile_knows: ClassVar[bool] = True
 
     def __init__(self, channel: Channel, *, env: Mapping[str, str], http: Http, root: Path) -> None:
         self.channel = channel

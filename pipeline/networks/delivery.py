@@ -56,11 +56,15 @@ class Secrets:
             return
         self._values.add(value)
         if "://" in value:
-            # Webhook URLs carry their secret in the path; error messages often show only that.
-            rest = value.split("://", 1)[1]
-            path = rest.partition("/")[2]
-            for piece in (path, *path.split("/")):
-                if len(piece) >= 12:
+            # Webhook URLs carry their secret in the path, the query or the user info, and
+            # error messages often show only a piece of the URL.
+            from urllib.parse import parse_qsl, urlsplit
+
+            parts = urlsplit(value)
+            pieces = [parts.path, parts.query, parts.password or "", *parts.path.split("/"),
+                      *(v for _, v in parse_qsl(parts.query))]
+            for piece in pieces:
+                if len(piece) >= 8:
                     self._values.add(piece)
 
     def mask(self, text: str | None) -> str:

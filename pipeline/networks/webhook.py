@@ -83,6 +83,8 @@ class WebhookNetwork(Network):
     max_images = 10
     required_credentials = ("url", "secret")
     can_delete = True
+    # A webhook cannot be asked what it received; resending with the same key is safe instead.
+    reconcile_knows = False
 
     def check_ready(self) -> None:
         super().check_ready()

@@ -147,6 +147,10 @@ class Runner:
             if found is not None:
                 return self._record_outcome(outcomes, self._published(request, found, job))
             if job.late:
+                if not network.reconcile_knows:
+                    return self._record_outcome(outcomes, self._entry(
+                        request, UNCERTAIN, job, error=f"an earlier attempt may have gone out and it is now too "
+                                                       f"late to send again ({self._late(job)})"))
                 return self._record_outcome(outcomes, self._entry(request, MISSED, job, error=self._late(job)))
         self.ledger.append(self._entry(request, PENDING, job))
         try:

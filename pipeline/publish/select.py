@@ -17,15 +17,17 @@ from pathlib import Path
 from pipeline.content.load import post_file_names
 from pipeline.content.model import Config
 from pipeline.content.times import TimeError, parse_publish_at
-from pipeline.publish.ledger import PUBLISHED, Ledger
+from pipeline.publish.ledger import PENDING, PUBLISHED, Ledger
 
 _TOP_LEVEL = re.compile(r"^(publish_at|status|id)[ \t]*:[ \t]*(.*?)[ \t]*$", re.MULTILINE)
 _HEAD_BYTES = 16_384
 
 
 def files_to_read(root: Path, config: Config, ledger: Ledger, now: datetime) -> list[Path]:
-    known = {entry.post for entry in ledger.latest()}
-    published = {entry.post for entry in ledger.latest() if entry.state == PUBLISHED}
+    current = list(ledger.latest())
+    # Posts with a part still pending must be read: the run settles it, however late it is.
+    known = {entry.post for entry in current} - {entry.post for entry in current if entry.state == PENDING}
+    published = {entry.post for entry in current if entry.state == PUBLISHED}
     oldest_sendable = now - max((c.max_lateness for c in config.channels.values()),
                                 default=timedelta(hours=6))
     return [Path(name) for name in post_file_names(root)
