@@ -1,12 +1,43 @@
-"""Mastodon: statuses on any instance (limits can differ per instance)."""
+"""Mastodon: statuses on any instance (limits can differ per instance).
+
+Exactly once: every create carries `Idempotency-Key: <ledger key>`. The instance
+remembers a key for about an hour per account, so a repeat inside that hour
+returns the first status instead of a second one. Real servers have answered
+such a repeat with 500, and the key is forgotten after the hour, so an unclear
+outcome is settled by reading the account's recent statuses (`reconcile`), and
+the create is never retried blindly by the HTTP layer (`idempotent=False`).
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from html.parser import HTMLParser
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.networks.base import Network
+from pipeline.networks.base import MediaFile, Network, PartRequest, Published, Uncertain
+from pipeline.networks.delivery import DeliveryError
+
+if TYPE_CHECKING:
+    from pipeline.publish.ledger import Entry
+
+#: the instance keeps an Idempotency-Key for 60 minutes after the status was created; the
+#: status is created after our `pending` line was written, and 5 minutes cover clock skew
+KEY_WINDOW = timedelta(minutes=55)
+#: how far a status's created_at may lie before our `pending` time (clocks differ)
+CLOCK_SKEW = timedelta(minutes=10)
+#: statuses read back per page (the API's maximum) and pages at most
+PAGE_SIZE = 40
+MAX_PAGES = 5
+#: an upload answered 202 is polled this many times, this many seconds apart
+MEDIA_POLLS = 20
+MEDIA_POLL_SECONDS = 2.0
+#: gateway errors: the instance behind the proxy may have created the status
+GATEWAY_ERRORS = (502, 504)
 
 
 class MastodonOptions(BaseModel):
@@ -28,3 +59,321 @@ class MastodonNetwork(Network):
     engagement = frozenset({"reply_to", "repost", "like"})
     required_credentials = ("token",)
     Options: ClassVar[type[BaseModel]] = MastodonOptions
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._account_id: str | None = None
+        # (key, image index) -> media id: a retry of the same part reuses its uploads
+        self._uploaded: dict[tuple[str, int], str] = {}
+
+    # -- publish --------------------------------------------------------------------
+
+    def publish(self, request: PartRequest) -> Published:
+        engagement = request.engagement
+        targets = {key: self._resolve(url, key) for key, url in engagement.items()}
+        data = _undo_data(engagement)
+        if "like" in targets:
+            # Before the status: a favourite is harmless to repeat, a status is not.
+            self._call("POST", f"/api/v1/statuses/{targets['like']['id']}/favourite",
+                       what=f"liking {engagement['like']}")
+        if "repost" in targets:
+            if request.text.strip():
+                raise DeliveryError(f"{request.post_id}: a repost carries no text and Mastodon "
+                                    "cannot quote; remove the text for this channel",
+                                    code="repost-with-text")
+            original = targets["repost"]
+            reblog = self._json(self._call("POST", f"/api/v1/statuses/{original['id']}/reblog",
+                                           what=f"reposting {engagement['repost']}"), "reblog", kind=dict)
+            return Published(_text_id(reblog.get("id")), _link(original), data)
+        if not request.text.strip() and not request.media:
+            if "like" in targets:
+                return Published(None, _link(targets["like"]), data)
+            raise DeliveryError(f"{_label(request)}: nothing to post (no text, no image)",
+                                code="part-empty")
+        if "reply_to" in targets:
+            reply_to = _text_id(targets["reply_to"]["id"])
+        elif request.number > 1:
+            reply_to = self._parent_id(request)
+        else:
+            reply_to = None
+        status = self._create(request, reply_to)
+        return Published(_text_id(status["id"]), _link(status), data)
+
+    def _create(self, request: PartRequest, reply_to: str | None) -> dict:
+        media_ids = [self._upload(request, index, media) for index, media in enumerate(request.media)]
+        form: list[tuple[str, str]] = [("status", request.text),
+                                       ("visibility", self.options.get("visibility") or "public")]
+        language = request.language or self.options.get("language")
+        if language:
+            form.append(("language", language))
+        if reply_to:
+            form.append(("in_reply_to_id", reply_to))
+        if request.content_warning:
+            form += [("spoiler_text", request.content_warning), ("sensitive", "true")]
+        form += [("media_ids[]", media_id) for media_id in media_ids]
+        what = f"posting {_label(request)}"
+        try:
+            response = self._call("POST", "/api/v1/statuses", what=what, idempotent=False, data=form,
+                                  headers={"Idempotency-Key": request.key})
+        except DeliveryError as exc:
+            if exc.status in GATEWAY_ERRORS and not exc.ambiguous:
+                # Http retried these with the same key; after the last one nobody knows.
+                raise DeliveryError(f"{exc.message}; the instance may have posted it",
+                                    ambiguous=True, status=exc.status) from None
+            if exc.status == 422 and "character limit" in exc.message.lower():
+                raise DeliveryError(f"{exc.message}; set max_characters of channel "
+                                    f"{self.channel.id!r} in content/channels.yml to the "
+                                    "instance's limit (docs/networks/mastodon.md)",
+                                    status=422) from None
+            raise
+        status = self._json(response, what, kind=dict, ambiguous=True)
+        if not status.get("id"):
+            raise DeliveryError(f"mastodon {what}: the answer names no status id", ambiguous=True)
+        return status
+
+    def _parent_id(self, request: PartRequest) -> str:
+        parent = request.parent
+        if parent is None or not parent.remote_id:
+            # Without it the part would go out as a post of its own, outside the thread.
+            raise DeliveryError(f"{_label(request)}: the ledger holds no id for part "
+                                f"{request.number - 1}, so this part cannot reply to it; nothing "
+                                "was sent", code="thread-parent-unknown")
+        return parent.remote_id
+
+    def _resolve(self, url: str, purpose: str) -> dict:
+        """The instance's copy of someone else's post (search with resolve fetches it)."""
+        found = self._find_foreign(url)
+        if found is None:
+            consequence = {"reply_to": "a reply must never go out as a plain post, so nothing "
+                                       "was sent", "repost": "nothing was reposted",
+                           "like": "nothing was liked"}.get(purpose, "nothing was sent")
+            raise DeliveryError(f"mastodon: {self._host} cannot find the post {url}; {consequence}. "
+                                "Check the URL, and that the post is public and its server "
+                                "reachable from the instance", code="engagement-unresolved")
+        return found
+
+    def _find_foreign(self, url: str) -> dict | None:
+        response = self._call("GET", "/api/v2/search", what=f"looking up {url}",
+                              params={"q": url, "resolve": "true", "type": "statuses", "limit": 5})
+        statuses = [s for s in self._json(response, "search", kind=dict).get("statuses") or []
+                    if isinstance(s, dict) and s.get("id")]
+        exact = [s for s in statuses if url in (s.get("url"), s.get("uri"))]
+        return (exact or statuses or [None])[0]
+
+    # -- media ----------------------------------------------------------------------
+
+    def _upload(self, request: PartRequest, index: int, media: MediaFile) -> str:
+        cached = self._uploaded.get((request.key, index))
+        if cached:
+            return cached
+        try:
+            content = media.path.read_bytes()
+        except OSError as exc:
+            raise DeliveryError(f"{_label(request)}: cannot read {media.path.name}: {exc.strerror}",
+                                code="media-unreadable") from None
+        # An upload the instance never attaches is cleaned up by it: repeating one is harmless.
+        response = self._call("POST", "/api/v2/media", what=f"uploading {media.path.name}",
+                              ok=(200, 202), files={"file": (media.path.name, content, media.content_type)},
+                              data={"description": media.alt} if media.alt else {})
+        media_id = _text_id(self._json(response, "upload", kind=dict).get("id"))
+        if not media_id:
+            raise DeliveryError(f"mastodon: uploading {media.path.name}: the answer names no media id")
+        if response.status_code == 202:
+            self._wait_until_processed(media_id, media.path.name)
+        self._uploaded[(request.key, index)] = media_id
+        return media_id
+
+    def _wait_until_processed(self, media_id: str, name: str) -> None:
+        for _ in range(MEDIA_POLLS):
+            self.http.sleep(MEDIA_POLL_SECONDS)
+            response = self._call("GET", f"/api/v1/media/{media_id}", ok=(200, 206),
+                                  what=f"checking {name}")
+            if response.status_code == 200:
+                return
+        raise DeliveryError(f"mastodon: {self._host} was still processing {name} after "
+                            f"{MEDIA_POLLS * MEDIA_POLL_SECONDS:.0f} s; nothing was posted, the next "
+                            "run tries again", code="media-processing")
+
+    # -- reconcile ------------------------------------------------------------------
+
+    def reconcile(self, request: PartRequest, pending: Entry | None) -> Published | None:
+        """Find the part among the account's recent statuses; None when sending again is safe."""
+        if "repost" in request.engagement or (not request.text.strip() and not request.media):
+            return self._engaged(request)
+        now = self.http.clock()
+        sent_at = (_parse_time(pending.at) if pending else None) or now
+        status = self._find_own(request, since=sent_at - CLOCK_SKEW)
+        if status is not None:
+            return Published(_text_id(status["id"]), _link(status), _undo_data(request.engagement))
+        if now - sent_at < KEY_WINDOW:
+            return None
+        preview = " ".join(request.text.split())[:60]
+        raise Uncertain(f"{_label(request)} was sent at {sent_at:%Y-%m-%d %H:%M} UTC and is not among the "
+                        f"account's statuses since, but {self._host} forgets the Idempotency-Key "
+                        "after an hour, so sending it again could post it twice. Look at the "
+                        f"account for a status starting {preview!r}, then run `social resolve "
+                        f"{request.post_id} --channel {request.channel_id} --part {request.number}` "
+                        "with --published URL or --not-published", code="uncertain")
+
+    def _engaged(self, request: PartRequest) -> Published | None:
+        """A repost or a like alone: the instance marks the post as reblogged or favourited by us."""
+        kind, flag = ("repost", "reblogged") if "repost" in request.engagement else ("like", "favourited")
+        url = request.engagement.get(kind)
+        target = self._find_foreign(url) if url else None
+        if target is None or not target.get(flag):
+            return None
+        return Published(None, _link(target), _undo_data(request.engagement))
+
+    def _find_own(self, request: PartRequest, *, since: datetime) -> dict | None:
+        account = self._account()
+        wanted = comparable(request.text)
+        params: dict[str, Any] = {"limit": PAGE_SIZE, "exclude_reblogs": "true"}
+        for _ in range(MAX_PAGES):
+            page = self._json(self._call("GET", f"/api/v1/accounts/{account}/statuses", params=params,
+                                         what="reading the account's recent statuses"), "statuses",
+                              kind=list)
+            if not page:
+                return None
+            for status in page:
+                if isinstance(status, dict) and self._same_part(status, request, wanted, since):
+                    return status
+            oldest = _parse_time(page[-1].get("created_at"))
+            if oldest is None or oldest < since:
+                return None
+            params["max_id"] = page[-1]["id"]
+        return None
+
+    def _same_part(self, status: dict, request: PartRequest, wanted: str, since: datetime) -> bool:
+        created = _parse_time(status.get("created_at"))
+        if status.get("reblog") or created is None or created < since:
+            return False
+        if comparable(status_text(status.get("content") or "")) != wanted:
+            return False
+        if (status.get("spoiler_text") or "").strip() != (request.content_warning or "").strip():
+            return False
+        attached = [(m.get("description") or "") for m in status.get("media_attachments") or []]
+        if attached != [m.alt for m in request.media]:
+            return False
+        replied_to = _text_id(status.get("in_reply_to_id"))
+        if request.number > 1:
+            return bool(request.parent) and replied_to == request.parent.remote_id
+        if "reply_to" in request.engagement:
+            return replied_to is not None
+        return replied_to is None
+
+    def _account(self) -> str:
+        if self._account_id is None:
+            response = self._call("GET", "/api/v1/accounts/verify_credentials",
+                                  what="reading the account")
+            self._account_id = _text_id(self._json(response, "account", kind=dict).get("id"))
+            if not self._account_id:
+                raise DeliveryError(f"mastodon: {self._host} named no account id for the token")
+        return self._account_id
+
+    # -- delete ---------------------------------------------------------------------
+
+    def delete(self, entry: Entry) -> None:
+        """Delete our status, undo a repost or like; what is already gone is fine."""
+        data = entry.data or {}
+        if entry.remote_id and "reposted" not in data:
+            self._call("DELETE", f"/api/v1/statuses/{entry.remote_id}", ok=(200, 404),
+                       what=f"deleting {entry.url or entry.remote_id}")
+        for key, action in (("reposted", "unreblog"), ("liked", "unfavourite")):
+            url = data.get(key)
+            target = self._find_foreign(url) if url else None
+            if target is not None:  # a deleted original takes its reblogs and likes with it
+                self._call("POST", f"/api/v1/statuses/{target['id']}/{action}", ok=(200, 404),
+                           what=f"{action} {url}")
+
+    # -- plumbing -------------------------------------------------------------------
+
+    @property
+    def _host(self) -> str:
+        return self.options["instance"].split("://", 1)[-1].rstrip("/")
+
+    def _call(self, method: str, path: str, *, what: str, idempotent: bool = True,
+              headers: dict[str, str] | None = None, ok: tuple[int, ...] = (200,), **kwargs: Any):
+        token = self.credential("token")
+        return self.http.request(method, self.options["instance"].rstrip("/") + path,
+                                 idempotent=idempotent, credential=self.variable("token"),
+                                 what=f"mastodon {self._host}: {what}", ok=ok,
+                                 headers={"Authorization": f"Bearer {token}", **(headers or {})},
+                                 **kwargs)
+
+    def _json(self, response: Any, what: str, *, kind: type, ambiguous: bool = False) -> Any:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, kind):
+            return body
+        raise DeliveryError(f"mastodon {self._host}: {what}: the answer ({response.status_code}) "
+                            "is not the JSON the API describes", ambiguous=ambiguous)
+
+
+# -- reading statuses back -------------------------------------------------------------
+
+
+class _StatusText(HTMLParser):
+    """A status's `content` HTML as the plain text it was written as."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.pieces: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag == "br":
+            self.pieces.append("\n")
+        elif tag == "p" and self.pieces:
+            self.pieces.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        self.pieces.append(data)
+
+
+def status_text(html: str) -> str:
+    """Plain text of a status's HTML: tags stripped, entities unescaped, breaks as newlines."""
+    parser = _StatusText()
+    parser.feed(html)
+    parser.close()
+    return "".join(parser.pieces).strip()
+
+
+# The instance shows a remote mention `@user@domain` as `@user` unless two share a name.
+_MENTION = re.compile(r"(?<![\w/@])@([A-Za-z0-9_][A-Za-z0-9_.-]*)@[\w.-]*\w")
+
+
+def comparable(text: str) -> str:
+    """Text reduced to what survives the instance's formatting, for matching ours with theirs."""
+    text = _MENTION.sub(r"@\1", unicodedata.normalize("NFC", text))
+    return " ".join(text.split())
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
+def _text_id(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _undo_data(engagement: Mapping[str, str]) -> dict[str, str]:
+    """What a retraction must undo besides deleting the status: the liked and reposted URLs."""
+    names = {"like": "liked", "repost": "reposted"}
+    return {names[key]: url for key, url in engagement.items() if key in names}
+
+
+def _link(status: dict) -> str | None:
+    return status.get("url") or status.get("uri")
+
+
+def _label(request: PartRequest) -> str:
+    if request.total > 1:
+        return f"part {request.number}/{request.total} of {request.post_id}"
+    return request.post_id
