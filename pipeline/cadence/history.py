@@ -14,10 +14,11 @@ from pathlib import Path
 POSTS = "content/posts"
 
 
-def added_order(root: Path) -> dict[str, int]:
-    """Post file (relative to `root`) -> the position of the commit that added it (0 = oldest).
+def added_order(root: Path) -> dict[str, tuple[int, str]]:
+    """Post file (relative to `root`) -> (position of the commit that added it, its path then).
 
-    Renames keep the position of the original file; a file deleted and added
+    Position 0 is the oldest commit; files added by one commit go by their paths
+    at that time. Renames keep the original's place; a file deleted and added
     again counts from its new addition. Empty when `root` is not in a git
     repository or git is missing: then every post is simply "not committed yet".
     """
@@ -28,7 +29,7 @@ def added_order(root: Path) -> dict[str, int]:
     except (OSError, subprocess.CalledProcessError):
         return {}
     base = prefix.decode("utf-8", "surrogateescape").strip()
-    order: dict[str, int] = {}
+    order: dict[str, tuple[int, str]] = {}
     tokens = log.decode("utf-8", "surrogateescape").split("\0")
     commit = -1
     index = 0
@@ -41,13 +42,13 @@ def added_order(root: Path) -> dict[str, int]:
         status = token.lstrip("\n")[:1]
         if status in ("R", "C"):
             old, new = tokens[index + 1], tokens[index + 2]
-            start = order.pop(old, commit) if status == "R" else commit
+            start = order.pop(old, (commit, new)) if status == "R" else (commit, new)
             order.setdefault(new, start)
             index += 3
             continue
         path = tokens[index + 1]
         if status == "A":
-            order.setdefault(path, commit)
+            order.setdefault(path, (commit, path))
         elif status == "D":
             order.pop(path, None)
         index += 2

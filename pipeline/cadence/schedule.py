@@ -68,15 +68,15 @@ class Schedule:
         return "\n".join(lines)
 
 
-def queued_posts(content: Content, order: dict[str, int]) -> list[QueuedPost]:
+def queued_posts(content: Content, order: dict[str, tuple[int, str]]) -> list[QueuedPost]:
     """Ready posts with `queue: true` and no time, first come first served.
 
-    Posts committed earlier come first; posts not committed yet come after all of
-    them; ties (and repositories without git) go by file path.
+    Posts committed earlier come first (see history.py); posts not committed yet
+    come after all of them, by file path, as do all posts without git.
     """
     found = [post for post in content.usable_posts()
              if post.queue and post.publish_at is None and post.status == "ready"]
-    found.sort(key=lambda post: (post.file not in order, order.get(post.file, 0), post.file))
+    found.sort(key=lambda post: (post.file not in order, order.get(post.file, (0, "")), post.file))
     return [QueuedPost(post.id, post.file, tuple(post.channels),
                        {channel: post_event(post, channel, UNSET, QUEUED) for channel in post.channels})
             for post in found]
