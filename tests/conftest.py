@@ -54,3 +54,8 @@ class ContentRepo:
 @pytest.fixture
 def repo(tmp_path: Path) -> ContentRepo:
     return ContentRepo(tmp_path)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-snapshots", action="store_true",
+                     help="Write the rendered snapshots instead of comparing with them.")

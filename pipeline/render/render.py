@@ -126,12 +126,15 @@ class Renderer:
         template = self.template_name(channel)
         texts = [(to_text(markdown, network.text_style), line) for markdown, line in source.parts]
         raw_link = context.pop("raw_link")
+        # Whether the text already shows the link: decided for the whole post, so a thread
+        # whose later part holds the link does not also get it appended to the first.
+        link_in_text = bool(raw_link) and any(raw_link in text for text, _ in texts)
 
         def render(text: str, number: int, total: int) -> str:
             return self.templates.render(template, {
                 **context, "text": text, "part": number, "parts": total,
                 "first": number == 1, "last": number == total,
-                "link_in_text": bool(raw_link) and raw_link in text,
+                "link_in_text": link_in_text,
             }).strip()
 
         counted: dict[tuple[str, int, int], Count] = {}

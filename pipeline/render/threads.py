@@ -38,7 +38,8 @@ def _pieces(text: str) -> list[tuple[str, str]]:
     position = 0
     for match in _SENTENCE_END.finditer(text):
         end = match.start() + len(match.group(0).rstrip())
-        pieces.append((text[position:end], "\n\n" if "\n" in match.group(0) else " "))
+        gap = match.group(0)
+        pieces.append((text[position:end], "\n\n" if "\n\n" in gap else "\n" if "\n" in gap else " "))
         position = match.end()
     if position < len(text):
         pieces.append((text[position:], ""))
