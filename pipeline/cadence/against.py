@@ -138,10 +138,11 @@ def content_at(root: Path, ref: str) -> Iterator[Content]:
         raise UsageError(f"--against {ref}: no such commit, branch or tag; fetch it first "
                          "(in CI: fetch-depth: 0)")
     prefix = _git(root, "rev-parse", "--show-prefix").stdout.decode().strip()
+    top = Path(_git(root, "rev-parse", "--show-toplevel").stdout.decode().strip())
     with tempfile.TemporaryDirectory(prefix="social-against-") as folder:
         target = Path(folder)
-        archive = _git(root, "archive", "--format=tar", "--prefix=content/",
-                       f"{ref}:{prefix}content")
+        # from the top: git archive refuses to run in a folder that holds untracked files only
+        archive = _git(top, "archive", "--format=tar", "--prefix=content/", f"{ref}:{prefix}content")
         if archive.returncode == 0:  # else REF has no content/: everything is new
             _extract(archive.stdout, target)
         yield load_content(target)
