@@ -65,7 +65,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option("--now", "now_text", metavar="ISO",
               help="Check cadence as if it were this time (default: now).")
-def validate(root: Path, output_format: str, strict: bool, now_text: str | None) -> None:
+@click.option("--checks", default="content,render,cadence,ledger", show_default=True, metavar="A,B",
+              help="Which checks: content (always), render, cadence, ledger.")
+def validate(root: Path, output_format: str, strict: bool, now_text: str | None, checks: str) -> None:
     """Check every post and channels.yml; report all problems at once.
 
     Exit 0 when there are no errors (warnings alone pass unless --strict), 1 with
@@ -74,10 +76,16 @@ def validate(root: Path, output_format: str, strict: bool, now_text: str | None)
     from pipeline import report as out
     from pipeline.cadence.engine import now_option
     from pipeline.content.load import load_content
+    from pipeline.content.validate import CHECKS
     from pipeline.content.validate import validate as run
 
+    chosen = tuple(_split_list(checks))
+    unknown = sorted(set(chosen) - set(CHECKS))
+    if unknown:
+        raise click.BadParameter(f"unknown check {', '.join(unknown)}; checks: {', '.join(CHECKS)}",
+                                 param_hint="--checks")
     content = load_content(root)
-    result = run(root, content, now=now_option(now_text, content.config))
+    result = run(root, content, now=now_option(now_text, content.config), checks=chosen)
     if output_format == "json":
         click.echo(out.format_json(result.as_dict(strict)))
     elif output_format == "github":

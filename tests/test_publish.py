@@ -296,3 +296,14 @@ def test_a_part_left_pending_is_settled_even_when_it_is_now_too_late(site, memor
     run(site, now="2026-12-01 12:00")  # not on the network and too late: missed, not sent
     assert states(site)[("a", "remote", 1)] == "missed"
     assert memory.calls == []
+
+
+def test_validate_catches_a_changed_id_of_a_published_post(site, memory):
+    from pipeline.content.validate import validate
+
+    path = site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote]")
+    run(site)
+    path.write_text(path.read_text().replace("publish_at", "id: new-name\npublish_at"))
+    report = validate(site.root, checks=("content", "ledger"))
+    assert [(f.code, f.line) for f in report.errors] == [("id-changed", 2)]
+    assert "set id: a" in report.errors[0].message

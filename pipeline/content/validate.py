@@ -37,17 +37,30 @@ class Report:
         }
 
 
-def validate(root: Path, content: Content | None = None, now: datetime | None = None) -> Report:
+CHECKS = ("content", "render", "cadence", "ledger")
+
+
+def validate(root: Path, content: Content | None = None, now: datetime | None = None,
+             checks: tuple[str, ...] = CHECKS) -> Report:
     """Load (unless given) and check everything; never stops at the first problem.
 
     `now` (default: the clock) is where cadence starts looking: the past still
-    counts, but what ended before now is not reported.
+    counts, but what ended before now is not reported. `checks` picks groups:
+    content (files, schema, times, media) always runs; render, cadence and ledger
+    (ids of published posts) can be left out for a quick look.
     """
-    from pipeline.cadence.check import cadence_findings
-    from pipeline.render.check import render_findings
-
     content = content or load_content(root)
     findings = list(content.findings)
-    findings.extend(render_findings(content))
-    findings.extend(cadence_findings(content, now=now))
+    if "render" in checks:
+        from pipeline.render.check import render_findings
+
+        findings.extend(render_findings(content))
+    if "cadence" in checks:
+        from pipeline.cadence.check import cadence_findings
+
+        findings.extend(cadence_findings(content, now=now))
+    if "ledger" in checks and content.config is not None:
+        from pipeline.publish.identity import identity_findings
+
+        findings.extend(identity_findings(content))
     return Report(findings=sorted(set(findings)), config_broken=content.config is None)

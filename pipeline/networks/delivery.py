@@ -204,7 +204,9 @@ class Http:
                 self.sleep(wait)
                 continue
             if status >= 500:
-                if not idempotent and status not in (502, 503, 504):
+                # 503 says the request was not taken; a 500, or a gateway's 502/504, may hide a
+                # backend that acted. Only requests safe to repeat are retried on those.
+                if not idempotent and status != 503:
                     raise DeliveryError(f"{what}: server error {status}; the network may have "
                                         f"acted on it: {self._reason(response)}",
                                         ambiguous=True, status=status)

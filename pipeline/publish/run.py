@@ -142,8 +142,8 @@ class Runner:
                 return self._record_outcome(outcomes, self._entry(request, UNCERTAIN, job,
                                                                   error=mask(exc.message)))
             except DeliveryError as exc:
-                return self._record_outcome(outcomes, self._entry(
-                    request, UNCERTAIN, job, error=f"could not check the earlier attempt: {mask(exc.message)}"))
+                # The network cannot be asked now: the part stays pending and the next run asks again.
+                return self._unsettled(outcomes, request, f"could not check the earlier attempt: {mask(exc.message)}")
             if found is not None:
                 return self._record_outcome(outcomes, self._published(request, found, job))
             if job.late:
@@ -172,9 +172,20 @@ class Runner:
         try:
             found = network.reconcile(request, self.ledger.current(request.post_id, request.channel_id,
                                                                    request.number))
+        except DeliveryError as exc:
+            return self._unsettled(outcomes, request, f"{message}; could not check: {mask(exc.message)}")
+        except (Uncertain, PipelineError) as exc:
+            return self._record_outcome(outcomes, self._entry(
+                request, UNCERTAIN, job, error=f"{message}; then: {mask(exc.message)}"))
+        try:
             if found is None:
                 found = network.publish(request)  # same key: the network drops a duplicate
-        except (Uncertain, DeliveryError, PipelineError) as exc:
+        except DeliveryError as exc:
+            if exc.ambiguous or exc.retry_later:
+                return self._unsettled(outcomes, request, f"{message}; sent again: {mask(exc.message)}")
+            return self._record_outcome(outcomes, self._entry(request, FAILED, job,
+                                                              error=f"{message}; then: {mask(exc.message)}"))
+        except (Uncertain, PipelineError) as exc:
             return self._record_outcome(outcomes, self._entry(
                 request, UNCERTAIN, job, error=f"{message}; then: {mask(exc.message)}"))
         return self._record_outcome(outcomes, self._published(request, found, job))
@@ -239,6 +250,13 @@ class Runner:
         return Entry(request.post_id, request.channel_id, request.number, PUBLISHED,
                      utc_iso(self.clock()), key=request.key, remote_id=published.remote_id,
                      url=published.url, data=dict(published.data), file=job.post.file)
+
+    def _unsettled(self, outcomes: list[Outcome], request: PartRequest, message: str) -> None:
+        """Leave the part pending (nothing is written): reported as failed, checked again next run."""
+        outcome = Outcome(request.post_id, request.channel_id, request.number, FAILED,
+                          error=f"{message}; it stays pending and the next run checks again")
+        outcomes.append(outcome)
+        self.progress(outcome)
 
     def _record(self, result: RunResult, entry: Entry) -> None:
         self.ledger.append(entry)
