@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from pipeline.cadence.engine import Published, evaluate, events_from_content
 from pipeline.cadence.published import published_times
-from pipeline.content.model import Content
+from pipeline.content.model import Content, Post
 from pipeline.errors import ERROR, Finding
+
+_PUBLISH_AT = re.compile(r"^publish_at[ \t]*:[ \t]*(?=\S)", re.MULTILINE)
 
 
 def cadence_findings(content: Content, now: datetime | None = None,
@@ -34,13 +37,30 @@ def cadence_findings(content: Content, now: datetime | None = None,
             message = f"{channel_id}: {found.message}"
             post = posts.get(found.blame) if found.blame else None
             if post is not None and post.lines is not None:
-                line, column = post.lines(("publish_at", "<value>"))
+                line, column = _publish_at_place(post)
                 findings.append(Finding(post.file, line, column, found.level, code, message))
             else:
                 line = config.channels[channel_id].line
                 findings.append(Finding(config.file, line, 1, found.level, code, message))
     findings.extend(_unslotted_queue(content))
     return findings
+
+
+def _publish_at_place(post: Post) -> tuple[int, int]:
+    """Line and column of the post's publish_at value.
+
+    A busy calendar can have thousands of findings, and composing each post's YAML
+    to place them costs more than all the rules; a top-level key is found by a text
+    search instead, and the composed YAML decides only when the search is unsure.
+    """
+    text = getattr(post.lines, "text", None)
+    if isinstance(text, str):
+        found = list(_PUBLISH_AT.finditer(text))
+        if len(found) == 1:
+            match = found[0]
+            return (text.count("\n", 0, match.start()) + post.lines.first_line,
+                    match.end() - match.start() + 1)
+    return post.lines(("publish_at", "<value>"))
 
 
 def _unslotted_queue(content: Content) -> list[Finding]:

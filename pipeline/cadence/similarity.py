@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -21,11 +22,13 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
+@lru_cache(maxsize=1 << 16)  # a post's text recurs on each of its channels
 def normalize(text: str) -> str:
     """Lowercase words without URLs, punctuation or extra spacing: what a reader sees as 'the text'."""
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = _URL.sub(" ", text)
-    return " ".join(_NOT_WORD.sub(" ", text).split())
+    if "://" in text or "www." in text:
+        text = _URL.sub(" ", text)
+    return _NOT_WORD.sub(" ", text).strip()
 
 
 def similar_earlier(texts: list[str], times: list[datetime], window: timedelta,
@@ -51,8 +54,9 @@ def similar_earlier(texts: list[str], times: list[datetime], window: timedelta,
             continue
         if start == index:
             continue
-        matches = process.extract(text, pool[start:index], scorer=fuzz.ratio, score_cutoff=near, limit=None)
-        if matches:
-            _, score, offset = max(matches, key=lambda match: (match[1], match[2]))
-            found.append((index, start + offset, float(score)))
+        # newest first: of equally alike texts, extractOne keeps the first it meets
+        best = process.extractOne(text, pool[index - 1:start - 1 if start else None:-1],
+                                  scorer=fuzz.ratio, score_cutoff=near)
+        if best is not None:
+            found.append((index, index - 1 - best[2], float(best[1])))
     return found
