@@ -1,12 +1,58 @@
-"""Bluesky over the AT Protocol, against the account's PDS."""
+"""Bluesky over the AT Protocol, against the account's PDS.
+
+Exactly once: every record is created with a record key chosen before sending (a
+TID, saved in the ledger's `pending` line), and a repository refuses a second
+record under the same key (a real PDS answers 500). So after any unclear outcome
+`getRecord` on that key decides: there, the part is out; absent, sending again
+cannot make a duplicate. A like or repost that goes with a part uses the same key
+in its own collection, so it is exactly-once too.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+import contextlib
+import hashlib
+import re
+import secrets
+import threading
+import time
+from datetime import UTC
+from html.parser import HTMLParser
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urljoin, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.networks.base import Network
+from pipeline.networks.base import MediaFile, Network, PartRequest, Published
+from pipeline.networks.delivery import DeliveryError
+
+if TYPE_CHECKING:
+    from pipeline.publish.ledger import Entry
+
+POST = "app.bsky.feed.post"
+LIKE = "app.bsky.feed.like"
+REPOST = "app.bsky.feed.repost"
+#: what a part with engagement creates besides its post, and the data key naming it
+ENGAGEMENT_RECORDS = {"like": LIKE, "repost": REPOST}
+FACET_FEATURES = {"link": ("#link", "uri"), "tag": ("#tag", "tag"), "mention": ("#mention", "did")}
+
+S32 = "234567abcdefghijklmnopqrstuvwxyz"
+#: errors of a create that may hide a record already there under our key
+CREATE_UNCLEAR = (400, 409, 500)
+#: XRPC errors (HTTP 400) that mean "there is no such record, repository or handle"
+NOT_FOUND = frozenset({"RecordNotFound", "RepoNotFound", "HandleNotFound", "InvalidRequest"})
+
+#: the link card is a courtesy: fetched quickly, small, or not at all
+CARD_TIMEOUT = (3.0, 5.0)
+CARD_DEADLINE = 10.0
+CARD_PAGE_BYTES = 1_000_000
+CARD_THUMB_BYTES = 1_000_000
+CARD_REDIRECTS = 3
+CARD_TITLE_MAX = 300
+CARD_DESCRIPTION_MAX = 1000
+
+_PROFILE_POST = re.compile(r"^/profile/(?P<actor>[^/]+)/post/(?P<rkey>[^/]+)/?$")
+_AT_URI = re.compile(r"^at://(?P<repo>[^/]+)/(?P<collection>[^/]+)/(?P<rkey>[^/?#]+)$")
 
 
 class BlueskyOptions(BaseModel):
@@ -19,7 +65,6 @@ class BlueskyOptions(BaseModel):
 
 class BlueskyNetwork(Network):
     name = "bluesky"
-    counting = "bluesky"
     max_length = 300
     supports_threads = True
     max_images = 4
@@ -28,3 +73,499 @@ class BlueskyNetwork(Network):
     engagement = frozenset({"reply_to", "repost", "quote", "like"})
     required_credentials = ("password",)
     Options: ClassVar[type[BaseModel]] = BlueskyOptions
+
+    _tid_lock = threading.Lock()
+    _tid_last = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._auth: dict[str, str] | None = None
+        self._dids: dict[str, str | None] = {}
+        self._blobs: dict[tuple[str, str], dict] = {}
+
+    # -- keys -----------------------------------------------------------------------
+
+    def new_key(self, post_id: str, number: int) -> str:
+        """A fresh TID: the record key the part will be created under."""
+        with BlueskyNetwork._tid_lock:
+            # The real time (not the run's clock, which tests stop), strictly increasing
+            # within the process, so two parts never share a key.
+            micros = max(time.time_ns() // 1000, BlueskyNetwork._tid_last + 1)
+            BlueskyNetwork._tid_last = micros
+        return tid(micros, secrets.randbelow(1024))
+
+    # -- session --------------------------------------------------------------------
+
+    def check_ready(self) -> None:
+        """Sign in once before anything is sent: a wrong password fails the channel early."""
+        super().check_ready()
+        self._session()
+
+    def _session(self) -> dict[str, str]:
+        if self._auth is None:
+            body = self._xrpc("POST", "com.atproto.server.createSession", auth=False,
+                              what=f"signing in as {self.options['handle']}",
+                              json={"identifier": self.options["handle"],
+                                    "password": self.credential("password")})
+            self._auth = self._keep_session(body)
+        return self._auth
+
+    def _refresh(self) -> None:
+        refresh = self._session()["refreshJwt"]
+        try:
+            body = self._xrpc("POST", "com.atproto.server.refreshSession", auth=False,
+                              what="refreshing the session",
+                              headers={"Authorization": f"Bearer {refresh}"})
+        except DeliveryError as exc:
+            if exc.code != "auth-failed":
+                raise
+            self._auth = None  # the refresh token expired too: sign in again
+            self._session()
+            return
+        self._auth = self._keep_session(body)
+
+    def _keep_session(self, body: dict) -> dict[str, str]:
+        session = {key: str(body.get(key) or "") for key in ("accessJwt", "refreshJwt", "did", "handle")}
+        for key in ("accessJwt", "refreshJwt"):
+            self.http.secrets.add(session[key])
+        if not session["accessJwt"] or not session["did"]:
+            raise DeliveryError(f"bluesky {self._host}: signing in: the answer holds no session")
+        return session
+
+    @property
+    def did(self) -> str:
+        return self._session()["did"]
+
+    # -- publish --------------------------------------------------------------------
+
+    def publish(self, request: PartRequest) -> Published:
+        engagement = request.engagement
+        if "repost" in engagement and (request.text.strip() or request.media):
+            raise DeliveryError(f"{_label(request)}: a repost carries no text or images; use "
+                                "`quote:` to repost with words of your own", code="repost-with-text")
+        targets = {key: self._foreign_post(url, key) for key, url in engagement.items()}
+        created: dict[str, dict] = {}
+        for key, collection in ENGAGEMENT_RECORDS.items():
+            if key in targets:
+                record = {"$type": collection, "subject": _ref(targets[key]), "createdAt": self._now()}
+                created[key] = self._create(collection, request.key, record,
+                                            what=f"{'liking' if key == 'like' else 'reposting'} "
+                                                 f"{engagement[key]}")
+        if not self._makes_post(request):
+            if not created or "reply_to" in engagement:
+                raise DeliveryError(f"{_label(request)}: nothing to post (no text, no image)",
+                                    code="part-empty")
+            key = "repost" if "repost" in created else "like"
+            return self._published(request, created[key], created, url=engagement[key])
+        record = self._post_record(request, targets)
+        result = self._create(POST, request.key, record, what=f"posting {_label(request)}")
+        return self._published(request, result, created, root=record.get("reply", {}).get("root"))
+
+    def _post_record(self, request: PartRequest, targets: dict[str, dict]) -> dict:
+        record: dict[str, Any] = {"$type": POST, "text": request.text, "createdAt": self._now()}
+        language = request.language or self.options.get("language")
+        if language:
+            record["langs"] = [language]
+        facets = self._facets(request)
+        if facets:
+            record["facets"] = facets
+        reply = self._reply(request, targets.get("reply_to"))
+        if reply:
+            record["reply"] = reply
+        embed = self._embed(request, targets.get("quote"))
+        if embed:
+            record["embed"] = embed
+        return record
+
+    @staticmethod
+    def _makes_post(request: PartRequest) -> bool:
+        """Whether the part is a post; a like or repost alone is only that record."""
+        return bool(request.text.strip() or request.media or "quote" in request.engagement)
+
+    def _facets(self, request: PartRequest) -> list[dict]:
+        facets = []
+        for facet in request.facets:
+            kind, field = FACET_FEATURES[facet.type]
+            value = facet.value
+            if facet.type == "mention":
+                value = self._resolve_handle(facet.value)
+                if value is None:
+                    continue  # an unknown handle stays plain text, as the official client does
+            facets.append({"index": {"byteStart": facet.byte_start, "byteEnd": facet.byte_end},
+                           "features": [{"$type": f"app.bsky.richtext.facet{kind}", field: value}]})
+        return facets
+
+    def _reply(self, request: PartRequest, foreign: dict | None) -> dict | None:
+        """root and parent of a reply: the thread's previous part, or someone else's post."""
+        if request.number > 1:
+            if request.root is None or request.parent is None:
+                raise self._parent_unknown(request)
+            parent = self._entry_ref(request.parent, request)
+            root = (request.root.data or {}).get("root") or self._entry_ref(request.root, request)
+            return {"root": root, "parent": parent}
+        if foreign is not None:
+            root = (foreign.get("value") or {}).get("reply", {}).get("root")
+            return {"root": root or _ref(foreign), "parent": _ref(foreign)}
+        return None
+
+    def _entry_ref(self, entry: Entry, request: PartRequest) -> dict:
+        """{uri, cid} of one of our parts, from the ledger (or, if a person settled it, the network)."""
+        data = entry.data or {}
+        if data.get("uri") and data.get("cid"):
+            return {"uri": data["uri"], "cid": data["cid"]}
+        for where in (entry.remote_id, entry.url):
+            if where and (_AT_URI.match(where) or _PROFILE_POST.match(urlsplit(where).path)):
+                return _ref(self._foreign_post(where, "reply_to"))
+        raise self._parent_unknown(request)
+
+    def _parent_unknown(self, request: PartRequest) -> DeliveryError:
+        # Without it the part would go out as a post of its own, outside the thread.
+        return DeliveryError(f"{_label(request)}: part {request.number - 1} is not known well enough "
+                             "to reply to it; settle it with `social resolve --published URL` "
+                             "(its bsky.app URL)", code="thread-parent-unknown")
+
+    def _embed(self, request: PartRequest, quoted: dict | None) -> dict | None:
+        images = None
+        if request.media:
+            images = {"$type": "app.bsky.embed.images",
+                      "images": [self._image(request, index, media)
+                                 for index, media in enumerate(request.media)]}
+        if quoted is not None:
+            record = {"$type": "app.bsky.embed.record", "record": _ref(quoted)}
+            if images is None:
+                return record
+            return {"$type": "app.bsky.embed.recordWithMedia", "record": record, "media": images}
+        if images is not None:
+            return images
+        if request.link and request.number == 1:
+            return self._link_card(request)
+        return None
+
+    def _image(self, request: PartRequest, index: int, media: MediaFile) -> dict:
+        try:
+            content = media.path.read_bytes()
+        except OSError as exc:
+            raise DeliveryError(f"{_label(request)}: cannot read {media.path.name}: {exc.strerror}",
+                                code="media-unreadable") from None
+        image: dict[str, Any] = {"image": self._upload(content, media.content_type, media.path.name),
+                                 "alt": media.alt}
+        if media.width and media.height:
+            image["aspectRatio"] = {"width": media.width, "height": media.height}
+        return image
+
+    def _upload(self, content: bytes, content_type: str, name: str) -> dict:
+        # Blobs are addressed by their content: uploading one again is harmless, but slow.
+        cache_key = (content_type, hashlib.sha256(content).hexdigest())
+        if cache_key not in self._blobs:
+            body = self._xrpc("POST", "com.atproto.repo.uploadBlob", what=f"uploading {name}",
+                              data=content, headers={"Content-Type": content_type})
+            if not isinstance(body.get("blob"), dict):
+                raise DeliveryError(f"bluesky {self._host}: uploading {name}: the answer holds no blob")
+            self._blobs[cache_key] = body["blob"]
+        return self._blobs[cache_key]
+
+    # -- records --------------------------------------------------------------------
+
+    def _create(self, collection: str, rkey: str, record: dict, *, what: str) -> dict:
+        """Create a record under our key; when the outcome is unclear, the key tells."""
+        try:
+            return self._xrpc("POST", "com.atproto.repo.createRecord", what=what, idempotent=False,
+                              json={"repo": self.did, "collection": collection, "rkey": rkey,
+                                    "record": record})
+        except DeliveryError as exc:
+            if not (exc.ambiguous or exc.status in CREATE_UNCLEAR):
+                raise
+            found = self._get_record(self.did, collection, rkey)
+            if found is None:
+                raise
+            return found
+
+    def _get_record(self, repo: str, collection: str, rkey: str) -> dict | None:
+        return self._xrpc("GET", "com.atproto.repo.getRecord", missing_ok=True,
+                          what=f"reading {collection} {rkey}",
+                          params={"repo": repo, "collection": collection, "rkey": rkey})
+
+    def _published(self, request: PartRequest, result: dict, created: dict[str, dict], *,
+                   url: str | None = None, root: dict | None = None) -> Published:
+        uri = str(result.get("uri") or "")
+        if not uri or not result.get("cid"):
+            raise DeliveryError(f"bluesky {self._host}: {_label(request)}: the answer names no "
+                                "record", ambiguous=True)
+        data: dict[str, Any] = {"uri": uri, "cid": result["cid"]}
+        if root:
+            data["root"] = root
+        for key, record in created.items():
+            data[key] = record["uri"]
+        return Published(uri, url or self._post_url(uri), data)
+
+    def _post_url(self, uri: str) -> str:
+        return f"https://bsky.app/profile/{self._session()['handle'] or self.did}/post/{uri.rsplit('/', 1)[-1]}"
+
+    # -- someone else's post --------------------------------------------------------
+
+    def _foreign_post(self, url: str, purpose: str) -> dict:
+        """{uri, cid, value} of a post named by its bsky.app URL or at:// URI."""
+        actor = rkey = None
+        at = _AT_URI.match(url)
+        if at and at["collection"] == POST:
+            actor, rkey = at["repo"], at["rkey"]
+        elif url.startswith(("http://", "https://")):
+            web = _PROFILE_POST.match(urlsplit(url).path)
+            if web:
+                actor, rkey = web["actor"], web["rkey"]
+        consequence = ("a reply must never go out as a plain post, so nothing was sent"
+                       if purpose == "reply_to" else f"nothing was sent ({purpose})")
+        if actor is None:
+            raise DeliveryError(f"bluesky: {url} is not a post's bsky.app URL "
+                                f"(https://bsky.app/profile/HANDLE/post/ID); {consequence}",
+                                code="engagement-unresolved")
+        did = actor if actor.startswith("did:") else self._resolve_handle(actor)
+        found = self._get_record(did, POST, rkey) if did else None
+        if found is None or not found.get("cid"):
+            raise DeliveryError(f"bluesky {self._host}: cannot find the post {url}; {consequence}. "
+                                "Check the URL and that the post still exists",
+                                code="engagement-unresolved")
+        return found
+
+    def _resolve_handle(self, handle: str) -> str | None:
+        if handle not in self._dids:
+            body = self._xrpc("GET", "com.atproto.identity.resolveHandle", missing_ok=True,
+                              what=f"resolving @{handle}", params={"handle": handle})
+            self._dids[handle] = (body or {}).get("did") or None
+        return self._dids[handle]
+
+    # -- reconcile and delete ---------------------------------------------------------
+
+    def reconcile(self, request: PartRequest, pending: Entry | None) -> Published | None:
+        """Look for the part under its key; None when it is not there (sending again is safe)."""
+        key = pending.key if pending is not None and pending.key else request.key
+        created = {}
+        for name, collection in ENGAGEMENT_RECORDS.items():
+            if name in request.engagement:
+                found = self._get_record(self.did, collection, key)
+                if found is not None:
+                    created[name] = found
+        if not self._makes_post(request):
+            name = "repost" if "repost" in request.engagement else "like"
+            if name not in created:
+                return None
+            return self._published(request, created[name], created, url=request.engagement[name])
+        found = self._get_record(self.did, POST, key)
+        if found is None:
+            return None
+        root = (found.get("value") or {}).get("reply", {}).get("root")
+        return self._published(request, found, created, root=root)
+
+    def delete(self, entry: Entry) -> None:
+        """Delete the part's post and the like or repost it made; what is gone already is fine."""
+        data = entry.data or {}
+        uris = [data.get(key) for key in ("uri", *ENGAGEMENT_RECORDS)]
+        if not any(uris) and entry.url:
+            web = _PROFILE_POST.match(urlsplit(entry.url).path)
+            if web:  # settled by a person with its bsky.app URL
+                uris.append(f"at://{self.did}/{POST}/{web['rkey']}")
+        for uri in dict.fromkeys(u for u in uris if u):
+            match = _AT_URI.match(uri)
+            if not match or match["repo"] != self.did:
+                continue  # only records in our own repository
+            self._xrpc("POST", "com.atproto.repo.deleteRecord", what=f"deleting {uri}",
+                       json={"repo": self.did, "collection": match["collection"], "rkey": match["rkey"]})
+
+    # -- the link card ------------------------------------------------------------------
+
+    def _link_card(self, request: PartRequest) -> dict | None:
+        """An external embed from the link's Open Graph data; None when the page cannot be read."""
+        uri = _card_uri(request)
+        page = self._fetch(uri, CARD_PAGE_BYTES, "text/html")
+        if page is None:
+            return None
+        final_url, content, content_type = page
+        if "html" not in content_type:
+            return None
+        meta = _OpenGraph.read(content.decode(_charset(content_type), errors="replace"))
+        title = meta.get("og:title") or meta.get("title") or request.title or uri
+        description = meta.get("og:description") or meta.get("description") or ""
+        external: dict[str, Any] = {"uri": uri, "title": _squash(title, CARD_TITLE_MAX),
+                                    "description": _squash(description, CARD_DESCRIPTION_MAX)}
+        image = meta.get("og:image") or meta.get("twitter:image")
+        thumb = self._fetch(urljoin(final_url, image), CARD_THUMB_BYTES, "image/*") if image else None
+        mime = thumb[2].split(";")[0].strip() if thumb else ""
+        if thumb is not None and mime.startswith("image/"):
+            with contextlib.suppress(DeliveryError):  # a card without its picture is still a card
+                external["thumb"] = self._upload(thumb[1], mime, "the link card's image")
+        return {"$type": "app.bsky.embed.external", "external": external}
+
+    def _fetch(self, url: str, limit: int, accept: str) -> tuple[str, bytes, str] | None:
+        """GET a public page or image: http(s) only, few redirects, capped in size and time."""
+        requests = self.http.requests
+        deadline = time.monotonic() + CARD_DEADLINE
+        for _ in range(CARD_REDIRECTS + 1):
+            if urlsplit(url).scheme not in ("http", "https"):
+                return None
+            try:
+                with self.http.session.get(url, timeout=CARD_TIMEOUT, stream=True, allow_redirects=False,
+                                           headers={"Accept": accept}) as response:
+                    if response.is_redirect and response.headers.get("Location"):
+                        url = urljoin(url, response.headers["Location"])
+                        continue
+                    if response.status_code != 200:
+                        return None
+                    declared = response.headers.get("Content-Length", "")
+                    if declared.isdigit() and int(declared) > limit:
+                        return None
+                    content = bytearray()
+                    for chunk in response.iter_content(64 * 1024):
+                        content += chunk
+                        if len(content) > limit or time.monotonic() > deadline:
+                            return None
+                    return url, bytes(content), response.headers.get("Content-Type", "").lower()
+            except (requests.RequestException, ValueError):
+                return None
+        return None
+
+    # -- plumbing -------------------------------------------------------------------
+
+    @property
+    def _host(self) -> str:
+        return self.options.get("service", "https://bsky.social").split("://", 1)[-1].rstrip("/")
+
+    def _now(self) -> str:
+        moment = self.http.clock().astimezone(UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+    def _xrpc(self, method: str, nsid: str, *, what: str, auth: bool = True, idempotent: bool = True,
+              missing_ok: bool = False, **kwargs: Any) -> Any:
+        """Call one XRPC method; an expired session is refreshed and the call made once more."""
+        what = f"bluesky {self._host}: {what}"
+        response, body = self._send(method, nsid, what, auth, idempotent, **kwargs)
+        error = body.get("error") if isinstance(body, dict) else None
+        if auth and error == "ExpiredToken":
+            self._refresh()
+            response, body = self._send(method, nsid, what, auth, idempotent, **kwargs)
+            error = body.get("error") if isinstance(body, dict) else None
+        if response.status_code == 200:
+            if not isinstance(body, dict):
+                raise DeliveryError(f"{what}: the answer is not the JSON the lexicon describes",
+                                    ambiguous=not idempotent)
+            return body
+        if missing_ok and response.status_code == 400 and error in NOT_FOUND:
+            return None
+        raise self._refused(response, body, what)
+
+    def _send(self, method: str, nsid: str, what: str, auth: bool, idempotent: bool, *,
+              headers: dict[str, str] | None = None, **kwargs: Any) -> tuple[Any, Any]:
+        url = self.options.get("service", "https://bsky.social").rstrip("/") + "/xrpc/" + nsid
+        headers = dict(headers or {})
+        if auth:
+            headers["Authorization"] = f"Bearer {self._session()['accessJwt']}"
+        # 400 and 401 come back here: their XRPC error name decides what they mean.
+        response = self.http.request(method, url, idempotent=idempotent, what=what,
+                                     credential=self.variable("password"), ok=(200, 400, 401),
+                                     headers=headers, **kwargs)
+        return response, _body(response)
+
+    def _refused(self, response: Any, body: Any, what: str) -> DeliveryError:
+        error = body.get("error") if isinstance(body, dict) else None
+        message = body.get("message") if isinstance(body, dict) else None
+        reason = self.http.secrets.mask(": ".join(str(p) for p in (error, message) if p)
+                                        or (response.text or "")[:300] or "no reason given")
+        status = response.status_code
+        if status == 401 or error in ("AuthenticationRequired", "AuthMissing", "InvalidToken", "ExpiredToken"):
+            return DeliveryError(f"{what}: app password rejected for {self.options['handle']}: check "
+                                 f"{self.variable('password')} (an app password of that account) "
+                                 f"and the channel's handle ({reason})", status=status, code="auth-failed")
+        if error in ("AccountTakedown", "AccountDeactivated"):
+            return DeliveryError(f"{what}: the account cannot post ({reason})", status=status,
+                                 code="account-unavailable")
+        return DeliveryError(f"{what}: refused ({status}): {reason}", status=status)
+
+
+def tid(micros: int, clock_id: int) -> str:
+    """A timestamp identifier: 13 base32-sortable characters of (microseconds << 10 | clock id)."""
+    value = (micros << 10) | (clock_id & 0x3FF)
+    chars = []
+    for _ in range(13):
+        chars.append(S32[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
+def _ref(record: dict) -> dict:
+    return {"uri": record["uri"], "cid": record["cid"]}
+
+
+def _body(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _label(request: PartRequest) -> str:
+    if request.total > 1:
+        return f"part {request.number}/{request.total} of {request.post_id}"
+    return request.post_id
+
+
+def _card_uri(request: PartRequest) -> str:
+    """The post's link as it appears in the text (with tracking parameters, if any were added)."""
+    link = request.link or ""
+    for facet in request.facets:
+        if facet.type == "link" and facet.value.startswith(link):
+            return facet.value
+    return link
+
+
+def _squash(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def _charset(content_type: str) -> str:
+    match = re.search(r"charset=([\w.-]+)", content_type)
+    if match:
+        try:
+            "".encode(match[1])
+            return match[1]
+        except LookupError:
+            pass
+    return "utf-8"
+
+
+class _OpenGraph(HTMLParser):
+    """The Open Graph (and plain) title, description and image of an HTML page."""
+
+    WANTED = frozenset({"og:title", "og:description", "og:image", "description", "twitter:image"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.meta: dict[str, str] = {}
+        self._in_title = False
+        self._title: list[str] = []
+
+    @classmethod
+    def read(cls, html: str) -> dict[str, str]:
+        parser = cls()
+        parser.feed(html)
+        parser.close()
+        if parser._title:
+            parser.meta.setdefault("title", "".join(parser._title))
+        return parser.meta
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self._in_title = True
+        elif tag == "meta":
+            values = dict(attrs)
+            name = (values.get("property") or values.get("name") or "").strip().lower()
+            content = (values.get("content") or "").strip()
+            if name in self.WANTED and content:
+                self.meta.setdefault(name, content)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self._title.append(data)
