@@ -34,10 +34,10 @@ def load_content(root: Path) -> Content:
     """Read channels.yml and every post; a problem in one file never hides another's."""
     root = Path(root).resolve()
     config, findings = load_config(root)
-    return read_posts(root, config, findings, post_files(root))
+    return read_posts(root, config, findings, post_file_names(root))
 
 
-def read_posts(root: Path, config, findings: list[Finding], files: list[Path]) -> Content:
+def read_posts(root: Path, config, findings: list[Finding], files: list[Path] | list[str]) -> Content:
     """Content from the given post files (paths under the resolved `root`)."""
     reader = PostReader(root, config)
     posts: list[Post] = []

@@ -23,15 +23,14 @@ _TOP_LEVEL = re.compile(r"^(publish_at|status|id)[ \t]*:[ \t]*(.*?)[ \t]*$", re.
 _HEAD_BYTES = 16_384
 
 
-def files_to_read(root: Path, config: Config, ledger: Ledger, now: datetime) -> list[Path]:
+def files_to_read(root: Path, config: Config, ledger: Ledger, now: datetime) -> list[str]:
     current = list(ledger.latest())
     # Posts with a part still pending must be read: the run settles it, however late it is.
     known = {entry.post for entry in current} - {entry.post for entry in current if entry.state == PENDING}
     published = {entry.post for entry in current if entry.state == PUBLISHED}
     oldest_sendable = now - max((c.max_lateness for c in config.channels.values()),
                                 default=timedelta(hours=6))
-    return [Path(name) for name in post_file_names(root)
-            if _must_read(name, config, known, published, now, oldest_sendable)]
+    return [name for name in post_file_names(root) if _must_read(name, config, known, published, now, oldest_sendable)]
 
 
 def _must_read(path: str, config: Config, known: set[str], published: set[str], now: datetime,
