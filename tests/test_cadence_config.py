@@ -119,7 +119,7 @@ def test_channel_rules_merge_over_defaults_rule_by_rule(tmp_path):
               days: [mon, wed, fri]
           shop:
             network: outbox
-            cadence: {hours: {value: "09:00-17:00", level: off}}
+            cadence: {hours: {value: "09:00-17:00", level: off}, min_gap: null}
         """))
     assert findings == []
     news, shop = config.channels["news"].cadence, config.channels["shop"].cadence

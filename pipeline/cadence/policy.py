@@ -130,6 +130,8 @@ def parse_layer(raw: object, path: tuple) -> tuple[dict[str, _Layer], list[Probl
             problems.append(Problem(here, "unknown-key",
                                     f"unknown key {name!r} in {dotted(path)}; {hint}"))
             continue
+        if value is None:  # `min_gap:` with nothing after it: as if not written
+            continue
         try:
             layers[name] = _layer(name, value, here)
         except _Invalid as exc:
