@@ -321,6 +321,52 @@ def schedule(root: Path, output_format: str, now_text: str | None, write: bool) 
     sys.exit(1 if result.plan.unplaced else 0)
 
 
+@cli.group()
+def state() -> None:
+    """The `state` branch that holds the ledger: check it out into state/, push it."""
+
+
+@state.command(name="checkout")
+@root_option
+@click.option("--remote", default="origin", show_default=True, help="The git remote.")
+@click.option("--branch", default="state", show_default=True, help="The branch holding the ledger.")
+def state_checkout(root: Path, remote: str, branch: str) -> None:
+    """Check out the state branch into state/ (a git worktree), starting it empty on first use."""
+    from pipeline.publish.statebranch import checkout_state
+
+    how = checkout_state(root, remote=remote, branch=branch)
+    click.echo({"existing": f"Checked out {remote} {branch} into state/.",
+                "created": f"{remote} has no {branch} branch yet: state/ starts it empty.",
+                "present": "state/ is already checked out."}[how])
+
+
+@state.command(name="push")
+@root_option
+@format_option(*FORMATS)
+@click.option("--remote", default="origin", show_default=True, help="The git remote.")
+@click.option("--branch", default="state", show_default=True, help="The branch holding the ledger.")
+@click.option("--message", default="Publish run", show_default=True, help="The commit message.")
+@click.option("--attempts", type=click.IntRange(1, 20), default=5, show_default=True,
+              help="Pushes to try before failing.")
+@click.option("--backoff", type=click.FloatRange(0), default=2.0, show_default=True,
+              help="Seconds to wait after the first rejected push; doubles each time.")
+def state_push(root: Path, output_format: str, remote: str, branch: str, message: str, attempts: int,
+               backoff: float) -> None:
+    """Commit state/ledger.jsonl (and metrics.jsonl) if changed and push, retrying a rejected push.
+
+    A rejected push fetches and rebases; a conflicting rebase is aborted and the
+    append-only files are merged line by line (the remote's lines, then ours). In
+    GitHub Actions, writes changed=true|false to $GITHUB_OUTPUT. Exit 1 when the
+    push still fails after --attempts.
+    """
+    from pipeline.publish.statebranch import push_state, write_output
+
+    result = push_state(root / "state", remote=remote, branch=branch, message=message, attempts=attempts,
+                        backoff=backoff)
+    write_output("changed", "true" if result.committed else "false")
+    click.echo(out_json(result.as_dict()) if output_format == "json" else result.as_text())
+
+
 def _split_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 

@@ -1,0 +1,231 @@
+"""The `state` branch: where the publish workflow keeps the ledger, outside a protected main.
+
+`checkout_state` puts the branch into `state/` as a git worktree (creating the
+orphan branch on first use). `push_state` commits the bot's append-only files
+and pushes them, taking in what another writer pushed meanwhile: `git pull
+--rebase`, and when the rebase conflicts (both sides appended to the same file,
+which is the usual case) it aborts the rebase and unions the lines instead:
+the remote's lines first, then ours that it lacks, in order. Both sides only
+ever append, so nothing is lost and nothing is reordered that anyone has read.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.errors import PipelineError
+
+#: the files the bot writes; only these are ever committed to the state branch
+STATE_FILES = ("ledger.jsonl", "metrics.jsonl")
+BRANCH = "state"
+REMOTE = "origin"
+BOT_NAME = "github-actions[bot]"
+BOT_EMAIL = "41898282+github-actions[bot]@users.noreply.github.com"
+
+Sleeper = Callable[[float], None]
+
+
+class StateBranchError(PipelineError):
+    """The state branch could not be checked out or pushed."""
+
+
+@dataclass
+class PushResult:
+    """What `push_state` did: whether there was anything new, and how it got to the remote."""
+
+    committed: bool = False
+    pushed: bool = False
+    attempts: int = 0
+    merged_files: list[str] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"committed": self.committed, "pushed": self.pushed, "attempts": self.attempts,
+                "merged_files": self.merged_files, "log": self.log}
+
+    def as_text(self) -> str:
+        if not self.committed:
+            return "Nothing new in the state files: nothing to push."
+        how = f" after {self.attempts} attempts" if self.attempts > 1 else ""
+        merged = f" (lines merged with the remote's in {', '.join(self.merged_files)})" if self.merged_files else ""
+        return f"Pushed the state{how}{merged}."
+
+
+def _git(folder: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    try:
+        done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True,
+                              encoding="utf-8", errors="replace", check=False)
+    except FileNotFoundError:
+        raise StateBranchError("git is not installed") from None
+    if check and done.returncode:
+        raise StateBranchError(f"git {' '.join(args)} failed: {_tail(done)}")
+    return done
+
+
+def _tail(done: subprocess.CompletedProcess) -> str:
+    text = (done.stderr or done.stdout or "").strip()
+    return text.splitlines()[-1] if text else f"exit {done.returncode}"
+
+
+def _identity(folder: Path) -> list[str]:
+    """The committer: the repository's own if configured, else GitHub's Actions bot."""
+    args = []
+    if not _git(folder, "config", "user.name", check=False).stdout.strip():
+        args += ["-c", f"user.name={BOT_NAME}"]
+    if not _git(folder, "config", "user.email", check=False).stdout.strip():
+        args += ["-c", f"user.email={BOT_EMAIL}"]
+    return args
+
+
+def checkout_state(root: Path, *, folder: str = "state", remote: str = REMOTE, branch: str = BRANCH) -> str:
+    """Check out `branch` of `remote` into `root/folder` as a worktree; start it empty if it is new.
+
+    Returns "existing", "created" or "present" (the folder already holds a checkout).
+    """
+    root = Path(root).resolve()
+    target = root / folder
+    if (target / ".git").exists():
+        return "present"
+    if target.exists() and any(target.iterdir()):
+        raise StateBranchError(f"{folder}/ exists and is not a checkout of the {branch} branch")
+    found = _git(root, "ls-remote", "--exit-code", "--heads", remote, branch, check=False)
+    if found.returncode == 0:
+        _git(root, "fetch", "--quiet", "--no-tags", remote, f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}")
+        _git(root, "worktree", "add", "--quiet", "-B", branch, str(target), f"{remote}/{branch}")
+        return "existing"
+    if found.returncode != 2:  # 2: the remote answered and has no such branch
+        raise StateBranchError(f"cannot ask {remote} for the {branch} branch: {_tail(found)}")
+    _git(root, "worktree", "add", "--quiet", "--detach", str(target))
+    _git(target, "checkout", "--quiet", "--orphan", branch)
+    _git(target, "rm", "-r", "-f", "--quiet", "--ignore-unmatch", ".")
+    return "created"
+
+
+def union_lines(base: str, ours: str, theirs: str) -> str:
+    """Theirs, then the lines we appended since `base` that theirs does not hold, in order.
+
+    Every line ends with a newline, so a torn last line never glues onto the next.
+    """
+    def lines(text: str) -> list[str]:
+        return [line if line.endswith("\n") else line + "\n" for line in text.splitlines(keepends=True)]
+
+    base_lines, our_lines, their_lines = lines(base), lines(ours), lines(theirs)
+    if our_lines[:len(base_lines)] == base_lines:
+        added = our_lines[len(base_lines):]
+    else:  # not a pure append (should not happen): keep every line base does not have
+        known = set(base_lines)
+        added = [line for line in our_lines if line not in known]
+    present = set(their_lines)
+    return "".join(their_lines + [line for line in added if line not in present])
+
+
+def push_state(state: Path, *, remote: str = REMOTE, branch: str = BRANCH, message: str = "Publish run",
+               attempts: int = 5, backoff: float = 2.0, sleep: Sleeper = time.sleep) -> PushResult:
+    """Commit the state files if they changed and push them, retrying a rejected push.
+
+    On rejection: `git pull --rebase`; if that conflicts, `git rebase --abort` and
+    union-merge the append-only files onto the remote's commit. Waits `backoff`,
+    then twice as long, ... between attempts; fails after `attempts` pushes.
+    """
+    state = Path(state).resolve()
+    if _git(state, "rev-parse", "--is-inside-work-tree", check=False).returncode:
+        raise StateBranchError(f"{state} is not a git checkout (run `social state checkout` first)")
+    result = PushResult()
+    present = [name for name in STATE_FILES if (state / name).is_file()]
+    if present:
+        _git(state, "add", "--", *present)
+    staged = _git(state, "diff", "--cached", "--quiet", check=False).returncode == 1
+    if staged:
+        _git(state, *_identity(state), "commit", "--quiet", "-m", message)
+        result.committed = True
+    elif not _unpushed(state, remote, branch):
+        return result
+    else:
+        result.committed = True
+    for attempt in range(1, attempts + 1):
+        result.attempts = attempt
+        pushed = _git(state, "push", "--quiet", remote, f"HEAD:refs/heads/{branch}", check=False)
+        if pushed.returncode == 0:
+            result.pushed = True
+            result.log.append(f"attempt {attempt}: pushed")
+            return result
+        result.log.append(f"attempt {attempt}: push rejected: {_tail(pushed)}")
+        if attempt == attempts:
+            break
+        sleep(backoff * 2 ** (attempt - 1))
+        try:
+            _catch_up(state, remote, branch, message, result)
+        except StateBranchError as error:
+            result.log.append(f"attempt {attempt}: {error}")
+    raise StateBranchError(f"could not push {state.name}/ to {remote} {branch} after {attempts} attempts: "
+                           + "; ".join(result.log))
+
+
+def _unpushed(state: Path, remote: str, branch: str) -> bool:
+    """Whether HEAD may hold commits the remote branch lacks (an earlier push failed)."""
+    head = _git(state, "rev-parse", "--verify", "--quiet", "HEAD", check=False).stdout.strip()
+    if not head:
+        return False
+    listed = _git(state, "ls-remote", "--heads", remote, branch, check=False)
+    remote_head = listed.stdout.split()[0] if listed.returncode == 0 and listed.stdout.strip() else ""
+    if head == remote_head:
+        return False
+    return not remote_head or _git(state, "merge-base", "--is-ancestor", head, remote_head,
+                                   check=False).returncode != 0
+
+
+def _catch_up(state: Path, remote: str, branch: str, message: str, result: PushResult) -> None:
+    """Put our commit on top of the remote's: rebase, or on conflict abort and union the lines."""
+    # `git pull --rebase`, in its two steps so a failed fetch is told apart from a conflict
+    fetched = _git(state, "fetch", "--quiet", "--no-tags", remote, f"refs/heads/{branch}", check=False)
+    if fetched.returncode:
+        raise StateBranchError(f"fetch from {remote} failed: {_tail(fetched)}")
+    theirs = _git(state, "rev-parse", "FETCH_HEAD").stdout.strip()
+    rebased = _git(state, *_identity(state), "rebase", "--quiet", "--no-autostash", theirs, check=False)
+    if rebased.returncode == 0:
+        result.log.append("rebased onto the remote")
+        return
+    if _rebasing(state):
+        _git(state, "rebase", "--abort")
+    result.log.append(f"rebase failed ({_tail(rebased)}): aborted, merging lines instead")
+    base = _git(state, "merge-base", "HEAD", theirs, check=False).stdout.strip()
+    merged = {}
+    for name in STATE_FILES:
+        ours = _show(state, "HEAD", name)
+        if ours is None:
+            continue
+        before = (_show(state, base, name) or "") if base else ""
+        merged[name] = union_lines(before, ours, _show(state, theirs, name) or "")
+    _git(state, "reset", "--quiet", "--hard", theirs)
+    for name, text in merged.items():
+        (state / name).write_text(text, encoding="utf-8")
+    _git(state, "add", "--", *merged)
+    if _git(state, "diff", "--cached", "--quiet", check=False).returncode == 1:
+        _git(state, *_identity(state), "commit", "--quiet", "-m", message)
+    result.merged_files = sorted(set(result.merged_files) | set(merged))
+
+
+def _rebasing(state: Path) -> bool:
+    for name in ("rebase-merge", "rebase-apply"):
+        path = _git(state, "rev-parse", "--git-path", name).stdout.strip()
+        if (state / path).exists():
+            return True
+    return False
+
+
+def _show(state: Path, commit: str, name: str) -> str | None:
+    done = _git(state, "show", f"{commit}:{name}", check=False)
+    return done.stdout if done.returncode == 0 else None
+
+
+def write_output(name: str, value: str) -> None:
+    """Set a step output when running in GitHub Actions ($GITHUB_OUTPUT)."""
+    target = os.environ.get("GITHUB_OUTPUT")
+    if target:
+        with Path(target).open("a", encoding="utf-8") as handle:
+            handle.write(f"{name}={value}\n")
