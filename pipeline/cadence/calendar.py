@@ -33,12 +33,6 @@ def format_day(day: date, year: int | None = None) -> str:
     return text if day.year == year else f"{text} {day.year}"
 
 
-def format_moment(moment: datetime, zone: ZoneInfo, year: int | None = None) -> str:
-    """`Thu Dec 3 09:30` in local time."""
-    local = moment.astimezone(zone)
-    return f"{format_day(local.date(), year)} {local:%H:%M}"
-
-
 def local_iso(moment: datetime, zone: ZoneInfo) -> str:
     """`2026-12-03T09:30:00+01:00`: local time with its offset, for JSON."""
     return moment.astimezone(zone).isoformat(timespec="seconds")
@@ -52,6 +46,3 @@ def format_span(span: timedelta) -> str:
     parts = [f"{days}d"] * bool(days) + [f"{hours}h"] * bool(hours) + [f"{minutes}m"] * bool(minutes)
     return " ".join(parts) or "0m"
 
-
-def dates_between(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
