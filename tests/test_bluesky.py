@@ -25,25 +25,12 @@ from pipeline.publish.ledger import PENDING, PUBLISHED, Entry, Ledger
 from pipeline.publish.service import publish
 from pipeline.render.facets import bluesky_richtext
 from tests.fakes.bluesky import FakeBluesky, FakeWebsite, og_page
+from tests.fakes.clock import FakeClock
 
 PASSWORD = "app-pass-canary-9q2w"
 START = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)
 POST = "app.bsky.feed.post"
 
-
-class FakeClock:
-    """The time for client and server alike; `sleep` records the wait and moves the time."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture

@@ -26,26 +26,13 @@ from pipeline.publish.ledger import PENDING, PUBLISHED, UNCERTAIN, Entry, Ledger
 from pipeline.publish.plan import make_plan
 from pipeline.publish.run import Runner
 from pipeline.publish.service import config_or_fail, publish
+from tests.fakes.clock import FakeClock
 from tests.fakes.mastodon import FakeMastodon, content_html
 
 TOKEN = "tok-3f9a1c77e2b4d5"
 START = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)  # 12:00 in Berlin
 FOREIGN = "https://example.org/@anna/1122334455"
 
-
-class FakeClock:
-    """The time for client and server alike; `sleep` records the wait and moves the time."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from pipeline.networks.delivery import DeliveryError, Http, Secrets
 from pipeline.networks.webhook import WebhookNetwork, signature
 from pipeline.publish.ledger import Entry, Ledger
 from pipeline.publish.service import publish
+from tests.fakes.clock import FakeClock
 from tests.fakes.webhook import FakeWebhook
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -37,27 +38,10 @@ CANARIES = (SECRET, TOKEN, QUERY_TOKEN)
 DOC = Path(__file__).resolve().parent.parent / "docs" / "networks" / "webhook.md"
 
 
-class FakeTime:
-    """A clock that moves only when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-        self.sleeps: list[float] = []
-
-    def clock(self) -> datetime:
-        return self.now
-
-    def epoch(self) -> float:
-        return self.now.timestamp()
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += timedelta(seconds=seconds)
-
 
 @pytest.fixture
-def time_() -> FakeTime:
-    return FakeTime()
+def time_() -> FakeClock:
+    return FakeClock(NOW)
 
 
 @pytest.fixture
