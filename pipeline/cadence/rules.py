@@ -78,8 +78,14 @@ def min_gap(line: Timeline, rule: Rule) -> list[CadenceFinding]:
 
 
 def max_silence(line: Timeline, rule: Rule) -> list[CadenceFinding]:
-    """A gap between two consecutive posts longer than allowed."""
+    """A gap between two consecutive posts longer than allowed, or since the last post until now."""
     findings = []
+    if line.now is not None and line.events and line.now - line.times[-1] > rule.value:
+        last = line.events[-1]
+        findings.append(_finding(
+            rule, f"{format_span(line.now - line.times[-1])} without a post since {last.post} "
+            f"({line.when(len(line.events) - 1)}) and nothing scheduled; max_silence is "
+            f"{format_span(rule.value)}", (last.post,), last.at, line.now))
     for i in range(1, len(line.events)):
         gap = line.times[i] - line.times[i - 1]
         if gap > rule.value:
