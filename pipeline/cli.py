@@ -321,6 +321,36 @@ def schedule(root: Path, output_format: str, now_text: str | None, write: bool) 
     sys.exit(1 if result.plan.unplaced else 0)
 
 
+@cli.command()
+@root_option
+@format_option("markdown", "text", "json")
+@click.option("--changed", required=True, metavar="BASE..HEAD",
+              help="The git range to preview, e.g. origin/main..HEAD (BASE...HEAD: since HEAD left BASE).")
+@click.option("--now", "now_text", metavar="ISO", help="Check cadence as if it were this time (default: now).")
+@click.option("--max-bytes", type=click.IntRange(2000), default=1_000_000, show_default=True,
+              help="Markdown and text stop short of this size with a note on what was left out "
+                   "(a job summary takes 1 MiB, a comment 65,536 characters).")
+def preview(root: Path, output_format: str, changed: str, now_text: str | None, max_bytes: int) -> None:
+    """Every post a change adds or changes, as each channel will get it, for review in a pull request.
+
+    For each post file added, changed or renamed between BASE and HEAD: each
+    channel's exact text (every thread part), counts against limits, media with
+    alt text, and the findings of `social validate` in those files; the posts it
+    removes; and what it does to the cadence. Always exits 0: `social validate`
+    is the check that fails.
+    """
+    from pipeline.review.preview import build_preview
+    from pipeline.review.report import format_markdown, format_text, preview_dict
+
+    result = build_preview(root, changed, now_text=now_text)
+    if output_format == "json":
+        click.echo(out_json(preview_dict(result)))
+    elif output_format == "text":
+        click.echo(format_text(result, max_bytes), nl=False)
+    else:
+        click.echo(format_markdown(result, max_bytes), nl=False)
+
+
 @cli.group()
 def state() -> None:
     """The `state` branch that holds the ledger: check it out into state/, push it."""
