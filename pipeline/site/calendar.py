@@ -1,0 +1,255 @@
+"""What the calendar site shows, gathered once per build: posts, their state per channel, cadence.
+
+Plain data over the library: `load_content` for the posts, the ledger for what went
+out, the cadence engine for per-day counts and findings, one `git log` for last changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from pipeline.cadence.calendar import WEEK_STARTS
+from pipeline.cadence.engine import ChannelCadence, evaluate, events_from_content
+from pipeline.content.model import Config, Content, Post
+from pipeline.publish.ledger import (
+    DELETED,
+    FAILED,
+    MISSED,
+    PENDING,
+    PUBLISHED,
+    UNCERTAIN,
+    Entry,
+)
+from pipeline.site.gitlog import Change
+
+# A post's state on one channel, worst first: the chip of a post shows its worst.
+STATES_BY_CONCERN = ("failed", "uncertain", "missed", "pending", "due", "published", "scheduled",
+                     "queued", "unscheduled", "draft", "retracted")
+
+_LABELS = {
+    "failed": "failed",
+    "uncertain": "uncertain: a person must resolve it",
+    "missed": "missed (too late to post)",
+    "pending": "being published",
+    "due": "due, not published yet",
+    "published": "published",
+    "scheduled": "scheduled",
+    "queued": "queued for the next free slot",
+    "unscheduled": "no time yet",
+    "draft": "draft",
+    "retracted": "retracted",
+}
+
+_SAFE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_UNSAFE_RUN = re.compile(r"[^a-z0-9_]+")
+
+
+def slug(text: str) -> str:
+    """A file-name-safe slug; text that is not one already gets a short hash to stay unique."""
+    if _SAFE.match(text):
+        return text
+    base = _UNSAFE_RUN.sub("-", text.lower()).strip("-")[:40] or "x"
+    return f"{base}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:8]}"
+
+
+def web_url(url: object) -> str | None:
+    """`url` when it is an http(s) URL with a host, else None: nothing else becomes a link."""
+    if not isinstance(url, str):
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() in ("http", "https") and parts.netloc and not any(c in url for c in "\n\r\t"):
+        return url.strip()
+    return None
+
+
+@dataclass(frozen=True)
+class ChannelState:
+    """A post on one channel, as the ledger and the schedule say."""
+
+    channel: str
+    kind: str  # one of STATES_BY_CONCERN
+    url: str | None = None  # the live post (http(s) only)
+    error: str | None = None
+    at: datetime | None = None  # when the ledger last recorded it (UTC)
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self.kind]
+
+
+@dataclass
+class PostView:
+    """One post as the site shows it."""
+
+    post: Post
+    slug: str
+    states: dict[str, ChannelState]
+    change: Change | None = None
+
+    @property
+    def id(self) -> str:
+        return self.post.id
+
+    @property
+    def title(self) -> str:
+        return self.post.title or self.post.id
+
+    def channels_in(self, config: Config) -> list[str]:
+        """Its channels that channels.yml has."""
+        return [channel for channel in self.post.channels if channel in config.channels]
+
+    @property
+    def kind(self) -> str:
+        """The state that most needs attention across its channels."""
+        kinds = {state.kind for state in self.states.values()} or {"unscheduled"}
+        return next(k for k in STATES_BY_CONCERN if k in kinds)
+
+
+@dataclass
+class Calendar:
+    """Everything the pages show, computed once per build."""
+
+    content: Content
+    config: Config
+    now: datetime
+    posts: list[PostView]
+    cadence: dict[str, ChannelCadence]
+    changes: dict[str, Change] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.zone: ZoneInfo = self.config.zone
+        self.today: date = self.now.astimezone(self.zone).date()
+        self.week_start: int = WEEK_STARTS[self.config.week_start]
+        self.channel_ids: list[str] = list(self.config.channels)
+        self.colour = {channel: index % 8 for index, channel in enumerate(self.channel_ids)}
+        self.by_id = {view.id: view for view in self.posts}
+        self.by_day: dict[date, list[PostView]] = defaultdict(list)
+        self.tags: dict[str, list[PostView]] = defaultdict(list)
+        for view in self.posts:
+            for tag in view.post.tags:
+                self.tags[tag].append(view)
+            if view.post.publish_at is None:
+                continue
+            self.by_day[view.post.publish_at.astimezone(self.zone).date()].append(view)
+        self.tag_slugs = {tag: slug(tag) for tag in self.tags}
+        self.day_counts = {cid: result.day_counts() for cid, result in self.cadence.items()}
+        self.limits = {cid: result.rules["max_per_day"].value for cid, result in self.cadence.items()
+                       if "max_per_day" in result.rules}
+
+    def over_limit(self, day: date) -> list[tuple[str, int, int]]:
+        """(channel, posts that day, its max_per_day) for each channel over its limit on `day`."""
+        over = []
+        for channel, limit in self.limits.items():
+            count = self.day_counts[channel].get(day, 0)
+            if count > limit:
+                over.append((channel, count, limit))
+        return over
+
+    def months(self) -> list[date]:
+        """First days of every month from the first post to the last, and the current month."""
+        days = [*self.by_day, self.today]
+        first, last = min(days), max(days)
+        months, month = [], first.replace(day=1)
+        while month <= last:
+            months.append(month)
+            month = next_month(month)
+        return months
+
+    def timed(self) -> list[PostView]:
+        return [view for view in self.posts if view.post.publish_at is not None]
+
+
+def next_month(month: date) -> date:
+    """The first day of the month after `month`."""
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def channel_states(post: Post, entries: dict[str, list[Entry]], now: datetime) -> dict[str, ChannelState]:
+    """The state of `post` on each of its channels; `entries` are the ledger's current parts by channel."""
+    states = {}
+    for channel in post.channels:
+        states[channel] = channel_state(post, channel, entries.get(channel, []), now)
+    return states
+
+
+def channel_state(post: Post, channel: str, parts: list[Entry], now: datetime) -> ChannelState:
+    """One channel's state: the post's own status first, then the ledger, then the clock."""
+    parts = sorted(parts, key=lambda entry: entry.part)
+    live = next((web_url(e.url) for e in parts if e.state == PUBLISHED and web_url(e.url)), None)
+    last_at = _parse_at(max((e.at for e in parts), default=None))
+    if post.status == "draft":
+        return ChannelState(channel, "draft")
+    if post.status == "retracted" or any(e.state == DELETED for e in parts):
+        return ChannelState(channel, "retracted", url=live, at=last_at)
+    states = {e.state for e in parts}
+    for state, kind in ((FAILED, "failed"), (UNCERTAIN, "uncertain"), (MISSED, "missed"),
+                        (PENDING, "pending")):
+        if state in states:
+            error = next((e.error for e in parts if e.state == state and e.error), None)
+            return ChannelState(channel, kind, url=live, error=error, at=last_at)
+    if parts and states == {PUBLISHED}:
+        return ChannelState(channel, "published", url=live, at=last_at)
+    if post.publish_at is None:
+        return ChannelState(channel, "queued" if post.queue else "unscheduled")
+    return ChannelState(channel, "scheduled" if post.publish_at > now else "due")
+
+
+def _parse_at(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text).astimezone(UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def ledger_by_post(entries) -> dict[str, dict[str, list[Entry]]]:
+    """The ledger's current entries grouped by post, then channel: one pass over the ledger."""
+    grouped: dict[str, dict[str, list[Entry]]] = defaultdict(lambda: defaultdict(list))
+    for entry in entries:
+        grouped[entry.post][entry.channel].append(entry)
+    return grouped
+
+
+def build_calendar(content: Content, ledger_entries, now: datetime,
+                   changes: dict[str, Change] | None = None) -> Calendar:
+    """The calendar of `content` (with a usable config) at `now`, from the ledger's current entries."""
+    config = content.config
+    current = list(ledger_entries)
+    grouped = ledger_by_post(current)
+    slugs: set[str] = set()
+    views = []
+    for post in content.usable_posts():
+        name = slug(post.id)
+        while name in slugs:  # two ids that slug alike (only possible for unsafe ids)
+            name += "-"
+        slugs.add(name)
+        views.append(PostView(post, name, channel_states(post, grouped.get(post.id, {}), now),
+                              (changes or {}).get(post.file)))
+    far = datetime.max.replace(tzinfo=UTC)
+    views.sort(key=lambda v: (v.post.publish_at or far, v.id))
+    published = _published_times(current)
+    cadence = evaluate(config, events_from_content(content, published), now)
+    return Calendar(content, config, now, views, cadence, changes or {})
+
+
+def _published_times(entries: list[Entry]) -> dict[tuple[str, str], datetime]:
+    """(post, channel) -> its first part's publication (UTC), as cadence counts published posts."""
+    times: dict[tuple[str, str], datetime] = {}
+    for entry in entries:
+        if entry.state != PUBLISHED:
+            continue
+        at = _parse_at(entry.at)
+        if at is not None:
+            key = (entry.post, entry.channel)
+            times[key] = min(times.get(key, at), at)
+    return times

@@ -1,0 +1,299 @@
+"""The generated pages: Markdown files holding HTML from Jinja2 templates with autoescaping.
+
+Everything that comes from content (titles, texts, tags, alt texts, URLs) reaches
+HTML only through an autoescaping template or `markupsafe`; only http(s) URLs
+become links. Each page's title goes into front matter already HTML-escaped,
+because the theme prints page titles into its templates unescaped.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup, escape
+from mkdocs.utils import get_relative_url
+
+from pipeline.cadence.calendar import SHORT_DAYS, week_of
+from pipeline.cadence.report import describe
+from pipeline.content.model import Media
+from pipeline.content.times import format_local
+from pipeline.render.render import RenderedPart, Renderer
+from pipeline.site.calendar import Calendar, PostView, next_month, slug, web_url
+from pipeline.site.preview import text_html
+
+_ENGAGEMENT = {"reply_to": "Reply to", "repost": "Repost of", "quote": "Quotes", "like": "Likes"}
+#: channel settings never shown on the site (credentials are only names, but they are nobody's business)
+_PRIVATE_SETTINGS = {"credentials"}
+
+
+@dataclass(frozen=True)
+class GeneratedPage:
+    """One page: where it goes (`src_uri`, as if under docs/), its Markdown, whether the nav lists it."""
+
+    src_uri: str
+    markdown: str
+    in_nav: bool = False
+
+
+def page_url(src_uri: str, use_directory_urls: bool) -> str:
+    """The URL mkdocs gives a Markdown page (as `mkdocs.structure.files.File.url`, without building one)."""
+    stem = src_uri[:-3]
+    if not use_directory_urls:
+        return stem + ".html"
+    if stem == "index":
+        return ""
+    if stem.endswith("/index"):
+        return stem[:-5]
+    return stem + "/"
+
+
+class SitePages:
+    """Builds every generated page of one calendar."""
+
+    def __init__(self, calendar: Calendar, renderer: Renderer, *, prefix: str = "calendar",
+                 use_directory_urls: bool = False, agenda_days: int = 14, listed: int = 30,
+                 media: dict[str, str] | None = None) -> None:
+        self.cal = calendar
+        self.renderer = renderer
+        self.prefix = prefix.strip("/")
+        self.use_directory_urls = use_directory_urls
+        self.agenda_days = agenda_days
+        self.listed = listed
+        self.media = media or {}  # media path under content/ -> its src_uri on the site
+        self.env = jinja2.Environment(
+            loader=jinja2.PackageLoader("pipeline.site", "templates"),
+            autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+        )
+        self.env.globals.update(
+            cal=calendar, local=self.local, utc=self.utc, utc_text=self.utc_text, clock=self.clock,
+            post_uri=self.post_uri, month_uri=self.month_uri, tag_uri=self.tag_uri,
+            channel_uri=self.channel_uri, feed_uri=feed_uri, web_url=web_url, media_uri=self.media_uri,
+            part_html=part_html, day_title=day_title, channel_slug=slug,
+            engagement_label=lambda kind: _ENGAGEMENT.get(kind, kind),
+            engagement_summary=engagement_summary,
+        )
+        self._urls: dict[str, str] = {}
+
+    # -- where pages go -----------------------------------------------------------------
+
+    def uri(self, name: str) -> str:
+        return f"{self.prefix}/{name}" if self.prefix else name
+
+    def post_uri(self, view: PostView) -> str:
+        return self.uri(f"posts/{view.slug}.md")
+
+    def month_uri(self, month: date) -> str:
+        return self.uri(f"{month:%Y-%m}.md")
+
+    def tag_uri(self, tag: str) -> str:
+        return self.uri(f"tags/{self.cal.tag_slugs[tag]}.md")
+
+    def channel_uri(self, channel: str) -> str:
+        return self.uri(f"channels/{slug(channel)}.md")
+
+    def media_uri(self, media: Media) -> str | None:
+        return self.media.get(media.path)
+
+    def url(self, src_uri: str) -> str:
+        """The site path of a page (a `.md` src_uri) or of any other file."""
+        found = self._urls.get(src_uri)
+        if found is None:
+            found = page_url(src_uri, self.use_directory_urls) if src_uri.endswith(".md") else src_uri
+            self._urls[src_uri] = found
+        return found
+
+    def href_from(self, src_uri: str):
+        """A function giving links relative to the page `src_uri`."""
+        base = self.url(src_uri)
+        cache: dict[str, str] = {}
+
+        def href(target: str) -> str:
+            if target not in cache:
+                cache[target] = get_relative_url(self.url(target), base)
+            return cache[target]
+
+        return href
+
+    # -- times --------------------------------------------------------------------------
+
+    def local(self, moment: datetime) -> str:
+        return format_local(moment, self.cal.zone)
+
+    def clock(self, moment: datetime) -> str:
+        return f"{moment.astimezone(self.cal.zone):%H:%M}"
+
+    @staticmethod
+    def utc(moment: datetime) -> str:
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @staticmethod
+    def utc_text(moment: datetime) -> str:
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+    # -- pages --------------------------------------------------------------------------
+
+    def all(self) -> Iterator[GeneratedPage]:
+        """Every generated page: the index pages (in the nav) first."""
+        yield self.calendar_index()
+        yield self.agenda()
+        yield self.channels_index()
+        yield self.tags_index()
+        yield self.cadence()
+        for month in self.months:
+            yield self.month(month)
+        for channel in self.cal.channel_ids:
+            yield self.channel(channel)
+        for tag in self.cal.tags:
+            yield self.tag(tag)
+        for view in self.cal.posts:
+            yield self.post(view)
+
+    @cached_property
+    def months(self) -> list[date]:
+        return self.cal.months()
+
+    def _page(self, src_uri: str, template: str, title: str, *, in_nav: bool = False,
+              hide: tuple[str, ...] = (), **context) -> GeneratedPage:
+        html = self.env.get_template(template).render(href=self.href_from(src_uri), **context)
+        return GeneratedPage(src_uri, front_matter(title, hide) + compact(html) + "\n", in_nav)
+
+    def month(self, month: date, src_uri: str | None = None) -> GeneratedPage:
+        index = self.months.index(month)
+        first = week_of(month, self.cal.week_start)
+        last = next_month(month) - timedelta(days=1)
+        weeks = []
+        while first <= last:
+            weeks.append([first + timedelta(days=n) for n in range(7)])
+            first += timedelta(days=7)
+        names = [SHORT_DAYS[(self.cal.week_start + n) % 7] for n in range(7)]
+        return self._page(
+            src_uri or self.month_uri(month), "month.j2", month.strftime("%B %Y"),
+            in_nav=src_uri is not None, hide=("navigation", "toc"), month=month, weeks=weeks,
+            day_names=names, previous=self.months[index - 1] if index else None,
+            next=self.months[index + 1] if index + 1 < len(self.months) else None)
+
+    def calendar_index(self) -> GeneratedPage:
+        """The month of today, then a list of all months."""
+        page = self.month(self.cal.today.replace(day=1), self.uri("index.md"))
+        counts: dict[date, int] = {}
+        for view in self.cal.timed():
+            month = view.post.publish_at.astimezone(self.cal.zone).date().replace(day=1)
+            counts[month] = counts.get(month, 0) + 1
+        html = self.env.get_template("calendar_index.j2").render(
+            href=self.href_from(page.src_uri), months=[(m, counts.get(m, 0)) for m in self.months])
+        return GeneratedPage(page.src_uri, page.markdown + compact(html) + "\n", True)
+
+    def agenda(self) -> GeneratedPage:
+        days = [self.cal.today + timedelta(days=n) for n in range(self.agenda_days)]
+        return self._page(self.uri("agenda.md"), "agenda.j2", "Agenda", in_nav=True, days=days)
+
+    def post(self, view: PostView) -> GeneratedPage:
+        config = self.cal.config
+        renderings = [self.renderer.render(view.post, config.channels[channel])
+                      for channel in view.post.channels if channel in config.channels]
+        missing = [channel for channel in view.post.channels if channel not in config.channels]
+        return self._page(self.post_uri(view), "post.j2", view.title, hide=("navigation",),
+                          view=view, renderings=renderings, missing_channels=missing)
+
+    def channel(self, channel_id: str) -> GeneratedPage:
+        channel = self.cal.config.channels[channel_id]
+        mine = [view for view in self.cal.timed() if channel_id in view.post.channels]
+        upcoming = [view for view in mine if view.post.publish_at >= self.cal.now]
+        recent = [view for view in mine if view.post.publish_at < self.cal.now][::-1]
+        result = self.cal.cadence.get(channel_id)
+        rules = [(name, describe(rule), rule.level) for name, rule in (result.rules.items() if result else ())]
+        settings = [(key, value) for key, value in channel.options.items()
+                    if key not in _PRIVATE_SETTINGS and isinstance(value, str | int | float) and
+                    not isinstance(value, bool)]
+        return self._page(self.channel_uri(channel_id), "channel.j2", channel_id, channel=channel,
+                          settings=settings, rules=rules, findings=result.findings if result else [],
+                          upcoming=upcoming[:self.listed], more_upcoming=max(0, len(upcoming) - self.listed),
+                          recent=recent[:self.listed])
+
+    def channels_index(self) -> GeneratedPage:
+        rows = []
+        for channel_id, channel in self.cal.config.channels.items():
+            upcoming = sum(1 for day, views in self.cal.by_day.items() if day >= self.cal.today
+                           for view in views if channel_id in view.post.channels)
+            rows.append((channel, upcoming))
+        return self._page(self.uri("channels/index.md"), "channels.j2", "Channels", in_nav=True, rows=rows)
+
+    def tag(self, tag: str) -> GeneratedPage:
+        return self._page(self.tag_uri(tag), "tag.j2", f"Tag: {tag}", tag=tag, views=self.cal.tags[tag])
+
+    def tags_index(self) -> GeneratedPage:
+        tags = sorted(((tag, len(views)) for tag, views in self.cal.tags.items()), key=lambda t: t[0].lower())
+        return self._page(self.uri("tags/index.md"), "tags.j2", "Tags", in_nav=True, tags=tags)
+
+    def cadence(self) -> GeneratedPage:
+        findings = [(channel, finding) for channel, result in self.cal.cadence.items()
+                    for finding in result.findings]
+        heat_months = []
+        for month in self.months:
+            days, day = [], month
+            while day.month == month.month:
+                days.append(day)
+                day += timedelta(days=1)
+            heat_months.append((month, days))
+        return self._page(self.uri("cadence.md"), "cadence.j2", "Cadence", in_nav=True, hide=("toc",),
+                          findings=findings, heat_months=heat_months)
+
+
+def feed_uri(channel: str | None = None) -> str:
+    """Where a feed goes: `calendar.ics`, or `calendar-<channel>.ics` for one channel."""
+    return "calendar.ics" if channel is None else f"calendar-{slug(channel)}.ics"
+
+
+def front_matter(title: str, hide: tuple[str, ...] = ()) -> str:
+    """Page meta: the title (HTML-escaped, as the theme prints it raw) and out of the search index."""
+    lines = ["---", f"title: {json.dumps(str(escape(title)))}", "search:", "  exclude: true"]
+    if hide:
+        lines.append(f"hide: [{', '.join(hide)}]")
+    return "\n".join([*lines, "---", "", ""])
+
+
+def compact(html: str) -> str:
+    """HTML without blank lines or indentation, so Markdown keeps it as one raw block."""
+    return "\n".join(line.strip() for line in html.splitlines() if line.strip())
+
+
+def part_html(part: RenderedPart) -> Markup:
+    """A part's text as the network shows it, with Bluesky's own facets where it has them."""
+    if part.count.facets:
+        return text_html(part.count.text, part.count.facets)
+    return text_html(part.text)
+
+
+def day_title(day: date) -> str:
+    return f"{SHORT_DAYS[day.weekday()]} {day.day} {day:%B %Y}"
+
+
+def engagement_summary(post) -> str:
+    if not post.engagement:
+        return "the post has no text for this channel."
+    kind, target = next(iter(post.engagement.items()))
+    return f"{_ENGAGEMENT.get(kind, kind).lower()} {target}"
+
+
+def media_files(root: Path, posts) -> dict[str, Path]:
+    """Each media path the posts use that is a file inside content/ -> that file."""
+    content = (Path(root) / "content").resolve()
+    found: dict[str, Path] = {}
+    for post in posts:
+        for media in post.media:
+            if media.path in found:
+                continue
+            normal = posixpath.normpath(media.path)
+            if normal.startswith(("../", "/")) or normal == "..":
+                continue
+            path = (content / normal).resolve()
+            if path.is_file() and path.is_relative_to(content):
+                found[media.path] = path
+    return found

@@ -1,0 +1,65 @@
+"""Building the calendar site in tests: the real mkdocs.yml, or a small one for a temp repository."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+
+REPO = Path(__file__).resolve().parent.parent
+
+MINIMAL_MKDOCS = """\
+site_name: Test calendar
+site_url: https://calendar.example/
+use_directory_urls: false
+theme:
+  name: material
+  font: false
+plugins:
+  - search
+  - social-calendar:
+      now: "{now}"
+nav:
+  - Home: index.md
+  - This month: calendar/index.md
+  - Agenda: calendar/agenda.md
+  - Channels: calendar/channels/index.md
+  - Tags: calendar/tags/index.md
+  - Cadence: calendar/cadence.md
+"""
+
+
+def build_site(config_file: Path, site_dir: Path, now: str | None = None) -> Path:
+    """Build with `--strict` into `site_dir`; SOCIAL_SITE_NOW (the real mkdocs.yml's `now`) is `now`."""
+    os.environ["NO_MKDOCS_2_WARNING"] = "1"
+    previous = os.environ.get("SOCIAL_SITE_NOW")
+    if now is not None:
+        os.environ["SOCIAL_SITE_NOW"] = now
+    try:
+        config = load_config(config_file=str(config_file), site_dir=str(site_dir), strict=True)
+        config.plugins.on_startup(command="build", dirty=False)
+        try:
+            build(config)
+        finally:
+            config.plugins.on_shutdown()
+    finally:
+        if previous is None:
+            os.environ.pop("SOCIAL_SITE_NOW", None)
+        else:
+            os.environ["SOCIAL_SITE_NOW"] = previous
+    return site_dir
+
+
+def build_repo_site(root: Path, now: str = "2026-12-01 08:00") -> Path:
+    """The site of a temp content repository (tests' `repo` fixture), with a minimal mkdocs.yml."""
+    (root / "mkdocs.yml").write_text(MINIMAL_MKDOCS.format(now=now), encoding="utf-8")
+    (root / "docs").mkdir(exist_ok=True)
+    (root / "docs" / "index.md").write_text(textwrap.dedent("""\
+        # Test calendar
+
+        [This month](calendar/index.md)
+        """), encoding="utf-8")
+    return build_site(root / "mkdocs.yml", root / "site")
