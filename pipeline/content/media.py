@@ -6,7 +6,6 @@ import difflib
 import os
 from pathlib import Path
 
-import imagesize
 
 from pipeline.content.model import Media
 
@@ -93,6 +92,8 @@ class MediaLibrary:
         if image_format is None:
             raise MediaProblem("media-not-image", f"content/{path} is not a JPEG, PNG, GIF or "
                                "WebP image (whatever its name says); export it as one of those")
+        import imagesize  # only when a post has images
+
         width, height = imagesize.get(str(real))
         if width <= 0 or height <= 0:
             raise MediaProblem("media-not-image", f"content/{path} looks like {image_format} but "
