@@ -6,7 +6,6 @@ import difflib
 import os
 from pathlib import Path
 
-
 from pipeline.content.model import Media
 
 _MAGIC = (
