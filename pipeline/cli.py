@@ -351,6 +351,27 @@ def preview(root: Path, output_format: str, changed: str, now_text: str | None, 
         click.echo(format_markdown(result, max_bytes), nl=False)
 
 
+@cli.command()
+@click.argument("report_file", metavar="REPORT", required=False,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--failed-step", "failed_steps", multiple=True, metavar="TEXT",
+              help="A workflow step that failed (repeatable).")
+@click.option("--run-url", metavar="URL", help="The workflow run, linked from the issue.")
+def failures(report_file: Path | None, failed_steps: tuple[str, ...], run_url: str | None) -> None:
+    """The body of the publish workflow's issue: what failed and why, from `social publish --format json`.
+
+    REPORT is that JSON (missing or cut short counts as a failure). Prints the
+    Markdown body and exits 1 when a part failed, is uncertain or was missed, or a
+    step failed; prints "All well" and exits 0 otherwise (the workflow then closes
+    the issue).
+    """
+    from pipeline.publish.failures import failure_report
+
+    found = failure_report(report_file, failed_steps=failed_steps, run_url=run_url)
+    click.echo(found.text())
+    sys.exit(0 if found.all_well else 1)
+
+
 @cli.group()
 def state() -> None:
     """The `state` branch that holds the ledger: check it out into state/, push it."""
