@@ -74,7 +74,6 @@ def validate(root: Path, output_format: str, strict: bool, now_text: str | None,
     errors, 2 when content/channels.yml itself is broken.
     """
     from pipeline import report as out
-    from pipeline.cadence.engine import now_option
     from pipeline.content.load import load_content
     from pipeline.content.validate import CHECKS
     from pipeline.content.validate import validate as run
@@ -85,7 +84,12 @@ def validate(root: Path, output_format: str, strict: bool, now_text: str | None,
         raise click.BadParameter(f"unknown check {', '.join(unknown)}; checks: {', '.join(CHECKS)}",
                                  param_hint="--checks")
     content = load_content(root)
-    result = run(root, content, now=now_option(now_text, content.config), checks=chosen)
+    now = None
+    if "cadence" in chosen:
+        from pipeline.cadence.engine import now_option  # rapidfuzz and the rules: only when checked
+
+        now = now_option(now_text, content.config)
+    result = run(root, content, now=now, checks=chosen)
     if output_format == "json":
         click.echo(out.format_json(result.as_dict(strict)))
     elif output_format == "github":
