@@ -398,3 +398,19 @@ def test_count_as_dict_is_the_social_count_json() -> None:
 def test_count_ok_and_over(length: int, limit: int, problems: tuple[str, ...], ok: bool, over: int) -> None:
     counted = Count("x", "text", length, limit, problems=problems)
     assert (counted.ok, counted.over) == (ok, over)
+
+
+def _mastodon_urls_by_scanning(text: str) -> list[tuple[int, int]]:
+    """The plain way: scan the whole text with Mastodon's expression (slow, obviously right)."""
+    from pipeline.render.counting import _mastodon_url
+
+    return [match.span("url") for match in _mastodon_url().finditer(text) if match["protocol"]]
+
+
+@given(st.lists(st.sampled_from(["https://", "http://", "gemini://", "example.com", "/path", "(x)", "?q=1",
+                                 "&a=b", " ", ".", ",", "@", "#", "x", "é", "東京", "\n", ")", "!", "https://a.b/"]),
+                max_size=14).map("".join))
+def test_mastodon_urls_tried_at_schemes_match_a_full_scan(text) -> None:
+    from pipeline.render.counting import _mastodon_urls
+
+    assert [m.span("url") for m in _mastodon_urls(text)] == _mastodon_urls_by_scanning(text)

@@ -213,15 +213,39 @@ def _mastodon_url() -> re.Pattern:
     )
 
 
+_SCHEME_AT = re.compile(r"(?:https?|dat|dweb|ipfs|ipns|ssb|gopher|gemini)://", re.IGNORECASE)
+
+
+def _mastodon_urls(text: str) -> list[re.Match]:
+    """Mastodon's URL matches that carry a scheme, trying the big expression only where a scheme is.
+
+    Scanning the whole text with it costs far more than the text's length suggests; only URLs
+    with a scheme count, so it is tried at each scheme (and the character before it, which
+    its first group consumes), skipping schemes inside a URL already found.
+    """
+    if "://" not in text:
+        return []
+    pattern = _mastodon_url()
+    found = []
+    end = 0
+    for scheme in _SCHEME_AT.finditer(text):
+        start = scheme.start()
+        if start < end:
+            continue
+        match = pattern.match(text, start - 1) if start else pattern.match(text)
+        if match and match["protocol"] and match.start("url") == start:
+            found.append(match)
+            end = match.end()
+    return found
+
+
 def _mastodon_countable_text(text: str, url_length: int) -> str:
     """The text with each URL as `url_length` x's and each mention as `@user`."""
     if not text.strip():
         return ""
-    # As twitter-text, skip the slow URL scan when no scheme can be there.
-    urls = _mastodon_url().finditer(text) if ":" in text else ()
     entities = [
         (match.start("url"), match.end("url"), "x" * url_length)
-        for match in urls
+        for match in _mastodon_urls(text)
         if match["protocol"] and twitter_text().is_valid_url(match["url"], match["protocol"], match["domain"])
     ]
     if "@" in text:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import traceback
+from itertools import islice
 from pathlib import Path
 
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
@@ -64,9 +65,11 @@ class Templates:
         out: list[str] = []
         size = 0
         try:
-            for chunk in template.generate(**context):
-                out.append(chunk)
-                size += len(chunk)
+            chunks = template.generate(**context)
+            # Joined a batch at a time: the cap holds, without Python work for every chunk.
+            while batch := "".join(islice(chunks, 256)):
+                out.append(batch)
+                size += len(batch)
                 if size > MAX_OUTPUT:
                     raise TemplateProblem(Finding(
                         self.file_of(name), 1, 1, ERROR, "template-too-long",
