@@ -1,0 +1,38 @@
+"""Every finding code that validation can report is documented in docs/validation.md."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from pipeline.cadence.policy import RULES
+
+ROOT = Path(__file__).resolve().parent.parent
+KEBAB = re.compile(r"^[a-z]+(?:-[a-z0-9]+)+$")
+#: modules whose findings `social validate` reports
+VALIDATION = ["pipeline/content", "pipeline/render/render.py", "pipeline/render/templates.py",
+              "pipeline/cadence/policy.py", "pipeline/cadence/check.py", "pipeline/publish/identity.py"]
+NOT_CODES = {"utf-8", "utf-8-sig", "utf-16-le"}
+
+
+def codes_in_source() -> set[str]:
+    found = {"encoding", "missing-key", "wrong-type", "too-long", "text-refused"}
+    files = []
+    for place in VALIDATION:
+        path = ROOT / place
+        files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    for file in files:
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            values = [kw.value for kw in node.keywords if kw.arg == "code"] + list(node.args)
+            found |= {v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str)
+                      and KEBAB.match(v.value)}
+    return (found - NOT_CODES) | {"cadence-" + rule.replace("_", "-") for rule in RULES}
+
+
+def test_every_finding_code_is_documented():
+    page = (ROOT / "docs" / "validation.md").read_text(encoding="utf-8")
+    missing = sorted(code for code in codes_in_source() if f"`{code}`" not in page)
+    assert missing == [], f"document these codes in docs/validation.md: {missing}"
