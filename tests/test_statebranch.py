@@ -177,10 +177,8 @@ def test_a_writer_that_pushes_again_between_our_merge_and_push_costs_one_more_ro
 def test_a_push_that_keeps_failing_gives_up_after_the_attempts_with_backoff(origin, tmp_path):
     ours = clone(origin, tmp_path / "ours", "Bot")
     checkout_state(ours)
-    hook = origin / "hooks" / "pre-receive"
-    hook.write_text("#!/bin/sh\necho 'protected branch' >&2\nexit 1\n")
-    hook.chmod(0o755)
     append(ours / "state" / "ledger.jsonl", line("a"))
+    git(ours, "remote", "set-url", "origin", str(tmp_path / "unreachable.git"))
     sleeps = Sleeps()
     with pytest.raises(StateBranchError) as raised:
         push_state(ours / "state", attempts=4, backoff=2, sleep=sleeps)
@@ -188,10 +186,23 @@ def test_a_push_that_keeps_failing_gives_up_after_the_attempts_with_backoff(orig
     assert "after 4 attempts" in str(raised.value)
     assert "attempt 4: push rejected" in str(raised.value)
 
-    hook.unlink()  # the next run pushes what the failed one committed
+    git(ours, "remote", "set-url", "origin", str(origin))  # the next run pushes what this one committed
     result = push_state(ours / "state", sleep=Sleeps())
     assert (result.committed, result.pushed) == (True, True)
     assert remote_file(origin, "ledger.jsonl") == line("a") + "\n"
+
+
+def test_a_remote_that_refuses_the_push_fails_at_once_without_retrying(origin, tmp_path):
+    ours = clone(origin, tmp_path / "ours", "Bot")
+    checkout_state(ours)
+    hook = origin / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'protected branch' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    append(ours / "state" / "ledger.jsonl", line("a"))
+    sleeps = Sleeps()
+    with pytest.raises(StateBranchError, match=r"origin refuses pushes to state: .*pre-receive hook declined"):
+        push_state(ours / "state", sleep=sleeps)
+    assert sleeps == []
 
 
 def test_push_outside_a_checkout_is_a_clear_error(tmp_path):

@@ -154,7 +154,9 @@ def push_state(state: Path, *, remote: str = REMOTE, branch: str = BRANCH, messa
             result.pushed = True
             result.log.append(f"attempt {attempt}: pushed")
             return result
-        result.log.append(f"attempt {attempt}: push rejected: {_tail(pushed)}")
+        result.log.append(f"attempt {attempt}: push rejected: {_reason(pushed)}")
+        if _refused(pushed):  # a hook, a protected branch or a missing permission: retrying cannot help
+            raise StateBranchError(f"{remote} refuses pushes to {branch}: {_reason(pushed)}")
         if attempt == attempts:
             break
         sleep(backoff * 2 ** (attempt - 1))
@@ -164,6 +166,19 @@ def push_state(state: Path, *, remote: str = REMOTE, branch: str = BRANCH, messa
             result.log.append(f"attempt {attempt}: {error}")
     raise StateBranchError(f"could not push {state.name}/ to {remote} {branch} after {attempts} attempts: "
                            + "; ".join(result.log))
+
+
+def _reason(done: subprocess.CompletedProcess) -> str:
+    """The line of git's answer that says why, e.g. `! [rejected] HEAD -> state (fetch first)`."""
+    lines = (done.stderr or "").strip().splitlines()
+    telling = [line.strip() for line in lines if "rejected" in line or "denied" in line or "fatal" in line]
+    return telling[0] if telling else _tail(done)
+
+
+def _refused(done: subprocess.CompletedProcess) -> bool:
+    """Whether the remote refused the push itself, rather than us being behind or unreachable."""
+    text = done.stderr or ""
+    return "[remote rejected]" in text or "denied" in text.lower() or "error: 403" in text
 
 
 def _unpushed(state: Path, remote: str, branch: str) -> bool:

@@ -1,0 +1,347 @@
+"""The workflows in .github/: their policy (pins, permissions, secrets), and a dry run of each job.
+
+The dry runs (tests/workflow_runner.py says what is real and what is stubbed) run each
+job's `run:` steps in a temporary repository cloned from a local bare "origin", with a
+fake GITHUB_* environment and a recording `gh`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import REPO, ContentRepo
+from workflow_runner import FakeRunner, load_workflow
+
+WORKFLOWS = REPO / ".github" / "workflows"
+NAMES = ("check", "preview-comment", "publish", "site")
+HEAD_SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+def git(folder: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(folder), "-c", "user.name=Test", "-c", "user.email=t@example.com",
+                           *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+# -- policy -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_actions_are_pinned_to_full_shas_with_their_version(name):
+    text = (WORKFLOWS / f"{name}.yml").read_text()
+    uses = re.findall(r"uses:\s*(\S+)(.*)", text)
+    assert uses
+    for action, comment in uses:
+        assert re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", action), action
+        assert re.match(r"\s+# v\d+\.\d+\.\d+$", comment), f"{action}: say which version the SHA is"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_workflow_and_job_sets_permissions(name):
+    workflow = load_workflow(WORKFLOWS / f"{name}.yml")
+    assert "permissions" in workflow
+    for job_id, job in workflow["jobs"].items():
+        assert "permissions" in job, job_id
+
+
+def test_the_pull_request_check_gets_no_secret_and_a_read_only_token():
+    text = (WORKFLOWS / "check.yml").read_text()
+    workflow = load_workflow(WORKFLOWS / "check.yml")
+    assert list(workflow["on"]) == ["pull_request"]
+    assert "secrets." not in text and "github.token" not in text
+    assert workflow["permissions"] == {"contents": "read"}
+    assert workflow["jobs"]["check"]["permissions"] == {"contents": "read"}
+
+
+def test_the_commenting_workflow_never_checks_out_or_runs_the_pull_requests_code():
+    workflow = load_workflow(WORKFLOWS / "preview-comment.yml")
+    steps = workflow["jobs"]["comment"]["steps"]
+    assert not any("checkout" in step.get("uses", "") for step in steps)
+    assert workflow["jobs"]["comment"]["permissions"] == {"actions": "read", "pull-requests": "write"}
+    script = steps[-1]["run"]
+    commands = {line.split()[0] for line in script.splitlines() if line.strip()}
+    assert not re.search(r"\b(social|python|pip|bash|sh|source|eval)\s", script.replace("social-preview", ""))
+    assert "preview/" in script and commands
+
+
+def test_checkouts_keep_no_credentials_except_where_the_state_branch_is_pushed():
+    for name in NAMES:
+        for job_id, job in load_workflow(WORKFLOWS / f"{name}.yml")["jobs"].items():
+            for step in job["steps"]:
+                if "actions/checkout" in step.get("uses", ""):
+                    pushes = (name, job_id) == ("publish", "publish")
+                    assert step["with"]["persist-credentials"] is pushes, (name, job_id)
+
+
+def test_publish_schedule_concurrency_and_inputs():
+    workflow = load_workflow(WORKFLOWS / "publish.yml")
+    assert workflow["on"]["schedule"] == [{"cron": "7,22,37,52 * * * *"}]
+    inputs = workflow["on"]["workflow_dispatch"]["inputs"]
+    assert inputs["dry_run"]["type"] == "boolean" and inputs["post"]["type"] == "string"
+    assert workflow["concurrency"] == {"group": "publish", "cancel-in-progress": False}
+    publish = next(s for s in workflow["jobs"]["publish"]["steps"] if s.get("id") == "publish")
+    assert set(publish["env"]) - {"DRY_RUN", "POST_ID"} == credential_variables(REPO / "content")
+    others = [s for s in workflow["jobs"]["publish"]["steps"] if s is not publish]
+    assert not any("secrets." in json.dumps(s) for s in others)  # secrets reach the publish step only
+
+
+def credential_variables(content: Path) -> set[str]:
+    import yaml
+
+    channels = yaml.safe_load((content / "channels.yml").read_text())["channels"]
+    return {v for channel in channels.values() for v in (channel.get("credentials") or {}).values()}
+
+
+def test_pages_permissions_only_on_the_deploy_job():
+    jobs = load_workflow(WORKFLOWS / "site.yml")["jobs"]
+    assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
+    assert all("pages" not in job["permissions"] for name, job in jobs.items() if name != "deploy")
+
+
+# -- dry runs ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def origin(tmp_path: Path):
+    """A bare origin whose main holds a small content repository (channels of tests/conftest.py)."""
+    seed = ContentRepo(tmp_path / "seed")
+    git(seed.root, "init", "-q", "-b", "main")
+    (seed.root / ".gitignore").write_text("/state/\n/outbox/\n")
+    seed.post("hello", "publish_at: 2030-03-02 10:00\nchannels: [mastodon]", month="2030/03")
+    git(seed.root, "add", "-A")
+    git(seed.root, "commit", "-qm", "base")
+    bare = tmp_path / "origin.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(seed.root), str(bare)], check=True)
+    return bare, seed
+
+
+def clone(bare: Path, folder: Path) -> Path:
+    subprocess.run(["git", "clone", "-q", str(bare), str(folder)], check=True)
+    git(folder, "config", "user.name", "Runner")
+    git(folder, "config", "user.email", "runner@example.com")
+    return folder
+
+
+def test_check_and_preview_comment_dry_run(origin, tmp_path):
+    bare, seed = origin
+    git(seed.root, "checkout", "-q", "-b", "new-posts")
+    seed.post("a", "publish_at: 2030-03-05 10:00\nchannels: [mastodon, outbox]\ntitle: Spring", month="2030/03")
+    seed.post("b", "publish_at: 2030-03-06 10:00\nchannels: [bluesky]\nthread: off", body="x" * 400, month="2030/03")
+    git(seed.root, "add", "-A")
+    git(seed.root, "commit", "-qm", "two posts")
+    git(seed.root, "push", "-q", str(bare), "new-posts")
+    workspace = clone(bare, tmp_path / "workspace")
+    # what actions/checkout checks out for a pull request: refs/pull/7/merge
+    git(workspace, "checkout", "-q", "--detach", "origin/main")
+    git(workspace, "merge", "-q", "--no-ff", "origin/new-posts", "-m", "Merge 7 into main")
+
+    context = {"github.base_ref": "main", "github.event.pull_request.number": 7,
+               "github.event": {"pull_request": {"number": 7}}}
+    check = FakeRunner(WORKFLOWS / "check.yml", workspace, tmp_path / "runner", context)
+    run = check.run("check")
+    assert run.outcomes == {
+        "Check out the pull request (merged into its base)": "success", "Set up Python": "success",
+        "install": "success", "Validate": "failure", "Cadence against the base branch": "success",
+        "preview": "success", "Upload the preview for the comment": "success"}
+    assert run.conclusion == "failure"  # the too-long post fails the check ...
+    assert ("::error file=content/posts/2030/03/b.md,line=6,col=1,title=too-long::too long for bluesky"
+            in run.logs["Validate"])
+    summary = check.summary.read_text()  # ... and the preview still shows every post
+    assert summary.startswith("## Preview of the posts: 2 added\n")
+    assert "### Added `a`: Spring" in summary and "Text: **400** of 300 ❌ 100 over" in summary
+    artifact = check.artifacts / "preview"
+    assert (artifact / "pr-number").read_text() == "7\n"
+    assert (artifact / "comment.md").read_text() == summary  # small enough to be the same
+    assert "Against origin/main:" in run.logs["Cadence against the base branch"]
+
+    # preview-comment.yml, in another (trusted) runner, with the check's artifact
+    runner_home = tmp_path / "comment-runner"
+    shutil.copytree(check.artifacts, runner_home / "artifacts")
+    comment_context = {
+        "github.event.workflow_run.event": "pull_request", "github.event.workflow_run.conclusion": "failure",
+        "github.event.workflow_run.id": 99, "github.event.workflow_run.head_sha": HEAD_SHA,
+        "github.token": "fake-token", "github.repository": "bakery/social",
+    }
+    pulls = [["api", "repos/bakery/social/pulls/7"], {"stdout": HEAD_SHA + "\n"}]
+    comment_space = tmp_path / "comment-workspace"
+    comment_space.mkdir()
+    commenter = FakeRunner(WORKFLOWS / "preview-comment.yml", comment_space, runner_home, comment_context,
+                           gh_responses=[pulls, [["api", "--paginate"], {"stdout": ""}]])
+    assert commenter.run("comment").conclusion == "success"
+    calls = commenter.gh_calls()
+    assert calls[-1]["args"][:4] == ["api", "--method", "POST", "repos/bakery/social/issues/7/comments"]
+    body = json.loads(calls[-1]["files"]["--input"])["body"]
+    assert body == "<!-- social-preview -->\n" + summary
+    listing = calls[1]["args"]
+    assert listing[:3] == ["api", "--paginate", "repos/bakery/social/issues/7/comments"]
+
+    # the next push updates the same comment
+    commenter.gh_responses = [pulls, [["api", "--paginate"], {"stdout": "555\n"}]]
+    assert commenter.run("comment").conclusion == "success"
+    assert commenter.gh_calls()[-1]["args"][:4] == ["api", "--method", "PATCH",
+                                                    "repos/bakery/social/issues/comments/555"]
+
+    # a pull request that names another one's number gets no comment
+    commenter.gh_responses = [[["api", "repos/bakery/social/pulls/7"], {"stdout": "f" * 40 + "\n"}]]
+    before = len(commenter.gh_calls())
+    assert commenter.run("comment").conclusion == "success"
+    assert len(commenter.gh_calls()) == before + 1  # only the look-up
+    # and a number that is not one is refused before anything is asked
+    (comment_space / "preview" / "pr-number").write_text("7; rm -rf /\n")
+    shutil.copy(comment_space / "preview" / "pr-number", runner_home / "artifacts" / "preview" / "pr-number")
+    before = len(commenter.gh_calls())
+    refused = commenter.run("comment")
+    assert refused.conclusion == "failure" and "not a number" in refused.logs["Post or update the comment"]
+    assert len(commenter.gh_calls()) == before
+
+
+def test_preview_comment_skips_runs_that_were_not_pull_requests(tmp_path):
+    context = {"github.event.workflow_run.event": "push", "github.event.workflow_run.conclusion": "success"}
+    runner = FakeRunner(WORKFLOWS / "preview-comment.yml", tmp_path, tmp_path / "runner", context)
+    assert runner.run("comment").conclusion == "skipped"
+
+
+def publish_context(dry_run=None, post="") -> dict:
+    return {
+        "github.event.repository.default_branch": "main", "inputs.dry_run": dry_run, "inputs.post": post,
+        "secrets.MASTODON_TOKEN": "", "secrets.BLUESKY_APP_PASSWORD": "", "secrets.LINKEDIN_TOKEN": "",
+        "github.run_id": 4242, "github.token": "fake-token", "github.repository": "bakery/social",
+        "github.server_url": "https://github.com",
+    }
+
+
+def state_file(bare: Path, name: str) -> str:
+    return subprocess.run(["git", "--git-dir", str(bare), "show", f"state:{name}"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_publish_dry_run(origin, tmp_path):
+    bare, seed = origin
+    due = (datetime.now(UTC) - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M+00:00")
+    seed.post("now", f"publish_at: {due}\nchannels: [outbox, mastodon]\ntitle: Due now", month="2026/01")
+    git(seed.root, "add", "-A")
+    git(seed.root, "commit", "-qm", "a due post")
+    git(seed.root, "push", "-q", str(bare), "main")
+
+    # first run: no state branch yet; the outbox part goes out, mastodon lacks its token
+    first = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run1"), tmp_path / "runner1",
+                       publish_context(), gh_responses=[[["issue", "list"], {"stdout": ""}]])
+    run = first.run("publish")
+    assert run.outcomes["state"] == "success" and run.outcomes["publish"] == "failure"
+    assert run.outcomes["push"] == "success"
+    assert run.outcomes["Keep the unpushed ledger"] == "skipped"
+    ledger = [json.loads(line) for line in state_file(bare, "ledger.jsonl").splitlines()]
+    assert ("outbox", "published") in {(e["channel"], e["state"]) for e in ledger}
+    assert '"channel": "mastodon"' in run.logs["publish"] and "MASTODON_TOKEN" in run.logs["publish"]
+    assert (first.artifacts / "publish-result" / "ledger-changed").read_text() == "true\n"
+    created = first.gh_calls()[-1]
+    assert created["args"][:4] == ["issue", "create", "--title", "Publishing needs attention"]
+    body = created["files"]["--body-file"]
+    assert body.startswith("<!-- social-publish-failures -->\n## Publishing needs attention")
+    assert "| mastodon | now |  | environment variable MASTODON_TOKEN is not set" in body
+    assert "https://github.com/bakery/social/actions/runs/4242" in body
+
+    # second run, on a fresh runner: the failure is still there, the same issue is updated
+    second = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run2"), tmp_path / "runner2",
+                        publish_context(), gh_responses=[[["issue", "list"], {"stdout": "12\n"}]])
+    second.run("publish")
+    assert second.gh_calls()[-1]["args"][:3] == ["issue", "edit", "12"]
+    assert len([e for e in state_file(bare, "ledger.jsonl").splitlines() if '"outbox"' in e]) == 2  # not resent
+
+    # the post leaves mastodon: all is well, the issue is closed, the ledger did not change
+    post = seed.root / "content/posts/2026/01/now.md"
+    post.write_text(post.read_text().replace("[outbox, mastodon]", "[outbox]"))
+    git(seed.root, "commit", "-qam", "outbox only")
+    git(seed.root, "push", "-q", str(bare), "main")
+    third = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run3"), tmp_path / "runner3",
+                       publish_context(), gh_responses=[[["issue", "list"], {"stdout": "12\n"}]])
+    run = third.run("publish")
+    assert run.conclusion == "success", run.logs
+    assert third.gh_calls()[-1]["args"][:3] == ["issue", "close", "12"]
+    assert (third.artifacts / "publish-result" / "ledger-changed").read_text() == "false\n"
+
+    # a manual dry run of one post sends nothing, pushes nothing and leaves the issue alone
+    dry = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run4"), tmp_path / "runner4",
+                     publish_context(dry_run=True, post="now"))
+    run = dry.run("publish")
+    assert run.outcomes["push"] == "skipped" and run.outcomes["Open, update or close the issue"] == "skipped"
+    assert '"dry_run": true' in run.logs["publish"]
+    assert dry.gh_calls() == []
+
+
+def test_publish_stops_itself_when_the_ledger_cannot_be_pushed(origin, tmp_path):
+    bare, seed = origin
+    due = (datetime.now(UTC) - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M+00:00")
+    seed.post("now", f"publish_at: {due}\nchannels: [outbox]", month="2026/01")
+    git(seed.root, "add", "-A")
+    git(seed.root, "commit", "-qm", "a due post")
+    git(seed.root, "push", "-q", str(bare), "main")
+    hook = bare / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\nwhile read old new ref; do [ \"$ref\" = refs/heads/state ] && exit 1; done\n"
+                    "exit 0\n")
+    hook.chmod(0o755)
+    workspace = clone(bare, tmp_path / "run")
+    runner = FakeRunner(WORKFLOWS / "publish.yml", workspace, tmp_path / "runner", publish_context(),
+                        gh_responses=[[["issue", "list"], {"stdout": ""}]])
+    run = runner.run("publish")
+    assert run.outcomes["push"] == "failure"
+    assert run.outcomes["Keep the unpushed ledger"] == "success"
+    assert '"state":"published"' in (runner.artifacts / "unpushed-ledger" / "ledger.jsonl").read_text()
+    calls = [c["args"] for c in runner.gh_calls()]
+    assert ["workflow", "disable", "publish.yml"] in calls
+    assert "publishing is disabled until the ledger" in runner.gh_calls()[-1]["files"]["--body-file"]
+
+
+def site_context(event: str, changed: str | None = None) -> dict:
+    context = {"github.event_name": event, "github.event.repository.default_branch": "main",
+               "vars.SITE_URL": "", "github.repository_owner": "Bakery",
+               "github.event.repository.name": "social", "github.event.workflow_run.id": 5,
+               "github.token": "fake-token"}
+    if changed is not None:
+        context["needs.ledger-changed.outputs.changed"] = changed
+    return context
+
+
+@pytest.mark.parametrize("written, changed", [("true\n", "true"), ("false\n", "false"), ("yes; rm\n", "false")])
+def test_site_builds_after_a_publish_run_only_when_the_ledger_changed(tmp_path, written, changed):
+    runner = FakeRunner(WORKFLOWS / "site.yml", tmp_path, tmp_path / "runner", site_context("workflow_run"))
+    (runner.artifacts / "publish-result").mkdir(parents=True)
+    (runner.artifacts / "publish-result" / "ledger-changed").write_text(written)
+    run = runner.run("ledger-changed")
+    assert run.outputs["read"] == {"changed": changed}
+    build = FakeRunner(WORKFLOWS / "site.yml", tmp_path, tmp_path / "runner", site_context("workflow_run", changed))
+    assert (build.run("build").conclusion == "skipped") is (changed == "false")
+
+
+def committed(path: str) -> bool:
+    return subprocess.run(["git", "-C", str(REPO), "ls-files", "--error-unmatch", path],
+                          capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mkdocs") is None or not committed("mkdocs.yml"),
+                    reason="needs the site extra and a committed mkdocs.yml")
+def test_site_build_dry_run_builds_the_calendar_strictly(tmp_path):
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", "HEAD", "mkdocs.yml", "docs", "content",
+                              "templates"], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(workspace)], input=archive, check=True)  # what is committed
+
+    def checkout(with_: dict) -> None:
+        if with_.get("ref") == "state":
+            raise RuntimeError("no state branch yet")  # the build goes on with an empty ledger
+
+    runner = FakeRunner(WORKFLOWS / "site.yml", workspace, tmp_path / "runner", site_context("push"),
+                        checkout=checkout)
+    run = runner.run("build")
+    assert run.outcomes["state"] == "failure" and run.conclusion == "success", run.logs.get("Build")
+    assert (workspace / "site" / "index.html").is_file()
+    runner.context["needs.build.result"] = "success"
+    deploy = runner.run("deploy")
+    assert deploy.outputs["deployment"] == {"page_url": "https://example.github.io/site/"}

@@ -1,0 +1,253 @@
+"""A dry run of a GitHub Actions job on this machine: its `run:` steps, for real, in a fake runner.
+
+What is real: each `run:` script, run by `bash -e` as Actions does, with the step's and
+the job's `env:` (expressions filled from a context the test gives), the `if:` of every
+step and job (a small evaluator of the expressions the workflows use), and the files
+Actions provides: GITHUB_STEP_SUMMARY, GITHUB_OUTPUT (read back into step outputs),
+GITHUB_EVENT_PATH, GITHUB_ENV, GITHUB_BASE_REF, GITHUB_WORKSPACE, RUNNER_TEMP.
+
+What is stubbed:
+- `uses:` steps: actions/checkout calls a function of the test (which has prepared the
+  workspace from a local bare repository); setup-python does nothing (the venv's bin is
+  first on PATH); upload-artifact / download-artifact copy to and from a local folder;
+  upload-pages-artifact checks the folder exists; deploy-pages only sets page_url.
+- steps that need the network: `pip install` (the package is already installed in the venv).
+- `gh`: a script on PATH that records its arguments (and the files given with
+  --input / --body-file) and prints canned answers the test chose.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+VENV_BIN = Path(sys.executable).parent
+GH_STUB = r'''#!PYTHON
+"""gh, stubbed: record the call, answer from responses.json (first matching argument prefix)."""
+import json, os, sys
+from pathlib import Path
+folder = Path(os.environ["GH_STUB_DIR"])
+args = sys.argv[1:]
+files = {}
+for flag in ("--input", "--body-file"):
+    if flag in args:
+        files[flag] = Path(args[args.index(flag) + 1]).read_text(encoding="utf-8")
+with (folder / "calls.jsonl").open("a", encoding="utf-8") as log:
+    log.write(json.dumps({"args": args, "files": files}) + "\n")
+for prefix, answer in json.loads((folder / "responses.json").read_text()):
+    if args[:len(prefix)] == prefix:
+        sys.stdout.write(answer.get("stdout", ""))
+        sys.exit(answer.get("exit", 0))
+'''
+
+
+def load_workflow(path: Path) -> dict:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if True in data:  # YAML 1.1 reads the key `on` as true
+        data["on"] = data.pop(True)
+    return data
+
+
+_TOKEN = re.compile(r"\s*('(?:[^']|'')*'|&&|\|\||==|!=|!|\(|\)|[A-Za-z_][\w.-]*(?:\(\))?|\d+)")
+
+
+class Expressions:
+    """`${{ ... }}` over a flat context ({"github.base_ref": "main", "steps.x.outcome": ...})."""
+
+    def __init__(self, context: dict):
+        self.context = context
+
+    def value(self, name: str):
+        literals = {"true": True, "false": False, "null": None}
+        if name in literals:
+            return literals[name]
+        if name.isdigit():
+            return int(name)
+        if name not in self.context and re.match(r"(steps|needs)\.[\w-]+\.outputs\.", name):
+            return None  # as in Actions: an output a step did not set is empty
+        if name not in self.context:
+            raise KeyError(f"the dry run has no value for {name!r}")
+        return self.context[name]
+
+    def evaluate(self, text: str, status: dict):
+        """An `if:` or `${{ }}` expression: names, literals, == != ! && || ( ) and status functions."""
+        text = text.strip()
+        if text.startswith("${{") and text.endswith("}}"):
+            text = text[3:-2]
+        python, pos = [], 0
+        while pos < len(text.rstrip()):
+            match = _TOKEN.match(text, pos)
+            if not match:
+                raise ValueError(f"cannot read {text!r} at {pos}")
+            token, pos = match.group(1), match.end()
+            if token.startswith("'"):
+                python.append(repr(token[1:-1].replace("''", "'")))
+            elif token in ("&&", "||"):
+                python.append(" and " if token == "&&" else " or ")
+            elif token in ("==", "!=", "(", ")"):
+                python.append(f" {token} ")
+            elif token == "!":
+                python.append(" not ")
+            elif token.endswith("()"):
+                python.append(repr(status[token[:-2]]))
+            else:
+                python.append(f"_v({token!r})")
+        return eval("".join(python), {"_v": self.value})  # our own workflow files, never input
+
+    def fill(self, text: str, status: dict) -> str:
+        def one(match: re.Match) -> str:
+            found = self.evaluate(match.group(1), status)
+            return "" if found is None else str(found).lower() if isinstance(found, bool) else str(found)
+
+        return re.sub(r"\$\{\{(.*?)\}\}", one, str(text))
+
+
+@dataclass
+class JobRun:
+    outcomes: dict[str, str] = field(default_factory=dict)  # step id (or name) -> success|failure|skipped
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    logs: dict[str, str] = field(default_factory=dict)
+    stubbed: list[str] = field(default_factory=list)
+    conclusion: str = "success"
+
+
+@dataclass
+class FakeRunner:
+    """One job of one workflow, run in `workspace` with a fake GITHUB_* environment."""
+
+    workflow: Path
+    workspace: Path
+    home: Path  # where the fake runner keeps summaries, outputs, artifacts and the gh stub
+    context: dict
+    checkout: Callable[[dict], None] = lambda with_: None
+    gh_responses: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.artifacts = self.home / "artifacts"
+        self.summary = self.home / "step_summary.md"
+        self.bin = self.home / "bin"
+        self.bin.mkdir(exist_ok=True)
+        gh = self.bin / "gh"
+        gh.write_text(GH_STUB.replace("PYTHON", sys.executable, 1), encoding="utf-8")
+        gh.chmod(0o755)
+        event = self.home / "event.json"
+        event.write_text(json.dumps(self.context.get("github.event", {})), encoding="utf-8")
+        self.event_path = event
+
+    def gh_calls(self) -> list[dict]:
+        log = self.home / "gh" / "calls.jsonl"
+        return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+    def run(self, job_id: str) -> JobRun:
+        data = load_workflow(self.workflow)
+        job = data["jobs"][job_id]
+        (self.home / "gh").mkdir(exist_ok=True)
+        (self.home / "gh" / "responses.json").write_text(json.dumps(self.gh_responses))
+        result = JobRun()
+        context = dict(self.context)
+        expressions = Expressions(context)
+        status = {"success": True, "failure": False, "cancelled": False, "always": True}
+        if "if" in job and not expressions.evaluate(str(job["if"]), status):
+            result.conclusion = "skipped"
+            return result
+        for number, step in enumerate(job["steps"]):
+            key = step.get("id") or step.get("name") or f"step{number}"
+            failed = result.conclusion == "failure"
+            status.update(success=not failed, failure=failed)
+            condition = step.get("if", "success()")
+            if not expressions.evaluate(str(condition), status):
+                result.outcomes[key] = "skipped"
+                context[f"steps.{key}.outcome"] = "skipped"
+                continue
+            env = {**{k: expressions.fill(v, status) for k, v in (data.get("env") or {}).items()},
+                   **{k: expressions.fill(v, status) for k, v in (job.get("env") or {}).items()},
+                   **{k: expressions.fill(v, status) for k, v in (step.get("env") or {}).items()}}
+            try:
+                outputs, log = self._step(step, env, expressions, status)
+                outcome = "success"
+            except StepFailed as failure:
+                outputs, log, outcome = failure.outputs, failure.log, "failure"
+            result.outcomes[key], result.outputs[key], result.logs[key] = outcome, outputs, log
+            context[f"steps.{key}.outcome"] = outcome
+            for name, value in outputs.items():
+                context[f"steps.{key}.outputs.{name}"] = value
+            if outcome == "failure" and not step.get("continue-on-error"):
+                result.conclusion = "failure"
+        return result
+
+    def _step(self, step: dict, env: dict, expressions: Expressions, status: dict) -> tuple[dict, str]:
+        if "uses" in step:
+            with_ = {k: expressions.fill(v, status) for k, v in (step.get("with") or {}).items()}
+            return self._action(step["uses"].split("@")[0], with_), ""
+        script = step["run"]
+        if "pip install" in script:
+            return {}, "stubbed: pip install (the package is installed in the test's venv)"
+        output = self.home / "github_output"
+        output.write_text("")
+        full_env = {
+            "PATH": f"{self.bin}{os.pathsep}{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "HOME": str(self.home), "LANG": "C.UTF-8", "CI": "true", "GITHUB_ACTIONS": "true",
+            "GITHUB_WORKSPACE": str(self.workspace), "GITHUB_STEP_SUMMARY": str(self.summary),
+            "GITHUB_OUTPUT": str(output), "GITHUB_ENV": str(self.home / "github_env"),
+            "GITHUB_EVENT_PATH": str(self.event_path), "RUNNER_TEMP": str(self.home),
+            "GITHUB_BASE_REF": str(self.context.get("github.base_ref") or ""),
+            "GITHUB_RUN_ID": str(self.context.get("github.run_id", "1")),
+            "GH_STUB_DIR": str(self.home / "gh"),
+            "GIT_CONFIG_GLOBAL": str(self.home / "gitconfig"), "GIT_CONFIG_NOSYSTEM": "1",
+            **env,
+        }
+        done = subprocess.run(["bash", "-e", "-c", script], cwd=self.workspace, env=full_env,
+                              capture_output=True, text=True)
+        outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
+        log = done.stdout + done.stderr
+        if done.returncode:
+            raise StepFailed(outputs, log)
+        return outputs, log
+
+    def _action(self, name: str, with_: dict) -> dict:
+        if name == "actions/checkout":
+            try:
+                self.checkout(with_)
+            except Exception as error:  # the test's way to make a checkout fail
+                raise StepFailed({}, str(error)) from None
+        elif name == "actions/upload-artifact":
+            target = self.artifacts / with_["name"]
+            target.mkdir(parents=True, exist_ok=True)
+            matched = glob.glob(str(self.workspace / with_["path"]))
+            if not matched:
+                raise StepFailed({}, f"no files at {with_['path']}")
+            for found in map(Path, matched):
+                if found.is_dir():
+                    shutil.copytree(found, target, dirs_exist_ok=True)
+                else:
+                    shutil.copy2(found, target / found.name)
+        elif name == "actions/download-artifact":
+            source = self.artifacts / with_["name"]
+            if not source.is_dir():
+                raise StepFailed({}, f"no artifact {with_['name']}")
+            shutil.copytree(source, self.workspace / with_["path"], dirs_exist_ok=True)
+        elif name == "actions/upload-pages-artifact":
+            if not (self.workspace / with_["path"]).is_dir():
+                raise StepFailed({}, f"no site at {with_['path']}")
+        elif name == "actions/deploy-pages":
+            return {"page_url": "https://example.github.io/site/"}
+        elif name != "actions/setup-python":
+            raise AssertionError(f"the dry run does not know the action {name}")
+        return {}
+
+
+class StepFailed(Exception):
+    def __init__(self, outputs: dict, log: str):
+        super().__init__(log)
+        self.outputs, self.log = outputs, log
