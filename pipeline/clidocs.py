@@ -33,10 +33,18 @@ def cli_markdown() -> str:
         "```",
     ]
     root = click.Context(cli, info_name="social", **cli.context_settings)
-    for name in sorted(cli.commands):
-        parts += ["", f"## social {name}", "", "```text",
-                  command_help(cli.commands[name], name, root), "```"]
+    _commands(cli, root, "social", parts)
     return "\n".join(parts) + "\n"
+
+
+def _commands(group: click.Group, parent: click.Context, prefix: str, parts: list[str]) -> None:
+    """Every command of `group`, and of its sub-groups, each under its own heading."""
+    for name in sorted(group.commands):
+        command = group.commands[name]
+        parts += ["", f"## {prefix} {name}", "", "```text", command_help(command, name, parent), "```"]
+        if isinstance(command, click.Group):
+            context = click.Context(command, parent=parent, info_name=name)
+            _commands(command, context, f"{prefix} {name}", parts)
 
 
 if __name__ == "__main__":

@@ -307,3 +307,18 @@ def test_validate_catches_a_changed_id_of_a_published_post(site, memory):
     report = validate(site.root, checks=("content", "ledger"))
     assert [(f.code, f.line) for f in report.errors] == [("id-changed", 2)]
     assert "set id: a" in report.errors[0].message
+
+
+def test_job_summary_stays_small_for_a_huge_run():
+    from pipeline.publish.result import Outcome, RunResult
+    from pipeline.publish.service import PublishReport
+    from pipeline.publish.summary import report_markdown
+
+    outcomes = [Outcome(f"post-{i:05d}", "mastodon", 1, "missed", error="x" * 1000) for i in range(20_000)]
+    outcomes.append(Outcome("bad", "bluesky", 1, "failed", error="refused"))
+    report = PublishReport(now=datetime(2026, 12, 1, tzinfo=UTC), zone=UTC, dry_run=False,
+                           result=RunResult(outcomes))
+    text = report_markdown(report)
+    assert len(text.encode()) < 1024 * 1024
+    assert "| bluesky | bad | 1 | ✗ failed | refused |" in text
+    assert "and 18001 more rows" in text

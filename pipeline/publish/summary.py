@@ -60,8 +60,12 @@ def _table(outcomes: list[Outcome]) -> str:
                      for row in rows).rstrip()
 
 
+#: GitHub refuses a job summary over 1 MiB; rows beyond this are counted, not listed
+MAX_SUMMARY_ROWS = 2000
+
+
 def report_markdown(report: PublishReport) -> str:
-    """The GitHub job summary: a heading, counts, and a table (Markdown)."""
+    """The GitHub job summary: a heading, counts, and a table (Markdown), well under 1 MiB."""
     when = format_local(report.now, report.zone)
     outcomes = report.result.outcomes
     lines = [f"### {'Dry run' if report.dry_run else 'Publish run'} at {when}", ""]
@@ -70,12 +74,17 @@ def report_markdown(report: PublishReport) -> str:
     counts = Counter(o.state for o in outcomes)
     lines += [", ".join(f"**{counts[s]}** {s}" for s in ORDER if counts[s]), "",
               "| Channel | Post | Part | State | Link or reason |", "|---|---|---|---|---|"]
-    for o in sorted(outcomes, key=lambda o: (o.channel, o.post, o.part)):
-        detail = (o.error or o.url or "").replace("|", "\\|").replace("\n", " ")
+    ordered = sorted(outcomes, key=lambda o: (o.state not in ("failed", "uncertain"), o.state == "published",
+                                              o.channel, o.post, o.part))
+    for o in ordered[:MAX_SUMMARY_ROWS]:
+        detail = (o.error or o.url or "").replace("|", "\\|").replace("\n", " ")[:300]
         if o.url and o.url.startswith("http") and not o.error:
             detail = f"[{o.url}]({o.url})"
         lines.append(f"| {o.channel} | {o.post} | {o.part or ''} | {SYMBOLS.get(o.state, '')} "
                      f"{o.state} | {detail} |")
+    if len(ordered) > MAX_SUMMARY_ROWS:
+        lines += ["", f"... and {len(ordered) - MAX_SUMMARY_ROWS} more rows (problems are listed first); "
+                  "`social status` shows them all."]
     return "\n".join(lines) + "\n"
 
 
