@@ -251,3 +251,18 @@ def test_helpers():
 def write_ledger(root: Path, records: list[dict]) -> None:
     (root / "state").mkdir(exist_ok=True)
     (root / "state" / "ledger.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+
+
+def test_feeds_from_a_forked_process_equal_those_made_here(example_site):
+    from pipeline.content.load import load_content
+    from pipeline.content.times import parse_now
+    from pipeline.site.calendar import build_calendar
+    from pipeline.site.feeds import feeds, feeds_in_background, fold
+
+    content = load_content(REPO)
+    calendar = build_calendar(content, [], parse_now("2026-12-03 08:00", content.config.zone))
+    here = feeds(calendar, lambda view: view.id)
+    assert feeds_in_background(calendar, lambda view: view.id, threshold=0)() == here
+    line = "DESCRIPTION:" + "Brot é€😀\\, " * 40
+    assert fold(line).decode().replace("\r\n ", "") == line
+    assert all(len(piece) <= 75 for piece in fold(line).split(b"\r\n"))

@@ -7,6 +7,9 @@ title changes instead of adding a second one. Times are in UTC.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar as ICalendar
@@ -17,6 +20,7 @@ from pipeline.site.calendar import Calendar, PostView
 PRODID = "-//social-media-as-code//content calendar//EN"
 UID_DOMAIN = "social-media-as-code"
 EVENT_LENGTH = timedelta(minutes=15)
+DESCRIPTION_TEXT = 160  # characters of the post's text in an event; the preview link has the rest
 _STATUS = {"draft": "TENTATIVE", "retracted": "CANCELLED"}
 
 
@@ -25,24 +29,110 @@ def event_uid(post_id: str, channel: str) -> str:
     return f"{post_id}.{channel}@{UID_DOMAIN}"
 
 
-def feed(calendar: Calendar, post_url, channel: str | None = None, name: str = "Content calendar") -> bytes:
-    """The iCalendar file of every timed post (on `channel`, or on every channel).
+def feeds(calendar: Calendar, post_url, name: str = "Content calendar") -> dict[str | None, bytes]:
+    """The iCalendar file of every timed post (key None) and of each channel (key: its id).
 
-    `post_url(view)` gives the absolute (or site-relative) URL of a post's page.
+    `post_url(view)` gives the absolute (or site-relative) URL of a post's page. Each
+    event is serialized once and shared by the two feeds that hold it: icalendar's
+    line folding is most of the cost of 20,000 events.
     """
+    events: dict[str | None, list[bytes]] = {None: [], **{channel: [] for channel in calendar.channel_ids}}
+    stamp = calendar.now.astimezone(UTC).replace(microsecond=0)
+    for view in calendar.timed():
+        url = post_url(view)
+        for channel in view.channels_in(calendar.config):
+            data = serialize(_event(view, channel, url, stamp))
+            events[None].append(data)
+            events[channel].append(data)
+    return {channel: _wrap(name if channel is None else f"{name}: {channel}", chunks)
+            for channel, chunks in events.items()}
+
+
+def feed(calendar: Calendar, post_url, channel: str | None = None, name: str = "Content calendar") -> bytes:
+    """One feed of `feeds`: every channel's (None) or one channel's."""
+    return feeds(calendar, post_url, name)[channel]
+
+
+def feeds_in_background(calendar: Calendar, post_url, name: str = "Content calendar", *,
+                        threshold: int = 2000) -> Callable[[], dict[str | None, bytes]]:
+    """Start `feeds` in a forked process when there are more than `threshold` posts and a spare core;
+    the returned function gives the result (computed here when there was no process or it failed).
+
+    A big calendar's feeds take about as long as its pages: on two cores they overlap.
+    """
+    def here() -> dict[str | None, bytes]:
+        return feeds(calendar, post_url, name)
+
+    if (len(calendar.posts) <= threshold or (os.cpu_count() or 1) < 2
+            or "fork" not in multiprocessing.get_all_start_methods()):
+        return here
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_feeds_child, args=(send, here), daemon=True)
+    process.start()
+    send.close()
+
+    def result() -> dict[str | None, bytes]:
+        try:
+            data = receive.recv()
+        except (EOFError, OSError):
+            data = None
+        finally:
+            receive.close()
+            process.join()
+        return data if data is not None else here()
+
+    return result
+
+
+def _feeds_child(send, work: Callable[[], dict]) -> None:
+    try:
+        data = work()
+    except Exception:  # the parent computes them itself and reports what goes wrong
+        data = None
+    send.send(data)
+    send.close()
+
+
+def serialize(component) -> bytes:
+    """`component.to_ical()`, with a faster fold for the lines that need one.
+
+    icalendar escapes and formats every value; its line folding walks each line
+    character by character, which is most of the time for a big feed, though nearly
+    every line is shorter than 75 octets and needs none.
+    """
+    return b"".join(fold(line) + b"\r\n" for line in component.content_lines() if line)
+
+
+def fold(line: str, limit: int = 75) -> bytes:
+    """One content line as UTF-8, folded (RFC 5545 3.1) before `limit` octets, never inside a
+    character nor right after a backslash (as icalendar does, for clients that split escapes)."""
+    data = line.encode("utf-8")
+    if len(data) < limit:
+        return data
+    pieces, start, room = [], 0, limit - 1
+    while len(data) - start > room:
+        end = start + room
+        while end > start + 1 and (data[end] & 0xC0) == 0x80:  # a continuation byte: back up
+            end -= 1
+        if data[end - 1:end] in (b"\\", b"^") and end - 1 > start:
+            end -= 1
+        pieces.append(data[start:end])
+        start, room = end, limit - 2  # later lines start with the folding space
+    pieces.append(data[start:])
+    return b"\r\n ".join(pieces)
+
+
+def _wrap(name: str, events: list[bytes]) -> bytes:
     ical = ICalendar()
     ical.add("prodid", PRODID)
     ical.add("version", "2.0")
     ical.add("calscale", "GREGORIAN")
-    ical.add("x-wr-calname", name if channel is None else f"{name}: {channel}")
+    ical.add("x-wr-calname", name)
     ical.add("x-wr-timezone", "UTC")
-    stamp = calendar.now.astimezone(UTC).replace(microsecond=0)
-    for view in calendar.timed():
-        for post_channel in view.post.channels:
-            if post_channel not in calendar.config.channels or channel not in (None, post_channel):
-                continue
-            ical.add_component(_event(view, post_channel, post_url(view), stamp))
-    return ical.to_ical()
+    empty = ical.to_ical()
+    end = empty.rindex(b"END:VCALENDAR")
+    return empty[:end] + b"".join(events) + empty[end:]
 
 
 def _event(view: PostView, channel: str, url: str, stamp: datetime) -> Event:
@@ -60,7 +150,9 @@ def _event(view: PostView, channel: str, url: str, stamp: datetime) -> Event:
         lines.append(f"Live post: {state.url}")
     if post.tags:
         lines.append("Tags: " + ", ".join(post.tags))
-    lines += ["", post.body.strip()[:1000], "", f"Preview: {url}"]
+    text = " ".join(post.body.split())
+    lines += ["", text if len(text) <= DESCRIPTION_TEXT else text[:DESCRIPTION_TEXT - 3] + "...", "",
+              f"Preview: {url}"]
     event.add("description", "\n".join(lines))
     event.add("url", url)
     event.add("status", _STATUS.get(post.status, "CONFIRMED"))

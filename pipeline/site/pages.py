@@ -35,11 +35,26 @@ _PRIVATE_SETTINGS = {"credentials"}
 
 @dataclass(frozen=True)
 class GeneratedPage:
-    """One page: where it goes (`src_uri`, as if under docs/), its Markdown, whether the nav lists it."""
+    """One page: where it goes (`src_uri`, as if under docs/), its title, its HTML, whether the nav lists it."""
 
     src_uri: str
-    markdown: str
+    title: str
+    html: str
     in_nav: bool = False
+    hide: tuple[str, ...] = ()
+
+    @property
+    def front_matter(self) -> str:
+        """Page meta: the title (HTML-escaped, as the theme prints it raw), out of the search index."""
+        lines = ["---", f"title: {json.dumps(str(escape(self.title)))}", "search:", "  exclude: true"]
+        if self.hide:
+            lines.append(f"hide: [{', '.join(self.hide)}]")
+        return "\n".join([*lines, "---", "", ""])
+
+    @property
+    def markdown(self) -> str:
+        """The page as one Markdown file: front matter, then the HTML as a raw block."""
+        return self.front_matter + self.html + "\n"
 
 
 def page_url(src_uri: str, use_directory_urls: bool) -> str:
@@ -162,7 +177,7 @@ class SitePages:
     def _page(self, src_uri: str, template: str, title: str, *, in_nav: bool = False,
               hide: tuple[str, ...] = (), **context) -> GeneratedPage:
         html = self.env.get_template(template).render(href=self.href_from(src_uri), **context)
-        return GeneratedPage(src_uri, front_matter(title, hide) + compact(html) + "\n", in_nav)
+        return GeneratedPage(src_uri, title, compact(html), in_nav, ("toc", *hide))
 
     def month(self, month: date, src_uri: str | None = None) -> GeneratedPage:
         index = self.months.index(month)
@@ -188,7 +203,7 @@ class SitePages:
             counts[month] = counts.get(month, 0) + 1
         html = self.env.get_template("calendar_index.j2").render(
             href=self.href_from(page.src_uri), months=[(m, counts.get(m, 0)) for m in self.months])
-        return GeneratedPage(page.src_uri, page.markdown + compact(html) + "\n", True)
+        return GeneratedPage(page.src_uri, page.title, page.html + "\n" + compact(html), True, page.hide)
 
     def agenda(self) -> GeneratedPage:
         days = [self.cal.today + timedelta(days=n) for n in range(self.agenda_days)]
@@ -249,14 +264,6 @@ class SitePages:
 def feed_uri(channel: str | None = None) -> str:
     """Where a feed goes: `calendar.ics`, or `calendar-<channel>.ics` for one channel."""
     return "calendar.ics" if channel is None else f"calendar-{slug(channel)}.ics"
-
-
-def front_matter(title: str, hide: tuple[str, ...] = ()) -> str:
-    """Page meta: the title (HTML-escaped, as the theme prints it raw) and out of the search index."""
-    lines = ["---", f"title: {json.dumps(str(escape(title)))}", "search:", "  exclude: true"]
-    if hide:
-        lines.append(f"hide: [{', '.join(hide)}]")
-    return "\n".join([*lines, "---", "", ""])
 
 
 def compact(html: str) -> str:

@@ -27,7 +27,7 @@ from pipeline.content.times import parse_now
 from pipeline.publish.ledger import Ledger
 from pipeline.render.render import Renderer
 from pipeline.site.calendar import Calendar, build_calendar
-from pipeline.site.feeds import feed
+from pipeline.site.feeds import feeds_in_background
 from pipeline.site.gitlog import last_changes
 from pipeline.site.pages import SitePages, feed_uri, media_files
 
@@ -58,6 +58,9 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
 
     supports_multiple_instances = False
 
+    def __init__(self) -> None:
+        self.html: dict[str, str] = {}
+
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.root = (Path(config.config_file_path or ".").parent / self.config.content_root).resolve()
         if STYLESHEET not in config.extra_css:
@@ -78,24 +81,29 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
             use_directory_urls=config.use_directory_urls, agenda_days=self.config.agenda_days,
             listed=self.config.listed,
             media={path: f"{self.config.prefix}/{path}" for path in media})
+        site_url = (config.site_url or "").rstrip("/")
+
+        def post_url(view) -> str:
+            return f"{site_url}/{pages.url(pages.post_uri(view))}" if site_url else pages.url(pages.post_uri(view))
+
+        feed_files = feeds_in_background(calendar, post_url, name=config.site_name)
+        self.html = {}
         for page in pages.all():
+            # The page's Markdown is only its front matter: its body is HTML already, put in
+            # place in on_page_content, which spares Markdown parsing the HTML of 10,000 pages.
+            self.html[page.src_uri] = page.html
             self._add(files, File.generated(
-                config, page.src_uri, content=page.markdown,
+                config, page.src_uri, content=page.front_matter,
                 inclusion=InclusionLevel.UNDEFINED if page.in_nav else InclusionLevel.NOT_IN_NAV))
         for path, source in media.items():
             self._add(files, File.generated(config, f"{self.config.prefix}/{path}", abs_src_path=str(source)))
         self._add(files, File.generated(config, STYLESHEET, abs_src_path=str(ASSETS / "social-calendar.css")))
-        site_url = config.site_url or ""
-
-        def post_url(view) -> str:
-            return site_url.rstrip("/") + "/" + pages.url(pages.post_uri(view)) if site_url \
-                else pages.url(pages.post_uri(view))
-
-        self._add(files, File.generated(config, feed_uri(), content=feed(calendar, post_url, name=config.site_name)))
-        for channel in calendar.channel_ids:
-            self._add(files, File.generated(config, feed_uri(channel),
-                                            content=feed(calendar, post_url, channel, name=config.site_name)))
+        for channel, data in feed_files().items():
+            self._add(files, File.generated(config, feed_uri(channel), content=data))
         return files
+
+    def on_page_content(self, html: str, /, *, page, config: MkDocsConfig, files: Files) -> str:
+        return self.html.get(page.file.src_uri, html)
 
     def calendar(self) -> Calendar:
         """Load the content, the ledger and git, once per build."""
