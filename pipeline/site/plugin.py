@@ -35,6 +35,7 @@ log = logging.getLogger(f"mkdocs.plugins.{__name__}")
 
 ASSETS = Path(__file__).parent / "assets"
 STYLESHEET = "assets/social-calendar.css"
+_SEARCH_DIALOG = 'data-md-component="search" role="dialog"'
 
 
 class CalendarConfig(base.Config):
@@ -104,6 +105,10 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
 
     def on_page_content(self, html: str, /, *, page, config: MkDocsConfig, files: Files) -> str:
         return self.html.get(page.file.src_uri, html)
+
+    def on_post_page(self, output: str, /, *, page, config: MkDocsConfig) -> str:
+        # The theme's search dialog has no accessible name (axe-core: aria-dialog-name).
+        return output.replace(_SEARCH_DIALOG, _SEARCH_DIALOG + ' aria-label="Search"', 1)
 
     def calendar(self) -> Calendar:
         """Load the content, the ledger and git, once per build."""
