@@ -322,3 +322,27 @@ def test_job_summary_stays_small_for_a_huge_run():
     assert len(text.encode()) < 1024 * 1024
     assert "| bluesky | bad | 1 | ✗ failed | refused |" in text
     assert "and 18001 more rows" in text
+
+
+def test_only_files_that_may_be_due_are_read_in_full(site, memory):
+    from pipeline.publish.ledger import Entry
+    from pipeline.publish.select import files_to_read
+    from pipeline.publish.service import config_or_fail
+
+    site.post("future", "publish_at: 2026-12-09 10:00\nchannels: [remote]")
+    site.post("tomorrow", "publish_at: 2026-12-02 10:00\nchannels: [remote]")  # within the margin: parsed
+    site.post("due", "publish_at: 2026-12-01 11:00\nchannels: [remote]")
+    site.post("offset", "publish_at: 2026-12-01 10:00+00:00\nchannels: [remote]")
+    site.post("old-known", "publish_at: 2026-11-01 10:00\nchannels: [remote]", month="2026/11")
+    site.post("old-new", "publish_at: '2026-11-01 10:00'\nchannels: [remote]", month="2026/11")
+    site.post("old-pending", "publish_at: 2026-11-02 10:00\nchannels: [remote]", month="2026/11")
+    site.post("idea", "status: draft\nchannels: [remote]")
+    site.post("queued", "queue: true\nchannels: [remote]")
+    site.post("gone", "status: retracted\npublish_at: 2026-11-03 10:00\nchannels: [remote]", month="2026/11")
+    ledger = Ledger(site.root)
+    for post, state in (("old-known", "published"), ("old-pending", "pending"), ("gone", "published")):
+        ledger.append(Entry(post, "remote", 1, state, "2026-11-01T09:00:00Z", key="k"))
+    root = site.root.resolve()
+    chosen = files_to_read(root, config_or_fail(root), Ledger(root), datetime(2026, 12, 1, 11, 0, tzinfo=UTC))
+    assert sorted(name.rsplit("/", 1)[1][:-3] for name in chosen) == [
+        "due", "gone", "offset", "old-new", "old-pending"]

@@ -30,11 +30,29 @@ def files_to_read(root: Path, config: Config, ledger: Ledger, now: datetime) -> 
     published = {entry.post for entry in current if entry.state == PUBLISHED}
     oldest_sendable = now - max((c.max_lateness for c in config.channels.values()),
                                 default=timedelta(hours=6))
-    return [name for name in post_file_names(root) if _must_read(name, config, known, published, now, oldest_sendable)]
+    window = _Window(config, now, oldest_sendable)
+    return [name for name in post_file_names(root) if _must_read(name, config, known, published, window)]
 
 
-def _must_read(path: str, config: Config, known: set[str], published: set[str], now: datetime,
-               oldest_sendable: datetime) -> bool:
+class _Window:
+    """`now` and the oldest sendable time, also as local `YYYY-MM-DD HH:MM` text with a day's margin.
+
+    Most `publish_at` values are local times in that form: comparing the text is enough
+    for those far from both edges, and parsing (zone, DST) is left for the rest.
+    """
+
+    def __init__(self, config: Config, now: datetime, oldest: datetime) -> None:
+        self.now = now
+        self.oldest = oldest
+        margin = timedelta(days=1)
+        self.future_text = (now + margin).astimezone(config.zone).strftime("%Y-%m-%d %H:%M")
+        self.past_text = (oldest - margin).astimezone(config.zone).strftime("%Y-%m-%d %H:%M")
+
+
+_LOCAL = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?$")
+
+
+def _must_read(path: str, config: Config, known: set[str], published: set[str], window: _Window) -> bool:
     try:
         with open(path, "rb") as handle:
             head = handle.read(_HEAD_BYTES).decode("utf-8")
@@ -56,13 +74,20 @@ def _must_read(path: str, config: Config, known: set[str], published: set[str], 
         return True
     if "publish_at" not in fields:
         return False  # queued: nothing is due until `social schedule --write` gives it a time
+    value = fields["publish_at"]
+    if _LOCAL.match(value):
+        local = value[:10] + " " + value[11:16]
+        if local > window.future_text:
+            return False
+        if local < window.past_text:
+            return post_id not in known
     try:
-        when = parse_publish_at(fields["publish_at"], config.zone)
+        when = parse_publish_at(value, config.zone)
     except TimeError:
         return True
-    if when > now:
+    if when > window.now:
         return False
-    return not (when < oldest_sendable and post_id in known)
+    return not (when < window.oldest and post_id in known)
 
 
 def _unquote(value: str) -> str:
