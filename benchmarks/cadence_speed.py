@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import math
 import random
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +27,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from generate import CHANNELS_YML, NETWORKS, TAGS, WORDS, generate  # noqa: E402
+from generate import CHANNELS_YML, NETWORKS, TAGS, WORDS  # noqa: E402
+from measure import best_time, generated  # noqa: E402
 
 from pipeline.cadence.check import cadence_findings  # noqa: E402
 from pipeline.cadence.engine import evaluate  # noqa: E402
@@ -55,16 +54,6 @@ def best_cpu(work: Callable[[object], object], repeat: int,
         start = time.process_time()
         work(prepared)
         best = min(best, time.process_time() - start)
-    return best
-
-
-def process_cpu(command: list[str], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run(command, check=False, stdout=subprocess.DEVNULL)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        best = min(best, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     return best
 
 
@@ -97,12 +86,10 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    data = HERE / ".data" / f"posts-{args.posts}"
-    if not (data / "content" / "posts").is_dir():
-        generate(args.posts, data)
+    data = generated(args.posts)
 
-    cli = process_cpu([sys.executable, "-m", "pipeline", "validate", "--root", str(data),
-                       "--now", NOW.isoformat()], args.repeat)
+    cli = best_time([sys.executable, "-m", "pipeline", "validate", "--root", str(data),
+                     "--now", NOW.isoformat()], args.repeat, ok=(0, 1))[1]
     content = load_content(data)
     events = sum(len(post.channels) for post in content.usable_posts())
     rules = all_rules_config()

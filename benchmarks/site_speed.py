@@ -14,18 +14,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from generate import generate  # noqa: E402
+from measure import best_time, generated  # noqa: E402
 
 NOW = "2027-06-01 08:00"
 
@@ -95,32 +92,12 @@ def write_floor_docs(data: Path, docs: Path) -> int:
     return count
 
 
-def best_time(command: list[str], cwd: Path, repeat: int) -> tuple[float, float]:
-    """Best wall-clock and CPU seconds of `command` over `repeat` runs."""
-    best_wall = best_cpu = float("inf")
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    for _ in range(repeat):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        done = subprocess.run(command, cwd=cwd, env=env, check=False, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
-        wall = time.perf_counter() - start
-        if done.returncode != 0:
-            raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        best_wall, best_cpu = min(best_wall, wall), min(best_cpu, cpu)
-    return best_wall, best_cpu
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
-    data = HERE / ".data" / f"posts-{args.posts}"
-    if not (data / "content" / "posts").is_dir():
-        generate(args.posts, data)
+    data = generated(args.posts)
     with tempfile.TemporaryDirectory(prefix="site-speed-") as temp:
         temp = Path(temp)
         site_dir = temp / "site-project"
@@ -134,8 +111,9 @@ def main() -> None:
         (floor_dir / "mkdocs.yml").write_text(FLOOR, encoding="utf-8")
         pages = write_floor_docs(data, floor_dir / "docs")
         build = [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir"]
-        floor = best_time([*build, str(temp / "floor-out")], floor_dir, args.repeat)
-        site = best_time([*build, str(temp / "site-out")], site_dir, args.repeat)
+        env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+        floor = best_time([*build, str(temp / "floor-out")], args.repeat, cwd=floor_dir, env=env)
+        site = best_time([*build, str(temp / "site-out")], args.repeat, cwd=site_dir, env=env)
     print(f"posts: {args.posts}, pages: {pages + 1}, best of {args.repeat} (wall, cpu)")
     print(f"floor: plain mkdocs, same pages   {floor[0]:6.2f} s  {floor[1]:6.2f} s cpu")
     print(f"site: mkdocs + social-calendar    {site[0]:6.2f} s  {site[1]:6.2f} s cpu   "
