@@ -82,13 +82,14 @@ class PostReader:
     def _text(self, path: str, report) -> str | None:
         try:
             with open(path, "rb") as handle:
-                raw = handle.read(MAX_POST_BYTES + 1)
+                # Size first: read(limit) would allocate the whole limit for every small file.
+                size = os.fstat(handle.fileno()).st_size
+                raw = handle.read() if size <= MAX_POST_BYTES else None
         except OSError as exc:
             report(1, 1, "file-unreadable", f"the file cannot be read ({exc.strerror}); if it is "
                    "a symbolic link, point it at an existing file, or remove it")
             return None
-        if len(raw) > MAX_POST_BYTES:
-            size = os.stat(path).st_size
+        if raw is None or len(raw) > MAX_POST_BYTES:
             report(1, 1, "file-too-large", f"the file is {size / 1e6:.1f} MB; a post is at most "
                    f"{MAX_POST_BYTES // 1000} kB: put images in content/media/ and keep the text short")
             return None
