@@ -414,3 +414,32 @@ def test_mastodon_urls_tried_at_schemes_match_a_full_scan(text) -> None:
     from pipeline.render.counting import _mastodon_urls
 
     assert [m.span("url") for m in _mastodon_urls(text)] == _mastodon_urls_by_scanning(text)
+
+
+TEXTS = st.lists(st.sampled_from([
+    "a", "Bread", " ", ".", "\n", "é", "e\u0301", "東京", "🍞", FAMILY, FLAG_DE, SHAKING_FACE, "\u200f",
+    "https://", "http://x.co/", "example.com", "bücher.de", "@anna@social.example", "@bob.bsky.social",
+    "#tag", "(", ")", "*", "\\", "_", "\ufeff", "ｘ", "www.", "a.b", "1.5",
+]), min_size=1, max_size=40).map("".join)
+
+
+@given(TEXTS, st.sampled_from(["mastodon", "bluesky", "x", "threads", "linkedin", "telegram", "characters"]))
+def test_upper_bound_is_never_below_the_exact_count(text, network) -> None:
+    from pipeline.render.counting import upper_bound
+
+    bound = upper_bound(network, text)
+    exact = count(network, text, limit=10**9)
+    if bound is None:
+        return
+    assert exact.length <= bound
+    assert exact.problems == ()  # a bound is only given where no other rule can fail
+
+
+def test_upper_bound_leaves_the_hard_cases_to_the_exact_count() -> None:
+    from pipeline.render.counting import upper_bound
+
+    assert upper_bound("x", "a\ufeffb") is None          # X refuses the character
+    assert upper_bound("bluesky", "é" * 1600) is None     # over 3,000 bytes
+    assert upper_bound("threads", "a.b c.d e.f g.h i.j k.l") is None  # maybe six links
+    assert upper_bound("mastodon", "   ") is None         # empty is never ok
+    assert upper_bound("mastodon", "see https://x.co") == 16 + 23

@@ -17,7 +17,7 @@ def render_findings(content: Content) -> list[Finding]:
     """
     if content.config is None:
         return []
-    renderer = Renderer(content.root, content.config)
+    renderer = Renderer(content.root, content.config, exact=False)  # verdicts, not exact counts
     findings: set[Finding] = set()
     for post in content.usable_posts():
         if post.status == "retracted":

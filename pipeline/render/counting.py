@@ -318,3 +318,42 @@ _COUNTERS: dict[str, Callable[[str, int, int], Count]] = {
     "linkedin": _count_linkedin,
     "telegram": _count_telegram,
 }
+
+
+# Upper bounds: a verdict without the exact count -------------------------------------
+
+_X_REFUSED = frozenset("\ufffe\ufeff\uffff")
+
+
+def upper_bound(network: str, text: str, spoiler_text: str = "") -> int | None:
+    """A cheap number that the network's count of `text` never exceeds, or None if there is none.
+
+    Validation needs only the verdict: when the bound is within the limit (and the text is
+    not empty), the exact count would be too, and its regular expressions can be skipped.
+    The exact count is still taken whenever the bound is over the limit.
+    """
+    if not text.strip():
+        return None
+    if network in ("characters", "facebook", "discord", "slack", "webhook", "outbox"):
+        return len(text)
+    if network == "mastodon":  # graphemes <= code points; each URL with a scheme becomes 23
+        return len(spoiler_text) + len(text) + 23 * text.count("://")
+    if network == "bluesky":  # shortening links only shortens; the byte rule is checked as well
+        encoded = len(text.encode("utf-8"))
+        return len(text) if encoded <= BLUESKY_MAX_BYTES else None
+    if network == "x":  # every code point weighs at most 2; a URL (it has a dot and a letter) 23
+        if _X_REFUSED.intersection(text):
+            return None
+        normalized = unicodedata.normalize("NFC", text)
+        return 2 * len(normalized) + 23 * len(_DOT_LETTER.findall(normalized))
+    if network == "threads":  # a grapheme weighs at most its bytes; each link needs a dot or ://
+        from pipeline.render.facets import _MAYBE_LINK
+
+        if len(_MAYBE_LINK.findall(text)) > THREADS_MAX_LINKS:
+            return None
+        return len(text.encode("utf-8"))
+    if network == "linkedin":  # escaping adds at most one backslash per character
+        return 2 * len(text)
+    if network == "telegram":  # UTF-16 code units, at most two per code point
+        return 2 * len(text)
+    return None

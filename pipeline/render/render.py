@@ -9,7 +9,14 @@ from pipeline.content.model import Channel, Config, Media, Post
 from pipeline.errors import ERROR, Finding
 from pipeline.networks import network_class
 from pipeline.networks.base import Network
-from pipeline.render.counting import NETWORK_LIMITS, Count, count, count_mastodon
+from pipeline.render.counting import (
+    NETWORK_LIMITS,
+    TELEGRAM_CAPTION_LIMIT,
+    Count,
+    count,
+    count_mastodon,
+    upper_bound,
+)
 from pipeline.render.links import add_utm
 from pipeline.render.markdown import to_text
 from pipeline.render.templates import TemplateProblem, Templates
@@ -52,10 +59,13 @@ class _Source:
 class Renderer:
     """Renders posts for channels; templates are loaded once per run."""
 
-    def __init__(self, root: Path, config: Config) -> None:
+    def __init__(self, root: Path, config: Config, *, exact: bool = True) -> None:
+        """`exact=False` is for validation: a part comfortably within its limit gets a Count whose
+        length is an upper bound (see counting.upper_bound), not the exact count or facets."""
         self.root = root
         self.config = config
         self.templates = Templates(root)
+        self.exact = exact
 
     def template_name(self, channel: Channel) -> str:
         return channel.template or f"{channel.network}.j2"
@@ -167,12 +177,20 @@ class Renderer:
 
     def _count(self, network, channel, text, number, post, content_warning) -> Count:
         rule = network.counting or (network.name if network.name in NETWORK_LIMITS else "characters")
+        caption = bool(post.media) and number == 1
         if rule == "mastodon":
             limit = channel.options.get("max_characters") or network.max_length
+        elif caption and rule == "telegram":
+            limit = TELEGRAM_CAPTION_LIMIT
+        else:
+            limit = network.max_length
+        if not self.exact:
+            bound = upper_bound(rule, text, (content_warning or "") if rule == "mastodon" else "")
+            if bound is not None and bound <= limit:
+                return Count(rule, text, bound, limit)
+        if rule == "mastodon":
             return count_mastodon(text, content_warning or "", limit=limit)
-        caption = bool(post.media) and number == 1
-        return count(rule, text, limit=None if caption and rule == "telegram" else network.max_length,
-                     photo_caption=caption)
+        return count(rule, text, limit=limit, photo_caption=caption)
 
     @staticmethod
     def _too_long(post: Post, channel: Channel, counted: Count, line: int) -> Finding:
