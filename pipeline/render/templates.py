@@ -38,6 +38,13 @@ class Templates:
             lstrip_blocks=True,
         )
         self._cache: dict[str, object] = {}
+        self._merged_globals: dict[int, dict] = {}
+
+    def _globals(self, template) -> dict:
+        merged = self._merged_globals.get(id(template))
+        if merged is None:
+            merged = self._merged_globals[id(template)] = dict(template.globals)
+        return merged
 
     def file_of(self, name: str) -> str:
         return f"{TEMPLATE_DIR}/{name}"
@@ -65,15 +72,24 @@ class Templates:
         out: list[str] = []
         size = 0
         try:
-            chunks = template.generate(**context)
-            # Joined a batch at a time: the cap holds, without Python work for every chunk.
-            while batch := "".join(islice(chunks, 256)):
-                out.append(batch)
-                size += len(batch)
-                if size > MAX_OUTPUT:
-                    raise TemplateProblem(Finding(
-                        self.file_of(name), 1, 1, ERROR, "template-too-long",
-                        f"template output is longer than {MAX_OUTPUT} characters; check its loops"))
+            # What Template.generate does, with the globals merged into one plain dict once:
+            # merging the template's ChainMap of globals anew for every render costs more
+            # than rendering the default templates.
+            context_object = template.new_context({**self._globals(template), **context}, shared=True)
+            try:
+                chunks = template.root_render_func(context_object)
+                # Joined a batch at a time: the cap holds, without Python work for every chunk.
+                while batch := "".join(islice(chunks, 256)):
+                    out.append(batch)
+                    size += len(batch)
+                    if size > MAX_OUTPUT:
+                        raise TemplateProblem(Finding(
+                            self.file_of(name), 1, 1, ERROR, "template-too-long",
+                            f"template output is longer than {MAX_OUTPUT} characters; check its loops"))
+            except TemplateProblem:
+                raise
+            except Exception:
+                self.env.handle_exception()  # re-raises with the template's own lines in the traceback
         except SecurityError as exc:
             raise TemplateProblem(Finding(
                 self.file_of(name), self._line(name, exc), 1, ERROR, "template-unsafe",
