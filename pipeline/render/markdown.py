@@ -12,7 +12,7 @@ Line breaks inside a paragraph are kept: on social networks a line break is mean
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 STYLES = ("plain", "markdown", "slack")
 _MARKUP = re.compile(r"[*_\[\]`<>&\\!]|^\s*(?:[-+*>#]|\d+[.)]|\s{4}|\t)|^\s*$\n^\s{4}", re.MULTILINE)
@@ -26,6 +26,7 @@ def _parser():
     return MarkdownIt("commonmark", {"breaks": True, "html": False}).disable(["html_block", "html_inline"])
 
 
+@lru_cache(maxsize=4096)  # a post goes to several channels of one style: convert it once
 def to_text(markdown: str, style: str = "plain") -> str:
     """The text of `markdown` as a network with `style` shows it."""
     if not _MARKUP.search(markdown):
