@@ -7,6 +7,7 @@ from itertools import islice
 from pathlib import Path
 
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2.runtime import new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from pipeline.errors import ERROR, Finding
@@ -75,7 +76,8 @@ class Templates:
             # What Template.generate does, with the globals merged into one plain dict once:
             # merging the template's ChainMap of globals anew for every render costs more
             # than rendering the default templates.
-            context_object = template.new_context({**self._globals(template), **context}, shared=True)
+            context_object = new_context(self.env, template.name, template.blocks,
+                                         {**self._globals(template), **context}, True, None, None)
             try:
                 chunks = template.root_render_func(context_object)
                 # Joined a batch at a time: the cap holds, without Python work for every chunk.
