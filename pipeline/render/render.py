@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from pipeline.content.model import Channel, Config, Media, Post
@@ -52,7 +54,7 @@ class Rendering:
 class _Source:
     """The text to render for a channel and the line where it starts."""
 
-    parts: list[tuple[str, int]]  # (markdown of one explicit part, its file line)
+    parts: Sequence[tuple[str, int]]  # (markdown of one explicit part, its file line)
     thread: str
 
 
@@ -210,7 +212,8 @@ class Renderer:
                        message)
 
 
-def split_with_lines(body: str, first_line: int) -> list[tuple[str, int]]:
+@lru_cache(maxsize=1024)  # one body, several channels
+def split_with_lines(body: str, first_line: int) -> tuple[tuple[str, int], ...]:
     """Explicit thread parts with the file line each starts on."""
     parts: list[tuple[str, int]] = []
     current: list[str] = []
@@ -225,7 +228,7 @@ def split_with_lines(body: str, first_line: int) -> list[tuple[str, int]]:
                 continue
             current.append(line)
     parts.append(("\n".join(current), start))
-    return [(text.strip(), line) for text, line in parts if text.strip()]
+    return tuple((text.strip(), line) for text, line in parts if text.strip())
 
 
 def media_findings(post: Post, channel: Channel, network: type[Network]) -> list[Finding]:
