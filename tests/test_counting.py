@@ -353,8 +353,8 @@ def test_default_limits() -> None:
         "discord": 2000,
         "slack": 40000,
         "telegram": 4096,
-        "webhook": 1_000_000,
-        "outbox": 1_000_000,
+        "webhook": 100_000,
+        "outbox": 100_000,
         "characters": 1_000_000,
     }
 
@@ -443,3 +443,10 @@ def test_upper_bound_leaves_the_hard_cases_to_the_exact_count() -> None:
     assert upper_bound("threads", "a.b c.d e.f g.h i.j k.l") is None  # maybe six links
     assert upper_bound("mastodon", "   ") is None         # empty is never ok
     assert upper_bound("mastodon", "see https://x.co") == 16 + 23
+
+
+def test_default_limits_agree_with_the_networks_declared_limits() -> None:
+    from pipeline.networks import network_class, network_names
+
+    for name in network_names():
+        assert network_class(name).max_length == NETWORK_LIMITS[name], name

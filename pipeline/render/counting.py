@@ -30,8 +30,8 @@ NETWORK_LIMITS: dict[str, int] = {
     "discord": 2000,
     "slack": 40000,
     "telegram": 4096,
-    "webhook": 1_000_000,  # no standard: only a guard against runaway text
-    "outbox": 1_000_000,
+    "webhook": 100_000,  # no standard: only a guard against runaway text
+    "outbox": 100_000,
     "characters": 1_000_000,  # any other network: code points against its own declared limit
 }
 TELEGRAM_CAPTION_LIMIT = 1024
