@@ -35,29 +35,27 @@ def _listing(line: Timeline, indexes: list[int]) -> str:
 
 def max_per_day(line: Timeline, rule: Rule) -> list[CadenceFinding]:
     """More than N posts on one local day."""
-    findings = []
-    for day, indexes in _groups(line.dates).items():
-        if len(indexes) > rule.value:
-            findings.append(_finding(
-                rule, f"{format_day(day, line.year)} has {len(indexes)} posts, max_per_day is "
-                f"{rule.value}: {_listing(line, indexes)}",
-                ids(line.events[i] for i in indexes), day_start(day, line.zone),
-                day_start(day + timedelta(days=1), line.zone),
-                line.events[indexes[rule.value]].post))
-    return findings
+    return _too_many(line, rule, line.dates, 1, lambda day, indexes: (
+        f"{format_day(day, line.year)} has {len(indexes)} posts, max_per_day is {rule.value}: "
+        f"{_listing(line, indexes)}"))
 
 
 def max_per_week(line: Timeline, rule: Rule) -> list[CadenceFinding]:
     """More than N posts in one week (weeks begin on the configured week_start)."""
-    findings = []
     weeks = [week_of(day, line.week_start) for day in line.dates]
-    for week, indexes in _groups(weeks).items():
+    return _too_many(line, rule, weeks, 7, lambda week, indexes: (
+        f"the week of {format_day(week, line.year)} has {len(indexes)} posts, max_per_week is {rule.value}"))
+
+
+def _too_many(line: Timeline, rule: Rule, periods: list[date], days: int, describe) -> list[CadenceFinding]:
+    """A finding for each period (starting on the given local day, `days` long) over the limit;
+    the post to move is the first one past it."""
+    findings = []
+    for start, indexes in _groups(periods).items():
         if len(indexes) > rule.value:
             findings.append(_finding(
-                rule, f"the week of {format_day(week, line.year)} has {len(indexes)} posts, "
-                f"max_per_week is {rule.value}",
-                ids(line.events[i] for i in indexes), day_start(week, line.zone),
-                day_start(week + timedelta(days=7), line.zone),
+                rule, describe(start, indexes), ids(line.events[i] for i in indexes),
+                day_start(start, line.zone), day_start(start + timedelta(days=days), line.zone),
                 line.events[indexes[rule.value]].post))
     return findings
 

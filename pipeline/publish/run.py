@@ -52,9 +52,9 @@ class Runner:
         for post, channel, numbers in plan.missed:
             for number in numbers:
                 late = utc_iso(plan.now)
-                self._record(result, Entry(post.id, channel.id, number, MISSED, late, file=post.file,
-                                           error=f"due {utc_iso(post.publish_at)}, more than "
-                                                 f"{channel.max_lateness} late at {late}"))
+                self._record_outcome(result.outcomes, Entry(
+                    post.id, channel.id, number, MISSED, late, file=post.file,
+                    error=f"due {utc_iso(post.publish_at)}, more than {channel.max_lateness} late at {late}"))
         for post, channel in plan.uncertain:
             result.outcomes.append(Outcome(post.id, channel.id, 0, UNCERTAIN,
                                            error="waiting for `social resolve`"))
@@ -256,12 +256,6 @@ class Runner:
         outcome = Outcome(request.post_id, request.channel_id, request.number, FAILED,
                           error=f"{message}; it stays pending and the next run checks again")
         outcomes.append(outcome)
-        self.progress(outcome)
-
-    def _record(self, result: RunResult, entry: Entry) -> None:
-        self.ledger.append(entry)
-        outcome = Outcome(entry.post, entry.channel, entry.part, entry.state, entry.url, entry.error)
-        result.outcomes.append(outcome)
         self.progress(outcome)
 
     def _record_outcome(self, outcomes: list[Outcome], entry: Entry) -> Entry:
