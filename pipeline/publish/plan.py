@@ -15,7 +15,7 @@ from pipeline.content.model import Channel, Content, Post
 from pipeline.publish.ledger import DELETED, MISSED, PENDING, PUBLISHED, UNCERTAIN, Ledger
 
 if TYPE_CHECKING:
-    from pipeline.render.render import Renderer, Rendering
+    from pipeline.render.render import Rendering
 
 
 @dataclass
@@ -84,17 +84,14 @@ def make_plan(content: Content, ledger: Ledger, now: datetime, *, channel_id: st
                 if not states or any(s not in (PUBLISHED, MISSED) for s in states.values()):
                     plan.invalid.append((post, channel, "the post file has errors; run `social validate`"))
                 continue
-            if states and all(state in (PUBLISHED, MISSED, DELETED) for state in states.values()) \
-                    and _all_parts_known(states, renderer, post, channel):
-                continue
             rendering = renderer.render(post, channel)
-            if not rendering.ok:
-                first = next(f for f in rendering.findings if f.level == "error")
-                plan.invalid.append((post, channel, f"{first.file}:{first.line}: {first.message}"))
-                continue
             numbers = [p.number for p in rendering.parts] or [1]
             waiting = [n for n in numbers if states.get(n) not in (PUBLISHED, MISSED, DELETED)]
             if not waiting:
+                continue  # all out (or settled), even if it would no longer render as it did
+            if not rendering.ok:
+                first = next(f for f in rendering.findings if f.level == "error")
+                plan.invalid.append((post, channel, f"{first.file}:{first.line}: {first.message}"))
                 continue
             if now - post.publish_at > channel.max_lateness:
                 if any(states.get(n) == PENDING for n in waiting):
@@ -105,19 +102,6 @@ def make_plan(content: Content, ledger: Ledger, now: datetime, *, channel_id: st
                 continue
             plan.add(Job(post, channel, "publish", rendering))
     return plan
-
-
-def _all_parts_known(states: dict, renderer: Renderer, post: Post, channel: Channel) -> bool:
-    """Whether the ledger covers every part: parts of a thread are numbered from 1 without gaps.
-
-    A run that stopped between parts leaves a prefix; the rendering then says how many
-    parts there are. Rendering costs more than this check, so it is done only when needed.
-    """
-    numbers = sorted(states)
-    if numbers != list(range(1, len(numbers) + 1)):
-        return False
-    rendering = renderer.render(post, channel)
-    return len(rendering.parts or [None]) <= len(numbers)
 
 
 def _plan_retraction(plan: Plan, post: Post, channels: dict[str, Channel], ledger: Ledger,
