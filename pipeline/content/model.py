@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -85,19 +86,26 @@ class Post:
     @property
     def parts(self) -> list[str]:
         """The body split into thread parts at lines holding only `---`."""
-        return split_parts(self.body)
+        return [text for text, _ in split_with_lines(self.body, self.body_line)]
 
 
-def split_parts(body: str) -> list[str]:
-    parts, current = [], []
-    for line in body.split("\n"):
+@lru_cache(maxsize=1024)  # one body, several channels
+def split_with_lines(body: str, first_line: int) -> tuple[tuple[str, int], ...]:
+    """Explicit thread parts with the file line each starts on."""
+    parts: list[tuple[str, int]] = []
+    current: list[str] = []
+    start = first_line
+    for offset, line in enumerate(body.split("\n")):
         if line.strip() == "---":
-            parts.append("\n".join(current).strip())
-            current = []
+            parts.append(("\n".join(current), start))
+            current, start = [], first_line + offset + 1
         else:
+            if not current and not line.strip():
+                start = first_line + offset + 1
+                continue
             current.append(line)
-    parts.append("\n".join(current).strip())
-    return [part for part in parts if part]
+    parts.append(("\n".join(current), start))
+    return tuple((text.strip(), line) for text, line in parts if text.strip())
 
 
 @dataclass

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
-from pipeline.content.model import Channel, Config, Media, Post
+from pipeline.content.model import Channel, Config, Media, Post, split_with_lines
 from pipeline.errors import ERROR, Finding
 from pipeline.networks import network_class
 from pipeline.networks.base import Network
@@ -210,25 +209,6 @@ class Renderer:
             message = f"{channel.id} would refuse it: {'; '.join(counted.problems)}"
         return Finding(post.file, line, 1, ERROR, "too-long" if counted.over else "text-refused",
                        message)
-
-
-@lru_cache(maxsize=1024)  # one body, several channels
-def split_with_lines(body: str, first_line: int) -> tuple[tuple[str, int], ...]:
-    """Explicit thread parts with the file line each starts on."""
-    parts: list[tuple[str, int]] = []
-    current: list[str] = []
-    start = first_line
-    for offset, line in enumerate(body.split("\n")):
-        if line.strip() == "---":
-            parts.append(("\n".join(current), start))
-            current, start = [], first_line + offset + 1
-        else:
-            if not current and not line.strip():
-                start = first_line + offset + 1
-                continue
-            current.append(line)
-    parts.append(("\n".join(current), start))
-    return tuple((text.strip(), line) for text, line in parts if text.strip())
 
 
 def media_findings(post: Post, channel: Channel, network: type[Network]) -> list[Finding]:
