@@ -16,13 +16,13 @@ import pytest
 import requests
 
 from pipeline.content.model import Channel
-from pipeline.content.times import utc_iso
 from pipeline.networks.base import PartRequest
 from pipeline.networks.bluesky import BlueskyNetwork, BlueskyOptions
 from pipeline.networks.delivery import DeliveryError, Http, Secrets
 from pipeline.publish.ledger import DELETED, PENDING, PUBLISHED, Entry, Ledger
 from pipeline.publish.service import publish
-from pipeline.render.facets import bluesky_richtext
+from pipeline.text.facets import bluesky_richtext
+from pipeline.times import utc_iso
 from tests.fakes.bluesky import FakeWebsite, og_page
 from tests.pds import LocalPds, start_pds
 

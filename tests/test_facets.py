@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.render.counting import count
-from pipeline.render.facets import (
+from pipeline.text.facets import (
     DISPLAY_URL_MAX,
     Facet,
     bluesky_richtext,

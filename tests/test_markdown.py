@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.render.markdown import _parser, _Renderer, to_text
+from pipeline.text.markdown import _parser, _Renderer, to_text
 
 SAMPLE = ("Hello **world** and [our form](https://x.example/a_(b)).\nNext line\n\n"
           "- one\n- two *em*\n\n1. a\n2. b\n\n> quote\n\n`code` https://bare.example/x #tag")
@@ -41,7 +41,7 @@ plain_words = st.text(alphabet=st.sampled_from("abc XYZ.,;:?()/'\"\n\t-012345678
 
 @given(plain_words)
 def test_fast_path_matches_the_full_renderer(text):
-    from pipeline.render.markdown import _MARKUP
+    from pipeline.text.markdown import _MARKUP
 
     if _MARKUP.search(text):
         return

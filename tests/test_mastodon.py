@@ -18,7 +18,6 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.content.load import post_files, read_posts
 from pipeline.content.model import Channel
-from pipeline.content.times import utc_iso
 from pipeline.networks.base import MediaFile, PartRequest, Uncertain
 from pipeline.networks.delivery import DeliveryError, Http, Secrets
 from pipeline.networks.mastodon import MastodonNetwork, MastodonOptions, comparable, status_text
@@ -26,6 +25,7 @@ from pipeline.publish.ledger import PENDING, PUBLISHED, UNCERTAIN, Entry, Ledger
 from pipeline.publish.plan import make_plan
 from pipeline.publish.run import Runner
 from pipeline.publish.service import config_or_fail, publish
+from pipeline.times import utc_iso
 from tests.fakes.clock import FakeClock
 from tests.fakes.mastodon import FakeMastodon, content_html
 

@@ -255,9 +255,9 @@ def write_ledger(root: Path, records: list[dict]) -> None:
 
 def test_feeds_from_a_forked_process_equal_those_made_here(example_site):
     from pipeline.content.load import load_content
-    from pipeline.content.times import parse_now
     from pipeline.site.calendar import build_calendar
     from pipeline.site.feeds import feeds, feeds_in_background, fold
+    from pipeline.times import parse_now
 
     content = load_content(REPO)
     calendar = build_calendar(content, [], parse_now("2026-12-03 08:00", content.config.zone))

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.content.times import (
+from pipeline.times import (
     TimeError,
     format_local,
     load_zone,

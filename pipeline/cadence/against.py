@@ -6,9 +6,6 @@ through the same loading and rules as the working tree; `compare` is pure.
 
 from __future__ import annotations
 
-import io
-import subprocess
-import tarfile
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -17,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from pipeline import git
 from pipeline.cadence.calendar import format_day
 from pipeline.cadence.engine import ChannelCadence
 from pipeline.cadence.events import CadenceFinding
@@ -117,13 +115,6 @@ def compare(ref: str, before: Mapping[str, ChannelCadence], after: Mapping[str, 
     return result
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
-    try:
-        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=False)
-    except FileNotFoundError:
-        raise UsageError("--against needs git, and git is not installed") from None
-
-
 @contextmanager
 def content_at(root: Path, ref: str) -> Iterator[Content]:
     """The content of `root` as it is at git ref `ref`, loaded from a temporary copy."""
@@ -131,32 +122,17 @@ def content_at(root: Path, ref: str) -> Iterator[Content]:
 
     if ref.startswith("-"):
         raise UsageError(f"{ref!r} is not a git ref")
-    if _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode:
-        top = _git(root, "rev-parse", "--show-toplevel")
-        if top.returncode:
+    try:
+        place = git.place_of(root)
+        if place is None:
             raise UsageError(f"--against {ref}: {root} is not in a git repository")
-        raise UsageError(f"--against {ref}: no such commit, branch or tag; fetch it first "
-                         "(in CI: fetch-depth: 0)")
-    prefix = _git(root, "rev-parse", "--show-prefix").stdout.decode().strip()
-    top = Path(_git(root, "rev-parse", "--show-toplevel").stdout.decode().strip())
-    with tempfile.TemporaryDirectory(prefix="social-against-") as folder:
-        target = Path(folder)
-        # from the top: git archive refuses to run in a folder that holds untracked files only
-        archive = _git(top, "archive", "--format=tar", "--prefix=content/", f"{ref}:{prefix}content")
-        if archive.returncode == 0:  # else REF has no content/: everything is new
-            _extract(archive.stdout, target)
-        yield load_content(target)
-
-
-def _extract(data: bytes, target: Path) -> None:
-    """Regular files and folders only: git's links could point anywhere."""
-    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-        for member in archive.getmembers():
-            path = (target / member.name).resolve()
-            if not path.is_relative_to(target.resolve()):
-                continue
-            if member.isdir():
-                path.mkdir(parents=True, exist_ok=True)
-            elif member.isfile():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(archive.extractfile(member).read())
+        commit = git.commit_of(root, ref)
+        if commit is None:
+            raise UsageError(f"--against {ref}: no such commit, branch or tag; fetch it first "
+                             "(in CI: fetch-depth: 0)")
+        with tempfile.TemporaryDirectory(prefix="social-against-") as folder:
+            target = Path(folder)
+            git.extract_tree(place, commit, ["content"], target)  # none: everything is new
+            yield load_content(target)
+    except git.GitMissing:
+        raise UsageError("--against needs git, and git is not installed") from None

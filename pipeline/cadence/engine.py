@@ -16,8 +16,8 @@ from pipeline.cadence.events import PUBLISHED, SCHEDULED, CadenceFinding, Event,
 from pipeline.cadence.policy import Rule
 from pipeline.cadence.rules import CHECKS
 from pipeline.content.model import Config, Content, Post
-from pipeline.content.times import parse_now
 from pipeline.errors import UsageError
+from pipeline.times import parse_now
 
 #: (post id, channel id) -> when it really went out (UTC), as the ledger records it
 Published = Mapping[tuple[str, str], datetime]

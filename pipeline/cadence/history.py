@@ -8,8 +8,9 @@ one never moves another.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
+
+from pipeline import git
 
 POSTS = "content/posts"
 
@@ -23,12 +24,14 @@ def added_order(root: Path) -> dict[str, tuple[int, str]]:
     repository or git is missing: then every post is simply "not committed yet".
     """
     try:
-        prefix = _git(root, "rev-parse", "--show-prefix")
-        log = _git(root, "log", "--reverse", "-M", "-z", "--format=%x00%H", "--name-status",
-                   "--", POSTS)
-    except (OSError, subprocess.CalledProcessError):
+        place = git.place_of(root)
+        log = git.run(root, "log", "--reverse", "-M", "-z", "--format=%x00%H", "--name-status",
+                      "--", POSTS, check=True).stdout
+    except (git.GitMissing, git.GitFailed):
         return {}
-    base = prefix.decode("utf-8", "surrogateescape").strip()
+    if place is None:
+        return {}
+    base = place.prefix
     order: dict[str, tuple[int, str]] = {}
     tokens = log.decode("utf-8", "surrogateescape").split("\0")
     commit = -1
@@ -54,7 +57,3 @@ def added_order(root: Path) -> dict[str, tuple[int, str]]:
         index += 2
     return {path[len(base):]: position for path, position in order.items()
             if path.startswith(base)}
-
-
-def _git(root: Path, *args: str) -> bytes:
-    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=True).stdout

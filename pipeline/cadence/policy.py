@@ -17,7 +17,7 @@ from typing import Any
 from pipeline.cadence.calendar import format_span
 from pipeline.content.schema import CadenceRules
 from pipeline.content.schema_errors import dotted
-from pipeline.content.times import parse_clock, parse_duration
+from pipeline.times import parse_clock, parse_duration
 
 RULES: tuple[str, ...] = tuple(CadenceRules.model_fields)
 DEFAULT_LEVELS = {

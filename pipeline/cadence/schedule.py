@@ -19,8 +19,8 @@ from pipeline.cadence.history import added_order
 from pipeline.cadence.published import published_times
 from pipeline.cadence.queue import QueuedPost, QueuePlan, fill_queue
 from pipeline.content.model import Content
-from pipeline.content.times import TimeError, format_local, format_offset, localize
 from pipeline.errors import PipelineError
+from pipeline.times import TimeError, format_local, format_offset, localize
 
 UNSET = datetime.min.replace(tzinfo=UTC)  # a queued post's time until the queue gives it one
 _QUEUE_LINE = re.compile(  # the value as written: true, True, yes, "true", ...

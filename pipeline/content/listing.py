@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pipeline.content.load import load_content
 from pipeline.content.model import Config, Content, Post
-from pipeline.content.times import format_local, parse_now, utc_iso
+from pipeline.times import format_local, parse_now, utc_iso
 from pipeline.errors import ConfigError, PipelineError, UsageError
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pipeline.content.listing import loaded
 from pipeline.content.posts import POST_ID, PostReader
-from pipeline.content.times import TimeError, format_local, parse_publish_at
+from pipeline.times import TimeError, format_local, parse_publish_at
 from pipeline.errors import PipelineError, UsageError
 
 TEMPLATE = "templates/new-post.md"

@@ -18,7 +18,7 @@ from pipeline.content.model import Config, Media, Post
 from pipeline.content.placing import KeyPlacer
 from pipeline.content.schema import ENGAGEMENT_KEYS, PostFrontMatter
 from pipeline.content.schema_errors import schema_findings
-from pipeline.content.times import TimeError, parse_publish_at
+from pipeline.times import TimeError, parse_publish_at
 from pipeline.content.yamlload import describe_yaml_error, load_yaml
 from pipeline.errors import ERROR, Finding
 

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from pipeline import __version__
-from pipeline.content.times import utc_iso
 from pipeline.errors import PipelineError
 from pipeline.networks.base import MediaFile, Network, PartRequest, Published
 from pipeline.networks.delivery import DeliveryError
 from pipeline.networks.outbox import part_document
+from pipeline.times import utc_iso
 
 if TYPE_CHECKING:
     from pipeline.publish.ledger import Entry

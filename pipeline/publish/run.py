@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.content.times import utc_iso
 from pipeline.errors import PipelineError
 from pipeline.networks import network_class
 from pipeline.networks.base import MediaFile, MissingCredential, Network, PartRequest, Published, Uncertain
@@ -31,6 +30,7 @@ from pipeline.publish.ledger import (
 )
 from pipeline.publish.plan import Job, Plan
 from pipeline.publish.result import Outcome, Progress, RunResult
+from pipeline.times import utc_iso
 
 
 class Runner:

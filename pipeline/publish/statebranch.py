@@ -11,6 +11,7 @@ ever append, so nothing is lost and nothing is reordered that anyone has read.
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import time
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline import git
 from pipeline.errors import PipelineError
 
 #: the files the bot writes; only these are ever committed to the state branch
@@ -56,32 +58,28 @@ class PushResult:
         return f"Pushed the state{how}{merged}."
 
 
-def _git(folder: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    try:
-        done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True,
-                              encoding="utf-8", errors="replace", check=False)
-    except FileNotFoundError:
-        raise StateBranchError("git is not installed") from None
-    if check and done.returncode:
-        raise StateBranchError(f"git {' '.join(args)} failed: {_tail(done)}")
-    return done
-
-
-def _tail(done: subprocess.CompletedProcess) -> str:
-    text = (done.stderr or done.stdout or "").strip()
-    return text.splitlines()[-1] if text else f"exit {done.returncode}"
+def _state_errors(function: Callable) -> Callable:
+    """Report git's failures as StateBranchError, the one error the state commands raise."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except (git.GitMissing, git.GitFailed) as error:
+            raise StateBranchError(error.message) from None
+    return wrapper
 
 
 def _identity(folder: Path) -> list[str]:
     """The committer: the repository's own if configured, else GitHub's Actions bot."""
     args = []
-    if not _git(folder, "config", "user.name", check=False).stdout.strip():
+    if not git.run(folder, "config", "user.name", text=True).stdout.strip():
         args += ["-c", f"user.name={BOT_NAME}"]
-    if not _git(folder, "config", "user.email", check=False).stdout.strip():
+    if not git.run(folder, "config", "user.email", text=True).stdout.strip():
         args += ["-c", f"user.email={BOT_EMAIL}"]
     return args
 
 
+@_state_errors
 def checkout_state(root: Path, *, folder: str = "state", remote: str = REMOTE, branch: str = BRANCH) -> str:
     """Check out `branch` of `remote` into `root/folder` as a worktree; start it empty if it is new.
 
@@ -93,16 +91,18 @@ def checkout_state(root: Path, *, folder: str = "state", remote: str = REMOTE, b
         return "present"
     if target.exists() and any(target.iterdir()):
         raise StateBranchError(f"{folder}/ exists and is not a checkout of the {branch} branch")
-    found = _git(root, "ls-remote", "--exit-code", "--heads", remote, branch, check=False)
+    found = git.run(root, "ls-remote", "--exit-code", "--heads", remote, branch, text=True)
     if found.returncode == 0:
-        _git(root, "fetch", "--quiet", "--no-tags", remote, f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}")
-        _git(root, "worktree", "add", "--quiet", "-B", branch, str(target), f"{remote}/{branch}")
+        git.run(root, "fetch", "--quiet", "--no-tags", remote,
+                f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}", check=True, text=True)
+        git.run(root, "worktree", "add", "--quiet", "-B", branch, str(target), f"{remote}/{branch}",
+                check=True, text=True)
         return "existing"
     if found.returncode != 2:  # 2: the remote answered and has no such branch
-        raise StateBranchError(f"cannot ask {remote} for the {branch} branch: {_tail(found)}")
-    _git(root, "worktree", "add", "--quiet", "--detach", str(target))
-    _git(target, "checkout", "--quiet", "--orphan", branch)
-    _git(target, "rm", "-r", "-f", "--quiet", "--ignore-unmatch", ".")
+        raise StateBranchError(f"cannot ask {remote} for the {branch} branch: {git.last_line(found)}")
+    git.run(root, "worktree", "add", "--quiet", "--detach", str(target), check=True, text=True)
+    git.run(target, "checkout", "--quiet", "--orphan", branch, check=True, text=True)
+    git.run(target, "rm", "-r", "-f", "--quiet", "--ignore-unmatch", ".", check=True, text=True)
     return "created"
 
 
@@ -124,6 +124,7 @@ def union_lines(base: str, ours: str, theirs: str) -> str:
     return "".join(their_lines + [line for line in added if line not in present])
 
 
+@_state_errors
 def push_state(state: Path, *, remote: str = REMOTE, branch: str = BRANCH, message: str = "Publish run",
                attempts: int = 5, backoff: float = 2.0, sleep: Sleeper = time.sleep) -> PushResult:
     """Commit the state files if they changed and push them, retrying a rejected push.
@@ -133,15 +134,15 @@ def push_state(state: Path, *, remote: str = REMOTE, branch: str = BRANCH, messa
     then twice as long, ... between attempts; fails after `attempts` pushes.
     """
     state = Path(state).resolve()
-    if _git(state, "rev-parse", "--is-inside-work-tree", check=False).returncode:
+    if git.run(state, "rev-parse", "--is-inside-work-tree", text=True).returncode:
         raise StateBranchError(f"{state} is not a git checkout (run `social state checkout` first)")
     result = PushResult()
     present = [name for name in STATE_FILES if (state / name).is_file()]
     if present:
-        _git(state, "add", "--", *present)
-    staged = _git(state, "diff", "--cached", "--quiet", check=False).returncode == 1
+        git.run(state, "add", "--", *present, check=True, text=True)
+    staged = git.run(state, "diff", "--cached", "--quiet", text=True).returncode == 1
     if staged:
-        _git(state, *_identity(state), "commit", "--quiet", "-m", message)
+        git.run(state, *_identity(state), "commit", "--quiet", "-m", message, check=True, text=True)
         result.committed = True
     elif not _unpushed(state, remote, branch):
         return result
@@ -149,7 +150,7 @@ def push_state(state: Path, *, remote: str = REMOTE, branch: str = BRANCH, messa
         result.committed = True
     for attempt in range(1, attempts + 1):
         result.attempts = attempt
-        pushed = _git(state, "push", "--quiet", remote, f"HEAD:refs/heads/{branch}", check=False)
+        pushed = git.run(state, "push", "--quiet", remote, f"HEAD:refs/heads/{branch}", text=True)
         if pushed.returncode == 0:
             result.pushed = True
             result.log.append(f"attempt {attempt}: pushed")
@@ -172,7 +173,7 @@ def _reason(done: subprocess.CompletedProcess) -> str:
     """The line of git's answer that says why, e.g. `! [rejected] HEAD -> state (fetch first)`."""
     lines = (done.stderr or "").strip().splitlines()
     telling = [line.strip() for line in lines if "rejected" in line or "denied" in line or "fatal" in line]
-    return telling[0] if telling else _tail(done)
+    return telling[0] if telling else git.last_line(done)
 
 
 def _refused(done: subprocess.CompletedProcess) -> bool:
@@ -183,32 +184,32 @@ def _refused(done: subprocess.CompletedProcess) -> bool:
 
 def _unpushed(state: Path, remote: str, branch: str) -> bool:
     """Whether HEAD may hold commits the remote branch lacks (an earlier push failed)."""
-    head = _git(state, "rev-parse", "--verify", "--quiet", "HEAD", check=False).stdout.strip()
+    head = git.run(state, "rev-parse", "--verify", "--quiet", "HEAD", text=True).stdout.strip()
     if not head:
         return False
-    listed = _git(state, "ls-remote", "--heads", remote, branch, check=False)
+    listed = git.run(state, "ls-remote", "--heads", remote, branch, text=True)
     remote_head = listed.stdout.split()[0] if listed.returncode == 0 and listed.stdout.strip() else ""
     if head == remote_head:
         return False
-    return not remote_head or _git(state, "merge-base", "--is-ancestor", head, remote_head,
-                                   check=False).returncode != 0
+    return not remote_head or git.run(state, "merge-base", "--is-ancestor", head, remote_head,
+                                      text=True).returncode != 0
 
 
 def _catch_up(state: Path, remote: str, branch: str, message: str, result: PushResult) -> None:
     """Put our commit on top of the remote's: rebase, or on conflict abort and union the lines."""
     # `git pull --rebase`, in its two steps so a failed fetch is told apart from a conflict
-    fetched = _git(state, "fetch", "--quiet", "--no-tags", remote, f"refs/heads/{branch}", check=False)
+    fetched = git.run(state, "fetch", "--quiet", "--no-tags", remote, f"refs/heads/{branch}", text=True)
     if fetched.returncode:
-        raise StateBranchError(f"fetch from {remote} failed: {_tail(fetched)}")
-    theirs = _git(state, "rev-parse", "FETCH_HEAD").stdout.strip()
-    rebased = _git(state, *_identity(state), "rebase", "--quiet", "--no-autostash", theirs, check=False)
+        raise StateBranchError(f"fetch from {remote} failed: {git.last_line(fetched)}")
+    theirs = git.run(state, "rev-parse", "FETCH_HEAD", check=True, text=True).stdout.strip()
+    rebased = git.run(state, *_identity(state), "rebase", "--quiet", "--no-autostash", theirs, text=True)
     if rebased.returncode == 0:
         result.log.append("rebased onto the remote")
         return
     if _rebasing(state):
-        _git(state, "rebase", "--abort")
-    result.log.append(f"rebase failed ({_tail(rebased)}): aborted, merging lines instead")
-    base = _git(state, "merge-base", "HEAD", theirs, check=False).stdout.strip()
+        git.run(state, "rebase", "--abort", check=True, text=True)
+    result.log.append(f"rebase failed ({git.last_line(rebased)}): aborted, merging lines instead")
+    base = git.run(state, "merge-base", "HEAD", theirs, text=True).stdout.strip()
     merged = {}
     for name in STATE_FILES:
         ours = _show(state, "HEAD", name)
@@ -216,25 +217,25 @@ def _catch_up(state: Path, remote: str, branch: str, message: str, result: PushR
             continue
         before = (_show(state, base, name) or "") if base else ""
         merged[name] = union_lines(before, ours, _show(state, theirs, name) or "")
-    _git(state, "reset", "--quiet", "--hard", theirs)
+    git.run(state, "reset", "--quiet", "--hard", theirs, check=True, text=True)
     for name, text in merged.items():
         (state / name).write_text(text, encoding="utf-8")
-    _git(state, "add", "--", *merged)
-    if _git(state, "diff", "--cached", "--quiet", check=False).returncode == 1:
-        _git(state, *_identity(state), "commit", "--quiet", "-m", message)
+    git.run(state, "add", "--", *merged, check=True, text=True)
+    if git.run(state, "diff", "--cached", "--quiet", text=True).returncode == 1:
+        git.run(state, *_identity(state), "commit", "--quiet", "-m", message, check=True, text=True)
     result.merged_files = sorted(set(result.merged_files) | set(merged))
 
 
 def _rebasing(state: Path) -> bool:
     for name in ("rebase-merge", "rebase-apply"):
-        path = _git(state, "rev-parse", "--git-path", name).stdout.strip()
+        path = git.run(state, "rev-parse", "--git-path", name, check=True, text=True).stdout.strip()
         if (state / path).exists():
             return True
     return False
 
 
 def _show(state: Path, commit: str, name: str) -> str | None:
-    done = _git(state, "show", f"{commit}:{name}", check=False)
+    done = git.run(state, "show", f"{commit}:{name}", text=True)
     return done.stdout if done.returncode == 0 else None
 
 

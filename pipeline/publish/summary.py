@@ -7,9 +7,9 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.content.times import format_local
 from pipeline.publish.ledger import Entry
 from pipeline.publish.result import Outcome
+from pipeline.times import format_local
 
 if TYPE_CHECKING:
     from pipeline.publish.service import PublishReport

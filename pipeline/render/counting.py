@@ -16,9 +16,9 @@ from functools import cache, partial
 
 import regex
 
-from pipeline.render.facets import LINK, Facet, bluesky_richtext, detect_facets, grapheme_count
 from pipeline.render.littletext import escape_little_text
-from pipeline.render.twittertext import twitter_text
+from pipeline.text.facets import LINK, Facet, bluesky_richtext, detect_facets, grapheme_count
+from pipeline.text.twittertext import twitter_text
 
 NETWORK_LIMITS: dict[str, int] = {
     "x": 280,
@@ -347,7 +347,7 @@ def upper_bound(network: str, text: str, spoiler_text: str = "") -> int | None:
         normalized = unicodedata.normalize("NFC", text)
         return 2 * len(normalized) + 23 * len(_DOT_LETTER.findall(normalized))
     if network == "threads":  # a grapheme weighs at most its bytes; each link needs a dot or ://
-        from pipeline.render.facets import _MAYBE_LINK
+        from pipeline.text.facets import _MAYBE_LINK
 
         if len(_MAYBE_LINK.findall(text)) > THREADS_MAX_LINKS:
             return None

@@ -19,9 +19,9 @@ from pipeline.render.counting import (
     upper_bound,
 )
 from pipeline.render.links import add_utm
-from pipeline.render.markdown import to_text
 from pipeline.render.templates import TemplateProblem, Templates
 from pipeline.render.threads import split_into_parts
+from pipeline.text.markdown import to_text
 
 
 @dataclass

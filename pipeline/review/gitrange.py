@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
-import subprocess
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline import git
 from pipeline.errors import UsageError
 
 ADDED, CHANGED, RENAMED, REMOVED = "added", "changed", "renamed", "removed"
@@ -36,43 +34,38 @@ class Range:
     prefix: str
 
 
-def _git(folder: Path, *args: str) -> subprocess.CompletedProcess:
-    try:
-        return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, check=False)
-    except FileNotFoundError:
-        raise UsageError("--changed needs git, and git is not installed") from None
-
-
 def resolve_range(root: Path, text: str) -> Range:
     """`BASE..HEAD` (the two trees) or `BASE...HEAD` (from where HEAD left BASE) as commits."""
     three = "..." in text
     base, sep, head = text.partition("..." if three else "..")
     if not sep or not base or not head:
         raise UsageError(f"--changed {text!r}: give BASE..HEAD, e.g. origin/main..HEAD")
-    commits = []
-    for ref in (base, head):
-        done = _git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
-        if ref.startswith("-") or done.returncode:
-            if _git(root, "rev-parse", "--show-toplevel").returncode:
-                raise UsageError(f"--changed {text}: {root} is not in a git repository")
-            raise UsageError(f"--changed {text}: {ref!r} is no commit, branch or tag here; fetch it first "
-                             "(in CI: fetch-depth: 0)")
-        commits.append(done.stdout.decode().strip())
-    if three:
-        found = _git(root, "merge-base", *commits)
-        if found.returncode:
-            raise UsageError(f"--changed {text}: the two have no common history")
-        commits[0] = found.stdout.decode().strip()
-    top = Path(_git(root, "rev-parse", "--show-toplevel").stdout.decode().strip())
-    prefix = _git(root, "rev-parse", "--show-prefix").stdout.decode().strip()
-    return Range(text, commits[0], commits[1], top, prefix)
+    try:
+        place = git.place_of(root)
+        if place is None:
+            raise UsageError(f"--changed {text}: {root} is not in a git repository")
+        commits = []
+        for ref in (base, head):
+            commit = git.commit_of(root, ref)
+            if commit is None:
+                raise UsageError(f"--changed {text}: {ref!r} is no commit, branch or tag here; fetch it "
+                                 "first (in CI: fetch-depth: 0)")
+            commits.append(commit)
+        if three:
+            found = git.run(root, "merge-base", *commits, text=True)
+            if found.returncode:
+                raise UsageError(f"--changed {text}: the two have no common history")
+            commits[0] = found.stdout.strip()
+    except git.GitMissing:
+        raise UsageError("--changed needs git, and git is not installed") from None
+    return Range(text, commits[0], commits[1], place.top, place.prefix)
 
 
 def changed_files(span: Range) -> list[FileChange]:
     """Files under content/ and templates/ that differ between the two commits (renames followed)."""
     paths = [f"{span.prefix}{tree}" for tree in TREES]
-    done = _git(span.top, "diff", "--name-status", "-z", "-M", "--no-ext-diff", span.base, span.head,
-                "--", *paths)
+    done = git.run(span.top, "diff", "--name-status", "-z", "-M", "--no-ext-diff", span.base, span.head,
+                   "--", *paths)
     if done.returncode:
         raise UsageError(f"git diff {span.text} failed: {done.stderr.decode(errors='replace').strip()}")
     fields = done.stdout.decode("utf-8", errors="surrogateescape").split("\0")
@@ -96,26 +89,8 @@ def _inside(path: str, prefix: str) -> str:
 
 
 def extract_tree(span: Range, commit: str, target: Path) -> None:
-    """content/ and templates/ of the content root at `commit`, written into `target`."""
-    tree = f"{commit}:{span.prefix}"
-    for chosen in (TREES, TREES[:1]):
-        archive = _git(span.top, "archive", "--format=tar", tree, *chosen)
-        if archive.returncode == 0:
-            _extract(archive.stdout, target)
-            return
-    # no content/ at that commit: everything is new
+    """content/ and templates/ of the content root at `commit`, written into `target`.
 
-
-def _extract(data: bytes, target: Path) -> None:
-    """Regular files and folders only: a link in the tree could point anywhere."""
-    top = target.resolve()
-    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-        for member in archive.getmembers():
-            path = (top / member.name).resolve()
-            if not path.is_relative_to(top):
-                continue
-            if member.isdir():
-                path.mkdir(parents=True, exist_ok=True)
-            elif member.isfile():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(archive.extractfile(member).read())
+    No content/ at that commit: nothing is written, and everything is new.
+    """
+    git.extract_tree(git.Place(span.top, span.prefix), commit, TREES, target)

@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 
 from pipeline.cadence.calendar import format_day, local_iso
 from pipeline.content.model import Post
-from pipeline.content.times import format_local
 from pipeline.errors import ERROR, Finding
 from pipeline.render.render import Rendering
 from pipeline.render.show import rendering_dict, rendering_text
 from pipeline.review.gitrange import ADDED, CHANGED, RENAMED, FileChange
 from pipeline.review.preview import PostPreview, Preview, Removed
+from pipeline.times import format_local
 
 #: under GitHub's 1 MiB job-summary limit, with room for what other steps add
 SUMMARY_BYTES = 1_000_000

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+from pipeline import git
 
 _RECORD = "\x1e"
 _FIELD = "\x1f"
@@ -29,13 +30,10 @@ def last_changes(root: Path, folder: str = "content") -> dict[str, Change]:
     repository or on any git error the answer is empty: the site shows "not committed".
     """
     try:
-        done = subprocess.run(
-            ["git", "-c", "core.quotepath=off", "log", "--relative", "--no-renames", "--name-only",
-             f"--format={_RECORD}%H{_FIELD}%an{_FIELD}%aI{_FIELD}%s", "--", folder],
-            cwd=root, capture_output=True, text=True, encoding="utf-8", errors="replace",
-            check=False, timeout=120,
-        )
-    except (OSError, subprocess.SubprocessError):
+        done = git.run(root, "-c", "core.quotepath=off", "log", "--relative", "--no-renames", "--name-only",
+                       f"--format={_RECORD}%H{_FIELD}%an{_FIELD}%aI{_FIELD}%s", "--", folder,
+                       text=True, timeout=120)
+    except (git.GitMissing, git.GitFailed):
         return {}
     if done.returncode != 0:
         return {}

@@ -23,10 +23,10 @@ from mkdocs.utils import get_relative_url
 from pipeline.cadence.calendar import SHORT_DAYS, week_of
 from pipeline.cadence.report import describe
 from pipeline.content.model import Media
-from pipeline.content.times import format_local
 from pipeline.render.render import RenderedPart, Renderer
 from pipeline.site.calendar import Calendar, PostView, next_month, slug, web_url
 from pipeline.site.preview import text_html
+from pipeline.times import format_local
 
 _ENGAGEMENT = {"reply_to": "Reply to", "repost": "Repost of", "quote": "Quotes", "like": "Likes"}
 #: channel settings never shown on the site (credentials are only names, but they are nobody's business)

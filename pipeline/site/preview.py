@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from pipeline.render.facets import LINK, MENTION, TAG, Facet, detect_facets
 from pipeline.site.calendar import web_url
+from pipeline.text.facets import LINK, MENTION, TAG, Facet, detect_facets
 
 
 def text_html(text: str, facets: tuple[Facet, ...] | None = None) -> Markup:

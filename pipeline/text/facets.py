@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import regex
 
-from pipeline.render.twittertext import twitter_text
+from pipeline.text.twittertext import twitter_text
 
 LINK = "link"
 MENTION = "mention"

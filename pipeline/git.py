@@ -1,0 +1,116 @@
+"""Every call to git, in one place: running it, reading a tree at a commit, where a folder sits.
+
+The callers decide what a failure means for them (a usage error for `--changed`,
+"not committed" on the site, a failed push for the state branch); this module only
+says what git answered, and raises `GitMissing` when there is no git at all.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import tarfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import PipelineError
+
+
+class GitMissing(PipelineError):
+    """git is not installed (or not on PATH)."""
+
+
+class GitFailed(PipelineError):
+    """A git command that had to succeed did not; the message ends with git's own last line."""
+
+
+def run(folder: Path, *args: str, check: bool = False, text: bool = False,
+        timeout: float | None = None) -> subprocess.CompletedProcess:
+    """`git -C folder args...`, output captured (bytes unless `text`).
+
+    `check`: raise GitFailed on a non-zero exit. Text output is decoded as UTF-8,
+    undecodable bytes replaced, so a strange file name never stops a command.
+    """
+    extra = {"text": True, "encoding": "utf-8", "errors": "replace"} if text else {}
+    try:
+        done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, check=False,
+                              timeout=timeout, **extra)
+    except FileNotFoundError:
+        raise GitMissing("git is not installed", code="git-missing") from None
+    except subprocess.TimeoutExpired:
+        raise GitFailed(f"git {' '.join(args)} took longer than {timeout} s", code="git-failed") from None
+    if check and done.returncode:
+        raise GitFailed(f"git {' '.join(args)} failed: {last_line(done)}", code="git-failed")
+    return done
+
+
+def output(folder: Path, *args: str) -> str:
+    """The stripped text output of a git command that must succeed."""
+    return run(folder, *args, check=True, text=True).stdout.strip()
+
+
+def last_line(done: subprocess.CompletedProcess) -> str:
+    """The last line git printed (stderr first), or the exit code."""
+    out = done.stderr or done.stdout or ""
+    if isinstance(out, bytes):
+        out = out.decode("utf-8", errors="replace")
+    out = out.strip()
+    return out.splitlines()[-1] if out else f"exit {done.returncode}"
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a folder sits in its repository: the top and the folder's prefix (`a/b/` or '')."""
+
+    top: Path
+    prefix: str
+
+
+def place_of(folder: Path) -> Place | None:
+    """The repository holding `folder`, or None when it is not in one."""
+    done = run(folder, "rev-parse", "--show-toplevel", "--show-prefix", text=True)
+    if done.returncode:
+        return None
+    lines = done.stdout.split("\n")
+    return Place(Path(lines[0].strip()), lines[1].strip() if len(lines) > 1 else "")
+
+
+def commit_of(folder: Path, ref: str) -> str | None:
+    """The commit `ref` names, or None when it names none (an option-like ref never does)."""
+    if ref.startswith("-"):
+        return None
+    done = run(folder, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", text=True)
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def extract_tree(place: Place, commit: str, folders: Iterable[str], target: Path) -> bool:
+    """Write the `folders` (under the prefix) as they are at `commit` into `target`.
+
+    Tries all folders, then the first alone (a commit may lack the optional ones).
+    False when the commit has none of them. Only regular files and folders are
+    written: a link in the tree could point anywhere.
+    """
+    folders = list(folders)
+    tree = f"{commit}:{place.prefix}"
+    for chosen in (folders, folders[:1]):
+        # from the top: git archive refuses to run in a folder that holds untracked files only
+        archive = run(place.top, "archive", "--format=tar", tree, *chosen)
+        if archive.returncode == 0:
+            _extract(archive.stdout, target)
+            return True
+    return False
+
+
+def _extract(data: bytes, target: Path) -> None:
+    top = target.resolve()
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        for member in archive.getmembers():
+            path = (top / member.name).resolve()
+            if not path.is_relative_to(top):
+                continue
+            if member.isdir():
+                path.mkdir(parents=True, exist_ok=True)
+            elif member.isfile():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(archive.extractfile(member).read())
