@@ -65,7 +65,7 @@ not_in_nav: |
 def write_floor_docs(data: Path, docs: Path) -> int:
     """The plugin's generated pages and files as plain files under `docs`; returns the page count."""
     from pipeline.content.load import load_content
-    from pipeline.publish.ledger import Ledger
+    from pipeline.state.ledger import Ledger
     from pipeline.render.render import Renderer
     from pipeline.site.calendar import build_calendar
     from pipeline.site.feeds import feed

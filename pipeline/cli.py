@@ -387,7 +387,7 @@ def state() -> None:
 @click.option("--branch", default="state", show_default=True, help="The branch holding the ledger.")
 def state_checkout(root: Path, remote: str, branch: str) -> None:
     """Check out the state branch into state/ (a git worktree), starting it empty on first use."""
-    from pipeline.publish.statebranch import checkout_state
+    from pipeline.state.branch import checkout_state
 
     how = checkout_state(root, remote=remote, branch=branch)
     click.echo({"existing": f"Checked out {remote} {branch} into state/.",
@@ -414,7 +414,7 @@ def state_push(root: Path, output_format: str, remote: str, branch: str, message
     GitHub Actions, writes changed=true|false to $GITHUB_OUTPUT. Exit 1 when the
     push still fails after --attempts.
     """
-    from pipeline.publish.statebranch import push_state, write_output
+    from pipeline.state.branch import push_state, write_output
 
     result = push_state(root / "state", remote=remote, branch=branch, message=message, attempts=attempts,
                         backoff=backoff)

@@ -20,8 +20,8 @@ from pipeline.content.model import Channel
 from pipeline.networks.base import MediaFile, PartRequest
 from pipeline.networks.bluesky import S32, BlueskyNetwork, BlueskyOptions, _OpenGraph, tid
 from pipeline.networks.delivery import DeliveryError, Http, RetryPolicy, Secrets
-from pipeline.publish.ledger import PENDING, PUBLISHED, Entry, Ledger
 from pipeline.publish.service import publish
+from pipeline.state.ledger import PENDING, PUBLISHED, Entry, Ledger
 from pipeline.text.facets import bluesky_richtext
 from pipeline.times import utc_iso
 from tests.fakes.bluesky import FakeBluesky, FakeWebsite, og_page

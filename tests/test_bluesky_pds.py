@@ -19,8 +19,8 @@ from pipeline.content.model import Channel
 from pipeline.networks.base import PartRequest
 from pipeline.networks.bluesky import BlueskyNetwork, BlueskyOptions
 from pipeline.networks.delivery import DeliveryError, Http, Secrets
-from pipeline.publish.ledger import DELETED, PENDING, PUBLISHED, Entry, Ledger
 from pipeline.publish.service import publish
+from pipeline.state.ledger import DELETED, PENDING, PUBLISHED, Entry, Ledger
 from pipeline.text.facets import bluesky_richtext
 from pipeline.times import utc_iso
 from tests.fakes.bluesky import FakeWebsite, og_page

@@ -21,10 +21,10 @@ from pipeline.content.model import Channel
 from pipeline.networks.base import MediaFile, PartRequest, Uncertain
 from pipeline.networks.delivery import DeliveryError, Http, Secrets
 from pipeline.networks.mastodon import MastodonNetwork, MastodonOptions, comparable, status_text
-from pipeline.publish.ledger import PENDING, PUBLISHED, UNCERTAIN, Entry, Ledger
 from pipeline.publish.plan import make_plan
 from pipeline.publish.run import Runner
 from pipeline.publish.service import config_or_fail, publish
+from pipeline.state.ledger import PENDING, PUBLISHED, UNCERTAIN, Entry, Ledger
 from pipeline.times import utc_iso
 from tests.fakes.clock import FakeClock
 from tests.fakes.mastodon import FakeMastodon, content_html

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.networks.base import Network, Published
 from pipeline.networks.delivery import DeliveryError
-from pipeline.publish.ledger import Ledger, read_entries
 from pipeline.publish.service import publish, resolve
+from pipeline.state.ledger import Ledger, read_entries
 from tests.netreg import registered
 
 CHANNELS = """\
@@ -156,7 +156,7 @@ def test_ambiguous_failure_is_reconciled_not_resent(site, memory):
 def test_pending_found_at_startup_is_reconciled(site, memory):
     site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote]")
     ledger = Ledger(site.root)
-    from pipeline.publish.ledger import Entry
+    from pipeline.state.ledger import Entry
 
     ledger.append(Entry("a", "remote", 1, "pending", "2026-12-01T10:00:00Z", key="k1"))
     memory.store["k1"] = {"text": "x", "parent": None, "post": "a", "part": 1}
@@ -253,7 +253,7 @@ def test_cli_publish_status_and_job_summary(site, memory, tmp_path, monkeypatch)
 def test_two_publishers_on_one_ledger_never_both_send(site, memory):
     site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote]")
     ledger = Ledger(site.root)
-    from pipeline.publish.ledger import LedgerBusy
+    from pipeline.state.ledger import LedgerBusy
 
     with ledger.locked(), pytest.raises(LedgerBusy):
         run(site)
@@ -283,7 +283,7 @@ def test_publish_time_is_utc_in_the_ledger(site, memory):
 
 
 def test_a_part_left_pending_is_settled_even_when_it_is_now_too_late(site, memory):
-    from pipeline.publish.ledger import Entry
+    from pipeline.state.ledger import Entry
 
     site.post("a", "publish_at: 2026-11-30 09:00\nchannels: [remote]")
     ledger = Ledger(site.root)
@@ -325,9 +325,9 @@ def test_job_summary_stays_small_for_a_huge_run():
 
 
 def test_only_files_that_may_be_due_are_read_in_full(site, memory):
-    from pipeline.publish.ledger import Entry
     from pipeline.publish.select import files_to_read
     from pipeline.publish.service import config_or_fail
+    from pipeline.state.ledger import Entry
 
     site.post("future", "publish_at: 2026-12-09 10:00\nchannels: [remote]")
     site.post("tomorrow", "publish_at: 2026-12-02 10:00\nchannels: [remote]")  # within the margin: parsed

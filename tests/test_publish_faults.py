@@ -19,8 +19,8 @@ import pytest
 
 from pipeline.networks.base import Network, Published, Uncertain
 from pipeline.networks.delivery import DeliveryError
-from pipeline.publish.ledger import Ledger
 from pipeline.publish.service import publish, resolve
+from pipeline.state.ledger import Ledger
 from tests.netreg import registered
 
 SCHEDULES = 200

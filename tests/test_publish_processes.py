@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from pipeline.publish.ledger import Ledger
+from pipeline.state.ledger import Ledger
 from tests.fakes.server import route
 from tests.fakes.webhook import FakeWebhook
 

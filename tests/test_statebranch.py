@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
-from pipeline.publish import statebranch
-from pipeline.publish.statebranch import StateBranchError, checkout_state, push_state, union_lines
+from pipeline.state import branch as statebranch
+from pipeline.state.branch import StateBranchError, checkout_state, push_state, union_lines
 
 
 def git(folder: Path, *args: str) -> str:

@@ -25,8 +25,8 @@ from pipeline.errors import PipelineError
 from pipeline.networks.base import MediaFile, PartRequest
 from pipeline.networks.delivery import DeliveryError, Http, Secrets
 from pipeline.networks.webhook import WebhookNetwork, signature
-from pipeline.publish.ledger import Entry, Ledger
 from pipeline.publish.service import publish
+from pipeline.state.ledger import Entry, Ledger
 from tests.fakes.clock import FakeClock
 from tests.fakes.webhook import FakeWebhook
 

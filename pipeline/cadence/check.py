@@ -6,9 +6,9 @@ import re
 from datetime import UTC, datetime
 
 from pipeline.cadence.engine import Published, evaluate, events_from_content
-from pipeline.cadence.published import published_times
 from pipeline.content.model import Content, Post
 from pipeline.errors import ERROR, Finding
+from pipeline.state.ledger import Ledger
 
 _PUBLISH_AT = re.compile(r"^publish_at[ \t]*:[ \t]*(?=\S)", re.MULTILINE)
 
@@ -28,7 +28,7 @@ def cadence_findings(content: Content, now: datetime | None = None,
         return []
     now = now or datetime.now(UTC)
     if published is None:
-        published = published_times(content.root)
+        published = Ledger(content.root).published_times()
     posts = {post.id: post for post in content.usable_posts()}
     findings = []
     for channel_id, result in evaluate(config, events_from_content(content, published), now).items():

@@ -25,9 +25,9 @@ from pipeline.cadence.engine import (
 )
 from pipeline.cadence.events import CadenceFinding
 from pipeline.cadence.policy import Rule
-from pipeline.cadence.published import published_times
 from pipeline.content.model import Content
 from pipeline.errors import ERROR, UsageError
+from pipeline.state.ledger import Ledger
 
 
 @dataclass
@@ -188,7 +188,7 @@ def cadence_report(root: Path, *, now_text: str | None = None, channels: tuple[s
     content, config = loaded(root)
     now = now_option(now_text, config)
     if published is None:
-        published = published_times(content.root)
+        published = Ledger(content.root).published_times()
     report = build_report(content, now, channels, published)
     if against is not None:
         with content_at(Path(root), against) as base:

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 from pipeline.cadence.engine import Published, events_from_content, now_option, post_event
 from pipeline.cadence.events import QUEUED
 from pipeline.cadence.history import added_order
-from pipeline.cadence.published import published_times
 from pipeline.cadence.queue import QueuedPost, QueuePlan, fill_queue
 from pipeline.content.model import Content
 from pipeline.errors import PipelineError
+from pipeline.state.ledger import Ledger
 from pipeline.times import TimeError, format_local, format_offset, localize
 
 UNSET = datetime.min.replace(tzinfo=UTC)  # a queued post's time until the queue gives it one
@@ -131,7 +131,7 @@ def schedule(root: Path, *, now_text: str | None = None, write: bool = False,
     content, config = loaded(root)
     now = now_option(now_text, config)
     if published is None:
-        published = published_times(content.root)
+        published = Ledger(content.root).published_times()
     queued = queued_posts(content, added_order(content.root))
     plan = fill_queue(config, events_from_content(content, published), queued, now)
     result = Schedule(config.zone, now, plan)

@@ -21,7 +21,7 @@ from pipeline.errors import PipelineError
 if TYPE_CHECKING:
     from pipeline.content.model import Channel
     from pipeline.networks.delivery import Http
-    from pipeline.publish.ledger import Entry
+    from pipeline.state.ledger import Entry
 
 JPEG_PNG_GIF_WEBP = frozenset({"jpeg", "png", "gif", "webp"})
 

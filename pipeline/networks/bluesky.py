@@ -27,7 +27,7 @@ from pipeline.networks.base import MediaFile, Network, PartRequest, Published
 from pipeline.networks.delivery import DeliveryError
 
 if TYPE_CHECKING:
-    from pipeline.publish.ledger import Entry
+    from pipeline.state.ledger import Entry
 
 POST = "app.bsky.feed.post"
 LIKE = "app.bsky.feed.like"

@@ -23,7 +23,7 @@ from pipeline.networks.base import MediaFile, Network, PartRequest, Published, U
 from pipeline.networks.delivery import DeliveryError
 
 if TYPE_CHECKING:
-    from pipeline.publish.ledger import Entry
+    from pipeline.state.ledger import Entry
 
 #: the instance keeps an Idempotency-Key for 60 minutes after the status was created; the
 #: status is created after our `pending` line was written, and 5 minutes cover clock skew

@@ -22,7 +22,7 @@ from pipeline.networks.outbox import part_document
 from pipeline.times import utc_iso
 
 if TYPE_CHECKING:
-    from pipeline.publish.ledger import Entry
+    from pipeline.state.ledger import Entry
 
 #: the version of the payload's shape; it changes only when a field changes meaning or goes away
 PAYLOAD_VERSION = 1

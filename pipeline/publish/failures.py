@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.publish.ledger import FAILED, MISSED, UNCERTAIN
+from pipeline.state.ledger import FAILED, MISSED, UNCERTAIN
 
 #: the hidden line the workflow finds its issue by
 MARKER = "<!-- social-publish-failures -->"

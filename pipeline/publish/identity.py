@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipeline.content.model import Content
 from pipeline.errors import ERROR, Finding
-from pipeline.publish.ledger import PUBLISHED, Ledger
+from pipeline.state.ledger import PUBLISHED, Ledger
 
 
 def identity_findings(content: Content) -> list[Finding]:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pipeline.content.model import Channel, Content, Post
-from pipeline.publish.ledger import DELETED, MISSED, PENDING, PUBLISHED, UNCERTAIN, Ledger
+from pipeline.state.ledger import DELETED, MISSED, PENDING, PUBLISHED, UNCERTAIN, Ledger
 
 if TYPE_CHECKING:
     from pipeline.render.render import Rendering

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pipeline.publish.ledger import FAILED, UNCERTAIN
+from pipeline.state.ledger import FAILED, UNCERTAIN
 
 
 @dataclass

@@ -18,7 +18,9 @@ from pipeline.errors import PipelineError
 from pipeline.networks import network_class
 from pipeline.networks.base import MediaFile, MissingCredential, Network, PartRequest, Published, Uncertain
 from pipeline.networks.delivery import DeliveryError, Http
-from pipeline.publish.ledger import (
+from pipeline.publish.plan import Job, Plan
+from pipeline.publish.result import Outcome, Progress, RunResult
+from pipeline.state.ledger import (
     DELETED,
     FAILED,
     MISSED,
@@ -28,8 +30,6 @@ from pipeline.publish.ledger import (
     Entry,
     Ledger,
 )
-from pipeline.publish.plan import Job, Plan
-from pipeline.publish.result import Outcome, Progress, RunResult
 from pipeline.times import utc_iso
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pipeline.content.load import post_file_names
 from pipeline.content.model import Config
-from pipeline.publish.ledger import PENDING, PUBLISHED, Ledger
+from pipeline.state.ledger import PENDING, PUBLISHED, Ledger
 from pipeline.times import TimeError, parse_publish_at
 
 _TOP_LEVEL = re.compile(r"^(publish_at|status|id)[ \t]*:[ \t]*(.*?)[ \t]*$", re.MULTILINE)

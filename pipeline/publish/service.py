@@ -14,10 +14,10 @@ from pipeline.content.load import read_posts
 from pipeline.content.model import Config
 from pipeline.errors import ConfigError, UsageError
 from pipeline.networks.delivery import Clock, Secrets, Sleep, utc_now
-from pipeline.publish.ledger import FAILED, PUBLISHED, UNCERTAIN, Entry, Ledger
 from pipeline.publish.plan import Plan, make_plan
 from pipeline.publish.result import Outcome, Progress, RunResult
 from pipeline.publish.select import files_to_read
+from pipeline.state.ledger import FAILED, PUBLISHED, UNCERTAIN, Entry, Ledger
 from pipeline.times import parse_now, utc_iso
 
 DRY_RUN = "dry-run"

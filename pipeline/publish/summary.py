@@ -7,8 +7,8 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.publish.ledger import Entry
 from pipeline.publish.result import Outcome
+from pipeline.state.ledger import Entry
 from pipeline.times import format_local
 
 if TYPE_CHECKING:

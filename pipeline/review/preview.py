@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 
 from pipeline.cadence.against import Comparison, compare
 from pipeline.cadence.engine import evaluate, events_from_content, now_option
-from pipeline.cadence.published import published_times
 from pipeline.content.load import POSTS_DIR, load_content
 from pipeline.content.model import Content, Post
 from pipeline.content.validate import validate
 from pipeline.errors import ERROR, WARNING, Finding
 from pipeline.render.render import Renderer, Rendering
 from pipeline.review.gitrange import REMOVED, FileChange, changed_files, extract_tree, resolve_range
+from pipeline.state.ledger import Ledger
 
 #: the checks a preview runs: the ledger check needs the state branch, which pull requests lack
 CHECKS = ("content", "render", "cadence")
@@ -97,7 +97,7 @@ def build_preview(root: Path, changed: str, *, now_text: str | None = None) -> P
         preview = Preview(changed, span.base, span.head, now, config.zone if config else None)
         preview.config_findings = [f for f in head.findings if not is_post_file(f.file)]
         if head.config is not None:
-            published = published_times(root)  # the ledger, when state/ is checked out
+            published = Ledger(root).published_times()  # the ledger, when state/ is checked out
             before = evaluate(base.config, events_from_content(base, published), now) if base.config else {}
             after = evaluate(head.config, events_from_content(head, published), now)
             preview.comparison = compare(changed, before, after, now.astimezone(head.config.zone).date(),

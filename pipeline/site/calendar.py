@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 from pipeline.cadence.calendar import WEEK_STARTS
 from pipeline.cadence.engine import ChannelCadence, evaluate, events_from_content
 from pipeline.content.model import Config, Content, Post
-from pipeline.publish.ledger import (
+from pipeline.site.gitlog import Change
+from pipeline.state.ledger import (
     DELETED,
     FAILED,
     MISSED,
@@ -25,8 +26,8 @@ from pipeline.publish.ledger import (
     PUBLISHED,
     UNCERTAIN,
     Entry,
+    published_times,
 )
-from pipeline.site.gitlog import Change
 
 # A post's state on one channel, worst first: the chip of a post shows its worst.
 STATES_BY_CONCERN = ("failed", "uncertain", "missed", "pending", "due", "published", "scheduled",
@@ -237,19 +238,6 @@ def build_calendar(content: Content, ledger_entries, now: datetime,
                               (changes or {}).get(post.file)))
     far = datetime.max.replace(tzinfo=UTC)
     views.sort(key=lambda v: (v.post.publish_at or far, v.id))
-    published = _published_times(current)
+    published = published_times(current)
     cadence = evaluate(config, events_from_content(content, published), now)
     return Calendar(content, config, now, views, cadence, changes or {})
-
-
-def _published_times(entries: list[Entry]) -> dict[tuple[str, str], datetime]:
-    """(post, channel) -> its first part's publication (UTC), as cadence counts published posts."""
-    times: dict[tuple[str, str], datetime] = {}
-    for entry in entries:
-        if entry.state != PUBLISHED:
-            continue
-        at = _parse_at(entry.at)
-        if at is not None:
-            key = (entry.post, entry.channel)
-            times[key] = min(times.get(key, at), at)
-    return times

@@ -23,12 +23,12 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 from pipeline.content.load import load_content
-from pipeline.publish.ledger import Ledger
 from pipeline.render.render import Renderer
 from pipeline.site.calendar import Calendar, build_calendar
 from pipeline.site.feeds import feeds_in_background
 from pipeline.site.gitlog import last_changes
 from pipeline.site.pages import SitePages, feed_uri, media_files
+from pipeline.state.ledger import Ledger
 from pipeline.times import parse_now
 
 log = logging.getLogger(f"mkdocs.plugins.{__name__}")

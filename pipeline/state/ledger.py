@@ -11,9 +11,10 @@ import errno
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,25 @@ class Entry:
     def as_json(self) -> str:
         record = {k: v for k, v in asdict(self).items() if v not in (None, {})}
         return json.dumps(record, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+
+
+def published_times(current: Iterable[Entry]) -> dict[tuple[str, str], datetime]:
+    """(post, channel) -> its first published part's time (UTC), from the current entries.
+
+    Only parts whose current state is `published` count: a retracted (deleted) post
+    no longer does.
+    """
+    times: dict[tuple[str, str], datetime] = {}
+    for entry in current:
+        if entry.state != PUBLISHED:
+            continue
+        try:
+            at = datetime.fromisoformat(entry.at).astimezone(UTC)
+        except (TypeError, ValueError):
+            continue
+        key = (entry.post, entry.channel)
+        times[key] = min(times.get(key, at), at)
+    return times
 
 
 class LedgerBusy(PipelineError):
@@ -148,6 +168,10 @@ class Ledger:
 
     def latest(self) -> Iterator[Entry]:
         return iter(self._current.values())
+
+    def published_times(self) -> dict[tuple[str, str], datetime]:
+        """(post, channel) -> when its first part went out (UTC): the times cadence counts it at."""
+        return published_times(self._current.values())
 
     def append(self, entry: Entry) -> Entry:
         """Write one line and make it durable before returning."""
