@@ -75,8 +75,8 @@ def validate(root: Path, output_format: str, strict: bool, now_text: str | None,
     """
     from pipeline import report as out
     from pipeline.content.load import load_content
-    from pipeline.content.validate import CHECKS
-    from pipeline.content.validate import validate as run
+    from pipeline.validation import CHECKS
+    from pipeline.validation import validate as run
 
     chosen = tuple(_split_list(checks))
     unknown = sorted(set(chosen) - set(CHECKS))
@@ -198,10 +198,26 @@ def render(root: Path, output_format: str, post_id: str, channel_id: str | None)
     sys.exit(0 if all(r.ok for r in renderings) else 1)
 
 
+class NetworkChoice(click.Choice):
+    """The registered networks, read from the registry only when the option is used or shown."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+
+    @property
+    def choices(self):
+        from pipeline.networks import network_names
+
+        return network_names()
+
+    @choices.setter
+    def choices(self, value) -> None:
+        pass
+
+
 @cli.command()
 @format_option(*FORMATS)
-@click.option("--network", required=True, help="x, mastodon, bluesky, threads, linkedin, facebook, "
-              "discord, slack, telegram, webhook or outbox.")
+@click.option("--network", required=True, type=NetworkChoice(), help="A registered network.")
 @click.option("--limit", type=int, help="Another limit (a Mastodon instance's max_characters).")
 @click.argument("text")
 def count(output_format: str, network: str, limit: int | None, text: str) -> None:
@@ -255,7 +271,7 @@ def status(root: Path, output_format: str) -> None:
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     if output_format == "json":
-        click.echo(out_json({"entries": [e.__dict__ for e in entries]}))
+        click.echo(out_json({"entries": [entry.as_dict() for entry in entries]}))
     else:
         click.echo(summary.status_text(entries))
 

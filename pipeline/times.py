@@ -155,6 +155,11 @@ def parse_now(value: str | None, zone: ZoneInfo) -> datetime:
         raise ValueError(exc.message.replace("publish_at", "--now")) from None
 
 
+def utc_now() -> datetime:
+    """The clock: now, in UTC. Commands take it as a parameter, so tests can stop it."""
+    return datetime.now(UTC)
+
+
 def utc_iso(moment: datetime) -> str:
     """UTC ISO-8601 with a Z, as the ledger stores times."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")

@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 from pipeline.content.model import Channel
-from pipeline.networks.base import MediaFile, PartRequest
-from pipeline.networks.bluesky import S32, BlueskyNetwork, BlueskyOptions, _OpenGraph, tid
+from pipeline.networks.bluesky.network import S32, BlueskyNetwork, BlueskyOptions, tid
 from pipeline.networks.delivery import DeliveryError, Http, RetryPolicy, Secrets
+from pipeline.networks.linkcard import _OpenGraph
+from pipeline.networks.parts import MediaFile, PartRequest, SentPart
 from pipeline.publish.service import publish
-from pipeline.state.ledger import PENDING, PUBLISHED, Entry, Ledger
+from pipeline.state.ledger import PENDING, PUBLISHED, Ledger
 from pipeline.text.facets import bluesky_richtext
-from pipeline.times import utc_iso
 from tests.fakes.bluesky import FakeBluesky, FakeWebsite, og_page
 from tests.fakes.clock import FakeClock
 
@@ -53,7 +53,7 @@ def site():
 def make_network(server: FakeBluesky, clock: FakeClock, *, password: str = PASSWORD,
                  policy: RetryPolicy | None = None, **options) -> BlueskyNetwork:
     channel = Channel(id="bluesky", network="bluesky", credentials={"password": "BLUESKY_APP_PASSWORD"},
-                      options=BlueskyOptions(handle=server.handle, service=server.url, **options).model_dump(),
+                      options=BlueskyOptions(handle=server.handle, service=server.url, **options),
                       cadence={}, slots=(), template=None, max_lateness=timedelta(hours=6))
     http = Http(secrets=Secrets(), sleep=clock.sleep, clock=clock, timeout=(2.0, 5.0),
                 rng=random.Random(7), policy=policy)
@@ -183,10 +183,9 @@ def test_publishing_a_key_again_returns_the_first_record(server, clock):
 
 def test_reconcile_finds_the_record_under_the_pending_key(server, clock):
     network = make_network(server, clock)
-    pending = Entry("bread", "bluesky", 1, PENDING, utc_iso(START), key="3lbqzkm2gxs2c")
-    assert network.reconcile(part(key="3lbqzkm2gxs2c"), pending) is None
+    assert network.reconcile(part(key="3lbqzkm2gxs2c"), START) is None
     network.publish(part(key="3lbqzkm2gxs2c"))
-    found = network.reconcile(part(key="3lbqzkm2gxs2c"), pending)
+    found = network.reconcile(part(key="3lbqzkm2gxs2c"), START)
     assert found.url == "https://bsky.app/profile/bakery.test/post/3lbqzkm2gxs2c"
     assert set(found.data) == {"uri", "cid"}
 
@@ -249,10 +248,10 @@ def test_images_are_uploaded_as_blobs_with_alt_and_aspect_ratio(server, clock, t
 def test_a_thread_part_replies_to_the_previous_part_and_the_root(server, clock):
     network = make_network(server, clock)
     first = network.publish(part("One", key="3lbqzkm2gxs2a", total=3))
-    root = Entry("bread", "bluesky", 1, PUBLISHED, utc_iso(START), key="3lbqzkm2gxs2a",
+    root = SentPart("bread", "bluesky", 1, key="3lbqzkm2gxs2a",
                  remote_id=first.remote_id, data=dict(first.data))
     second = network.publish(part("Two", key="3lbqzkm2gxs2b", number=2, total=3, root=root, parent=root))
-    parent = Entry("bread", "bluesky", 2, PUBLISHED, utc_iso(START), key="3lbqzkm2gxs2b",
+    parent = SentPart("bread", "bluesky", 2, key="3lbqzkm2gxs2b",
                    remote_id=second.remote_id, data=dict(second.data))
     network.publish(part("Three", key="3lbqzkm2gxs2c", number=3, total=3, root=root, parent=parent))
     third = server.ours()["3lbqzkm2gxs2c"]["value"]
@@ -261,7 +260,7 @@ def test_a_thread_part_replies_to_the_previous_part_and_the_root(server, clock):
 
 
 def test_a_thread_part_without_a_known_parent_is_not_sent(server, clock):
-    settled = Entry("bread", "bluesky", 1, PUBLISHED, utc_iso(START), remote_id="unknown",
+    settled = SentPart("bread", "bluesky", 1, remote_id="unknown",
                     data={"resolved_by": "person"})
     with pytest.raises(DeliveryError) as caught:
         make_network(server, clock).publish(part("Two", number=2, total=2, root=settled, parent=settled))
@@ -305,7 +304,7 @@ def test_like_and_repost_are_records_under_the_part_key_and_are_undone(server, c
     assert (liked.url, reposted.url) == (url, url)
     assert server.ours() == {}
     for result in (liked, reposted):
-        network.delete(Entry("bread", "bluesky", 1, PUBLISHED, utc_iso(START), remote_id=result.remote_id,
+        network.delete(SentPart("bread", "bluesky", 1, remote_id=result.remote_id,
                              data=dict(result.data)))
     assert server.ours("app.bsky.feed.like") == {} and server.ours("app.bsky.feed.repost") == {}
 
@@ -391,7 +390,7 @@ def test_images_win_over_the_link_card_and_later_parts_get_no_card(server, clock
     network = make_network(server, clock)
     network.publish(part("With image", key="3lbqzkm2gxs2a", link=url, media=(MediaFile(image, "Cake"),)))
     first = network.publish(part("Thread", key="3lbqzkm2gxs2b", total=2))
-    root = Entry("bread", "bluesky", 1, PUBLISHED, utc_iso(START), data=dict(first.data))
+    root = SentPart("bread", "bluesky", 1, data=dict(first.data))
     network.publish(part("Two", key="3lbqzkm2gxs2c", number=2, total=2, link=url, root=root, parent=root))
     ours = server.ours()
     assert ours["3lbqzkm2gxs2a"]["value"]["embed"]["$type"] == "app.bsky.embed.images"

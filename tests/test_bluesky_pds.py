@@ -16,9 +16,9 @@ import pytest
 import requests
 
 from pipeline.content.model import Channel
-from pipeline.networks.base import PartRequest
 from pipeline.networks.bluesky import BlueskyNetwork, BlueskyOptions
 from pipeline.networks.delivery import DeliveryError, Http, Secrets
+from pipeline.networks.parts import PartRequest, SentPart
 from pipeline.publish.service import publish
 from pipeline.state.ledger import DELETED, PENDING, PUBLISHED, Entry, Ledger
 from pipeline.text.facets import bluesky_richtext
@@ -80,7 +80,7 @@ class Run:
 def make_network(pds: LocalPds, account: str = "alice") -> BlueskyNetwork:
     who = pds.accounts[account]
     channel = Channel(id="bluesky", network="bluesky", credentials={"password": "BLUESKY_APP_PASSWORD"},
-                      options=BlueskyOptions(handle=who.handle, service=pds.service).model_dump(),
+                      options=BlueskyOptions(handle=who.handle, service=pds.service),
                       cadence={}, slots=(), template=None, max_lateness=timedelta(hours=6))
     http = Http(secrets=Secrets(), sleep=pytest.fail, clock=lambda: NOW, rng=random.Random(3))
     return BlueskyNetwork(channel, env={"BLUESKY_APP_PASSWORD": who.app_password}, http=http, root=Path("."))
@@ -157,7 +157,7 @@ def test_engagement_reply_quote_like_and_repost_against_someone_elses_post(pds):
     assert pds.record(repost.data["uri"])["value"]["subject"]["uri"] == answer["uri"]
     assert repost.url == url
     for result in (reply, quote, repost):
-        network.delete(Entry("p", "bluesky", 1, PUBLISHED, utc_iso(NOW), data=dict(result.data)))
+        network.delete(SentPart("p", "bluesky", 1, data=dict(result.data)))
     assert [pds.record(u) for u in (reply.data["uri"], reply.data["like"], quote.data["uri"],
                                     repost.data["uri"])] == [None] * 4
 

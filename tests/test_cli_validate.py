@@ -13,8 +13,8 @@ from test_bad_input import build_repo
 
 from pipeline import report
 from pipeline.cli import cli
-from pipeline.content.validate import Report
 from pipeline.errors import ERROR, WARNING, Finding
+from pipeline.validation import Report
 
 BAD_TIME = "---\nchannels: [mastodon]\npublish_at: 12:30\n---\nFresh bread today.\n"
 LONG_DRAFT = "---\nchannels: [bluesky]\nstatus: draft\nthread: off\n---\n" + "crumbs " * 60 + "\n"

@@ -10,7 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from twitter_text import parse_tweet
 
-from pipeline.render.counting import NETWORK_LIMITS, Count, count, count_mastodon, is_emoji
+from pipeline.networks import count, network_class, network_names
+from pipeline.networks.mastodon import MastodonOptions
+from pipeline.networks.mastodon.counting import url_pattern, urls
+from pipeline.networks.x import weighted_count
+from pipeline.text.count import Count
+from pipeline.text.units import is_emoji
 
 CONFORMANCE = Path(__file__).parent / "data" / "twitter-text" / "twitter-text-validate.yml"
 
@@ -108,8 +113,8 @@ def test_x_weighted_length(text: str, length: int) -> None:
     assert count("x", text).length == length
 
 
-def test_x_url_length_is_configurable() -> None:
-    assert count("x", "go https://example.com", url_length=24).length == 27
+def test_x_url_weight_is_a_parameter() -> None:
+    assert weighted_count("go https://example.com", url_weight=24).length == 27
 
 
 def test_x_limit_and_validity() -> None:
@@ -207,17 +212,18 @@ def test_mastodon_length(text: str, length: int) -> None:
 
 
 def test_mastodon_content_warning_counts_toward_the_limit() -> None:
-    counted = count_mastodon("hello", spoiler_text="CW: food")
+    counted = count("mastodon", "hello", content_warning="CW: food")
     assert counted.length == 13
     assert counted.text == "hello"
-    assert count_mastodon("a" * 495, spoiler_text="b" * 5).ok
-    assert count_mastodon("a" * 495, spoiler_text="b" * 6).over == 1
+    assert count("mastodon", "a" * 495, content_warning="b" * 5).ok
+    assert count("mastodon", "a" * 495, content_warning="b" * 6).over == 1
 
 
 def test_mastodon_limit_and_url_length_are_per_instance() -> None:
-    counted = count("mastodon", "x https://example.com", limit=1000, url_length=30)
+    instance = MastodonOptions(instance="https://big.example", max_characters=1000, characters_reserved_per_url=30)
+    counted = count("mastodon", "x https://example.com", options=instance)
     assert (counted.length, counted.limit) == (32, 1000)
-    assert count_mastodon("x https://example.com", url_length=30).length == 32
+    assert count("mastodon", "x https://example.com", limit=600, options=instance).limit == 600
 
 
 def test_mastodon_limit() -> None:
@@ -336,14 +342,14 @@ def test_telegram_counts_utf16_code_units(text: str, length: int) -> None:
 
 def test_telegram_caption_limit() -> None:
     assert count("telegram", "a").limit == 4096
-    assert count("telegram", "a", photo_caption=True).limit == 1024
-    assert count("telegram", "\U0001f600" * 512, photo_caption=True).ok
-    assert count("telegram", "\U0001f600" * 513, photo_caption=True).over == 2
-    assert count("telegram", "a", photo_caption=True, limit=10).limit == 10
+    assert count("telegram", "a", with_media=True).limit == 1024
+    assert count("telegram", "\U0001f600" * 512, with_media=True).ok
+    assert count("telegram", "\U0001f600" * 513, with_media=True).over == 2
+    assert count("telegram", "a", with_media=True, limit=10).limit == 10
 
 
 def test_default_limits() -> None:
-    assert {network: count(network, "a").limit for network in NETWORK_LIMITS} == {
+    assert {network: count(network, "a").limit for network in network_names()} == {
         "x": 280,
         "mastodon": 500,
         "bluesky": 300,
@@ -355,7 +361,6 @@ def test_default_limits() -> None:
         "telegram": 4096,
         "webhook": 100_000,
         "outbox": 100_000,
-        "characters": 1_000_000,
     }
 
 
@@ -365,7 +370,7 @@ def test_discord_limit() -> None:
 
 
 def test_unknown_network_names_the_known_ones() -> None:
-    with pytest.raises(ValueError, match=r"unknown network 'myspace'.*mastodon, bluesky"):
+    with pytest.raises(ValueError, match=r"unknown network 'myspace'.*bluesky, discord"):
         count("myspace", "hi")
 
 
@@ -402,18 +407,14 @@ def test_count_ok_and_over(length: int, limit: int, problems: tuple[str, ...], o
 
 def _mastodon_urls_by_scanning(text: str) -> list[tuple[int, int]]:
     """The plain way: scan the whole text with Mastodon's expression (slow, obviously right)."""
-    from pipeline.render.counting import _mastodon_url
-
-    return [match.span("url") for match in _mastodon_url().finditer(text) if match["protocol"]]
+    return [match.span("url") for match in url_pattern().finditer(text) if match["protocol"]]
 
 
 @given(st.lists(st.sampled_from(["https://", "http://", "gemini://", "example.com", "/path", "(x)", "?q=1",
                                  "&a=b", " ", ".", ",", "@", "#", "x", "é", "東京", "\n", ")", "!", "https://a.b/"]),
                 max_size=14).map("".join))
 def test_mastodon_urls_tried_at_schemes_match_a_full_scan(text) -> None:
-    from pipeline.render.counting import _mastodon_urls
-
-    assert [m.span("url") for m in _mastodon_urls(text)] == _mastodon_urls_by_scanning(text)
+    assert [m.span("url") for m in urls(text)] == _mastodon_urls_by_scanning(text)
 
 
 TEXTS = st.lists(st.sampled_from([
@@ -423,11 +424,9 @@ TEXTS = st.lists(st.sampled_from([
 ]), min_size=1, max_size=40).map("".join)
 
 
-@given(TEXTS, st.sampled_from(["mastodon", "bluesky", "x", "threads", "linkedin", "telegram", "characters"]))
+@given(TEXTS, st.sampled_from(network_names()))
 def test_upper_bound_is_never_below_the_exact_count(text, network) -> None:
-    from pipeline.render.counting import upper_bound
-
-    bound = upper_bound(network, text)
+    bound = network_class(network).upper_bound(text)
     exact = count(network, text, limit=10**9)
     if bound is None:
         return
@@ -435,18 +434,13 @@ def test_upper_bound_is_never_below_the_exact_count(text, network) -> None:
     assert exact.problems == ()  # a bound is only given where no other rule can fail
 
 
-def test_upper_bound_leaves_the_hard_cases_to_the_exact_count() -> None:
-    from pipeline.render.counting import upper_bound
+def upper_bound(network: str, text: str) -> int | None:
+    return network_class(network).upper_bound(text)
 
+
+def test_upper_bound_leaves_the_hard_cases_to_the_exact_count() -> None:
     assert upper_bound("x", "a\ufeffb") is None          # X refuses the character
     assert upper_bound("bluesky", "é" * 1600) is None     # over 3,000 bytes
     assert upper_bound("threads", "a.b c.d e.f g.h i.j k.l") is None  # maybe six links
     assert upper_bound("mastodon", "   ") is None         # empty is never ok
     assert upper_bound("mastodon", "see https://x.co") == 16 + 23
-
-
-def test_default_limits_agree_with_the_networks_declared_limits() -> None:
-    from pipeline.networks import network_class, network_names
-
-    for name in network_names():
-        assert network_class(name).max_length == NETWORK_LIMITS[name], name

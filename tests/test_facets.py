@@ -7,7 +7,7 @@ import regex
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.render.counting import count
+from pipeline.networks import count
 from pipeline.text.facets import (
     DISPLAY_URL_MAX,
     Facet,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.render.littletext import RESERVED, escape_little_text
+from pipeline.networks.linkedin import RESERVED, escape_little_text
 
 
 def _unescape(text: str) -> str:

@@ -1,25 +1,27 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.text.markdown import _parser, _Renderer, to_text
+from pipeline.networks.discord import DISCORD_MARKDOWN
+from pipeline.networks.slack import SLACK_MRKDWN
+from pipeline.text.markdown import PLAIN, _parser, _Renderer, to_text
 
 SAMPLE = ("Hello **world** and [our form](https://x.example/a_(b)).\nNext line\n\n"
           "- one\n- two *em*\n\n1. a\n2. b\n\n> quote\n\n`code` https://bare.example/x #tag")
 
 
 def test_plain_drops_emphasis_and_spells_out_links():
-    assert to_text(SAMPLE, "plain") == (
+    assert to_text(SAMPLE, PLAIN) == (
         "Hello world and our form (https://x.example/a_(b)).\nNext line\n\n"
         "• one\n• two em\n\n1. a\n2. b\n\n> quote\n\ncode https://bare.example/x #tag")
 
 
 def test_discord_keeps_markdown():
-    assert to_text(SAMPLE, "markdown").startswith(
+    assert to_text(SAMPLE, DISCORD_MARKDOWN).startswith(
         "Hello **world** and [our form](https://x.example/a_(b)).\nNext line\n\n- one\n- two *em*")
 
 
 def test_slack_uses_mrkdwn_and_escapes():
-    assert to_text("**Hi** & <b> [x](https://a.example)", "slack") == (
+    assert to_text("**Hi** & <b> [x](https://a.example)", SLACK_MRKDWN) == (
         "*Hi* &amp; &lt;b&gt; <https://a.example|x>")
 
 
@@ -45,4 +47,4 @@ def test_fast_path_matches_the_full_renderer(text):
 
     if _MARKUP.search(text):
         return
-    assert to_text(text) == _Renderer("plain").render(_parser().parse(text))
+    assert to_text(text) == _Renderer(PLAIN).render(_parser().parse(text))

@@ -18,12 +18,14 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.content.load import post_files, read_posts
 from pipeline.content.model import Channel
-from pipeline.networks.base import MediaFile, PartRequest, Uncertain
+from pipeline.content.workspace import Workspace
+from pipeline.networks.base import Uncertain
 from pipeline.networks.delivery import DeliveryError, Http, Secrets
-from pipeline.networks.mastodon import MastodonNetwork, MastodonOptions, comparable, status_text
+from pipeline.networks.mastodon.network import MastodonNetwork, MastodonOptions, comparable, status_text
+from pipeline.networks.parts import MediaFile, PartRequest, SentPart
 from pipeline.publish.plan import make_plan
 from pipeline.publish.run import Runner
-from pipeline.publish.service import config_or_fail, publish
+from pipeline.publish.service import publish
 from pipeline.state.ledger import PENDING, PUBLISHED, UNCERTAIN, Entry, Ledger
 from pipeline.times import utc_iso
 from tests.fakes.clock import FakeClock
@@ -53,7 +55,7 @@ def make_http(clock: FakeClock, timeout=(2.0, 5.0)) -> Http:
 def make_network(server: FakeMastodon, clock: FakeClock, *, token: str = TOKEN, http: Http | None = None,
                  **options) -> MastodonNetwork:
     channel = Channel(id="mastodon", network="mastodon", credentials={"token": "MASTODON_TOKEN"},
-                      options=MastodonOptions(instance=server.url, **options).model_dump(), cadence={},
+                      options=MastodonOptions(instance=server.url, **options), cadence={},
                       slots=(), template=None, max_lateness=timedelta(hours=6))
     return MastodonNetwork(channel, env={"MASTODON_TOKEN": token}, http=http or make_http(clock),
                            root=Path("."))
@@ -66,7 +68,7 @@ def part(text: str = "Fresh bread today.", *, number: int = 1, total: int = 1, k
 
 
 def published_entry(remote_id: str | None, number: int = 1, **fields) -> Entry:
-    return Entry("bread", "mastodon", number, PUBLISHED, utc_iso(START), remote_id=remote_id, **fields)
+    return SentPart("bread", "mastodon", number, remote_id=remote_id, **fields)
 
 
 def creates(server: FakeMastodon):
@@ -221,7 +223,7 @@ def test_reconcile_asks_the_instance_whether_a_repost_or_like_was_done(server, c
     network.publish(repost)
     network.publish(like)
     for request, data in ((repost, {"reposted": FOREIGN}), (like, {"liked": FOREIGN})):
-        found = network.reconcile(request, pending(START - timedelta(hours=5)))
+        found = network.reconcile(request, START - timedelta(hours=5))
         assert (found.url, found.data) == (FOREIGN, data)
 
 
@@ -329,20 +331,16 @@ def test_rate_limit_headers_come_with_every_answer(server, clock):
 # -- reconcile (the adapter alone) ------------------------------------------------------
 
 
-def pending(at: datetime, key: str = "key-1", number: int = 1) -> Entry:
-    return Entry("bread", "mastodon", number, PENDING, utc_iso(at), key=key)
-
-
 def test_reconcile_finds_the_status_by_its_text(server, clock):
     network = make_network(server, clock)
     text = ("Stollen & rolls <3\n\nOrder: https://crumbandco.example/orders/winter-specials-2026 "
             "#Baking @anna@example.org")
     request = part(text, content_warning="sugar")
     sent = network.publish(request)
-    found = network.reconcile(request, pending(START))
+    found = network.reconcile(request, START)
     assert (found.remote_id, found.url) == (sent.remote_id, sent.url)
-    assert network.reconcile(part("Something else"), pending(START)) is None
-    assert network.reconcile(part(text), pending(START)) is None  # no content warning: not ours
+    assert network.reconcile(part("Something else"), START) is None
+    assert network.reconcile(part(text), START) is None  # no content warning: not ours
     assert len(server.calls("GET", r"/api/v1/accounts/verify_credentials")) == 1  # cached
 
 
@@ -350,8 +348,8 @@ def test_reconcile_tells_image_posts_apart_by_their_alt_texts(server, clock, tmp
     network = make_network(server, clock)
     loaf, roll = (MediaFile(png(tmp_path / f"{name}.png"), f"A {name}") for name in ("loaf", "roll"))
     sent = network.publish(part("", media=(loaf,), key="k-loaf"))
-    assert network.reconcile(part("", media=(roll,)), pending(START)) is None
-    assert network.reconcile(part("", media=(loaf,)), pending(START)).remote_id == sent.remote_id
+    assert network.reconcile(part("", media=(roll,)), START) is None
+    assert network.reconcile(part("", media=(loaf,)), START).remote_id == sent.remote_id
 
 
 def test_reconcile_matches_thread_parts_by_their_parent(server, clock):
@@ -360,16 +358,16 @@ def test_reconcile_matches_thread_parts_by_their_parent(server, clock):
     second = network.publish(part("Same words.", number=2, total=2, key="k2",
                                   parent=published_entry(first.remote_id)))
     again = network.reconcile(part("Same words.", number=2, total=2, parent=published_entry(first.remote_id)),
-                              pending(START, "k2", 2))
+                              START)
     assert again.remote_id == second.remote_id
-    assert network.reconcile(part("Same words.", number=1, total=2), pending(START)).remote_id == first.remote_id
+    assert network.reconcile(part("Same words.", number=1, total=2), START).remote_id == first.remote_id
 
 
 def test_reconcile_ignores_an_older_status_with_the_same_text(server, clock):
     network = make_network(server, clock)
     network.publish(part(key="k-old"))
     clock.now += timedelta(days=7)
-    assert network.reconcile(part(key="k-new"), pending(clock.now)) is None
+    assert network.reconcile(part(key="k-new"), clock.now) is None
 
 
 def test_reconcile_pages_back_to_the_time_of_sending(server, clock):
@@ -377,7 +375,7 @@ def test_reconcile_pages_back_to_the_time_of_sending(server, clock):
     ours = network.publish(part("The one we look for.", key="k0"))
     for n in range(45):
         server.add_own(f"Later post {n}.")
-    found = network.reconcile(part("The one we look for."), pending(START))
+    found = network.reconcile(part("The one we look for."), START)
     assert found.remote_id == ours.remote_id
     listings = server.calls("GET", r"/api/v1/accounts/1/statuses")
     assert len(listings) == 2 and listings[1].query["max_id"]
@@ -388,7 +386,7 @@ def test_reconcile_after_the_key_window_is_uncertain(server, clock):
     network = make_network(server, clock)
     clock.now += timedelta(hours=2)
     with pytest.raises(Uncertain) as caught:
-        network.reconcile(part(), pending(START))
+        network.reconcile(part(), START)
     message = caught.value.message
     assert "Idempotency-Key" in message and "social resolve bread --channel mastodon" in message
     assert "Fresh bread today." in message
@@ -429,11 +427,14 @@ def site(repo, server):
 def run_engine(site, clock, *, timeout=(2.0, 5.0)):
     """One publish run through the real engine, with an Http whose timeouts the test chooses."""
     root = site.root.resolve()
-    config = config_or_fail(root)
+    config = Workspace(root).require_config()
     ledger = Ledger(root)
     plan = make_plan(read_posts(root, config, [], post_files(root)), ledger, clock())
     http = make_http(clock, timeout)
-    runner = Runner(root, ledger, env={"MASTODON_TOKEN": TOKEN}, http_for=lambda _: http, clock=clock,
+    def network_for(channel):
+        return MastodonNetwork(channel, env={"MASTODON_TOKEN": TOKEN}, http=http, root=root)
+
+    runner = Runner(root, ledger, network_for=network_for, clock=clock,
                     parallel=False)
     result = runner.run(plan)
     return result, Ledger(root)

@@ -10,8 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
-from pipeline.networks.base import Network, Published
+from pipeline.networks.base import Capability, Network
 from pipeline.networks.delivery import DeliveryError
+from pipeline.networks.parts import Published
 from pipeline.publish.service import publish, resolve
 from pipeline.state.ledger import Ledger, read_entries
 from tests.netreg import registered
@@ -33,9 +34,9 @@ class MemoryNetwork(Network):
 
     name = "memory"
     max_length = 500
-    supports_threads = True
+    capabilities = frozenset({Capability.PUBLISH, Capability.THREADS, Capability.REPLY, Capability.LIKE,
+                              Capability.DELETE, Capability.RECONCILE})
     required_credentials = ("token",)
-    engagement = frozenset({"reply_to", "like"})
     store: ClassVar[dict] = {}
     fail_next: ClassVar[list] = []
     calls: ClassVar[list] = []
@@ -61,12 +62,12 @@ class MemoryNetwork(Network):
                                             "post": request.post_id, "part": request.number}
         return Published(remote_id=request.key, url=f"https://memory.example/{request.key}")
 
-    def reconcile(self, request, pending):
-        found = MemoryNetwork.store.get(pending.key)
-        return Published(pending.key, f"https://memory.example/{pending.key}") if found else None
+    def reconcile(self, request, sent_at):
+        found = MemoryNetwork.store.get(request.key)
+        return Published(request.key, f"https://memory.example/{request.key}") if found else None
 
-    def delete(self, entry):
-        MemoryNetwork.store.pop(entry.remote_id, None)
+    def delete(self, part):
+        MemoryNetwork.store.pop(part.remote_id, None)
 
 
 @pytest.fixture
@@ -299,7 +300,7 @@ def test_a_part_left_pending_is_settled_even_when_it_is_now_too_late(site, memor
 
 
 def test_validate_catches_a_changed_id_of_a_published_post(site, memory):
-    from pipeline.content.validate import validate
+    from pipeline.validation import validate
 
     path = site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote]")
     run(site)
@@ -325,8 +326,8 @@ def test_job_summary_stays_small_for_a_huge_run():
 
 
 def test_only_files_that_may_be_due_are_read_in_full(site, memory):
+    from pipeline.content.workspace import Workspace
     from pipeline.publish.select import files_to_read
-    from pipeline.publish.service import config_or_fail
     from pipeline.state.ledger import Entry
 
     site.post("future", "publish_at: 2026-12-09 10:00\nchannels: [remote]")
@@ -343,6 +344,6 @@ def test_only_files_that_may_be_due_are_read_in_full(site, memory):
     for post, state in (("old-known", "published"), ("old-pending", "pending"), ("gone", "published")):
         ledger.append(Entry(post, "remote", 1, state, "2026-11-01T09:00:00Z", key="k"))
     root = site.root.resolve()
-    chosen = files_to_read(root, config_or_fail(root), Ledger(root), datetime(2026, 12, 1, 11, 0, tzinfo=UTC))
+    chosen = files_to_read(root, Workspace(root).require_config(), Ledger(root), datetime(2026, 12, 1, 11, 0, tzinfo=UTC))
     assert sorted(name.rsplit("/", 1)[1][:-3] for name in chosen) == [
         "due", "gone", "offset", "old-new", "old-pending"]

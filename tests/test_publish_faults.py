@@ -17,8 +17,9 @@ from typing import ClassVar
 
 import pytest
 
-from pipeline.networks.base import Network, Published, Uncertain
+from pipeline.networks.base import Capability, Network, Uncertain
 from pipeline.networks.delivery import DeliveryError
+from pipeline.networks.parts import Published
 from pipeline.publish.service import publish, resolve
 from pipeline.state.ledger import Ledger
 from tests.netreg import registered
@@ -51,7 +52,7 @@ class Crash(BaseException):
 
 class ChaosNetwork(Network):
     name = "chaos"
-    supports_threads = True
+    capabilities = frozenset({Capability.PUBLISH, Capability.THREADS, Capability.RECONCILE})
     max_length = 500
     rng: ClassVar[random.Random] = random.Random(0)
     remote: ClassVar[dict] = {}   # key -> (channel, post, part)
@@ -76,11 +77,11 @@ class ChaosNetwork(Network):
             raise Crash("killed after the network accepted the part")
         return Published(remote_id=request.key, url=f"https://chaos.example/{request.key}")
 
-    def reconcile(self, request, pending):
+    def reconcile(self, request, sent_at):
         if self.rng.random() < 0.05:
             raise Uncertain("the network cannot say")
-        if pending.key in self.remote:
-            return Published(remote_id=pending.key, url=f"https://chaos.example/{pending.key}")
+        if request.key in self.remote:
+            return Published(remote_id=request.key, url=f"https://chaos.example/{request.key}")
         return None
 
 

@@ -57,9 +57,7 @@ def events_from_content(content: Content, published: Published | None = None
 
 def post_event(post: Post, channel: str, at: datetime, source: str) -> Event:
     """The event of `post` on `channel`: the text and tags that channel gets."""
-    override = post.overrides.get(channel, {})
-    tags = override.get("tags", post.tags)
-    return Event(post.id, at, frozenset(tags), override.get("text", post.body), source)
+    return Event(post.id, at, frozenset(post.tags_for(channel)), post.text_for(channel), source)
 
 
 def check(line: Timeline, rules: Mapping[str, Rule], skip: frozenset[str] = frozenset()

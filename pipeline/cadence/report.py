@@ -21,13 +21,11 @@ from pipeline.cadence.engine import (
     Published,
     evaluate,
     events_from_content,
-    now_option,
 )
 from pipeline.cadence.events import CadenceFinding
 from pipeline.cadence.policy import Rule
 from pipeline.content.model import Content
 from pipeline.errors import ERROR, UsageError
-from pipeline.state.ledger import Ledger
 
 
 @dataclass
@@ -183,12 +181,13 @@ def cadence_report(root: Path, *, now_text: str | None = None, channels: tuple[s
 
     Published posts count at their real times (`published`, default: the ledger).
     """
-    from pipeline.content.listing import loaded
+    from pipeline.content.workspace import Workspace
 
-    content, config = loaded(root)
-    now = now_option(now_text, config)
+    workspace = Workspace(root, now_text=now_text)
+    workspace.require_config()
+    content, now = workspace.content, workspace.now
     if published is None:
-        published = Ledger(content.root).published_times()
+        published = workspace.published_times()
     report = build_report(content, now, channels, published)
     if against is not None:
         with content_at(Path(root), against) as base:

@@ -13,13 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipeline.cadence.engine import Published, events_from_content, now_option, post_event
+from pipeline.cadence.engine import Published, events_from_content, post_event
 from pipeline.cadence.events import QUEUED
 from pipeline.cadence.history import added_order
 from pipeline.cadence.queue import QueuedPost, QueuePlan, fill_queue
 from pipeline.content.model import Content
 from pipeline.errors import PipelineError
-from pipeline.state.ledger import Ledger
 from pipeline.times import TimeError, format_local, format_offset, localize
 
 UNSET = datetime.min.replace(tzinfo=UTC)  # a queued post's time until the queue gives it one
@@ -126,12 +125,13 @@ def write_schedule(content: Content, result: Schedule) -> None:
 def schedule(root: Path, *, now_text: str | None = None, write: bool = False,
              published: Published | None = None) -> Schedule:
     """`social schedule`: fill the queue from now on; with `write`, into the files."""
-    from pipeline.content.listing import loaded
+    from pipeline.content.workspace import Workspace
 
-    content, config = loaded(root)
-    now = now_option(now_text, config)
+    workspace = Workspace(root, now_text=now_text)
+    config = workspace.require_config()
+    content, now = workspace.content, workspace.now
     if published is None:
-        published = Ledger(content.root).published_times()
+        published = workspace.published_times()
     queued = queued_posts(content, added_order(content.root))
     plan = fill_queue(config, events_from_content(content, published), queued, now)
     result = Schedule(config.zone, now, plan)

@@ -18,6 +18,7 @@ from pipeline.times import TimeError, load_zone, parse_duration
 from pipeline.content.yamlload import describe_yaml_error, load_yaml
 from pipeline.errors import ERROR, Finding
 from pipeline.networks import network_class, network_names
+from pipeline.networks.base import Capability
 
 CONFIG_FILE = "content/channels.yml"
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -76,7 +77,27 @@ def load_config(root: Path) -> tuple[Config | None, list[Finding]]:
             channels[channel_id] = channel
     if findings:
         return None, findings
-    return Config(zone=zone, week_start=parsed.week_start, channels=channels), findings
+    config = Config(zone=zone, week_start=parsed.week_start, channels=channels)
+    return config, capability_findings(config, place)
+
+
+def capability_findings(config: Config, place) -> list[Finding]:
+    """Channels whose network cannot publish: errors at their `network:`, but the file still loads.
+
+    Counting and rendering for such a network work (`social render`, `social count`), so
+    the rest of the content can still be checked against the channel.
+    """
+    findings = []
+    for channel in config.channels.values():
+        network = network_class(channel.network)
+        if not network.can(Capability.PUBLISH):
+            line, column = place(("channels", channel.id, "network", "<value>"))
+            findings.append(Finding(CONFIG_FILE, line, column, ERROR, "network-cannot-publish",
+                                    f"channel {channel.id!r}: this version cannot publish to "
+                                    f"{network.title or network.name}: its texts are counted, but no "
+                                    "post would ever go out; remove the channel or choose another "
+                                    "network"))
+    return findings
 
 
 def _duration(value, path, place, findings):
@@ -151,13 +172,13 @@ def _channel(channel_id, settings: ChannelConfig, default_cadence, default_laten
                    f"of the environment variable holding it")
 
     extras = dict(settings.model_extra or {})
+    options = None
     try:
-        options = network.Options.model_validate(extras).model_dump()
+        options = network.Options.model_validate(extras)
     except ValidationError as exc:
         for finding in schema_findings(exc, network.Options, CONFIG_FILE, place, prefix=here,
                                        also_known=COMMON_CHANNEL_KEYS):
             findings.append(finding)
-        options = {}
 
     lateness = default_lateness
     if settings.max_lateness is not None:

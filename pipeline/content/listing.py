@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipeline.content.load import load_content
-from pipeline.content.model import Config, Content, Post
-from pipeline.times import format_local, parse_now, utc_iso
-from pipeline.errors import ConfigError, PipelineError, UsageError
-
-
-def loaded(root: Path) -> tuple[Content, Config]:
-    """Content with a usable config, or ConfigError pointing at the first config problem."""
-    content = load_content(root)
-    if content.config is None:
-        first = content.findings[0] if content.findings else None
-        raise ConfigError(
-            (first.message if first else "content/channels.yml cannot be used")
-            + " (run `social validate` for every problem)",
-            file=first.file if first else None, line=first.line if first else None,
-            code="config-invalid",
-        )
-    return content, content.config
+from pipeline.content.model import Config, Post
+from pipeline.content.workspace import Workspace
+from pipeline.errors import PipelineError, UsageError
+from pipeline.times import format_local, utc_iso
 
 
 @dataclass
@@ -76,14 +62,11 @@ def post_summary(post: Post, zone: ZoneInfo) -> dict:
 def list_posts(root: Path, *, now_text: str | None = None, include_past: bool = False,
                channels: tuple[str, ...] = ()) -> Listing:
     """Posts from now on (or all), timed ones by time, then queued, then unscheduled drafts."""
-    content, config = loaded(root)
+    workspace = Workspace(root, now_text=now_text)
+    config = workspace.require_config()
     for channel in channels:
-        if channel not in config.channels:
-            raise UsageError(f"unknown channel {channel!r}; channels: {', '.join(config.channels)}")
-    try:
-        now = parse_now(now_text, config.zone)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        workspace.require_channel(channel)
+    content, now = workspace.content, workspace.now
     selected = [
         post for post in content.usable_posts()
         if (not channels or set(channels) & set(post.channels))
@@ -110,7 +93,9 @@ class ShownPost:
             "engagement": post.engagement,
             "media": [{"path": m.path, "alt": m.alt, "width": m.width, "height": m.height,
                        "format": m.format, "bytes": m.bytes} for m in post.media],
-            "overrides": post.overrides,
+            "overrides": {channel: {key: list(value) if isinstance(value, tuple) else value
+                                    for key, value in asdict(override).items() if value is not None}
+                          for channel, override in post.overrides.items()},
             "parts": post.parts,
         }
 
@@ -141,7 +126,9 @@ class ShownPost:
 
 
 def show_post(root: Path, post_id: str) -> ShownPost:
-    content, config = loaded(root)
+    workspace = Workspace(root)
+    config = workspace.require_config()
+    content = workspace.content
     post = content.post(post_id)
     if post is None:
         broken = [f for f in content.findings if Path(f.file).stem == post_id]

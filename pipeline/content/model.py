@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import lru_cache
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,7 +19,8 @@ class Channel:
     id: str
     network: str
     credentials: dict[str, str]
-    options: dict[str, Any]
+    #: the network's own settings, as its Options model
+    options: Any
     cadence: dict[str, Any]
     slots: tuple[str, ...]
     template: str | None
@@ -56,6 +58,28 @@ class Media:
     bytes: int | None = None
 
 
+class PostStatus(StrEnum):
+    """Whether a post is meant to go out."""
+
+    DRAFT = "draft"
+    READY = "ready"
+    RETRACTED = "retracted"
+
+
+@dataclass(frozen=True)
+class Override:
+    """What one channel gets instead of the post's own values (None: the post's)."""
+
+    text: str | None = None
+    content_warning: str | None = None
+    tags: tuple[str, ...] | None = None
+    link: str | None = None
+    thread: str | None = None
+
+
+NO_OVERRIDE = Override()
+
+
 @dataclass
 class Post:
     """One post file, parsed; `lines` places each front-matter key for messages."""
@@ -66,18 +90,41 @@ class Post:
     publish_at: datetime | None
     queue: bool
     channels: list[str]
-    status: str
+    status: PostStatus
     tags: list[str]
     link: str | None
     media: list[Media]
     thread: str
     language: str | None
     content_warning: str | None
-    overrides: dict[str, dict[str, Any]]
+    overrides: dict[str, Override]
     engagement: dict[str, str]
     body: str
     body_line: int
     lines: Callable[[tuple], tuple[int, int]] | None = field(default=None, repr=False)
+
+    def override(self, channel_id: str) -> Override:
+        return self.overrides.get(channel_id, NO_OVERRIDE)
+
+    def text_for(self, channel_id: str) -> str:
+        """The Markdown `channel_id` gets: its override's text, else the body."""
+        text = self.override(channel_id).text
+        return self.body if text is None else text
+
+    def tags_for(self, channel_id: str) -> list[str]:
+        tags = self.override(channel_id).tags
+        return self.tags if tags is None else list(tags)
+
+    def link_for(self, channel_id: str) -> str | None:
+        link = self.override(channel_id).link
+        return self.link if link is None else link
+
+    def content_warning_for(self, channel_id: str) -> str | None:
+        warning = self.override(channel_id).content_warning
+        return self.content_warning if warning is None else warning
+
+    def thread_for(self, channel_id: str) -> str:
+        return self.override(channel_id).thread or self.thread
 
     def line_of(self, *path: str | int) -> int:
         """The file line of a front-matter key (or nested key path)."""

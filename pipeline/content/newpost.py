@@ -7,7 +7,8 @@ import re
 import unicodedata
 from pathlib import Path
 
-from pipeline.content.listing import loaded
+from pipeline.content.workspace import Workspace
+from pipeline.content.model import PostStatus
 from pipeline.content.posts import POST_ID, PostReader
 from pipeline.times import TimeError, format_local, parse_publish_at
 from pipeline.errors import PipelineError, UsageError
@@ -43,7 +44,9 @@ def _as_written(text: str | None, when, zone) -> str | None:
 def create_post(root: Path, *, title: str, publish_at: str | None, queue: bool,
                 channels: list[str], post_id: str | None, tags: list[str], draft: bool) -> Path:
     """Write the post file and return its path relative to `root`; refuse anything invalid."""
-    content, config = loaded(root)
+    workspace = Workspace(root)
+    config = workspace.require_config()
+    content = workspace.content
     unknown = [c for c in channels if c not in config.channels]
     if unknown:
         raise UsageError(f"unknown channel(s) {', '.join(unknown)}; channels: "
@@ -86,7 +89,7 @@ def create_post(root: Path, *, title: str, publish_at: str | None, queue: bool,
         queue=queue,
         channels="[" + ", ".join(channels) + "]",
         tags="[" + ", ".join(yaml_scalar(t) for t in tags) + "]",
-        status="draft" if draft else "ready",
+        status=PostStatus.DRAFT if draft else PostStatus.READY,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

@@ -14,13 +14,15 @@ from frontmatter.default_handlers import YAMLHandler
 from pydantic import ValidationError
 
 from pipeline.content.media import MediaLibrary, MediaProblem
-from pipeline.content.model import Config, Media, Post
+from pipeline.content.model import Config, Media, Override, Post, PostStatus
 from pipeline.content.placing import KeyPlacer
 from pipeline.content.schema import ENGAGEMENT_KEYS, PostFrontMatter
 from pipeline.content.schema_errors import schema_findings
 from pipeline.times import TimeError, parse_publish_at
 from pipeline.content.yamlload import describe_yaml_error, load_yaml
 from pipeline.errors import ERROR, Finding
+from pipeline.networks import network_class
+from pipeline.networks.base import ENGAGEMENT
 
 MAX_POST_BYTES = 1_000_000
 UTC_ZONE = ZoneInfo("UTC")
@@ -139,7 +141,7 @@ class PostReader:
         publish_at = None
         if meta.publish_at is not None:
             publish_at = self._publish_at(meta.publish_at, place, report)
-        if meta.status == "ready" and meta.publish_at is None and not meta.queue:
+        if meta.status == PostStatus.READY and meta.publish_at is None and not meta.queue:
             report(1, 1, "no-schedule", "the post is ready but has no time: add publish_at: "
                    "YYYY-MM-DD HH:MM, or queue: true to take the next free slot, or "
                    "status: draft")
@@ -164,14 +166,17 @@ class PostReader:
             publish_at=publish_at,
             queue=meta.queue,
             channels=list(meta.channels),
-            status=meta.status,
+            status=PostStatus(meta.status),
             tags=list(meta.tags),
             link=meta.link,
             media=media,
             thread=meta.thread,
             language=meta.language,
             content_warning=meta.content_warning,
-            overrides={k: v.model_dump(exclude_none=True) for k, v in meta.overrides.items()},
+            overrides={channel: Override(text=o.text, content_warning=o.content_warning,
+                                         tags=None if o.tags is None else tuple(o.tags), link=o.link,
+                                         thread=o.thread)
+                       for channel, o in meta.overrides.items()},
             engagement=engagement,
             body=body,
             body_line=body_line,
@@ -221,15 +226,13 @@ class PostReader:
                "to add words to someone else's post")
         if self.config is None:
             return
-        from pipeline.networks import network_class
-
         for channel_id in meta.channels:
             channel = self.config.channels.get(channel_id)
             if channel is None:
                 continue
-            supported = network_class(channel.network).engagement
+            network = network_class(channel.network)
             for key in engagement:
-                if key not in supported:
+                if not network.can(ENGAGEMENT[key]):
                     at(key, "engagement-unsupported",
                        f"{channel_id} ({channel.network}) cannot {key.replace('_', ' ')} another "
                        "post yet, and it must never go out as a plain post: remove "

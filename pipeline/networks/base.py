@@ -1,77 +1,74 @@
-"""The shared base of every network: declared limits, channel options, and the transport API.
+"""The shared base of every network: what it declares about itself, and the transport API.
 
-A network module subclasses `Network`, overrides the class attributes that
-differ from these defaults, and implements `publish` (and, where the network
-allows, `reconcile` and `delete`). Delivery (retries, rate limits, masking,
-error messages) is done once, by `pipeline.networks.delivery.Http`.
+A network module subclasses `Network` and overrides the class attributes that
+differ from these defaults: its limits, its capabilities, its counting, its text
+style, its options model and its default template. Everything else in the
+pipeline (validation, rendering, the site, the docs' tables, the JSON Schema)
+asks these declarations; nothing lists networks by hand. The transport
+(`publish`, `reconcile`, `delete`) is implemented only by networks that declare
+`Capability.PUBLISH`; delivery (retries, rate limits, masking, error messages) is
+done once, by `pipeline.networks.delivery.Http`.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from pipeline.errors import PipelineError
+from pipeline.networks.parts import PartRequest, Published, SentPart
+from pipeline.text.count import Count
+from pipeline.text.markdown import PLAIN, TextStyle
 
 if TYPE_CHECKING:
-    from pipeline.content.model import Channel
     from pipeline.networks.delivery import Http
-    from pipeline.state.ledger import Entry
 
 JPEG_PNG_GIF_WEBP = frozenset({"jpeg", "png", "gif", "webp"})
 
 
-@dataclass(frozen=True)
-class MediaFile:
-    """An image to upload: where it is and what it shows."""
+class Capability(StrEnum):
+    """What a network can do for a post; validation refuses a post that asks for more."""
 
-    path: Path
-    alt: str
-    width: int | None = None
-    height: int | None = None
-    format: str | None = None
-
-    @property
-    def content_type(self) -> str:
-        return f"image/{self.format or 'jpeg'}"
-
-
-@dataclass(frozen=True)
-class PartRequest:
-    """One message to send: the rendered text of one part of a post on one channel."""
-
-    post_id: str
-    channel_id: str
-    number: int
-    total: int
-    text: str
-    key: str
-    media: tuple[MediaFile, ...] = ()
-    #: the ledger entries of the thread's first and previous parts (None for part 1)
-    root: Entry | None = None
-    parent: Entry | None = None
-    title: str | None = None
-    link: str | None = None
-    language: str | None = None
-    content_warning: str | None = None
-    #: reply_to / repost / quote / like: URL of someone else's post
-    engagement: Mapping[str, str] = field(default_factory=dict)
-    #: Bluesky rich-text facets of `text` (UTF-8 byte offsets)
-    facets: tuple[Any, ...] = ()
+    PUBLISH = "publish"        # it can send posts at all (else it only counts)
+    THREADS = "threads"        # parts as a chain of replies
+    IMAGES = "images"
+    ALT_TEXT = "alt_text"      # a description sent with each image
+    REPLY = "reply"            # reply_to: someone else's post
+    QUOTE = "quote"
+    REPOST = "repost"
+    LIKE = "like"
+    DELETE = "delete"          # retraction
+    RECONCILE = "reconcile"    # it can tell for certain whether an earlier attempt went out
 
 
-@dataclass(frozen=True)
-class Published:
-    """What the network answered for a published part."""
+#: a post's engagement key -> the capability it needs
+ENGAGEMENT = {"reply_to": Capability.REPLY, "quote": Capability.QUOTE,
+              "repost": Capability.REPOST, "like": Capability.LIKE}
 
-    remote_id: str | None
-    url: str | None
-    data: Mapping[str, Any] = field(default_factory=dict)
+#: the template every network uses unless it declares its own or the repository overrides it
+DEFAULT_TEMPLATE = """\
+{#- Context: text, title, link, link_in_text, tags, hashtags, channel, network,
+    post, part, parts, first, last, numbering. See docs/rendering.md. -#}
+{{ text }}
+{% if first and link and not link_in_text %}
+
+{{ link }}
+{% endif %}
+{% if first and hashtags %}
+
+{{ hashtags }}
+{% endif %}
+{% if numbering and parts > 1 %}
+
+{{ part }}/{{ parts }}
+{% endif %}
+"""
 
 
 class Uncertain(PipelineError):
@@ -88,55 +85,84 @@ class NoOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Account(Protocol):
+    """The channel a network instance posts for (a content Channel satisfies it)."""
+
+    id: str
+    options: Any
+    credentials: Mapping[str, str]
+
+
 class Network:
-    """Base class: what every network declares about itself."""
+    """Base class: what every network declares about itself, and its transport."""
 
     #: the name used as `network:` in channels.yml
     name: ClassVar[str] = ""
-    #: text limit in the network's own unit (see pipeline/render/counting.py)
+    #: how people write it, for messages and the docs
+    title: ClassVar[str] = ""
+    #: what it can do; see Capability
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    #: text limit in the network's own unit (see `count`)
     max_length: ClassVar[int] = 500
-    #: whether an over-long text may become a thread of replies
-    supports_threads: ClassVar[bool] = False
-    #: images per post (0: the network takes no images from us)
+    #: images per post, when it takes images
     max_images: ClassVar[int] = 4
     #: bytes per image, None when the network states no limit
     max_image_bytes: ClassVar[int | None] = None
     #: image formats accepted (imagesize/Pillow format names, lower case)
     image_formats: ClassVar[frozenset[str]] = JPEG_PNG_GIF_WEBP
-    #: alt-text length limit; None when the network takes no alt text
-    max_alt_length: ClassVar[int | None] = 1000
-    #: whether every image must carry alt text on this network
-    alt_required: ClassVar[bool] = True
-    #: engagement keys of a post this network's adapter can carry out
-    engagement: ClassVar[frozenset[str]] = frozenset()
-    #: credential names (keys of `credentials:`) the channel must name
-    required_credentials: ClassVar[tuple[str, ...]] = ()
-    #: which counting rule of pipeline/render/counting.py measures the text; None: the rule
-    #: named like the network if there is one, else plain characters
-    counting: ClassVar[str | None] = None
-    #: how Markdown becomes text: plain, markdown (Discord) or slack (see render/markdown.py)
-    text_style: ClassVar[str] = "plain"
-    #: whether tags become hashtags unless the channel says `hashtags: false`
-    hashtags: ClassVar[bool] = True
+    #: alt-text length limit, when it takes alt text
+    max_alt_length: ClassVar[int] = 1000
     #: largest width or height in pixels, None when the network states none
     max_image_side: ClassVar[int | None] = None
+    #: credential names (keys of `credentials:`) the channel must name
+    required_credentials: ClassVar[tuple[str, ...]] = ()
+    #: how Markdown becomes text on this network
+    text_style: ClassVar[TextStyle] = PLAIN
+    #: whether tags become hashtags unless the channel says `hashtags: false`
+    hashtags: ClassVar[bool] = True
+    #: the Jinja2 template used when the repository has no templates/<name>.j2
+    template: ClassVar[str] = DEFAULT_TEMPLATE
     #: channel settings of this network beyond the common ones
     Options: ClassVar[type[BaseModel]] = NoOptions
+    #: the page of docs/networks/ that explains it, if any
+    docs: ClassVar[str | None] = None
 
-    #: whether a published part can be deleted again (retraction)
-    can_delete: ClassVar[bool] = True
-    #: whether `reconcile` returning None means "certainly not published" (True), or only
-    #: "cannot tell, but sending again with the same key is harmless" (False, e.g. webhooks)
-    reconcile_knows: ClassVar[bool] = True
+    @classmethod
+    def can(cls, capability: Capability) -> bool:
+        return capability in cls.capabilities
 
-    def __init__(self, channel: Channel, *, env: Mapping[str, str], http: Http, root: Path) -> None:
+    # -- counting: class methods, so validation needs no instance and no credentials -----
+
+    @classmethod
+    def text_limit(cls, options: Any = None, *, with_media: bool = False) -> int:
+        """The limit of one part's text on a channel with these options."""
+        return cls.max_length
+
+    @classmethod
+    def count(cls, text: str, *, options: Any = None, limit: int | None = None,
+              with_media: bool = False, content_warning: str = "") -> Count:
+        """`text` as this network counts it (default: code points), against its limit."""
+        limit = cls.text_limit(options, with_media=with_media) if limit is None else limit
+        return Count(cls.name, text, len(text), limit)
+
+    @classmethod
+    def upper_bound(cls, text: str, *, options: Any = None, content_warning: str = "") -> int | None:
+        """A cheap number the exact count never exceeds, or None when there is none.
+
+        Validation needs only a verdict: when the bound is within the limit (and the
+        text not empty), the exact count would be too. None makes it count exactly,
+        which is what the default does.
+        """
+        return None
+
+    # -- the transport -------------------------------------------------------------------
+
+    def __init__(self, channel: Account, *, env: Mapping[str, str], http: Http, root: Path) -> None:
         self.channel = channel
         self.options = channel.options
         self.env = env
         self.http = http
         self.root = root
-
-    # -- credentials ----------------------------------------------------------------
 
     def credential(self, name: str) -> str:
         """The secret behind `credentials.<name>`; registered for masking before it is used."""
@@ -155,10 +181,11 @@ class Network:
         """The NAME of the environment variable behind `credentials.<name>`, for messages."""
         return self.channel.credentials.get(name, name)
 
-    # -- the transport: subclasses implement these ----------------------------------
-
     def check_ready(self) -> None:
         """Raise MissingCredential (or DeliveryError) before anything is sent, if it cannot work."""
+        if not self.can(Capability.PUBLISH):
+            raise PipelineError(f"{self.name} cannot publish posts; its channels are refused by "
+                                "`social validate`", code="network-cannot-publish")
         for name in self.required_credentials:
             self.credential(name)
 
@@ -168,15 +195,13 @@ class Network:
         return digest[:32]
 
     def publish(self, request: PartRequest) -> Published:
-        raise NotImplementedError(f"{self.name} cannot publish yet")
+        raise NotImplementedError(f"{self.name} declares {Capability.PUBLISH} but implements no publish")
 
-    def reconcile(self, request: PartRequest, pending: Entry) -> Published | None:
-        """After an unclear outcome: the published part, or None when it surely did not go out.
-
-        Raise Uncertain when the network cannot tell.
-        """
+    def reconcile(self, request: PartRequest, sent_at: datetime | None) -> Published | None:
+        """After an unclear outcome (an attempt at `sent_at`): the published part, or None when it
+        surely did not go out. Raise Uncertain when the network cannot tell."""
         raise Uncertain(f"{self.name} cannot tell whether part {request.number} of "
                         f"{request.post_id} went out; check the account and run `social resolve`")
 
-    def delete(self, entry: Entry) -> None:
+    def delete(self, part: SentPart) -> None:
         raise PipelineError(f"{self.name} cannot delete posts", code="delete-unsupported")

@@ -17,13 +17,10 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from pipeline.errors import PipelineError
+from pipeline.times import utc_now
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class DeliveryError(PipelineError):
@@ -157,6 +154,9 @@ class Http:
         self.timeout = timeout
         self.rng = rng or random.Random()
         self._resume_at: dict[str, datetime] = {}
+        #: requests not safe to repeat that may have reached a server: while it stays the same,
+        #: nothing a failure left behind can have been published
+        self.unsafe_sent = 0
 
     def request(self, method: str, url: str, *, idempotent: bool, credential: str = "",
                 what: str = "", ok: Iterable[int] = (200, 201, 202, 204), **kwargs: Any):
@@ -172,13 +172,18 @@ class Http:
         while True:
             attempt += 1
             self._respect_rate_limit(url, what)
+            if not idempotent:
+                self.unsafe_sent += 1  # taken back below when it surely never left
             try:
                 response = self.session.request(method, url, timeout=self.timeout, **kwargs)
             except self.requests.exceptions.ConnectTimeout:
+                self.unsafe_sent -= not idempotent
                 self._retry_or_raise(attempt, what, "could not connect (timeout)", ambiguous=False)
                 continue
             except self.requests.exceptions.ConnectionError as exc:
                 sent = not _never_connected(exc)
+                if not sent:
+                    self.unsafe_sent -= not idempotent
                 if sent and not idempotent:
                     raise DeliveryError(f"{what}: the connection broke after sending; the network "
                                         "may have received it", ambiguous=True) from None

@@ -1,4 +1,4 @@
-"""Facebook Pages through the Graph API."""
+"""Facebook Pages through the Graph API: its limits. Publishing comes later."""
 
 from __future__ import annotations
 
@@ -6,23 +6,23 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.networks.base import Network
+from pipeline.networks.base import Capability, Network
 
 
 class FacebookOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     page_id: str
-    api_version: str = Field("v21.0", pattern=r"^v\d+\.\d+$")
+    api_version: str = Field("v25.0", pattern=r"^v\d+\.\d+$")
 
 
 class FacebookNetwork(Network):
     name = "facebook"
+    title = "Facebook Page"
+    capabilities = frozenset({Capability.IMAGES, Capability.ALT_TEXT, Capability.DELETE})
     max_length = 63206
-    supports_threads = False
     max_images = 10
     max_image_bytes = 4 * 1024 * 1024
-    max_alt_length = None
-    alt_required = False
+    max_alt_length = 1000  # a photo's alt_text_custom; its limit is unverified
     required_credentials = ("token",)
     Options: ClassVar[type[BaseModel]] = FacebookOptions

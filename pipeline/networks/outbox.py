@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.networks.base import Network, PartRequest, Published
+from pipeline.networks.base import Capability, Network
+from pipeline.networks.parts import PartRequest, Published, SentPart
 
 
 class OutboxOptions(BaseModel):
@@ -56,27 +58,42 @@ def write_atomically(path, document: dict) -> None:
 
 class OutboxNetwork(Network):
     name = "outbox"
+    title = "Outbox (local files)"
+    capabilities = frozenset(Capability)  # a file can hold anything
     max_length = 100_000
-    supports_threads = True
     max_images = 10
-    engagement = frozenset({"reply_to", "repost", "quote", "like"})
     Options: ClassVar[type[BaseModel]] = OutboxOptions
+    docs = "publishing.md#the-outbox"
+
+    #: the network named in each document: the channel's own for a dry run of another network
+    writes_as: str = name
+
+    @classmethod
+    def dry_run(cls, channel, network: str, **kwargs) -> OutboxNetwork:
+        """An outbox standing in for `channel`'s real network: what a dry run writes instead of sending."""
+        outbox = cls(channel, **kwargs)
+        outbox.options = OutboxOptions()
+        outbox.writes_as = network
+        return outbox
+
+    def check_ready(self) -> None:
+        """Nothing to sign in to, and a dry run must not ask for the real network's credentials."""
 
     def _path(self, post_id: str, number: int):
-        return self.root / self.options.get("directory", "outbox") / self.channel.id / f"{post_id}.{number}.json"
+        return self.root / self.options.directory / self.channel.id / f"{post_id}.{number}.json"
 
     def publish(self, request: PartRequest) -> Published:
         path = self._path(request.post_id, request.number)
-        write_atomically(path, part_document(request, self.name))
+        write_atomically(path, part_document(request, self.writes_as))
         return Published(remote_id=f"{request.post_id}.{request.number}",
                          url=path.relative_to(self.root).as_posix())
 
-    def reconcile(self, request: PartRequest, pending) -> Published | None:
+    def reconcile(self, request: PartRequest, sent_at: datetime | None) -> Published | None:
         path = self._path(request.post_id, request.number)
         if path.is_file() and json.loads(path.read_text(encoding="utf-8")).get("key") == request.key:
             return Published(remote_id=f"{request.post_id}.{request.number}",
                              url=path.relative_to(self.root).as_posix())
         return None
 
-    def delete(self, entry) -> None:
-        self._path(entry.post, entry.part).unlink(missing_ok=True)
+    def delete(self, part: SentPart) -> None:
+        self._path(part.post_id, part.number).unlink(missing_ok=True)

@@ -11,18 +11,16 @@ import hmac
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from pipeline import __version__
 from pipeline.errors import PipelineError
-from pipeline.networks.base import MediaFile, Network, PartRequest, Published
+from pipeline.networks.base import Capability, Network
 from pipeline.networks.delivery import DeliveryError
 from pipeline.networks.outbox import part_document
+from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.times import utc_iso
-
-if TYPE_CHECKING:
-    from pipeline.state.ledger import Entry
 
 #: the version of the payload's shape; it changes only when a field changes meaning or goes away
 PAYLOAD_VERSION = 1
@@ -77,14 +75,16 @@ def media_document(media: MediaFile) -> dict[str, Any]:
 
 class WebhookNetwork(Network):
     name = "webhook"
+    title = "Webhook"
+    # No RECONCILE: a webhook cannot be asked what it received; resending with the same key is
+    # safe instead (see `reconcile`).
+    capabilities = frozenset({Capability.PUBLISH, Capability.IMAGES, Capability.ALT_TEXT,
+                              Capability.DELETE})
     max_length = 100_000
     hashtags = False
-    supports_threads = False
     max_images = 10
     required_credentials = ("url", "secret")
-    can_delete = True
-    # A webhook cannot be asked what it received; resending with the same key is safe instead.
-    reconcile_knows = False
+    docs = "networks/webhook.md"
 
     def check_ready(self) -> None:
         super().check_ready()
@@ -97,7 +97,7 @@ class WebhookNetwork(Network):
         response = self._send(PUBLISHED_EVENT, request.key, document)
         return self._published(response)
 
-    def reconcile(self, request: PartRequest, pending: Entry) -> Published | None:
+    def reconcile(self, request: PartRequest, sent_at: datetime | None) -> Published | None:
         """A webhook cannot be asked what it received.
 
         It need not be: receivers de-duplicate by Idempotency-Key (the contract), so
@@ -106,12 +106,12 @@ class WebhookNetwork(Network):
         """
         return None
 
-    def delete(self, entry: Entry) -> None:
+    def delete(self, part: SentPart) -> None:
         """POST a `post.retracted` event naming the published part."""
-        key = entry.key or self.new_key(entry.post, entry.part)
+        key = part.key or self.new_key(part.post_id, part.number)
         self._send(RETRACTED_EVENT, f"{key}:retract", {
-            "post": entry.post, "channel": entry.channel, "network": self.name, "part": entry.part,
-            "key": key, "remote_id": entry.remote_id, "url": entry.url,
+            "post": part.post_id, "channel": part.channel_id, "network": self.name, "part": part.number,
+            "key": key, "remote_id": part.remote_id, "url": part.url,
         })
 
     # -- helpers --------------------------------------------------------------------

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from pipeline.content.model import Channel, Content, Post
+from pipeline.content.model import Channel, Content, Post, PostStatus
 from pipeline.state.ledger import DELETED, MISSED, PENDING, PUBLISHED, UNCERTAIN, Ledger
 
 if TYPE_CHECKING:
@@ -67,10 +67,10 @@ def make_plan(content: Content, ledger: Ledger, now: datetime, *, channel_id: st
     for post in sorted(content.posts, key=lambda p: (p.publish_at or now, p.id)):
         if post_id and post.id != post_id:
             continue
-        if post.status == "retracted":
+        if post.status == PostStatus.RETRACTED:
             _plan_retraction(plan, post, config.channels, ledger, channel_id)
             continue
-        if post.status != "ready" or post.publish_at is None or post.publish_at > now:
+        if post.status != PostStatus.READY or post.publish_at is None or post.publish_at > now:
             continue
         for cid in post.channels:
             channel = config.channels.get(cid)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pipeline.state.ledger import FAILED, UNCERTAIN
+from pipeline.state.ledger import FAILED, UNCERTAIN, LedgerState
+
+#: the state a dry run reports for a part it wrote to outbox/ instead of sending
+DRY_RUN = "dry-run"
 
 
 @dataclass
@@ -15,7 +18,7 @@ class Outcome:
     post: str
     channel: str
     part: int
-    state: str
+    state: LedgerState | str  # a ledger state, or DRY_RUN
     url: str | None = None
     error: str | None = None
 

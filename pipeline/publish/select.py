@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from pipeline.content.load import post_file_names
-from pipeline.content.model import Config
+from pipeline.content.model import Config, PostStatus
 from pipeline.state.ledger import PENDING, PUBLISHED, Ledger
 from pipeline.times import TimeError, parse_publish_at
 
@@ -64,13 +64,13 @@ def _must_read(path: str, config: Config, known: set[str], published: set[str], 
     if end < 0:
         return True
     fields = {key: _unquote(value) for key, value in _TOP_LEVEL.findall(head[3:end])}
-    status = fields.get("status", "ready")
+    status = fields.get("status", PostStatus.READY)
     post_id = fields.get("id") or os.path.basename(path)[:-3]
-    if status == "draft":
+    if status == PostStatus.DRAFT:
         return False
-    if status == "retracted":
+    if status == PostStatus.RETRACTED:
         return post_id in published
-    if status != "ready":
+    if status != PostStatus.READY:
         return True
     if "publish_at" not in fields:
         return False  # queued: nothing is due until `social schedule --write` gives it a time

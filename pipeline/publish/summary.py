@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.publish.result import Outcome
-from pipeline.state.ledger import Entry
+from pipeline.publish.result import DRY_RUN, Outcome
+from pipeline.state.ledger import DELETED, FAILED, MISSED, PENDING, PUBLISHED, UNCERTAIN, Entry
 from pipeline.times import format_local
 
 if TYPE_CHECKING:
     from pipeline.publish.service import PublishReport
 
-SYMBOLS = {"published": "✓", "dry-run": "→", "failed": "✗", "uncertain": "?", "missed": "⌛",
-           "deleted": "⌫", "pending": "…"}
-ORDER = ("published", "dry-run", "deleted", "failed", "uncertain", "missed")
+SYMBOLS = {PUBLISHED: "✓", DRY_RUN: "→", FAILED: "✗", UNCERTAIN: "?", MISSED: "⌛", DELETED: "⌫",
+           PENDING: "…"}
+ORDER = (PUBLISHED, DRY_RUN, DELETED, FAILED, UNCERTAIN, MISSED)
+#: how `social status` groups the ledger, what needs a person first
+STATUS_ORDER = (UNCERTAIN, PENDING, FAILED, MISSED, PUBLISHED, DELETED)
 
 
 def outcome_line(outcome: Outcome) -> str:
@@ -34,7 +37,7 @@ def report_dict(report: PublishReport) -> dict:
         "dry_run": report.dry_run,
         "ok": report.ok,
         "counts": dict(counts),
-        "outcomes": [o.__dict__ for o in report.result.outcomes],
+        "outcomes": [asdict(o) for o in report.result.outcomes],
         "warnings": report.ledger_warnings,
     }
 
@@ -74,7 +77,7 @@ def report_markdown(report: PublishReport) -> str:
     counts = Counter(o.state for o in outcomes)
     lines += [", ".join(f"**{counts[s]}** {s}" for s in ORDER if counts[s]), "",
               "| Channel | Post | Part | State | Link or reason |", "|---|---|---|---|---|"]
-    ordered = sorted(outcomes, key=lambda o: (o.state not in ("failed", "uncertain"), o.state == "published",
+    ordered = sorted(outcomes, key=lambda o: (o.state not in (FAILED, UNCERTAIN), o.state == PUBLISHED,
                                               o.channel, o.post, o.part))
     for o in ordered[:MAX_SUMMARY_ROWS]:
         detail = (o.error or o.url or "").replace("|", "\\|").replace("\n", " ")[:300]
@@ -103,16 +106,16 @@ def status_text(entries: list[Entry]) -> str:
     for entry in entries:
         groups.setdefault(entry.state, []).append(entry)
     lines = []
-    for state in ("uncertain", "pending", "failed", "missed", "published", "deleted"):
+    for state in STATUS_ORDER:
         chosen = groups.get(state, [])
         if not chosen:
             continue
         lines.append(f"{state} ({len(chosen)})")
         for e in chosen:
-            detail = e.url or "" if state in ("published", "deleted") else (e.error or "")
+            detail = e.url or "" if state in (PUBLISHED, DELETED) else (e.error or "")
             lines.append(f"  {e.at}  {e.channel:<10} {e.post} part {e.part}  {detail}".rstrip())
         lines.append("")
-    if "uncertain" in groups or "pending" in groups:
+    if UNCERTAIN in groups or PENDING in groups:
         lines.append("Settle uncertain parts with: social resolve ID --channel C "
                      "(--published URL | --not-published)")
     return "\n".join(lines).rstrip()

@@ -9,18 +9,11 @@ from pathlib import Path
 from pipeline.content.model import Channel, Config, Media, Post, split_with_lines
 from pipeline.errors import ERROR, Finding
 from pipeline.networks import network_class
-from pipeline.networks.base import Network
-from pipeline.render.counting import (
-    NETWORK_LIMITS,
-    TELEGRAM_CAPTION_LIMIT,
-    Count,
-    count,
-    count_mastodon,
-    upper_bound,
-)
+from pipeline.networks.base import Capability, Network
 from pipeline.render.links import add_utm
+from pipeline.render.splitting import split_into_parts
 from pipeline.render.templates import TemplateProblem, Templates
-from pipeline.render.threads import split_into_parts
+from pipeline.text.count import Count
 from pipeline.text.markdown import to_text
 
 
@@ -43,6 +36,8 @@ class Rendering:
     parts: list[RenderedPart] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     content_warning: str | None = None
+    #: the post's link for this channel as written (the text carries it with campaign parameters)
+    link: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -62,30 +57,31 @@ class Renderer:
 
     def __init__(self, root: Path, config: Config, *, exact: bool = True) -> None:
         """`exact=False` is for validation: a part comfortably within its limit gets a Count whose
-        length is an upper bound (see counting.upper_bound), not the exact count or facets."""
+        length is an upper bound (see Network.upper_bound), not the exact count or facets."""
         self.root = root
         self.config = config
         self.templates = Templates(root)
         self.exact = exact
 
     def template_name(self, channel: Channel) -> str:
+        """The channel's `template:`, else `<network>.j2` (the repository's, or the network's default)."""
         return channel.template or f"{channel.network}.j2"
 
     def render(self, post: Post, channel: Channel) -> Rendering:
         network = network_class(channel.network)
         rendering = Rendering(post, channel)
-        override = post.overrides.get(channel.id, {})
-        rendering.content_warning = override.get("content_warning", post.content_warning)
-        if not post.body.strip() and "text" not in override:
+        rendering.content_warning = post.content_warning_for(channel.id)
+        rendering.link = post.link_for(channel.id)
+        if not post.text_for(channel.id).strip():
             return rendering  # a repost or a like: nothing to write
-        source = self._source(post, channel.id, override)
-        if len(source.parts) > 1 and not network.supports_threads:
+        source = self._source(post, channel.id)
+        if len(source.parts) > 1 and not network.can(Capability.THREADS):
             rendering.findings.append(Finding(
                 post.file, source.parts[1][1] - 1, 1, ERROR, "thread-unsupported",
                 f"{channel.id} ({network.name}) has no threads, but the text has "
                 f"{len(source.parts)} parts: remove the '---' lines or leave {channel.id} out"))
             return rendering
-        context = self._context(post, channel, network, override)
+        context = self._context(post, channel, network)
         try:
             texts = self._parts(post, channel, network, source, context, rendering)
         except TemplateProblem as problem:
@@ -101,15 +97,17 @@ class Renderer:
 
     # -- the pieces ---------------------------------------------------------------
 
-    def _source(self, post: Post, channel_id: str, override: dict) -> _Source:
-        thread = override.get("thread", post.thread)
-        if "text" in override:
+    def _source(self, post: Post, channel_id: str) -> _Source:
+        thread = post.thread_for(channel_id)
+        text = post.override(channel_id).text
+        if text is not None:
             line = post.line_of("overrides", channel_id, "text", "<value>")
-            return _Source([(override["text"], line)], thread)
+            return _Source([(text, line)], thread)
         return _Source(split_with_lines(post.body, post.body_line), thread)
 
-    def _context(self, post: Post, channel: Channel, network: type[Network], override: dict) -> dict:
-        link = override.get("link", post.link)
+    def _context(self, post: Post, channel: Channel, network: type[Network]) -> dict:
+        raw_link = post.link_for(channel.id)
+        link = raw_link
         if link and channel.utm:
             link = add_utm(
                 link,
@@ -117,9 +115,8 @@ class Renderer:
                 medium=channel.utm["medium"],
                 campaign=(channel.utm.get("campaign") or "").format(channel=channel.id, post=post.id) or None,
             )
-        tags = list(override.get("tags", post.tags))
+        tags = post.tags_for(channel.id)
         use_hashtags = network.hashtags if channel.hashtags is None else channel.hashtags
-        raw_link = override.get("link", post.link)
         return {
             "title": post.title or "",
             "link": link or "",
@@ -161,7 +158,7 @@ class Renderer:
             return measure(text, number, total).ok
 
         total = len(texts)
-        may_split = source.thread == "auto" and network.supports_threads
+        may_split = source.thread == "auto" and network.can(Capability.THREADS)
         for _ in range(4):  # the total changes the numbering, which changes the fit
             final: list[tuple[str, int]] = []
             for text, line in texts:
@@ -176,22 +173,16 @@ class Renderer:
             total = len(final)
         return [(measure(text, number, len(final)), line) for number, (text, line) in enumerate(final, 1)]
 
-    def _count(self, network, channel, text, number, post, content_warning) -> Count:
-        rule = network.counting or (network.name if network.name in NETWORK_LIMITS else "characters")
-        caption = bool(post.media) and number == 1
-        if rule == "mastodon":
-            limit = channel.options.get("max_characters") or network.max_length
-        elif caption and rule == "telegram":
-            limit = TELEGRAM_CAPTION_LIMIT
-        else:
-            limit = network.max_length
+    def _count(self, network: type[Network], channel: Channel, text: str, number: int, post: Post,
+               content_warning: str | None) -> Count:
+        with_media = bool(post.media) and number == 1  # the first part carries the images
+        warning = content_warning or ""
         if not self.exact:
-            bound = upper_bound(rule, text, (content_warning or "") if rule == "mastodon" else "")
+            bound = network.upper_bound(text, options=channel.options, content_warning=warning)
+            limit = network.text_limit(channel.options, with_media=with_media)
             if bound is not None and bound <= limit:
-                return Count(rule, text, bound, limit)
-        if rule == "mastodon":
-            return count_mastodon(text, content_warning or "", limit=limit)
-        return count(rule, text, limit=limit, photo_caption=caption)
+                return Count(network.name, text, bound, limit)
+        return network.count(text, options=channel.options, with_media=with_media, content_warning=warning)
 
     @staticmethod
     def _too_long(post: Post, channel: Channel, counted: Count, line: int) -> Finding:
@@ -221,11 +212,14 @@ def media_findings(post: Post, channel: Channel, network: type[Network]) -> list
 
     if not post.media:
         return findings
-    if len(post.media) > network.max_images:
-        what = "takes no images" if network.max_images == 0 else f"takes at most {network.max_images}"
+    takes_images = network.can(Capability.IMAGES)
+    if not takes_images or len(post.media) > network.max_images:
+        what = f"takes at most {network.max_images}" if takes_images else "takes no images"
         findings.append(Finding(post.file, post.line_of("media"), 1, ERROR, "media-too-many",
                                 f"{channel.id} ({network.name}) {what}; the post has "
                                 f"{len(post.media)}: remove some or leave {channel.id} out"))
+    if not takes_images:
+        return findings
     for media in post.media:
         if media.format and media.format not in network.image_formats:
             report(media, "media-format", f"{media.path} is {media.format.upper()}; it takes "
@@ -237,7 +231,14 @@ def media_findings(post: Post, channel: Channel, network: type[Network]) -> list
         if network.max_image_side and side > network.max_image_side:
             report(media, "media-too-big", f"{media.path} is {media.width}x{media.height} pixels; "
                    f"at most {network.max_image_side} on a side")
-        if media.alt and network.max_alt_length and len(media.alt) > network.max_alt_length:
+        if not media.alt:
+            continue
+        if not network.can(Capability.ALT_TEXT):
+            findings.append(Finding(post.file, post.line_of("media", media.index, "alt"), 1, ERROR,
+                                    "alt-unsupported", f"{channel.id} ({network.name}) cannot send alt "
+                                    f"text, so {media.path} would go out without its description: "
+                                    f"leave {channel.id} out of this post"))
+        elif len(media.alt) > network.max_alt_length:
             report(media, "alt-too-long", f"alt text of {media.path} is {len(media.alt)} characters;"
                    f" at most {network.max_alt_length}")
     return findings

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.content.listing import loaded
+from pipeline.content.workspace import Workspace
 from pipeline.errors import UsageError
-from pipeline.render.counting import NETWORK_LIMITS, Count, count, count_mastodon
+from pipeline.networks import UnknownNetwork, network_class
 from pipeline.render.render import Renderer, Rendering
+from pipeline.text.count import Count
 
 
 def render_post(root: Path, post_id: str, channel_id: str | None = None) -> list[Rendering]:
     """The post rendered for each of its channels (or one)."""
-    content, config = loaded(root)
+    workspace = Workspace(root)
+    config = workspace.require_config()
+    content = workspace.content
     post = content.post(post_id)
     if post is None:
         raise UsageError(f"no post with id {post_id!r}; `social list --all` shows them all")
@@ -69,12 +72,12 @@ def rendering_text(rendering: Rendering) -> str:
 
 
 def count_text(network: str, text: str, *, limit: int | None = None) -> Count:
-    if network not in NETWORK_LIMITS or network == "characters":
-        known = sorted(n for n in NETWORK_LIMITS if n != "characters")
-        raise UsageError(f"unknown network {network!r}; networks: {', '.join(known)}")
-    if network == "mastodon":
-        return count_mastodon(text, limit=limit or NETWORK_LIMITS["mastodon"])
-    return count(network, text, limit=limit)
+    """`social count`: `text` as `network` counts it, against its default limit or `limit`."""
+    try:
+        found = network_class(network)
+    except UnknownNetwork as exc:
+        raise UsageError(str(exc)) from None
+    return found.count(text, limit=limit)
 
 
 def count_report(counted: Count) -> str:

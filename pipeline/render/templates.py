@@ -1,4 +1,9 @@
-"""Jinja2 templates in the immutable sandbox: a typo or a reach into internals is a finding."""
+"""Jinja2 templates in the immutable sandbox: a typo or a reach into internals is a finding.
+
+`<network>.j2` comes from the repository's templates/ when it has one, else it is
+the network's own default template (declared in its module), so a repository
+without templates/ renders exactly as one holding copies of the defaults.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,23 @@ import traceback
 from itertools import islice
 from pathlib import Path
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2 import (
+    ChoiceLoader,
+    FileSystemLoader,
+    FunctionLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+    UndefinedError,
+)
 from jinja2.runtime import new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from pipeline.errors import ERROR, Finding
+from pipeline.networks import UnknownNetwork, network_class
 
 TEMPLATE_DIR = "templates"
+SUFFIX = ".j2"
 #: longest text a template may produce; far above any network's limit
 MAX_OUTPUT = 100_000
 
@@ -31,7 +46,7 @@ class Templates:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.env = ImmutableSandboxedEnvironment(
-            loader=FileSystemLoader(str(root / TEMPLATE_DIR)),
+            loader=ChoiceLoader([FileSystemLoader(str(root / TEMPLATE_DIR)), FunctionLoader(default_template)]),
             undefined=StrictUndefined,
             autoescape=False,  # plain text for networks, not HTML
             keep_trailing_newline=False,
@@ -48,7 +63,10 @@ class Templates:
         return merged
 
     def file_of(self, name: str) -> str:
-        return f"{TEMPLATE_DIR}/{name}"
+        """Where a template's problems are reported: its file, or the network that ships it."""
+        if (self.root / TEMPLATE_DIR / name).is_file() or default_template(name) is None:
+            return f"{TEMPLATE_DIR}/{name}"
+        return f"{TEMPLATE_DIR}/{name} (the {name.removesuffix(SUFFIX)} network's default)"
 
     def _template(self, name: str):
         found = self._cache.get(name)
@@ -118,3 +136,13 @@ class Templates:
             if frame.filename == path and frame.lineno:
                 line = frame.lineno
         return line
+
+
+def default_template(name: str) -> str | None:
+    """The default template a network ships for `<network>.j2`, or None."""
+    if not name.endswith(SUFFIX):
+        return None
+    try:
+        return network_class(name.removesuffix(SUFFIX)).template
+    except UnknownNetwork:
+        return None

@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 from pipeline.cadence.against import Comparison, compare
 from pipeline.cadence.engine import evaluate, events_from_content, now_option
 from pipeline.content.load import POSTS_DIR, load_content
-from pipeline.content.model import Content, Post
-from pipeline.content.validate import validate
+from pipeline.content.model import Content, Post, PostStatus
 from pipeline.errors import ERROR, WARNING, Finding
 from pipeline.render.render import Renderer, Rendering
 from pipeline.review.gitrange import REMOVED, FileChange, changed_files, extract_tree, resolve_range
 from pipeline.state.ledger import Ledger
+from pipeline.validation import validate
 
 #: the checks a preview runs: the ledger check needs the state branch, which pull requests lack
 CHECKS = ("content", "render", "cadence")
@@ -129,7 +129,7 @@ def _fill(preview: Preview, changes: list[FileChange], base: Content, head: Cont
         post = head_posts.get(change.path)
         item = PostPreview(change, post, base_posts.get(change.old_path or change.path),
                            findings=findings[change.path])
-        usable = post is not None and post.file not in head.broken_files and post.status != "retracted"
+        usable = post is not None and post.file not in head.broken_files and post.status != PostStatus.RETRACTED
         if usable and renderer is not None:
             item.renderings = [renderer.render(post, head.config.channels[c])
                                for c in post.channels if c in head.config.channels]

@@ -11,12 +11,13 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pipeline.cadence.calendar import WEEK_STARTS
 from pipeline.cadence.engine import ChannelCadence, evaluate, events_from_content
-from pipeline.content.model import Config, Content, Post
+from pipeline.content.model import Config, Content, Post, PostStatus
 from pipeline.site.gitlog import Change
 from pipeline.state.ledger import (
     DELETED,
@@ -26,25 +27,42 @@ from pipeline.state.ledger import (
     PUBLISHED,
     UNCERTAIN,
     Entry,
+    LedgerState,
     published_times,
 )
 
-# A post's state on one channel, worst first: the chip of a post shows its worst.
-STATES_BY_CONCERN = ("failed", "uncertain", "missed", "pending", "due", "published", "scheduled",
-                     "queued", "unscheduled", "draft", "retracted")
+
+class Shown(StrEnum):
+    """A post's state on one channel as the site shows it: the ledger's, the post's or the clock's."""
+
+    FAILED = LedgerState.FAILED.value
+    UNCERTAIN = LedgerState.UNCERTAIN.value
+    MISSED = LedgerState.MISSED.value
+    PENDING = LedgerState.PENDING.value
+    DUE = "due"
+    PUBLISHED = LedgerState.PUBLISHED.value
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    UNSCHEDULED = "unscheduled"
+    DRAFT = PostStatus.DRAFT.value
+    RETRACTED = PostStatus.RETRACTED.value
+
+
+# Worst first: the chip of a post shows its worst.
+STATES_BY_CONCERN = tuple(Shown)
 
 _LABELS = {
-    "failed": "failed",
-    "uncertain": "uncertain: a person must resolve it",
-    "missed": "missed (too late to post)",
-    "pending": "being published",
-    "due": "due, not published yet",
-    "published": "published",
-    "scheduled": "scheduled",
-    "queued": "queued for the next free slot",
-    "unscheduled": "no time yet",
-    "draft": "draft",
-    "retracted": "retracted",
+    Shown.FAILED: "failed",
+    Shown.UNCERTAIN: "uncertain: a person must resolve it",
+    Shown.MISSED: "missed (too late to post)",
+    Shown.PENDING: "being published",
+    Shown.DUE: "due, not published yet",
+    Shown.PUBLISHED: "published",
+    Shown.SCHEDULED: "scheduled",
+    Shown.QUEUED: "queued for the next free slot",
+    Shown.UNSCHEDULED: "no time yet",
+    Shown.DRAFT: "draft",
+    Shown.RETRACTED: "retracted",
 }
 
 _SAFE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -77,7 +95,7 @@ class ChannelState:
     """A post on one channel, as the ledger and the schedule say."""
 
     channel: str
-    kind: str  # one of STATES_BY_CONCERN
+    kind: Shown
     url: str | None = None  # the live post (http(s) only)
     error: str | None = None
     at: datetime | None = None  # when the ledger last recorded it (UTC)
@@ -187,21 +205,20 @@ def channel_state(post: Post, channel: str, parts: list[Entry], now: datetime) -
     parts = sorted(parts, key=lambda entry: entry.part)
     live = next((web_url(e.url) for e in parts if e.state == PUBLISHED and web_url(e.url)), None)
     last_at = _parse_at(max((e.at for e in parts), default=None))
-    if post.status == "draft":
-        return ChannelState(channel, "draft")
-    if post.status == "retracted" or any(e.state == DELETED for e in parts):
-        return ChannelState(channel, "retracted", url=live, at=last_at)
+    if post.status == PostStatus.DRAFT:
+        return ChannelState(channel, Shown.DRAFT)
+    if post.status == PostStatus.RETRACTED or any(e.state == DELETED for e in parts):
+        return ChannelState(channel, Shown.RETRACTED, url=live, at=last_at)
     states = {e.state for e in parts}
-    for state, kind in ((FAILED, "failed"), (UNCERTAIN, "uncertain"), (MISSED, "missed"),
-                        (PENDING, "pending")):
+    for state in (FAILED, UNCERTAIN, MISSED, PENDING):
         if state in states:
             error = next((e.error for e in parts if e.state == state and e.error), None)
-            return ChannelState(channel, kind, url=live, error=error, at=last_at)
+            return ChannelState(channel, Shown(state.value), url=live, error=error, at=last_at)
     if parts and states == {PUBLISHED}:
-        return ChannelState(channel, "published", url=live, at=last_at)
+        return ChannelState(channel, Shown.PUBLISHED, url=live, at=last_at)
     if post.publish_at is None:
-        return ChannelState(channel, "queued" if post.queue else "unscheduled")
-    return ChannelState(channel, "scheduled" if post.publish_at > now else "due")
+        return ChannelState(channel, Shown.QUEUED if post.queue else Shown.UNSCHEDULED)
+    return ChannelState(channel, Shown.SCHEDULED if post.publish_at > now else Shown.DUE)
 
 
 def _parse_at(text: str | None) -> datetime | None:

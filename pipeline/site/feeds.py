@@ -15,13 +15,14 @@ from datetime import UTC, datetime, timedelta
 from icalendar import Calendar as ICalendar
 from icalendar import Event
 
+from pipeline.content.model import PostStatus
 from pipeline.site.calendar import Calendar, PostView
 
 PRODID = "-//social-media-as-code//content calendar//EN"
 UID_DOMAIN = "social-media-as-code"
 EVENT_LENGTH = timedelta(minutes=15)
 DESCRIPTION_TEXT = 160  # characters of the post's text in an event; the preview link has the rest
-_STATUS = {"draft": "TENTATIVE", "retracted": "CANCELLED"}
+_STATUS = {PostStatus.DRAFT: "TENTATIVE", PostStatus.RETRACTED: "CANCELLED"}
 
 
 def event_uid(post_id: str, channel: str) -> str:

@@ -224,7 +224,7 @@ class SitePages:
         recent = [view for view in mine if view.post.publish_at < self.cal.now][::-1]
         result = self.cal.cadence.get(channel_id)
         rules = [(name, describe(rule), rule.level) for name, rule in (result.rules.items() if result else ())]
-        settings = [(key, value) for key, value in channel.options.items()
+        settings = [(key, value) for key, value in channel.options.model_dump().items()
                     if key not in _PRIVATE_SETTINGS and isinstance(value, str | int | float) and
                     not isinstance(value, bool)]
         return self._page(self.channel_uri(channel_id), "channel.j2", channel_id, channel=channel,

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,27 @@ STATE_DIR = "state"
 LEDGER_FILE = "ledger.jsonl"
 LOCK_FILE = "ledger.lock"
 
-PENDING = "pending"
-PUBLISHED = "published"
-FAILED = "failed"
-UNCERTAIN = "uncertain"
-MISSED = "missed"
-DELETED = "deleted"
-STATES = (PENDING, PUBLISHED, FAILED, UNCERTAIN, MISSED, DELETED)
+
+
+class LedgerState(StrEnum):
+    """Where one part stands; its last line in the ledger says."""
+
+    PENDING = "pending"        # about to be sent: a later run reconciles, never re-sends blindly
+    PUBLISHED = "published"
+    FAILED = "failed"          # refused, or nothing reached the network: a later run tries again
+    UNCERTAIN = "uncertain"    # may have gone out: waits for `social resolve`
+    MISSED = "missed"          # later than max_lateness: never sent without a person
+    DELETED = "deleted"        # retracted
+
+
+PENDING = LedgerState.PENDING
+PUBLISHED = LedgerState.PUBLISHED
+FAILED = LedgerState.FAILED
+UNCERTAIN = LedgerState.UNCERTAIN
+MISSED = LedgerState.MISSED
+DELETED = LedgerState.DELETED
+#: states that settle a part for good: nothing more is sent for it
+SETTLED = frozenset({PUBLISHED, MISSED, DELETED})
 
 
 @dataclass(slots=True)
@@ -41,7 +56,7 @@ class Entry:
     post: str
     channel: str
     part: int
-    state: str
+    state: LedgerState
     at: str
     key: str | None = None
     remote_id: str | None = None
@@ -52,9 +67,16 @@ class Entry:
     #: what a network needs later (Bluesky: uri and cid for replies); never secrets
     data: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.state = LedgerState(self.state)  # a state this version does not know is a ValueError
+
     @property
     def slot(self) -> tuple[str, str, int]:
         return (self.post, self.channel, self.part)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The entry as JSON data: every key, None where unset."""
+        return asdict(self)
 
     def as_json(self) -> str:
         record = {k: v for k, v in asdict(self).items() if v not in (None, {})}
@@ -212,3 +234,25 @@ class Ledger:
             yield self
         finally:
             handle.close()
+
+
+class MemoryLedger(Ledger):
+    """A ledger kept in memory only, starting from another's lines: what a dry run records."""
+
+    def __init__(self, entries: Iterable[Entry] = ()) -> None:
+        self.dir = None
+        self.path = None
+        self.warnings: list[str] = []
+        self._write_lock = threading.Lock()
+        self._entries = list(entries)
+        self._current = {entry.slot: entry for entry in self._entries}
+
+    def append(self, entry: Entry) -> Entry:
+        with self._write_lock:
+            self._entries.append(entry)
+            self._current[entry.slot] = entry
+        return entry
+
+    @contextmanager
+    def locked(self) -> Iterator[Ledger]:
+        yield self

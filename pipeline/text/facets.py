@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import regex
 
 from pipeline.text.twittertext import twitter_text
+from pipeline.text.units import GRAPHEME, grapheme_count
 
 LINK = "link"
 MENTION = "mention"
@@ -54,9 +55,9 @@ _TAG = regex.compile(
 )
 _TAG_TRAILING_PUNCTUATION = regex.compile(r"\p{P}+$")
 _SCHEME = regex.compile(r"^https?://", regex.IGNORECASE)
-_GRAPHEME = regex.compile(r"\X")
+
 # Every link has a dot before a letter or digit (a domain) or a scheme; most sentences do not.
-_MAYBE_LINK = re.compile(r"[.．。｡]\w|://")
+MAYBE_LINK = re.compile(r"[.．。｡]\w|://")
 
 
 @dataclass(frozen=True, order=True)
@@ -122,17 +123,10 @@ def display_url(url: str) -> str:
     if grapheme_count(url) <= DISPLAY_URL_MAX:
         return url
     bare = _SCHEME.sub("", url)
-    graphemes = _GRAPHEME.findall(bare)
+    graphemes = GRAPHEME.findall(bare)
     if len(graphemes) <= DISPLAY_URL_MAX:
         return bare
     return "".join(graphemes[: DISPLAY_URL_MAX - len(ELLIPSIS)]) + ELLIPSIS
-
-
-def grapheme_count(text: str) -> int:
-    """User-perceived characters (extended grapheme clusters) in `text`."""
-    if text.isascii():  # each ASCII character is a cluster, except CR LF together
-        return len(text) - text.count("\r\n")
-    return len(_GRAPHEME.findall(text))
 
 
 def _is_known_tld(tld: str) -> bool:
@@ -147,7 +141,7 @@ def _spans(text: str) -> list[_Span]:
     # or on a letter that a preceding quote carries as a combining mark).
     # Each entity needs its marker character; the regexes cost more than these checks.
     candidates = [
-        *(_links(text) if _MAYBE_LINK.search(text) else ()),
+        *(_links(text) if MAYBE_LINK.search(text) else ()),
         *(_mentions(text) if "@" in text else ()),
         *(_tags(text) if "#" in text or "＃" in text else ()),
     ]
@@ -156,7 +150,7 @@ def _spans(text: str) -> list[_Span]:
     if text.isascii() and "\r" not in text:
         found = candidates
     else:
-        boundaries = {0, *(cluster.end() for cluster in _GRAPHEME.finditer(text))}
+        boundaries = {0, *(cluster.end() for cluster in GRAPHEME.finditer(text))}
         found = [span for span in candidates if span.start in boundaries and span.end in boundaries]
     found.sort(key=lambda span: (span.start, -span.end))
     kept: list[_Span] = []

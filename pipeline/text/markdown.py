@@ -1,20 +1,48 @@
-"""Markdown to the text each network shows.
+"""Markdown to the text each network shows, in the network's own `TextStyle`.
 
-Styles:
-- `plain`: no markup at all (Mastodon, Bluesky, X, Threads, LinkedIn, Facebook,
-  Telegram): emphasis is dropped, `[label](url)` becomes `label (url)`, lists get
-  bullets.
-- `markdown`: Discord's Markdown: bold, italics and `[label](url)` are kept.
-- `slack`: Slack's mrkdwn: `*bold*`, `_italic_`, `<url|label>`.
-Line breaks inside a paragraph are kept: on social networks a line break is meant.
+`PLAIN` is for networks that show no markup at all (most of them): emphasis is
+dropped, `[label](url)` becomes `label (url)`, lists get bullets. A network that
+shows markup declares its own style in its module (Discord's Markdown, Slack's
+mrkdwn). Line breaks inside a paragraph are kept: on social networks a line break
+is meant.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache, lru_cache
 
-STYLES = ("plain", "markdown", "slack")
+
+def spelled_out_link(label: str, href: str) -> str:
+    """`label (https://…)`, or the URL alone when the label is the URL or empty."""
+    bare = re.sub(r"^https?://", "", href).rstrip("/")
+    if label.strip() in (href, bare, bare + "/") or not label.strip():
+        return href
+    return f"{label} ({href})"
+
+
+def _unchanged(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class TextStyle:
+    """How a network shows Markdown: its markers for bold and italics, links, bullets, escaping."""
+
+    name: str
+    strong: str = ""
+    emphasis: str = ""
+    #: the marker kept around `inline code` ("" drops it)
+    code: str = ""
+    bullet: str = "• "
+    link: Callable[[str, str], str] = spelled_out_link
+    #: applied to plain text (not to markup the style writes itself)
+    escape: Callable[[str], str] = _unchanged
+
+
+PLAIN = TextStyle("plain")
 _MARKUP = re.compile(r"[*_\[\]`<>&\\!]|^\s*(?:[-+*>#]|\d+[.)]|\s{4}|\t)|^\s*$\n^\s{4}", re.MULTILINE)
 _BLANK_LINES = re.compile(r"\n[ \t]*\n+")
 
@@ -27,9 +55,9 @@ def _parser():
 
 
 @lru_cache(maxsize=4096)  # a post goes to several channels of one style: convert it once
-def to_text(markdown: str, style: str = "plain") -> str:
+def to_text(markdown: str, style: TextStyle = PLAIN) -> str:
     """The text of `markdown` as a network with `style` shows it."""
-    if not _MARKUP.search(markdown):
+    if style.escape is _unchanged and not _MARKUP.search(markdown):
         return _plain_paragraphs(markdown)
     return _Renderer(style).render(_parser().parse(markdown))
 
@@ -44,9 +72,7 @@ def _plain_paragraphs(text: str) -> str:
 
 
 class _Renderer:
-    def __init__(self, style: str) -> None:
-        if style not in STYLES:
-            raise ValueError(f"unknown text style {style!r}; styles: {', '.join(STYLES)}")
+    def __init__(self, style: TextStyle) -> None:
         self.style = style
 
     def render(self, tokens) -> str:
@@ -66,8 +92,7 @@ class _Renderer:
             elif kind == "list_item_open":
                 ordered, counter = lists[-1]
                 indent = "  " * (len(lists) - 1)
-                bullet = "• " if self.style == "plain" else "- "
-                item_prefix = indent + (f"{counter}. " if ordered else bullet)
+                item_prefix = indent + (f"{counter}. " if ordered else self.style.bullet)
                 lists[-1][1] += 1
             elif kind == "blockquote_open":
                 quote += 1
@@ -100,37 +125,22 @@ class _Renderer:
         for child in children:
             kind = child.type
             if kind == "text":
-                out.append(self._escape(child.content))
+                out.append(self.style.escape(child.content))
             elif kind == "code_inline":
-                out.append(f"`{child.content}`" if self.style != "plain" else child.content)
+                out.append(f"{self.style.code}{child.content}{self.style.code}")
             elif kind in ("softbreak", "hardbreak"):
                 out.append("\n")
             elif kind in ("strong_open", "strong_close"):
-                out.append({"markdown": "**", "slack": "*"}.get(self.style, ""))
+                out.append(self.style.strong)
             elif kind in ("em_open", "em_close"):
-                out.append({"markdown": "*", "slack": "_"}.get(self.style, ""))
+                out.append(self.style.emphasis)
             elif kind == "link_open":
                 links.append((len(out), child.attrGet("href") or ""))
             elif kind == "link_close":
                 start, href = links.pop()
                 label = "".join(out[start:])
                 del out[start:]
-                out.append(self._link(label, href))
+                out.append(self.style.link(label, href))
             elif kind == "image":
                 continue  # images come from front matter `media`, with alt text
         return "".join(out)
-
-    def _escape(self, text: str) -> str:
-        if self.style == "slack":
-            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        return text
-
-    def _link(self, label: str, href: str) -> str:
-        if self.style == "markdown":
-            return f"[{label}]({href})"
-        if self.style == "slack":
-            return f"<{href}|{label}>"
-        bare = re.sub(r"^https?://", "", href).rstrip("/")
-        if label.strip() in (href, bare, bare + "/") or not label.strip():
-            return href
-        return f"{label} ({href})"

@@ -15,15 +15,15 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.networks.base import MediaFile, Network, PartRequest, Published, Uncertain
+from pipeline.networks.base import Capability, Network, Uncertain
 from pipeline.networks.delivery import DeliveryError
-
-if TYPE_CHECKING:
-    from pipeline.state.ledger import Entry
+from pipeline.networks.mastodon import counting
+from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
+from pipeline.text.count import Count
 
 #: the instance keeps an Idempotency-Key for 60 minutes after the status was created; the
 #: status is created after our `pending` line was written, and 5 minutes cover clock skew
@@ -47,18 +47,39 @@ class MastodonOptions(BaseModel):
     visibility: Literal["public", "unlisted", "private", "direct"] = "public"
     language: str | None = None
     max_characters: int = Field(500, ge=1, description="The instance's configured status limit")
+    characters_reserved_per_url: int = Field(
+        counting.URL_LENGTH, ge=1, description="What one link counts as on the instance (its "
+        "configuration.statuses.characters_reserved_per_url)")
 
 
 class MastodonNetwork(Network):
     name = "mastodon"
+    title = "Mastodon"
+    capabilities = frozenset({Capability.PUBLISH, Capability.THREADS, Capability.IMAGES, Capability.ALT_TEXT,
+                              Capability.REPLY, Capability.REPOST, Capability.LIKE, Capability.DELETE,
+                              Capability.RECONCILE})
     max_length = 500
-    supports_threads = True
     max_images = 4
     max_image_bytes = 16 * 1024 * 1024
     max_alt_length = 1500
-    engagement = frozenset({"reply_to", "repost", "like"})
     required_credentials = ("token",)
     Options: ClassVar[type[BaseModel]] = MastodonOptions
+    docs = "networks/mastodon.md"
+
+    @classmethod
+    def text_limit(cls, options: Any = None, *, with_media: bool = False) -> int:
+        return getattr(options, "max_characters", cls.max_length)
+
+    @classmethod
+    def count(cls, text: str, *, options: Any = None, limit: int | None = None,
+              with_media: bool = False, content_warning: str = "") -> Count:
+        """Graphemes of the content warning and the text; URLs and remote mentions as the instance counts."""
+        limit = cls.text_limit(options, with_media=with_media) if limit is None else limit
+        return counting.count_status(text, content_warning or "", limit, _url_length(options))
+
+    @classmethod
+    def upper_bound(cls, text: str, *, options: Any = None, content_warning: str = "") -> int | None:
+        return counting.upper_bound(text, content_warning or "", _url_length(options))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -102,8 +123,8 @@ class MastodonNetwork(Network):
     def _create(self, request: PartRequest, reply_to: str | None) -> dict:
         media_ids = [self._upload(request, index, media) for index, media in enumerate(request.media)]
         form: list[tuple[str, str]] = [("status", request.text),
-                                       ("visibility", self.options.get("visibility") or "public")]
-        language = request.language or self.options.get("language")
+                                       ("visibility", self.options.visibility)]
+        language = request.language or self.options.language
         if language:
             form.append(("language", language))
         if reply_to:
@@ -196,12 +217,12 @@ class MastodonNetwork(Network):
 
     # -- reconcile ------------------------------------------------------------------
 
-    def reconcile(self, request: PartRequest, pending: Entry | None) -> Published | None:
+    def reconcile(self, request: PartRequest, sent_at: datetime | None) -> Published | None:
         """Find the part among the account's recent statuses; None when sending again is safe."""
         if "repost" in request.engagement or (not request.text.strip() and not request.media):
             return self._engaged(request)
         now = self.http.clock()
-        sent_at = (_parse_time(pending.at) if pending else None) or now
+        sent_at = sent_at or now
         status = self._find_own(request, since=sent_at - CLOCK_SKEW)
         if status is not None:
             return Published(_text_id(status["id"]), _link(status), _undo_data(request.engagement))
@@ -272,12 +293,12 @@ class MastodonNetwork(Network):
 
     # -- delete ---------------------------------------------------------------------
 
-    def delete(self, entry: Entry) -> None:
+    def delete(self, part: SentPart) -> None:
         """Delete our status, undo a repost or like; what is already gone is fine."""
-        data = entry.data or {}
-        if entry.remote_id and "reposted" not in data:
-            self._call("DELETE", f"/api/v1/statuses/{entry.remote_id}", ok=(200, 404),
-                       what=f"deleting {entry.url or entry.remote_id}")
+        data = part.data or {}
+        if part.remote_id and "reposted" not in data:
+            self._call("DELETE", f"/api/v1/statuses/{part.remote_id}", ok=(200, 404),
+                       what=f"deleting {part.url or part.remote_id}")
         for key, action in (("reposted", "unreblog"), ("liked", "unfavourite")):
             url = data.get(key)
             target = self._find_foreign(url) if url else None
@@ -289,12 +310,12 @@ class MastodonNetwork(Network):
 
     @property
     def _host(self) -> str:
-        return self.options["instance"].split("://", 1)[-1].rstrip("/")
+        return self.options.instance.split("://", 1)[-1].rstrip("/")
 
     def _call(self, method: str, path: str, *, what: str, idempotent: bool = True,
               headers: dict[str, str] | None = None, ok: tuple[int, ...] = (200,), **kwargs: Any):
         token = self.credential("token")
-        return self.http.request(method, self.options["instance"].rstrip("/") + path,
+        return self.http.request(method, self.options.instance.rstrip("/") + path,
                                  idempotent=idempotent, credential=self.variable("token"),
                                  what=f"mastodon {self._host}: {what}", ok=ok,
                                  headers={"Authorization": f"Bearer {token}", **(headers or {})},
@@ -347,6 +368,10 @@ def comparable(text: str) -> str:
     """Text reduced to what survives the instance's formatting, for matching ours with theirs."""
     text = _MENTION.sub(r"@\1", unicodedata.normalize("NFC", text))
     return " ".join(text.split())
+
+
+def _url_length(options: Any) -> int:
+    return getattr(options, "characters_reserved_per_url", counting.URL_LENGTH)
 
 
 def _parse_time(value: Any) -> datetime | None:

@@ -52,7 +52,7 @@ def validate(root: Path, content: Content | None = None, now: datetime | None = 
     content = content or load_content(root)
     findings = list(content.findings)
     if "render" in checks:
-        from pipeline.render.check import render_findings
+        from pipeline.validation.rendering import render_findings
 
         findings.extend(render_findings(content))
     if "cadence" in checks:
@@ -60,7 +60,7 @@ def validate(root: Path, content: Content | None = None, now: datetime | None = 
 
         findings.extend(cadence_findings(content, now=now))
     if "ledger" in checks and content.config is not None:
-        from pipeline.publish.identity import identity_findings
+        from pipeline.validation.identity import identity_findings
 
         findings.extend(identity_findings(content))
     return Report(findings=sorted(set(findings)), config_broken=content.config is None)

@@ -1,4 +1,4 @@
-from pipeline.render.threads import split_into_parts
+from pipeline.render.splitting import split_into_parts
 
 
 def fits_within(limit, numbered=False):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pipeline.content.model import Content
+from pipeline.content.model import Content, PostStatus
 from pipeline.errors import ERROR, WARNING, Finding
 from pipeline.render.render import Renderer
 
@@ -20,14 +20,14 @@ def render_findings(content: Content) -> list[Finding]:
     renderer = Renderer(content.root, content.config, exact=False)  # verdicts, not exact counts
     findings: set[Finding] = set()
     for post in content.usable_posts():
-        if post.status == "retracted":
+        if post.status == PostStatus.RETRACTED:
             continue
         for channel_id in post.channels:
             channel = content.config.channels.get(channel_id)
             if channel is None:
                 continue
             for finding in renderer.render(post, channel).findings:
-                if post.status == "draft" and finding.level == ERROR and finding.file == post.file:
+                if post.status == PostStatus.DRAFT and finding.level == ERROR and finding.file == post.file:
                     finding = replace(finding, level=WARNING, message=f"draft: {finding.message}")
                 findings.add(finding)
     return list(findings)

@@ -16,18 +16,19 @@ import re
 import secrets
 import threading
 import time
-from datetime import UTC
-from html.parser import HTMLParser
-from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urljoin, urlsplit
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.networks.base import MediaFile, Network, PartRequest, Published
+from pipeline.networks.base import Capability, Network
 from pipeline.networks.delivery import DeliveryError
-
-if TYPE_CHECKING:
-    from pipeline.state.ledger import Entry
+from pipeline.networks.linkcard import read_link_card
+from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
+from pipeline.text.count import Count
+from pipeline.text.facets import bluesky_richtext
+from pipeline.text.units import grapheme_count
 
 POST = "app.bsky.feed.post"
 LIKE = "app.bsky.feed.like"
@@ -42,14 +43,8 @@ CREATE_UNCLEAR = (400, 409, 500)
 #: XRPC errors (HTTP 400) that mean "there is no such record, repository or handle"
 NOT_FOUND = frozenset({"RecordNotFound", "RepoNotFound", "HandleNotFound", "InvalidRequest"})
 
-#: the link card is a courtesy: fetched quickly, small, or not at all
-CARD_TIMEOUT = (3.0, 5.0)
-CARD_DEADLINE = 10.0
-CARD_PAGE_BYTES = 1_000_000
-CARD_THUMB_BYTES = 1_000_000
-CARD_REDIRECTS = 3
-CARD_TITLE_MAX = 300
-CARD_DESCRIPTION_MAX = 1000
+#: the lexicon's limit on `text`, besides 300 graphemes
+MAX_BYTES = 3000
 
 _PROFILE_POST = re.compile(r"^/profile/(?P<actor>[^/]+)/post/(?P<rkey>[^/]+)/?$")
 _AT_URI = re.compile(r"^at://(?P<repo>[^/]+)/(?P<collection>[^/]+)/(?P<rkey>[^/?#]+)$")
@@ -65,14 +60,33 @@ class BlueskyOptions(BaseModel):
 
 class BlueskyNetwork(Network):
     name = "bluesky"
+    title = "Bluesky"
+    capabilities = frozenset(Capability)
     max_length = 300
-    supports_threads = True
     max_images = 4
     max_image_bytes = 1_000_000
     max_alt_length = 2000
-    engagement = frozenset({"reply_to", "repost", "quote", "like"})
     required_credentials = ("password",)
     Options: ClassVar[type[BaseModel]] = BlueskyOptions
+    docs = "networks/bluesky.md"
+
+    @classmethod
+    def count(cls, text: str, *, options: Any = None, limit: int | None = None,
+              with_media: bool = False, content_warning: str = "") -> Count:
+        """Graphemes of the text as sent (long links shortened for display), its facets, and the
+        lexicon's byte limit."""
+        limit = cls.text_limit(options, with_media=with_media) if limit is None else limit
+        sent, facets = bluesky_richtext(text)
+        size = len(sent.encode("utf-8"))
+        problems = (f"{size} UTF-8 bytes, at most {MAX_BYTES}",) if size > MAX_BYTES else ()
+        return Count(cls.name, sent, grapheme_count(sent), limit, facets, problems)
+
+    @classmethod
+    def upper_bound(cls, text: str, *, options: Any = None, content_warning: str = "") -> int | None:
+        """Shortening links only shortens, so code points bound it; the byte rule must hold too."""
+        if not text.strip() or len(text.encode("utf-8")) > MAX_BYTES:
+            return None
+        return len(text)
 
     _tid_lock = threading.Lock()
     _tid_last = 0
@@ -104,8 +118,8 @@ class BlueskyNetwork(Network):
     def _session(self) -> dict[str, str]:
         if self._auth is None:
             body = self._xrpc("POST", "com.atproto.server.createSession", auth=False,
-                              what=f"signing in as {self.options['handle']}",
-                              json={"identifier": self.options["handle"],
+                              what=f"signing in as {self.options.handle}",
+                              json={"identifier": self.options.handle,
                                     "password": self.credential("password")})
             self._auth = self._keep_session(body)
         return self._auth
@@ -163,7 +177,7 @@ class BlueskyNetwork(Network):
 
     def _post_record(self, request: PartRequest, targets: dict[str, dict]) -> dict:
         record: dict[str, Any] = {"$type": POST, "text": request.text, "createdAt": self._now()}
-        language = request.language or self.options.get("language")
+        language = request.language or self.options.language
         if language:
             record["langs"] = [language]
         facets = self._facets(request)
@@ -200,20 +214,21 @@ class BlueskyNetwork(Network):
         if request.number > 1:
             if request.root is None or request.parent is None:
                 raise self._parent_unknown(request)
-            parent = self._entry_ref(request.parent, request)
-            root = (request.root.data or {}).get("root") or self._entry_ref(request.root, request)
+            parent = self._part_ref(request.parent, request)
+            root = (request.root.data or {}).get("root") or self._part_ref(request.root, request)
             return {"root": root, "parent": parent}
         if foreign is not None:
             root = (foreign.get("value") or {}).get("reply", {}).get("root")
             return {"root": root or _ref(foreign), "parent": _ref(foreign)}
         return None
 
-    def _entry_ref(self, entry: Entry, request: PartRequest) -> dict:
-        """{uri, cid} of one of our parts, from the ledger (or, if a person settled it, the network)."""
-        data = entry.data or {}
+    def _part_ref(self, part: SentPart, request: PartRequest) -> dict:
+        """{uri, cid} of one of our parts, as kept when it went out (or, if a person settled it, read
+        from the network)."""
+        data = part.data or {}
         if data.get("uri") and data.get("cid"):
             return {"uri": data["uri"], "cid": data["cid"]}
-        for where in (entry.remote_id, entry.url):
+        for where in (part.remote_id, part.url):
             if where and (_AT_URI.match(where) or _PROFILE_POST.match(urlsplit(where).path)):
                 return _ref(self._foreign_post(where, "reply_to"))
         raise self._parent_unknown(request)
@@ -336,9 +351,9 @@ class BlueskyNetwork(Network):
 
     # -- reconcile and delete ---------------------------------------------------------
 
-    def reconcile(self, request: PartRequest, pending: Entry | None) -> Published | None:
+    def reconcile(self, request: PartRequest, sent_at: datetime | None) -> Published | None:
         """Look for the part under its key; None when it is not there (sending again is safe)."""
-        key = pending.key if pending is not None and pending.key else request.key
+        key = request.key
         created = {}
         for name, collection in ENGAGEMENT_RECORDS.items():
             if name in request.engagement:
@@ -356,12 +371,12 @@ class BlueskyNetwork(Network):
         root = (found.get("value") or {}).get("reply", {}).get("root")
         return self._published(request, found, created, root=root)
 
-    def delete(self, entry: Entry) -> None:
+    def delete(self, part: SentPart) -> None:
         """Delete the part's post and the like or repost it made; what is gone already is fine."""
-        data = entry.data or {}
+        data = part.data or {}
         uris = [data.get(key) for key in ("uri", *ENGAGEMENT_RECORDS)]
-        if not any(uris) and entry.url:
-            web = _PROFILE_POST.match(urlsplit(entry.url).path)
+        if not any(uris) and part.url:
+            web = _PROFILE_POST.match(urlsplit(part.url).path)
             if web:  # settled by a person with its bsky.app URL
                 uris.append(f"at://{self.did}/{POST}/{web['rkey']}")
         for uri in dict.fromkeys(u for u in uris if u):
@@ -375,59 +390,20 @@ class BlueskyNetwork(Network):
 
     def _link_card(self, request: PartRequest) -> dict | None:
         """An external embed from the link's Open Graph data; None when the page cannot be read."""
-        uri = _card_uri(request)
-        page = self._fetch(uri, CARD_PAGE_BYTES, "text/html")
-        if page is None:
+        card = read_link_card(self.http, _card_uri(request), request.title)
+        if card is None:
             return None
-        final_url, content, content_type = page
-        if "html" not in content_type:
-            return None
-        meta = _OpenGraph.read(content.decode(_charset(content_type), errors="replace"))
-        title = meta.get("og:title") or meta.get("title") or request.title or uri
-        description = meta.get("og:description") or meta.get("description") or ""
-        external: dict[str, Any] = {"uri": uri, "title": _squash(title, CARD_TITLE_MAX),
-                                    "description": _squash(description, CARD_DESCRIPTION_MAX)}
-        image = meta.get("og:image") or meta.get("twitter:image")
-        thumb = self._fetch(urljoin(final_url, image), CARD_THUMB_BYTES, "image/*") if image else None
-        mime = thumb[2].split(";")[0].strip() if thumb else ""
-        if thumb is not None and mime.startswith("image/"):
+        external: dict[str, Any] = {"uri": card.uri, "title": card.title, "description": card.description}
+        if card.image is not None:
             with contextlib.suppress(DeliveryError):  # a card without its picture is still a card
-                external["thumb"] = self._upload(thumb[1], mime, "the link card's image")
+                external["thumb"] = self._upload(card.image, card.image_type, "the link card's image")
         return {"$type": "app.bsky.embed.external", "external": external}
-
-    def _fetch(self, url: str, limit: int, accept: str) -> tuple[str, bytes, str] | None:
-        """GET a public page or image: http(s) only, few redirects, capped in size and time."""
-        requests = self.http.requests
-        deadline = time.monotonic() + CARD_DEADLINE
-        for _ in range(CARD_REDIRECTS + 1):
-            if urlsplit(url).scheme not in ("http", "https"):
-                return None
-            try:
-                with self.http.session.get(url, timeout=CARD_TIMEOUT, stream=True, allow_redirects=False,
-                                           headers={"Accept": accept}) as response:
-                    if response.is_redirect and response.headers.get("Location"):
-                        url = urljoin(url, response.headers["Location"])
-                        continue
-                    if response.status_code != 200:
-                        return None
-                    declared = response.headers.get("Content-Length", "")
-                    if declared.isdigit() and int(declared) > limit:
-                        return None
-                    content = bytearray()
-                    for chunk in response.iter_content(64 * 1024):
-                        content += chunk
-                        if len(content) > limit or time.monotonic() > deadline:
-                            return None
-                    return url, bytes(content), response.headers.get("Content-Type", "").lower()
-            except (requests.RequestException, ValueError):
-                return None
-        return None
 
     # -- plumbing -------------------------------------------------------------------
 
     @property
     def _host(self) -> str:
-        return self.options.get("service", "https://bsky.social").split("://", 1)[-1].rstrip("/")
+        return self.options.service.split("://", 1)[-1].rstrip("/")
 
     def _now(self) -> str:
         moment = self.http.clock().astimezone(UTC)
@@ -454,7 +430,7 @@ class BlueskyNetwork(Network):
 
     def _send(self, method: str, nsid: str, what: str, auth: bool, idempotent: bool, *,
               headers: dict[str, str] | None = None, **kwargs: Any) -> tuple[Any, Any]:
-        url = self.options.get("service", "https://bsky.social").rstrip("/") + "/xrpc/" + nsid
+        url = self.options.service.rstrip("/") + "/xrpc/" + nsid
         headers = dict(headers or {})
         if auth:
             headers["Authorization"] = f"Bearer {self._session()['accessJwt']}"
@@ -471,7 +447,7 @@ class BlueskyNetwork(Network):
                                         or (response.text or "")[:300] or "no reason given")
         status = response.status_code
         if status == 401 or error in ("AuthenticationRequired", "AuthMissing", "InvalidToken", "ExpiredToken"):
-            return DeliveryError(f"{what}: app password rejected for {self.options['handle']}: check "
+            return DeliveryError(f"{what}: app password rejected for {self.options.handle}: check "
                                  f"{self.variable('password')} (an app password of that account) "
                                  f"and the channel's handle ({reason})", status=status, code="auth-failed")
         if error in ("AccountTakedown", "AccountDeactivated"):
@@ -514,58 +490,3 @@ def _card_uri(request: PartRequest) -> str:
         if facet.type == "link" and facet.value.startswith(link):
             return facet.value
     return link
-
-
-def _squash(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
-
-
-def _charset(content_type: str) -> str:
-    match = re.search(r"charset=([\w.-]+)", content_type)
-    if match:
-        try:
-            "".encode(match[1])
-            return match[1]
-        except LookupError:
-            pass
-    return "utf-8"
-
-
-class _OpenGraph(HTMLParser):
-    """The Open Graph (and plain) title, description and image of an HTML page."""
-
-    WANTED = frozenset({"og:title", "og:description", "og:image", "description", "twitter:image"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.meta: dict[str, str] = {}
-        self._in_title = False
-        self._title: list[str] = []
-
-    @classmethod
-    def read(cls, html: str) -> dict[str, str]:
-        parser = cls()
-        parser.feed(html)
-        parser.close()
-        if parser._title:
-            parser.meta.setdefault("title", "".join(parser._title))
-        return parser.meta
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "title":
-            self._in_title = True
-        elif tag == "meta":
-            values = dict(attrs)
-            name = (values.get("property") or values.get("name") or "").strip().lower()
-            content = (values.get("content") or "").strip()
-            if name in self.WANTED and content:
-                self.meta.setdefault(name, content)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self._in_title = False
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self._title.append(data)

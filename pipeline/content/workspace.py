@@ -1,0 +1,90 @@
+"""One content repository as a command sees it: its root, configuration, posts, ledger and now.
+
+Every command starts the same way: read channels.yml (or say why it cannot be
+used), pin the clock (`--now`, read in the configured time zone), read the posts,
+read the ledger. `Workspace` does that once, lazily, so a command reads only what
+it uses (a publish run with nothing due never reads the posts it can rule out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pipeline.content.channels import load_config
+from pipeline.content.load import post_file_names, read_posts
+from pipeline.content.model import Config, Content
+from pipeline.errors import ConfigError, UsageError
+from pipeline.state.ledger import Ledger
+from pipeline.times import TimeError, parse_publish_at, utc_now
+
+Clock = Callable[[], datetime]
+
+
+class Workspace:
+    """The repository at `root`; `now_text` is the `--now` option (local time, or with an offset)."""
+
+    def __init__(self, root: Path, *, now_text: str | None = None, clock: Clock = utc_now) -> None:
+        self.root = Path(root).resolve()
+        self.config, self.config_findings = load_config(self.root)
+        self.clock = clock
+        self.now = self._now(now_text)
+
+    # -- configuration ------------------------------------------------------------------
+
+    @property
+    def usable(self) -> bool:
+        return self.config is not None
+
+    def require_config(self) -> Config:
+        """The configuration, or ConfigError (exit 2) naming its first problem."""
+        if self.config is None:
+            first = self.config_findings[0] if self.config_findings else None
+            raise ConfigError(
+                (first.message if first else "content/channels.yml cannot be used")
+                + " (run `social validate` for every problem)",
+                file=first.file if first else None, line=first.line if first else None,
+                code=first.code if first else "config-invalid")
+        return self.config
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.config.zone if self.config else ZoneInfo("UTC")
+
+    def require_channel(self, channel_id: str | None) -> None:
+        """UsageError unless `channel_id` (when given) is a configured channel."""
+        config = self.require_config()
+        if channel_id and channel_id not in config.channels:
+            raise UsageError(f"unknown channel {channel_id!r}; channels: {', '.join(config.channels)}")
+
+    # -- posts and the ledger --------------------------------------------------------------
+
+    @cached_property
+    def content(self) -> Content:
+        """Every post, read once; with the configuration's own findings first."""
+        return read_posts(self.root, self.config, list(self.config_findings), post_file_names(self.root))
+
+    def content_of(self, files: Iterable[str]) -> Content:
+        """Only these post files (paths under the root): for a run that can rule out the rest."""
+        return read_posts(self.root, self.config, [], list(files))
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        return Ledger(self.root)
+
+    def published_times(self) -> dict[tuple[str, str], datetime]:
+        """(post, channel) -> when it went out, for cadence."""
+        return self.ledger.published_times()
+
+    # -- the clock -------------------------------------------------------------------------
+
+    def _now(self, text: str | None) -> datetime:
+        if not text:
+            return self.clock()
+        try:
+            return parse_publish_at(text, self.zone)
+        except TimeError as exc:
+            raise UsageError(exc.message.replace("publish_at", "--now")) from None

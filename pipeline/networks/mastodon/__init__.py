@@ -1,0 +1,5 @@
+"""Mastodon: statuses on any instance (see network.py), counted as the instance counts (counting.py)."""
+
+from pipeline.networks.mastodon.network import MastodonNetwork, MastodonOptions
+
+__all__ = ["MastodonNetwork", "MastodonOptions"]

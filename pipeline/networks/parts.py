@@ -1,0 +1,76 @@
+"""What passes between the publisher and a network: a part to send, and what came back.
+
+Plain data, free of the ledger: the publisher turns its ledger lines into
+`SentPart`s, so a network never learns how (or whether) anything is recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.text.facets import Facet
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """An image to upload: where it is and what it shows."""
+
+    path: Path
+    alt: str
+    width: int | None = None
+    height: int | None = None
+    format: str | None = None
+
+    @property
+    def content_type(self) -> str:
+        return f"image/{self.format or 'jpeg'}"
+
+
+@dataclass(frozen=True)
+class SentPart:
+    """A part the network took earlier: what a reply, a retraction or a retry needs of it."""
+
+    post_id: str
+    channel_id: str
+    number: int
+    key: str | None = None
+    remote_id: str | None = None
+    url: str | None = None
+    #: what the network kept for later (Bluesky: uri and cid); never secrets
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PartRequest:
+    """One message to send: the rendered text of one part of a post on one channel."""
+
+    post_id: str
+    channel_id: str
+    number: int
+    total: int
+    text: str
+    key: str
+    media: tuple[MediaFile, ...] = ()
+    #: the thread's first and previous parts, already out (None for part 1)
+    root: SentPart | None = None
+    parent: SentPart | None = None
+    title: str | None = None
+    link: str | None = None
+    language: str | None = None
+    content_warning: str | None = None
+    #: reply_to / repost / quote / like: URL of someone else's post
+    engagement: Mapping[str, str] = field(default_factory=dict)
+    #: Bluesky rich-text facets of `text` (UTF-8 byte offsets)
+    facets: tuple[Facet, ...] = ()
+
+
+@dataclass(frozen=True)
+class Published:
+    """What the network answered for a published part."""
+
+    remote_id: str | None
+    url: str | None
+    data: Mapping[str, Any] = field(default_factory=dict)
