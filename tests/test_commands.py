@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -165,3 +166,11 @@ def test_every_command_is_documented_in_docs_cli():
     page = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
     assert page.read_text(encoding="utf-8") == cli_markdown(), (
         "run: python -m pipeline.clidocs > docs/cli.md")
+
+
+def test_plain_pytest_collects_the_tests_as_python_m_pytest_does():
+    pytest_command = Path(sys.executable).with_name("pytest")
+    done = subprocess.run([str(pytest_command), "--collect-only", "-q", "-p", "no:cacheprovider",
+                           "tests/test_publish.py"], cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "No module named 'tests'" not in done.stdout

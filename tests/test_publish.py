@@ -59,7 +59,8 @@ class MemoryNetwork(Network):
             raise DeliveryError("duplicate record key", ambiguous=True)
         parent = request.parent.remote_id if request.parent else None
         MemoryNetwork.store[request.key] = {"text": request.text, "parent": parent,
-                                            "post": request.post_id, "part": request.number}
+                                            "post": request.post_id, "part": request.number,
+                                            "link": request.link}
         return Published(remote_id=request.key, url=f"https://memory.example/{request.key}")
 
     def reconcile(self, request, sent_at):
@@ -239,6 +240,18 @@ def test_dry_run_writes_outbox_files_for_every_channel_and_no_ledger(site, memor
     assert memory.calls == []
 
 
+def test_a_dry_run_writes_exactly_what_the_real_run_sends(site, memory):
+    site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote]\nlink: https://x.example/a\n"
+                   "overrides:\n  remote:\n    link: https://x.example/for-remote", body="One.\n\n---\n\nTwo.")
+    run(site, dry_run=True)
+    written = [json.loads((site.root / f"outbox/remote/a.{n}.json").read_text()) for n in (1, 2)]
+    assert run(site).ok
+    sent = sorted(memory.store.values(), key=lambda part: part["part"])
+    assert [(d["text"], d["link"]) for d in written] == [(p["text"], p["link"]) for p in sent]
+    assert written[0]["link"] == "https://x.example/for-remote"  # the channel's own link, as sent
+    assert written[1]["in_reply_to"] == "a.1"  # threaded like the real run, to the dry run's own part 1
+
+
 def test_cli_publish_status_and_job_summary(site, memory, tmp_path, monkeypatch):
     site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [notes]")
     summary = tmp_path / "summary.md"
@@ -249,6 +262,10 @@ def test_cli_publish_status_and_job_summary(site, memory, tmp_path, monkeypatch)
     assert "| notes | a | 1 | ✓ published |" in summary.read_text()
     status = CliRunner().invoke(cli, ["status", "--root", str(site.root)])
     assert "published (1)" in status.output and "outbox/notes/a.1.json" in status.output
+    as_json = CliRunner().invoke(cli, ["status", "--root", str(site.root), "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    [entry] = json.loads(as_json.output)["entries"]
+    assert (entry["post"], entry["channel"], entry["part"], entry["state"]) == ("a", "notes", 1, "published")
 
 
 def test_two_publishers_on_one_ledger_never_both_send(site, memory):
@@ -344,6 +361,7 @@ def test_only_files_that_may_be_due_are_read_in_full(site, memory):
     for post, state in (("old-known", "published"), ("old-pending", "pending"), ("gone", "published")):
         ledger.append(Entry(post, "remote", 1, state, "2026-11-01T09:00:00Z", key="k"))
     root = site.root.resolve()
-    chosen = files_to_read(root, Workspace(root).require_config(), Ledger(root), datetime(2026, 12, 1, 11, 0, tzinfo=UTC))
+    now = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)
+    chosen = files_to_read(root, Workspace(root).require_config(), Ledger(root), now)
     assert sorted(name.rsplit("/", 1)[1][:-3] for name in chosen) == [
         "due", "gone", "offset", "old-new", "old-pending"]

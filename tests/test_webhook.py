@@ -389,6 +389,8 @@ def test_the_command_line_never_shows_the_secret_or_the_urls_token(site, monkeyp
         status = CliRunner().invoke(cli, ["status", "--root", str(site.root), "--format", "json"])
     assert refused.exit_code == 1 and "HOOK_SECRET" in refused.output
     assert published.exit_code == 0, published.output
+    assert status.exit_code == 0, status.output
+    assert [e["state"] for e in json.loads(status.output)["entries"]] == ["published"]
     assert len(receiver.stored) == 1
     assert_no_canary(refused.output, published.output, status.output, ledger_text(site),
                      (tmp_path / "summary.md").read_text())

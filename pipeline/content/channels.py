@@ -14,11 +14,11 @@ from pipeline.content.model import Channel, Config
 from pipeline.content.placing import KeyPlacer
 from pipeline.content.schema import ChannelConfig, ChannelsFile, Utm
 from pipeline.content.schema_errors import schema_findings
-from pipeline.times import TimeError, load_zone, parse_duration
 from pipeline.content.yamlload import describe_yaml_error, load_yaml
 from pipeline.errors import ERROR, Finding
 from pipeline.networks import network_class, network_names
 from pipeline.networks.base import Capability
+from pipeline.times import TimeError, load_zone, parse_duration
 
 CONFIG_FILE = "content/channels.yml"
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")

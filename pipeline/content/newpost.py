@@ -1,4 +1,4 @@
-"""`social new`: a correct post file from templates/new-post.md."""
+"""`social new`: a correct post file from templates/new-post.md (or the packaged one)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import re
 import unicodedata
 from pathlib import Path
 
-from pipeline.content.workspace import Workspace
 from pipeline.content.model import PostStatus
 from pipeline.content.posts import POST_ID, PostReader
-from pipeline.times import TimeError, format_local, parse_publish_at
+from pipeline.content.workspace import Workspace
 from pipeline.errors import PipelineError, UsageError
+from pipeline.times import TimeError, format_local, parse_publish_at
 
 TEMPLATE = "templates/new-post.md"
+PACKAGED_TEMPLATE = Path(__file__).with_name("new-post.md")
 _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .,'!?()&/+-]*$")
 _YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
 
@@ -75,9 +76,8 @@ def create_post(root: Path, *, title: str, publish_at: str | None, queue: bool,
         raise UsageError(f"{path.relative_to(root).as_posix()} already exists")
 
     template_path = root / TEMPLATE
-    if not template_path.is_file():
-        raise PipelineError(f"{TEMPLATE} is missing: it is the starting text of every new post",
-                            file=TEMPLATE, code="template-missing")
+    if not template_path.is_file():  # the repository keeps no template of its own: the packaged one
+        template_path = PACKAGED_TEMPLATE
     from jinja2 import StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 

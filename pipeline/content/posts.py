@@ -18,11 +18,11 @@ from pipeline.content.model import Config, Media, Override, Post, PostStatus
 from pipeline.content.placing import KeyPlacer
 from pipeline.content.schema import ENGAGEMENT_KEYS, PostFrontMatter
 from pipeline.content.schema_errors import schema_findings
-from pipeline.times import TimeError, parse_publish_at
 from pipeline.content.yamlload import describe_yaml_error, load_yaml
 from pipeline.errors import ERROR, Finding
 from pipeline.networks import network_class
 from pipeline.networks.base import ENGAGEMENT
+from pipeline.times import TimeError, parse_publish_at
 
 MAX_POST_BYTES = 1_000_000
 UTC_ZONE = ZoneInfo("UTC")

@@ -104,6 +104,8 @@ class Network:
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     #: text limit in the network's own unit (see `count`)
     max_length: ClassVar[int] = 500
+    #: how `count` counts, in a few words for the docs' table
+    counted_as: ClassVar[str] = "characters (code points)"
     #: images per post, when it takes images
     max_images: ClassVar[int] = 4
     #: bytes per image, None when the network states no limit

@@ -40,6 +40,8 @@ class LinkedInNetwork(Network):
     title = "LinkedIn"
     capabilities = frozenset({Capability.IMAGES, Capability.ALT_TEXT, Capability.DELETE})
     max_length = 3000
+    counted_as = ("characters of the escaped text (reserved characters `| { } @ [ ] ( ) < > # \\ * _ ~` "
+                  "get a backslash)")
     max_images = 20
     max_alt_length = 4086
     required_credentials = ("token",)

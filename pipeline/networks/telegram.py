@@ -29,6 +29,7 @@ class TelegramNetwork(Network):
     title = "Telegram"
     capabilities = frozenset({Capability.THREADS, Capability.IMAGES, Capability.DELETE})
     max_length = 4096
+    counted_as = "UTF-16 code units; a photo's caption at most 1,024"
     hashtags = False
     max_images = 1
     max_image_bytes = 10 * 1024 * 1024

@@ -31,6 +31,7 @@ class ThreadsNetwork(Network):
     capabilities = frozenset({Capability.THREADS, Capability.IMAGES, Capability.ALT_TEXT,
                               Capability.REPLY, Capability.QUOTE, Capability.DELETE})
     max_length = 500
+    counted_as = "graphemes, an emoji counting its UTF-8 bytes; at most 5 links"
     max_images = 20
     max_image_bytes = 8 * 1024 * 1024
     image_formats = frozenset({"jpeg", "png"})

@@ -63,6 +63,8 @@ class BlueskyNetwork(Network):
     title = "Bluesky"
     capabilities = frozenset(Capability)
     max_length = 300
+    counted_as = ("graphemes of the text as sent (long links shortened for display, the link facet "
+                  "keeps the whole URI), and at most 3,000 UTF-8 bytes")
     max_images = 4
     max_image_bytes = 1_000_000
     max_alt_length = 2000

@@ -59,6 +59,9 @@ class MastodonNetwork(Network):
                               Capability.REPLY, Capability.REPOST, Capability.LIKE, Capability.DELETE,
                               Capability.RECONCILE})
     max_length = 500
+    counted_as = ("graphemes; every `http(s)://` link counts 23 (the instance's "
+                  "`characters_reserved_per_url`); `@user@domain` counts as `@user`; the content warning "
+                  "counts too")
     max_images = 4
     max_image_bytes = 16 * 1024 * 1024
     max_alt_length = 1500
