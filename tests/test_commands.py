@@ -171,6 +171,7 @@ def test_every_command_is_documented_in_docs_cli():
 def test_plain_pytest_collects_the_tests_as_python_m_pytest_does():
     pytest_command = Path(sys.executable).with_name("pytest")
     done = subprocess.run([str(pytest_command), "--collect-only", "-q", "-p", "no:cacheprovider",
-                           "tests/test_publish.py"], cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=300)
+                           "tests/test_publish.py"], cwd=Path(__file__).resolve().parent.parent,
+                          capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "No module named 'tests'" not in done.stdout
