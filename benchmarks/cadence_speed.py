@@ -30,13 +30,13 @@ sys.path.insert(0, str(HERE))
 from generate import CHANNELS_YML, NETWORKS, TAGS, WORDS  # noqa: E402
 from measure import best_time, generated  # noqa: E402
 
-from pipeline.cadence.check import cadence_findings  # noqa: E402
-from pipeline.cadence.engine import evaluate  # noqa: E402
 from pipeline.cadence.events import Event  # noqa: E402
 from pipeline.cadence.similarity import normalize  # noqa: E402
 from pipeline.content.channels import load_config  # noqa: E402
 from pipeline.content.load import load_content  # noqa: E402
 from pipeline.content.validate import validate  # noqa: E402
+from pipeline.planning.evaluation import evaluate  # noqa: E402
+from pipeline.planning.findings import cadence_findings  # noqa: E402
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)  # before the generated posts: all of them count
 ALL_RULES = ('{max_per_day: 3, max_per_week: 15, min_gap: 2h, max_silence: 4d, runway: 14d, '

@@ -65,12 +65,12 @@ not_in_nav: |
 def write_floor_docs(data: Path, docs: Path) -> int:
     """The plugin's generated pages and files as plain files under `docs`; returns the page count."""
     from pipeline.content.load import load_content
-    from pipeline.state.ledger import Ledger
     from pipeline.render.render import Renderer
     from pipeline.site.calendar import build_calendar
     from pipeline.site.feeds import feed
     from pipeline.site.pages import SitePages, feed_uri, media_files
     from pipeline.site.plugin import ASSETS, STYLESHEET
+    from pipeline.state.ledger import Ledger
     from pipeline.times import parse_now
 
     content = load_content(data)

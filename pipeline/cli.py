@@ -86,7 +86,7 @@ def validate(root: Path, output_format: str, strict: bool, now_text: str | None,
     content = load_content(root)
     now = None
     if "cadence" in chosen:
-        from pipeline.cadence.engine import now_option  # rapidfuzz and the rules: only when checked
+        from pipeline.planning.evaluation import now_option  # rapidfuzz and the rules: only when checked
 
         now = now_option(now_text, content.config)
     result = run(root, content, now=now, checks=chosen)
@@ -297,7 +297,7 @@ def cadence(root: Path, output_format: str, now_text: str | None, channel_ids: t
     With --against, the days whose number of posts changes and the findings that
     are new, changed or resolved. Exit 1 when a rule at level error is broken.
     """
-    from pipeline.cadence.report import cadence_report
+    from pipeline.planning.overview import cadence_report
     from pipeline.report import format_json
 
     result = cadence_report(root, now_text=now_text, channels=channel_ids, against=against)
@@ -317,7 +317,7 @@ def schedule(root: Path, output_format: str, now_text: str | None, write: bool) 
     Posts queue first come, first served (by the commit that added them). Exit 1
     when a queued post finds no slot.
     """
-    from pipeline.cadence.schedule import schedule as run
+    from pipeline.planning.schedule import schedule as run
     from pipeline.report import format_json
 
     result = run(root, now_text=now_text, write=write)

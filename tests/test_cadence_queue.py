@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cadence.policy import parse_slot
 from pipeline.cadence.queue import slot_times
-from pipeline.cadence.schedule import publish_at_text, replace_queue_line, schedule
+from pipeline.cadence.values import parse_slot
 from pipeline.cli import cli
 from pipeline.content.load import load_content
+from pipeline.planning.schedule import publish_at_text, replace_queue_line, schedule
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CHANNELS = """\

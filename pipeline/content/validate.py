@@ -56,7 +56,7 @@ def validate(root: Path, content: Content | None = None, now: datetime | None = 
 
         findings.extend(render_findings(content))
     if "cadence" in checks:
-        from pipeline.cadence.check import cadence_findings
+        from pipeline.planning.findings import cadence_findings
 
         findings.extend(cadence_findings(content, now=now))
     if "ledger" in checks and content.config is not None:

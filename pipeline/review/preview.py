@@ -14,12 +14,12 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipeline.cadence.against import Comparison, compare
-from pipeline.cadence.engine import evaluate, events_from_content, now_option
 from pipeline.content.load import POSTS_DIR, load_content
 from pipeline.content.model import Content, Post
 from pipeline.content.validate import validate
 from pipeline.errors import ERROR, WARNING, Finding
+from pipeline.planning.against import Comparison, compare
+from pipeline.planning.evaluation import evaluate, events_from_content, now_option
 from pipeline.render.render import Renderer, Rendering
 from pipeline.review.gitrange import REMOVED, FileChange, changed_files, extract_tree, resolve_range
 from pipeline.state.ledger import Ledger

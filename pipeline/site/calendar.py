@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pipeline.cadence.calendar import WEEK_STARTS
-from pipeline.cadence.engine import ChannelCadence, evaluate, events_from_content
 from pipeline.content.model import Config, Content, Post
+from pipeline.planning.evaluation import ChannelCadence, evaluate, events_from_content
 from pipeline.site.gitlog import Change
 from pipeline.state.ledger import (
     DELETED,

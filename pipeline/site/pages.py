@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 from mkdocs.utils import get_relative_url
 
 from pipeline.cadence.calendar import SHORT_DAYS, week_of
-from pipeline.cadence.report import describe
+from pipeline.cadence.registry import describe
 from pipeline.content.model import Media
 from pipeline.render.render import RenderedPart, Renderer
 from pipeline.site.calendar import Calendar, PostView, next_month, slug, web_url

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from pipeline.cadence.engine import Published, evaluate, events_from_content
+from pipeline.cadence.registry import RULES
 from pipeline.content.model import Content, Post
 from pipeline.errors import ERROR, Finding
+from pipeline.planning.evaluation import Published, evaluate, events_from_content
 from pipeline.state.ledger import Ledger
 
 _PUBLISH_AT = re.compile(r"^publish_at[ \t]*:[ \t]*(?=\S)", re.MULTILINE)
@@ -33,7 +34,7 @@ def cadence_findings(content: Content, now: datetime | None = None,
     findings = []
     for channel_id, result in evaluate(config, events_from_content(content, published), now).items():
         for found in result.findings:
-            code = "cadence-" + found.rule.replace("_", "-")
+            code = RULES[found.rule].code
             message = f"{channel_id}: {found.message}"
             post = posts.get(found.blame) if found.blame else None
             if post is not None and post.lines is not None:

@@ -12,9 +12,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from pipeline.cadence.calendar import WEEK_STARTS
+from pipeline.cadence.declaration import Rule
 from pipeline.cadence.events import PUBLISHED, SCHEDULED, CadenceFinding, Event, Timeline
-from pipeline.cadence.policy import Rule
-from pipeline.cadence.rules import CHECKS
+from pipeline.cadence.registry import check
 from pipeline.content.model import Config, Content, Post
 from pipeline.errors import UsageError
 from pipeline.times import parse_now
@@ -60,17 +60,6 @@ def post_event(post: Post, channel: str, at: datetime, source: str) -> Event:
     override = post.overrides.get(channel, {})
     tags = override.get("tags", post.tags)
     return Event(post.id, at, frozenset(tags), override.get("text", post.body), source)
-
-
-def check(line: Timeline, rules: Mapping[str, Rule], skip: frozenset[str] = frozenset()
-          ) -> list[CadenceFinding]:
-    """Every finding of `rules` on one timeline, in time order."""
-    findings = []
-    for name, rule in rules.items():
-        if name not in skip:
-            findings.extend(CHECKS[name](line, rule))
-    findings.sort(key=lambda f: (f.start, f.end, f.rule, f.posts))
-    return findings
 
 
 @dataclass
