@@ -102,7 +102,7 @@ class _MixRun:
 
 RULE = CadenceRule(
     name="mix",
-    description="Most share of posts per tag in any window, e.g. {promo: 20%, window: 30d}",
+    description="Most share of posts per tag in any window",
     example="{promo: 20%, window: 30d}",
     default_level=WARNING,
     parse=parse_mix,
