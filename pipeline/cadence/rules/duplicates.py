@@ -5,13 +5,15 @@ from __future__ import annotations
 from pipeline.cadence.calendar import format_span
 from pipeline.cadence.declaration import CadenceRule, Rule
 from pipeline.cadence.events import CadenceFinding, Timeline
-from pipeline.cadence.similarity import normalize, similar_earlier
 from pipeline.cadence.values import DURATION_SCHEMA, duration, span_text
 from pipeline.errors import WARNING
 
 
 def duplicates(line: Timeline, rule: Rule) -> list[CadenceFinding]:
     """The same or nearly the same text within the window."""
+    # rapidfuzz loads only when texts are compared, not whenever channels.yml is read
+    from pipeline.cadence.similarity import normalize, similar_earlier
+
     texts = [normalize(event.text) for event in line.events]
     findings = []
     for later, earlier, percent in similar_earlier(texts, line.times, rule.value):
