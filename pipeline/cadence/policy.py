@@ -4,7 +4,7 @@ Pure: takes the values as the YAML loader gave them and returns rules plus
 problems, each with the key path in channels.yml where it belongs. A channel's
 `cadence` is merged over `defaults.cadence` rule by rule; `{level: warning}`
 alone keeps the default's value and changes only the level. What each rule's
-value looks like is its declaration's business (`registry.py`).
+value looks like is its declaration's business (`rules/`, listed in `registry.py`).
 """
 
 from __future__ import annotations
