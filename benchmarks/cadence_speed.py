@@ -30,12 +30,12 @@ sys.path.insert(0, str(HERE))
 from generate import CHANNELS_YML, NETWORKS, TAGS, WORDS  # noqa: E402
 from measure import best_time, generated  # noqa: E402
 
-from pipeline.cadence.check import cadence_findings  # noqa: E402
-from pipeline.cadence.engine import evaluate  # noqa: E402
 from pipeline.cadence.events import Event  # noqa: E402
 from pipeline.cadence.similarity import normalize  # noqa: E402
 from pipeline.content.channels import load_config  # noqa: E402
 from pipeline.content.load import load_content  # noqa: E402
+from pipeline.planning.evaluation import evaluate  # noqa: E402
+from pipeline.planning.findings import cadence_findings  # noqa: E402
 from pipeline.validation import validate  # noqa: E402
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)  # before the generated posts: all of them count
@@ -97,7 +97,7 @@ def main() -> None:
     def loaded():  # fresh posts: where a finding's line is has not been looked up yet
         return load_content(data)
 
-    whole = best_cpu(lambda fresh: validate(data, fresh, now=NOW), args.repeat, loaded)
+    whole = best_cpu(lambda fresh: validate(fresh, now=NOW), args.repeat, loaded)
     cadence = best_cpu(lambda fresh: cadence_findings(fresh, now=NOW, published={}), args.repeat,
                        loaded)
     cadence_all = best_cpu(lambda fresh: cadence_findings(fresh, now=NOW, published={}),

@@ -73,23 +73,16 @@ def validate(root: Path, output_format: str, strict: bool, now_text: str | None,
     Exit 0 when there are no errors (warnings alone pass unless --strict), 1 with
     errors, 2 when content/channels.yml itself is broken.
     """
-    from pipeline import report as out
-    from pipeline.content.load import load_content
-    from pipeline.validation import CHECKS
-    from pipeline.validation import validate as run
+    from pipeline import output as out
+    from pipeline.content.workspace import Workspace
+    from pipeline.validation import CHECKS, validate_workspace
 
     chosen = tuple(_split_list(checks))
     unknown = sorted(set(chosen) - set(CHECKS))
     if unknown:
         raise click.BadParameter(f"unknown check {', '.join(unknown)}; checks: {', '.join(CHECKS)}",
                                  param_hint="--checks")
-    content = load_content(root)
-    now = None
-    if "cadence" in chosen:
-        from pipeline.cadence.engine import now_option  # rapidfuzz and the rules: only when checked
-
-        now = now_option(now_text, content.config)
-    result = run(root, content, now=now, checks=chosen)
+    result = validate_workspace(Workspace(root, now_text=now_text), chosen)
     if output_format == "json":
         click.echo(out.format_json(result.as_dict(strict)))
     elif output_format == "github":
@@ -114,7 +107,7 @@ def list_posts(root: Path, output_format: str, now_text: str | None, show_all: b
                channel_ids: tuple[str, ...]) -> None:
     """Upcoming posts: local time with offset, channels, status, title."""
     from pipeline.content.listing import list_posts as run
-    from pipeline.report import format_json
+    from pipeline.output import format_json
 
     listing = run(root, now_text=now_text, include_past=show_all, channels=channel_ids)
     if output_format == "json":
@@ -133,7 +126,7 @@ def list_posts(root: Path, output_format: str, now_text: str | None, show_all: b
 def show(root: Path, output_format: str, post_id: str) -> None:
     """One post: its schedule in local time and UTC, channels, media and text."""
     from pipeline.content.listing import show_post
-    from pipeline.report import format_json
+    from pipeline.output import format_json
 
     shown = show_post(root, post_id)
     click.echo(format_json(shown.as_dict()) if output_format == "json" else shown.as_text())
@@ -294,7 +287,7 @@ def resolve(root: Path, post_id: str, channel_id: str, part: int | None, publish
 
 
 def out_json(payload: dict) -> str:
-    from pipeline.report import format_json
+    from pipeline.output import format_json
 
     return format_json(payload)
 
@@ -313,8 +306,8 @@ def cadence(root: Path, output_format: str, now_text: str | None, channel_ids: t
     With --against, the days whose number of posts changes and the findings that
     are new, changed or resolved. Exit 1 when a rule at level error is broken.
     """
-    from pipeline.cadence.report import cadence_report
-    from pipeline.report import format_json
+    from pipeline.output import format_json
+    from pipeline.planning.overview import cadence_report
 
     result = cadence_report(root, now_text=now_text, channels=channel_ids, against=against)
     click.echo(format_json(result.as_dict()) if output_format == "json" else result.as_text())
@@ -333,8 +326,8 @@ def schedule(root: Path, output_format: str, now_text: str | None, write: bool) 
     Posts queue first come, first served (by the commit that added them). Exit 1
     when a queued post finds no slot.
     """
-    from pipeline.cadence.schedule import schedule as run
-    from pipeline.report import format_json
+    from pipeline.output import format_json
+    from pipeline.planning.schedule import schedule as run
 
     result = run(root, now_text=now_text, write=write)
     click.echo(format_json(result.as_dict()) if output_format == "json" else result.as_text())
@@ -359,8 +352,8 @@ def preview(root: Path, output_format: str, changed: str, now_text: str | None, 
     removes; and what it does to the cadence. Always exits 0: `social validate`
     is the check that fails.
     """
+    from pipeline.review.formatting import format_markdown, format_text, preview_dict
     from pipeline.review.preview import build_preview
-    from pipeline.review.report import format_markdown, format_text, preview_dict
 
     result = build_preview(root, changed, now_text=now_text)
     if output_format == "json":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 ERROR = "error"
@@ -27,6 +28,14 @@ class Finding:
             "code": self.code,
             "message": self.message,
         }
+
+
+def dotted(path: Iterable) -> str:
+    """A key path as people write it: `channels.news.cadence`, `slots[0]`."""
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out
 
 
 class PipelineError(Exception):

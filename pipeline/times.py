@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pipeline.errors import UsageError
 
 _DATETIME = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})"
@@ -145,14 +148,17 @@ def format_local(moment: datetime, zone: ZoneInfo | None = None) -> str:
     return local.strftime("%Y-%m-%d %H:%M") + format_offset(local)
 
 
-def parse_now(value: str | None, zone: ZoneInfo) -> datetime:
-    """The `--now` option in UTC: an ISO time (local to `zone` without an offset), default the clock."""
+def parse_now(value: str | None, zone: ZoneInfo, clock: Callable[[], datetime] | None = None) -> datetime:
+    """The `--now` option in UTC: an ISO time (local to `zone` without an offset), default the clock.
+
+    A time that cannot be used is a UsageError naming --now (exit 2).
+    """
     if not value:
-        return datetime.now(UTC)
+        return (clock or utc_now)()
     try:
         return parse_publish_at(value, zone)
     except TimeError as exc:
-        raise ValueError(exc.message.replace("publish_at", "--now")) from None
+        raise UsageError(exc.message.replace("publish_at", "--now")) from None
 
 
 def utc_now() -> datetime:

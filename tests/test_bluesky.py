@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.content.model import Channel
-from pipeline.networks.bluesky.network import S32, BlueskyNetwork, BlueskyOptions, tid
+from pipeline.networks.bluesky.records import S32, BlueskyNetwork, BlueskyOptions, tid
 from pipeline.networks.delivery import DeliveryError, Http, RetryPolicy, Secrets
 from pipeline.networks.linkcard import _OpenGraph
 from pipeline.networks.parts import MediaFile, PartRequest, SentPart

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cadence.policy import Days, Hours
+from pipeline.cadence.rules.days import Days
+from pipeline.cadence.rules.hours import Hours
 from pipeline.cli import cli
 from pipeline.content.channels import load_config
 

@@ -17,11 +17,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.cadence.engine import evaluate, events_from_content
-from pipeline.cadence.policy import WEEKDAYS
-from pipeline.cadence.rules import ABSENCE_RULES
-from pipeline.cadence.schedule import schedule
+from pipeline.cadence.registry import RULES
+from pipeline.cadence.values import WEEKDAYS
 from pipeline.content.load import load_content
+from pipeline.planning.evaluation import evaluate, events_from_content
+from pipeline.planning.schedule import schedule
 
 PROJECT = Path(__file__).resolve().parent.parent
 ZONES = ["Europe/Berlin", "America/New_York", "Asia/Kolkata"]
@@ -111,7 +111,7 @@ def test_the_written_schedule_breaks_no_rule_the_queue_keeps(zone, now, a, b, fi
         report = evaluate(content.config, events_from_content(content), result.now)
         for cid, channel_result in report.items():
             for found in channel_result.findings:
-                if found.level == "error" and found.rule not in ABSENCE_RULES:
+                if found.level == "error" and not RULES[found.rule].absence:
                     assert not set(found.posts) & set(placed), (cid, found)
     finally:
         shutil.rmtree(root)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cadence.policy import parse_slot
-from pipeline.cadence.queue import slot_times
-from pipeline.cadence.schedule import publish_at_text, replace_queue_line, schedule
+from pipeline.cadence.declaration import Rule
+from pipeline.cadence.events import Event
+from pipeline.cadence.queue import QueueChannel, QueuedPost, fill_queue, slot_times
+from pipeline.cadence.values import parse_slot
 from pipeline.cli import cli
 from pipeline.content.load import load_content
+from pipeline.planning.schedule import UNSET, publish_at_text, replace_queue_line, schedule
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CHANNELS = """\
@@ -166,6 +168,17 @@ def test_slots_skip_a_time_the_clocks_jump_over_and_take_a_repeated_time_once():
     autumn = list(slot_times(every_sunday, BERLIN, datetime(2026, 10, 24, tzinfo=UTC),
                              datetime(2026, 10, 26, tzinfo=UTC)))
     assert [publish_at_text(t, BERLIN) for t in autumn] == ["2026-10-25 02:30+02:00"]
+
+
+def test_the_queue_itself_needs_no_content_only_rules_slots_and_events():
+    gap = Rule("min_gap", timedelta(hours=2), "error", ("defaults", "cadence", "min_gap"))
+    channel = QueueChannel({"min_gap": gap}, [parse_slot("tue 09:00"), parse_slot("tue 10:00"),
+                                              parse_slot("tue 12:00")])
+    fixed = Event("fixed", datetime(2026, 12, 1, 8, 30, tzinfo=UTC))  # 09:30 in Berlin
+    waiting = QueuedPost("tip", "tip.md", ("news",), {"news": Event("tip", UNSET)})
+    plan = fill_queue({"news": channel}, {"news": [fixed]}, [waiting],
+                      datetime(2026, 12, 1, 7, tzinfo=UTC), BERLIN, week_start=0)
+    assert [(p.post, publish_at_text(p.at, BERLIN)) for p in plan.placed] == [("tip", "2026-12-01 12:00")]
 
 
 def test_write_changes_only_the_queue_line_byte_for_byte(queue_repo):

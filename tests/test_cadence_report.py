@@ -8,11 +8,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from pipeline.cadence.engine import events_from_content
 from pipeline.cadence.events import PUBLISHED, SCHEDULED
 from pipeline.cadence.similarity import normalize, similar_earlier
 from pipeline.cli import cli
 from pipeline.content.load import load_content
+from pipeline.planning.evaluation import events_from_content
 
 PROJECT = Path(__file__).resolve().parent.parent
 NOW = "2026-11-25 12:00"

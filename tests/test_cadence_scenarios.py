@@ -41,7 +41,7 @@ def test_every_rule_has_a_scenario():
     for name in NAMES:
         expected = load_yaml((SCENARIOS / name / "expected.yml").read_text(encoding="utf-8"))
         covered |= {f["rule"] for found in (expected["findings"] or {}).values() for f in found}
-    from pipeline.cadence.policy import RULES
+    from pipeline.cadence.registry import RULES
 
     assert covered == set(RULES)
 

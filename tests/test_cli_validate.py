@@ -11,7 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from test_bad_input import build_repo
 
-from pipeline import report
+from pipeline import output as report
 from pipeline.cli import cli
 from pipeline.errors import ERROR, WARNING, Finding
 from pipeline.validation import Report

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pipeline import report
+from pipeline import output as report
 from pipeline.errors import ERROR, WARNING, Finding
-from pipeline.review.report import Block, fit
+from pipeline.review.formatting import Block, fit
 
 
 def test_no_message_can_start_a_workflow_command_of_its_own():

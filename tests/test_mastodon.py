@@ -21,7 +21,7 @@ from pipeline.content.model import Channel
 from pipeline.content.workspace import Workspace
 from pipeline.networks.base import Uncertain
 from pipeline.networks.delivery import DeliveryError, Http, Secrets
-from pipeline.networks.mastodon.network import MastodonNetwork, MastodonOptions, comparable, status_text
+from pipeline.networks.mastodon.statuses import MastodonNetwork, MastodonOptions, comparable, status_text
 from pipeline.networks.parts import MediaFile, PartRequest, SentPart
 from pipeline.publish.plan import make_plan
 from pipeline.publish.run import Runner

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from pipeline.cli import cli
-from pipeline.review.report import Block, fit, md_code, md_fenced, md_text
+from pipeline.review.formatting import Block, fit, md_code, md_fenced, md_text
 
 NOW = "2026-11-20 12:00"
 

@@ -317,12 +317,13 @@ def test_a_part_left_pending_is_settled_even_when_it_is_now_too_late(site, memor
 
 
 def test_validate_catches_a_changed_id_of_a_published_post(site, memory):
-    from pipeline.validation import validate
+    from pipeline.content.workspace import Workspace
+    from pipeline.validation import validate_workspace
 
     path = site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote]")
     run(site)
     path.write_text(path.read_text().replace("publish_at", "id: new-name\npublish_at"))
-    report = validate(site.root, checks=("content", "ledger"))
+    report = validate_workspace(Workspace(site.root), checks=("content", "ledger"))
     assert [(f.code, f.line) for f in report.errors] == [("id-changed", 2)]
     assert "set id: a" in report.errors[0].message
 

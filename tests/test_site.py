@@ -21,7 +21,7 @@ from sitebuild import REPO, build_repo_site, build_site
 
 from pipeline.site.calendar import slug, web_url
 from pipeline.site.gitlog import last_changes, parse_log
-from pipeline.site.preview import text_html
+from pipeline.site.parthtml import text_html
 
 
 class Elements(HTMLParser):

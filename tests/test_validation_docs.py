@@ -6,13 +6,13 @@ import ast
 import re
 from pathlib import Path
 
-from pipeline.cadence.policy import RULES
+from pipeline.cadence.registry import RULES
 
 ROOT = Path(__file__).resolve().parent.parent
 KEBAB = re.compile(r"^[a-z]+(?:-[a-z0-9]+)+$")
 #: modules whose findings `social validate` reports
 VALIDATION = ["pipeline/content", "pipeline/render/render.py", "pipeline/render/templates.py",
-              "pipeline/cadence/policy.py", "pipeline/cadence/check.py", "pipeline/publish/identity.py"]
+              "pipeline/cadence", "pipeline/planning/findings.py", "pipeline/validation"]
 NOT_CODES = {"utf-8", "utf-8-sig", "utf-16-le"}
 
 
@@ -29,7 +29,7 @@ def codes_in_source() -> set[str]:
             values = [kw.value for kw in node.keywords if kw.arg == "code"] + list(node.args)
             found |= {v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str)
                       and KEBAB.match(v.value)}
-    return (found - NOT_CODES) | {"cadence-" + rule.replace("_", "-") for rule in RULES}
+    return (found - NOT_CODES) | {rule.code for rule in RULES.values()}
 
 
 def test_every_finding_code_is_documented():

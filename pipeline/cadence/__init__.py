@@ -1,6 +1,8 @@
-"""Cadence: posting rules per channel, the week-by-week report, and the slot queue.
+"""Cadence: the posting rules, as a pure library over plain events.
 
-Rules are pure functions over plain events (`events.py`, `rules.py`); reading
-content, git and files happens at the edges (`engine.py`, `against.py`,
-`schedule.py`).
+Each rule is one declaration (`rules/<name>.py`, listed in `registry.py`); the
+parser of channels.yml's cadence sections (`policy.py`), their JSON Schema, the
+docs table and the slot queue (`queue.py`) are generated from or driven by those
+declarations. Nothing here reads files or knows about posts: `pipeline.planning`
+turns content into events and runs the rules for the commands.
 """

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from pipeline.cadence.calendar import format_day, local_iso
+from pipeline.cadence.localtime import format_day, local_iso
 
 PUBLISHED = "published"  # at its real publication time, from the ledger
 SCHEDULED = "scheduled"  # at its publish_at

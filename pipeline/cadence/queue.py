@@ -1,10 +1,10 @@
 """The slot queue: each queued post, in order, takes the first free slot that breaks no rule.
 
-Pure: channels, events and queued posts in, placements out. A post on several
-channels takes a time that is a slot of every one of its channels that has
-slots (channels without slots simply post then too), and that keeps every rule
-at level error on all of its channels. Rules about absence (max_silence,
-runway) are not asked: a placed post can only shorten a silence.
+Pure: channels (their rules and slots), events and queued posts in, placements
+out. A post on several channels takes a time that is a slot of every one of its
+channels that has slots (channels without slots simply post then too), and that
+keeps every rule at level error on all of its channels. Rules about absence
+(max_silence, runway) are not asked: a placed post can only shorten a silence.
 """
 
 from __future__ import annotations
@@ -16,15 +16,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from pipeline.cadence.calendar import WEEK_STARTS, format_span
+from pipeline.cadence.declaration import Rule
 from pipeline.cadence.events import Event, Timeline
-from pipeline.cadence.policy import Rule, Slot, parse_slot
-from pipeline.cadence.rules import ABSENCE_RULES, CHECKS
-from pipeline.content.model import Channel, Config
+from pipeline.cadence.localtime import format_span
+from pipeline.cadence.registry import RULES
+from pipeline.cadence.values import Slot
 from pipeline.errors import ERROR
 
 HORIZON = timedelta(weeks=52)
 TAKEN = "taken"  # another post of the channel already goes out at that very time
+
+
+@dataclass(frozen=True)
+class QueueChannel:
+    """What the queue needs of one channel: the rules in force and the slots."""
+
+    rules: Mapping[str, Rule]
+    slots: Sequence[Slot]
 
 
 @dataclass(frozen=True)
@@ -61,20 +69,16 @@ class QueuePlan:
 class _ChannelState:
     """One channel's events in time order, growing as the queue places posts."""
 
-    def __init__(self, channel: Channel, events: Sequence[Event]) -> None:
-        self.rules: dict[str, Rule] = {name: rule for name, rule in channel.cadence.items()
-                                       if rule.level == ERROR and name not in ABSENCE_RULES}
-        self.slots: list[Slot] = [parse_slot(text) for text in channel.slots]
+    def __init__(self, channel: QueueChannel, events: Sequence[Event]) -> None:
+        self.rules: dict[str, Rule] = {name: rule for name, rule in channel.rules.items()
+                                       if rule.level == ERROR and not RULES[name].absence}
+        self.slots = list(channel.slots)
         self.events = sorted(events, key=lambda e: (e.at, e.post))
         self.times = [event.at for event in self.events]
-        # what a new post can interact with: its week, the gap, and the rules' windows
-        reach = [timedelta(days=8)]
-        for name in ("min_gap", "duplicates"):
-            if name in self.rules:
-                reach.append(self.rules[name].value)
-        if "mix" in self.rules:
-            reach.append(self.rules["mix"].value.window)
-        self.reach = max(reach) + timedelta(days=1)
+        # what a new post can interact with: as far as the furthest-looking rule, and a
+        # day more for the hour a day gains when the clocks go back
+        self.reach = max((RULES[name].reach(rule.value) for name, rule in self.rules.items()),
+                         default=timedelta(0)) + timedelta(days=1)
 
     def add(self, event: Event) -> None:
         at = bisect_right(self.times, event.at)
@@ -92,7 +96,7 @@ class _ChannelState:
         insort(nearby, event, key=lambda e: (e.at, e.post))
         line = Timeline(nearby, zone, week_start)
         for name, rule in self.rules.items():
-            if any(event.post in found.posts for found in CHECKS[name](line, rule)):
+            if any(event.post in found.posts for found in RULES[name].check(line, rule)):
                 return name
         return None
 
@@ -131,21 +135,20 @@ def _common_weekly_times(slot_lists: Sequence[Sequence[Slot]]) -> bool:
     )
 
 
-def fill_queue(config: Config, events: Mapping[str, Sequence[Event]],
-               queued: Sequence[QueuedPost], now: datetime, horizon: timedelta = HORIZON
-               ) -> QueuePlan:
+def fill_queue(channels: Mapping[str, QueueChannel], events: Mapping[str, Sequence[Event]],
+               queued: Sequence[QueuedPost], now: datetime, zone: ZoneInfo, week_start: int,
+               horizon: timedelta = HORIZON) -> QueuePlan:
     """Place `queued` in the order given, each at the first slot from `now` within `horizon`.
 
+    Days and slots are local to `zone`; weeks begin on weekday `week_start` (0 = Monday).
     Each placed post counts for the ones after it, so the order decides who gets
     the earlier slots; a post never moves one that comes before it.
     """
-    week_start = WEEK_STARTS[config.week_start]
-    states = {cid: _ChannelState(channel, events.get(cid, ()))
-              for cid, channel in config.channels.items()}
+    states = {cid: _ChannelState(channel, events.get(cid, ())) for cid, channel in channels.items()}
     plan = QueuePlan()
     for item in queued:
-        channels = [cid for cid in item.channels if cid in states]
-        slotted = [cid for cid in channels if states[cid].slots]
+        targets = [cid for cid in item.channels if cid in states]
+        slotted = [cid for cid in targets if states[cid].slots]
         if not slotted:
             plan.unplaced.append(Unplaced(item.post, item.file, f"none of its channels "
                                           f"({', '.join(item.channels)}) has slots"))
@@ -156,15 +159,15 @@ def fill_queue(config: Config, events: Mapping[str, Sequence[Event]],
                                           f"{' and '.join(slotted)} have no slot time in common"))
             continue
         refused: Counter[str] = Counter()
-        for moment in slot_times(slot_lists, config.zone, now, now + horizon):
-            placed = {cid: item.events[cid]._replace(at=moment) for cid in channels}
-            broken = next(((cid, rule) for cid in channels
-                           if (rule := states[cid].breaks(placed[cid], config.zone, week_start))),
+        for moment in slot_times(slot_lists, zone, now, now + horizon):
+            placed = {cid: item.events[cid]._replace(at=moment) for cid in targets}
+            broken = next(((cid, rule) for cid in targets
+                           if (rule := states[cid].breaks(placed[cid], zone, week_start))),
                           None)
             if broken is None:
-                for cid in channels:
+                for cid in targets:
                     states[cid].add(placed[cid])
-                plan.placed.append(Placement(item.post, item.file, moment, tuple(channels)))
+                plan.placed.append(Placement(item.post, item.file, moment, tuple(targets)))
                 break
             refused[f"{broken[1]} on {broken[0]}"] += 1
         else:

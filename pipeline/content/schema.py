@@ -6,9 +6,14 @@ editors with yaml-language-server complete and check what people type.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SkipValidation
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
+
+from pipeline.cadence.registry import cadence_schema
+from pipeline.cadence.values import SLOT_PATTERN
 
 ENGAGEMENT_KEYS = ("reply_to", "repost", "quote", "like")
 
@@ -69,104 +74,20 @@ class PostFrontMatter(_Strict):
     like: str | None = Field(None, description="URL of someone else's post to like")
 
 
-# Cadence rules. Their values are checked by pipeline/cadence/policy.py, which says
-# what to write instead; the models below declare their exact shape for the JSON
-# Schema (editors complete and check them) and the rule names for channels.yml.
-DURATION_PATTERN = r"^(\d+w(\d+d)?(\d+h)?(\d+m)?|\d+d(\d+h)?(\d+m)?|\d+h(\d+m)?|\d+m)$"
-CLOCK = r"([01]?\d|2[0-3]):[0-5]\d"
-HOURS_PATTERN = rf"^{CLOCK}-({CLOCK}|24:00)$"
-_DAY = "(mon|tue|wed|thu|fri|sat|sun)"
-DAYS_PATTERN = rf"^{_DAY}(-{_DAY})?(,{_DAY}(-{_DAY})?)*$"
-SLOT_PATTERN = rf"^{_DAY}(-{_DAY})?(,{_DAY}(-{_DAY})?)* {CLOCK}$"
-_DATE = r"\d{4}-\d{2}-\d{2}"
-BLACKOUT_PATTERN = rf"^{_DATE}(\.\.{_DATE})?$"
-PERCENT_PATTERN = r"^\d+(\.\d+)?%$"
+class CadenceSection:
+    """A `cadence:` section, passed on as written: pipeline.cadence reads it after merging
+    with defaults and says what to write instead. Its JSON Schema comes from the rules'
+    declarations, once under $defs/CadenceRules."""
 
-Level = Literal["error", "warning", "off"]
-Count = Annotated[int, Field(ge=1)]
-Duration = Annotated[str, Field(pattern=DURATION_PATTERN,
-                                description="A number and a unit: 90m, 2h, 4d, 1w, 1d12h")]
-Hours = Annotated[str, Field(pattern=HOURS_PATTERN,
-                             description='Allowed local posting window, e.g. "08:00-20:00"')]
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-Days = Annotated[str, Field(pattern=DAYS_PATTERN, description='e.g. "mon-fri" or "mon,wed"')
-                 ] | list[Weekday]
-BlackoutDates = list[Annotated[str, Field(
-    pattern=BLACKOUT_PATTERN,
-    description='A local date or an inclusive range: "2026-12-24", "2026-12-31..2027-01-01"')]]
-Percent = Annotated[str, Field(pattern=PERCENT_PATTERN, description="e.g. 20%")]
-LEVEL_FIELD = Field(None, description="error blocks, warning informs, off turns the rule off "
-                    "(default: the rule's own level)")
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler
+                                     ) -> core_schema.CoreSchema:
+        return core_schema.any_schema(ref="CadenceRules")
 
-
-class CountRule(_Strict):
-    """A count with its level."""
-
-    value: Count | None = Field(None, description="Omit to keep the value from defaults")
-    level: Level | None = LEVEL_FIELD
-
-
-class DurationRule(_Strict):
-    """A duration with its level."""
-
-    value: Duration | None = Field(None, description="Omit to keep the value from defaults")
-    level: Level | None = LEVEL_FIELD
-
-
-class HoursRule(_Strict):
-    value: Hours | None = None
-    level: Level | None = LEVEL_FIELD
-
-
-class DaysRule(_Strict):
-    value: Days | None = None
-    level: Level | None = LEVEL_FIELD
-
-
-class BlackoutRule(_Strict):
-    value: BlackoutDates | None = None
-    level: Level | None = LEVEL_FIELD
-
-
-class Mix(BaseModel):
-    """At most this share of posts with a tag in any window: {promo: 20%, window: 30d}."""
-
-    model_config = ConfigDict(extra="allow")
-    __pydantic_extra__: dict[str, Percent] = Field(init=False)
-
-    window: Duration = Field("30d", description="The span every share is counted over")
-    level: Level | None = LEVEL_FIELD
-
-
-class MixRule(_Strict):
-    value: Mix | None = None
-    level: Level | None = LEVEL_FIELD
-
-
-class CadenceRules(_Strict):
-    """Posting cadence rules: each value plain (`max_per_day: 3`) or `{value: 3, level: warning}`."""
-
-    max_per_day: Count | CountRule | Literal["off"] | None = Field(
-        None, description="Most posts on one local day (default level: error)")
-    max_per_week: Count | CountRule | Literal["off"] | None = Field(
-        None, description="Most posts in one week, weeks starting on week_start (error)")
-    min_gap: Duration | DurationRule | Literal["off"] | None = Field(
-        None, description="Least time between two posts (error)")
-    max_silence: Duration | DurationRule | Literal["off"] | None = Field(
-        None, description="Longest time between two consecutive posts (warning)")
-    runway: Duration | DurationRule | Literal["off"] | None = Field(
-        None, description="How far ahead posts should be planned (warning)")
-    hours: Hours | HoursRule | Literal["off"] | None = Field(
-        None, description='Allowed local posting hours, e.g. "08:00-20:00" (error)')
-    days: Days | DaysRule | Literal["off"] | None = Field(
-        None, description='Allowed weekdays, e.g. "mon-fri" or [mon, wed] (error)')
-    blackout: BlackoutDates | BlackoutRule | Literal["off"] | None = Field(
-        None, description="Local dates or ranges without posts (error)")
-    duplicates: Duration | DurationRule | Literal["off"] | None = Field(
-        None, description="Window in which the same or nearly the same text is reported (warning)")
-    mix: Mix | MixRule | Literal["off"] | None = Field(
-        None, description="Most share of posts per tag in any window, e.g. {promo: 20%, window: "
-        "30d} (warning)")
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: core_schema.CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return cadence_schema()
 
 
 class Utm(_Strict):
@@ -188,8 +109,7 @@ class ChannelConfig(BaseModel):
         default_factory=dict,
         description="Names of environment variables holding secrets, never the secrets",
     )
-    # checked by pipeline/cadence/policy.py after merging with defaults (see the note above)
-    cadence: Annotated[CadenceRules | None, SkipValidation] = None
+    cadence: CadenceSection | None = None
     slots: list[Annotated[str, Field(json_schema_extra={"pattern": SLOT_PATTERN})]] = Field(
         default_factory=list, description='Weekly times queued posts fill, e.g. "mon-fri 09:00"')
     template: str | None = Field(None, description="Template file in templates/ for this channel")
@@ -202,7 +122,7 @@ class ChannelConfig(BaseModel):
 
 
 class Defaults(_Strict):
-    cadence: Annotated[CadenceRules | None, SkipValidation] = None
+    cadence: CadenceSection | None = None
     max_lateness: str = "6h"
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 
 from pydantic import BaseModel, ValidationError
 
-from pipeline.errors import ERROR, Finding
+from pipeline.errors import ERROR, Finding, dotted
 
 
 def _is_model(annotation: object) -> bool:
@@ -72,13 +72,6 @@ def _description(model: type[BaseModel], loc: tuple) -> str | None:
     parent = _model_at(model, loc[:-1]) if loc else None
     info = parent.model_fields.get(loc[-1]) if parent and isinstance(loc[-1], str) else None
     return info.description if info else None
-
-
-def dotted(loc: Iterable) -> str:
-    out = ""
-    for step in loc:
-        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
-    return out
 
 
 def schema_findings(

@@ -19,7 +19,7 @@ from pipeline.content.load import post_file_names, read_posts
 from pipeline.content.model import Config, Content
 from pipeline.errors import ConfigError, UsageError
 from pipeline.state.ledger import Ledger
-from pipeline.times import TimeError, parse_publish_at, utc_now
+from pipeline.times import parse_now, utc_now
 
 Clock = Callable[[], datetime]
 
@@ -82,9 +82,4 @@ class Workspace:
     # -- the clock -------------------------------------------------------------------------
 
     def _now(self, text: str | None) -> datetime:
-        if not text:
-            return self.clock()
-        try:
-            return parse_publish_at(text, self.zone)
-        except TimeError as exc:
-            raise UsageError(exc.message.replace("publish_at", "--now")) from None
+        return parse_now(text, self.zone, self.clock)

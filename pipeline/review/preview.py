@@ -3,7 +3,7 @@
 Both commits are read from git into temporary folders and go through the same
 loading, validation, rendering and cadence rules as `social validate`, so the
 preview shows exactly what the pipeline will send. The CLI and the pull-request
-workflow only format what `build_preview` returns (see `pipeline.review.report`).
+workflow only format what `build_preview` returns (see `pipeline.review.formatting`).
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipeline.cadence.against import Comparison, compare
-from pipeline.cadence.engine import evaluate, events_from_content, now_option
 from pipeline.content.load import POSTS_DIR, load_content
 from pipeline.content.model import Content, Post, PostStatus
 from pipeline.errors import ERROR, WARNING, Finding
+from pipeline.planning.against import Comparison, compare
+from pipeline.planning.evaluation import evaluate, events_from_content
 from pipeline.render.render import Renderer, Rendering
 from pipeline.review.gitrange import REMOVED, FileChange, changed_files, extract_tree, resolve_range
 from pipeline.state.ledger import Ledger
+from pipeline.times import parse_now
 from pipeline.validation import validate
 
 #: the checks a preview runs: the ledger check needs the state branch, which pull requests lack
@@ -93,26 +94,28 @@ def build_preview(root: Path, changed: str, *, now_text: str | None = None) -> P
             extract_tree(span, commit, target)
         base, head = load_content(base_root), load_content(head_root)
         config = head.config or base.config
-        now = now_option(now_text, config)
+        now = parse_now(now_text, config.zone if config else ZoneInfo("UTC"))
+        ledger = Ledger(root)  # the state branch, when state/ is checked out
         preview = Preview(changed, span.base, span.head, now, config.zone if config else None)
         preview.config_findings = [f for f in head.findings if not is_post_file(f.file)]
         if head.config is not None:
-            published = Ledger(root).published_times()  # the ledger, when state/ is checked out
+            published = ledger.published_times()
             before = evaluate(base.config, events_from_content(base, published), now) if base.config else {}
             after = evaluate(head.config, events_from_content(head, published), now)
             preview.comparison = compare(changed, before, after, now.astimezone(head.config.zone).date(),
                                          base_broken=base.config is None)
-        _fill(preview, changes, base, head, now)
+        _fill(preview, changes, base, head, now, ledger)
     return preview
 
 
-def _fill(preview: Preview, changes: list[FileChange], base: Content, head: Content, now: datetime) -> None:
+def _fill(preview: Preview, changes: list[FileChange], base: Content, head: Content, now: datetime,
+          ledger: Ledger) -> None:
     base_posts = {p.file: p for p in base.posts}
     head_posts = {p.file: p for p in head.posts}
     shown = [c for c in changes if c.status != REMOVED and is_post_file(c.path)]
     findings: dict[str, list[Finding]] = {c.path: [] for c in shown}
     if shown:
-        for finding in validate(head.root, head, now=now, checks=CHECKS).findings:
+        for finding in validate(head, now=now, ledger=ledger, checks=CHECKS).findings:
             if finding.file in findings:
                 findings[finding.file].append(finding)
     renderer = Renderer(head.root, head.config) if head.config else None

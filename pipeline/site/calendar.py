@@ -15,9 +15,9 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from pipeline.cadence.calendar import WEEK_STARTS
-from pipeline.cadence.engine import ChannelCadence, evaluate, events_from_content
+from pipeline.cadence.localtime import WEEK_STARTS
 from pipeline.content.model import Config, Content, Post, PostStatus
+from pipeline.planning.evaluation import ChannelCadence, evaluate, events_from_content
 from pipeline.site.gitlog import Change
 from pipeline.state.ledger import (
     DELETED,

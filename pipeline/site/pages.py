@@ -20,12 +20,12 @@ import jinja2
 from markupsafe import Markup, escape
 from mkdocs.utils import get_relative_url
 
-from pipeline.cadence.calendar import SHORT_DAYS, week_of
-from pipeline.cadence.report import describe
+from pipeline.cadence.localtime import SHORT_DAYS, week_of
+from pipeline.cadence.registry import describe
 from pipeline.content.model import Media
 from pipeline.render.render import RenderedPart, Renderer
 from pipeline.site.calendar import Calendar, PostView, next_month, slug, web_url
-from pipeline.site.preview import text_html
+from pipeline.site.parthtml import text_html
 from pipeline.times import format_local
 
 _ENGAGEMENT = {"reply_to": "Reply to", "repost": "Repost of", "quote": "Quotes", "like": "Likes"}

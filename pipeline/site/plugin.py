@@ -23,6 +23,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 from pipeline.content.load import load_content
+from pipeline.errors import UsageError
 from pipeline.render.render import Renderer
 from pipeline.site.calendar import Calendar, build_calendar
 from pipeline.site.feeds import feeds_in_background
@@ -122,7 +123,7 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
                      len(broken))
         try:
             now = parse_now(self.config.now or None, content.config.zone)
-        except ValueError as exc:
+        except UsageError as exc:
             raise PluginError(f"social-calendar: option now: {exc}") from None
         ledger = Ledger(self.root)
         for warning in ledger.warnings:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
-from pipeline.content.load import load_content
 from pipeline.content.model import Content
+from pipeline.content.workspace import Workspace
 from pipeline.errors import ERROR, WARNING, Finding
+from pipeline.state.ledger import Ledger
+from pipeline.validation.identity import identity_findings
+from pipeline.validation.rendering import render_findings
 
 
 @dataclass
@@ -40,27 +42,29 @@ class Report:
 CHECKS = ("content", "render", "cadence", "ledger")
 
 
-def validate(root: Path, content: Content | None = None, now: datetime | None = None,
+def validate(content: Content, *, now: datetime, ledger: Ledger | None = None,
              checks: tuple[str, ...] = CHECKS) -> Report:
-    """Load (unless given) and check everything; never stops at the first problem.
+    """Every check over loaded content; never stops at the first problem.
 
-    `now` (default: the clock) is where cadence starts looking: the past still
-    counts, but what ended before now is not reported. `checks` picks groups:
+    `now` is where cadence starts looking: the past still counts, but what ended
+    before now is not reported. `ledger` (None: none) gives the times published
+    posts really went out and the ids they went out under. `checks` picks groups:
     content (files, schema, times, media) always runs; render, cadence and ledger
     (ids of published posts) can be left out for a quick look.
     """
-    content = content or load_content(root)
     findings = list(content.findings)
     if "render" in checks:
-        from pipeline.validation.rendering import render_findings
-
         findings.extend(render_findings(content))
     if "cadence" in checks:
-        from pipeline.cadence.check import cadence_findings
+        from pipeline.planning.findings import cadence_findings  # rapidfuzz and the rules: only when asked
 
-        findings.extend(cadence_findings(content, now=now))
-    if "ledger" in checks and content.config is not None:
-        from pipeline.validation.identity import identity_findings
-
-        findings.extend(identity_findings(content))
+        published = ledger.published_times() if ledger is not None else {}
+        findings.extend(cadence_findings(content, now=now, published=published))
+    if "ledger" in checks and content.config is not None and ledger is not None:
+        findings.extend(identity_findings(content, ledger))
     return Report(findings=sorted(set(findings)), config_broken=content.config is None)
+
+
+def validate_workspace(workspace: Workspace, checks: tuple[str, ...] = CHECKS) -> Report:
+    """`social validate`: the repository's content against its ledger, as of the workspace's now."""
+    return validate(workspace.content, now=workspace.now, ledger=workspace.ledger, checks=checks)

@@ -7,9 +7,8 @@ from pipeline.errors import ERROR, Finding
 from pipeline.state.ledger import PUBLISHED, Ledger
 
 
-def identity_findings(content: Content) -> list[Finding]:
+def identity_findings(content: Content, ledger: Ledger) -> list[Finding]:
     """An error for each post file that the ledger knows under another id that no post has now."""
-    ledger = Ledger(content.root)
     if not ledger.entries:
         return []
     ids = {post.id for post in content.posts}

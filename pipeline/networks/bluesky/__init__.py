@@ -1,5 +1,5 @@
 """Bluesky over the AT Protocol (see network.py)."""
 
-from pipeline.networks.bluesky.network import BlueskyNetwork, BlueskyOptions
+from pipeline.networks.bluesky.records import BlueskyNetwork, BlueskyOptions
 
 __all__ = ["BlueskyNetwork", "BlueskyOptions"]

@@ -9,15 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-from pipeline.cadence.calendar import WEEK_STARTS
+from pipeline.cadence.declaration import Rule
 from pipeline.cadence.events import PUBLISHED, SCHEDULED, CadenceFinding, Event, Timeline
-from pipeline.cadence.policy import Rule
-from pipeline.cadence.rules import CHECKS
+from pipeline.cadence.localtime import WEEK_STARTS
+from pipeline.cadence.registry import check
 from pipeline.content.model import Config, Content, Post
-from pipeline.errors import UsageError
-from pipeline.times import parse_now
 
 #: (post id, channel id) -> when it really went out (UTC), as the ledger records it
 Published = Mapping[tuple[str, str], datetime]
@@ -60,17 +57,6 @@ def post_event(post: Post, channel: str, at: datetime, source: str) -> Event:
     return Event(post.id, at, frozenset(post.tags_for(channel)), post.text_for(channel), source)
 
 
-def check(line: Timeline, rules: Mapping[str, Rule], skip: frozenset[str] = frozenset()
-          ) -> list[CadenceFinding]:
-    """Every finding of `rules` on one timeline, in time order."""
-    findings = []
-    for name, rule in rules.items():
-        if name not in skip:
-            findings.extend(CHECKS[name](line, rule))
-    findings.sort(key=lambda f: (f.start, f.end, f.rule, f.posts))
-    return findings
-
-
 @dataclass
 class ChannelCadence:
     """One channel's timeline and what its rules find from `now` on."""
@@ -101,11 +87,3 @@ def evaluate(config: Config, events: Mapping[str, list[Event]], now: datetime | 
             findings = [f for f in findings if f.end >= now]
         result[channel_id] = ChannelCadence(channel_id, channel.cadence, line, findings)
     return result
-
-
-def now_option(text: str | None, config: Config | None) -> datetime:
-    """The `--now` option in UTC (local to the configured zone without an offset), default the clock."""
-    try:
-        return parse_now(text, config.zone if config else ZoneInfo("UTC"))
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None

@@ -13,12 +13,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipeline.cadence.engine import Published, events_from_content, post_event
 from pipeline.cadence.events import QUEUED
-from pipeline.cadence.history import added_order
-from pipeline.cadence.queue import QueuedPost, QueuePlan, fill_queue
-from pipeline.content.model import Content
+from pipeline.cadence.localtime import WEEK_STARTS
+from pipeline.cadence.queue import QueueChannel, QueuedPost, QueuePlan, fill_queue
+from pipeline.cadence.values import parse_slot
+from pipeline.content.model import Config, Content
 from pipeline.errors import PipelineError
+from pipeline.planning.evaluation import Published, events_from_content, post_event
+from pipeline.planning.history import added_order
 from pipeline.times import TimeError, format_local, format_offset, localize
 
 UNSET = datetime.min.replace(tzinfo=UTC)  # a queued post's time until the queue gives it one
@@ -81,6 +83,12 @@ def queued_posts(content: Content, order: dict[str, tuple[int, str]]) -> list[Qu
             for post in found]
 
 
+def queue_channels(config: Config) -> dict[str, QueueChannel]:
+    """Each channel's rules and slots, as the queue takes them."""
+    return {cid: QueueChannel(channel.cadence, [parse_slot(text) for text in channel.slots])
+            for cid, channel in config.channels.items()}
+
+
 def publish_at_text(moment: datetime, zone: ZoneInfo) -> str:
     """`2026-12-01 09:00`, local; with the offset when the local time happens twice."""
     local = moment.astimezone(zone)
@@ -133,7 +141,8 @@ def schedule(root: Path, *, now_text: str | None = None, write: bool = False,
     if published is None:
         published = workspace.published_times()
     queued = queued_posts(content, added_order(content.root))
-    plan = fill_queue(config, events_from_content(content, published), queued, now)
+    plan = fill_queue(queue_channels(config), events_from_content(content, published), queued, now,
+                      config.zone, WEEK_STARTS[config.week_start])
     result = Schedule(config.zone, now, plan)
     if write:
         write_schedule(content, result)

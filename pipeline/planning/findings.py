@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 
-from pipeline.cadence.engine import Published, evaluate, events_from_content
+from pipeline.cadence.registry import RULES
 from pipeline.content.model import Content, Post
 from pipeline.errors import ERROR, Finding
-from pipeline.state.ledger import Ledger
+from pipeline.planning.evaluation import Published, evaluate, events_from_content
 
-_PUBLISH_AT = re.compile(r"^publish_at[ \t]*:[ \t]*(?=\S)", re.MULTILINE)
+# `publish_at:` at the start of a line, with its value (not a comment, not an alias) after it
+_PUBLISH_AT = re.compile(r"^publish_at[ \t]*:[ \t]+(?=[^\s#*])", re.MULTILINE)
+# A line that leaves nothing open: after it, a line starting `publish_at:` is a top-level
+# key. Quoted text or a flow collection running on over lines could hold a line that
+# only looks like one, so any line not of these plain shapes makes the search unsure.
+_CLOSED_LINE = re.compile(r"""
+    [ \t]*(?:-[ \t]+)*                          # indentation, list entries
+    (?:\w[\w.-]*[ \t]*:(?:[ \t]+|$))?           # a plain key
+    (?: "(?:[^"\\]|\\.)*"                      # a whole double-quoted text
+      | '(?:[^']|'')*'                          # a whole single-quoted text
+      | \[[^][{}"'&*!\#]*\]                     # a one-line flow list of plain words
+      | \{[^][{}"'&*!\#]*\}                     # a one-line flow mapping of plain words
+      | [|>][-+1-9]*                            # a block text: its lines are indented
+      | [^][\s"'{}\#&*!|>%@`,?:-]              # plain text, up to a comment
+        (?:[^:\#]|:(?=\S)|(?<=\S)\#)*
+    )?
+    [ \t]*(?:\#.*)?                              # a comment
+""", re.VERBOSE)
 
 
-def cadence_findings(content: Content, now: datetime | None = None,
-                     published: Published | None = None) -> list[Finding]:
-    """Findings of every channel's rules from `now` (default: the clock) on.
+def cadence_findings(content: Content, now: datetime, published: Published) -> list[Finding]:
+    """Findings of every channel's rules from `now` on.
 
-    Published posts count at their real times (`published`, default: the ledger).
+    Published posts count at their real times (`published`, from the ledger).
 
     A finding about posts is placed at the publish_at of the post to move (the one
     that tipped a day over its limit, the later of two that are too close); one
@@ -26,14 +42,11 @@ def cadence_findings(content: Content, now: datetime | None = None,
     config = content.config
     if config is None:
         return []
-    now = now or datetime.now(UTC)
-    if published is None:
-        published = Ledger(content.root).published_times()
     posts = {post.id: post for post in content.usable_posts()}
     findings = []
     for channel_id, result in evaluate(config, events_from_content(content, published), now).items():
         for found in result.findings:
-            code = "cadence-" + found.rule.replace("_", "-")
+            code = RULES[found.rule].code
             message = f"{channel_id}: {found.message}"
             post = posts.get(found.blame) if found.blame else None
             if post is not None and post.lines is not None:
@@ -52,15 +65,25 @@ def _publish_at_place(post: Post) -> tuple[int, int]:
     A busy calendar can have thousands of findings, and composing each post's YAML
     to place them costs more than all the rules; a top-level key is found by a text
     search instead, and the composed YAML decides only when the search is unsure.
+    tests/test_cadence_findings.py holds the search to the composed YAML's answer.
     """
     text = getattr(post.lines, "text", None)
-    if isinstance(text, str):
-        found = list(_PUBLISH_AT.finditer(text))
-        if len(found) == 1:
-            match = found[0]
-            return (text.count("\n", 0, match.start()) + post.lines.first_line,
-                    match.end() - match.start() + 1)
+    found = publish_at_by_text(text) if isinstance(text, str) else None
+    if found is not None:
+        return found[0] + post.lines.first_line - 1, found[1]
     return post.lines(("publish_at", "<value>"))
+
+
+def publish_at_by_text(front: str) -> tuple[int, int] | None:
+    """Line and column (1-based, within `front`) of the top-level publish_at value, or None
+    when the text alone cannot tell for sure."""
+    match = _PUBLISH_AT.search(front)
+    if match is None:
+        return None
+    before = front[:match.start()].split("\n")[:-1]  # the whole lines above it
+    if not all(_CLOSED_LINE.fullmatch(line) for line in before):
+        return None
+    return len(before) + 1, match.end() - match.start() + 1
 
 
 def _unslotted_queue(content: Content) -> list[Finding]:

@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipeline.cadence.against import Comparison, compare, content_at
-from pipeline.cadence.calendar import (
+from pipeline.cadence.events import CadenceFinding
+from pipeline.cadence.localtime import (
     SHORT_DAYS,
     WEEK_STARTS,
     format_day,
@@ -16,16 +16,16 @@ from pipeline.cadence.calendar import (
     local_iso,
     week_of,
 )
-from pipeline.cadence.engine import (
+from pipeline.cadence.registry import describe
+from pipeline.content.model import Content
+from pipeline.errors import ERROR, UsageError
+from pipeline.planning.against import Comparison, compare, content_at
+from pipeline.planning.evaluation import (
     ChannelCadence,
     Published,
     evaluate,
     events_from_content,
 )
-from pipeline.cadence.events import CadenceFinding
-from pipeline.cadence.policy import Rule
-from pipeline.content.model import Content
-from pipeline.errors import ERROR, UsageError
 
 
 @dataclass
@@ -80,21 +80,6 @@ class CadenceReport:
     def _summary(self) -> str:
         return (f"{self.errors} error{'s' * (self.errors != 1)}, {self.warnings} "
                 f"warning{'s' * (self.warnings != 1)} from {local_iso(self.now, self.zone)} on.")
-
-
-def describe(rule: Rule) -> str:
-    """A rule's value as people write it: `2h`, `08:00-20:00`, `promo 20% in 30d`."""
-    value = rule.value
-    if isinstance(value, timedelta):
-        return format_span(value).replace(" ", "")
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, tuple):  # blackout
-        return ", ".join(span.text for span in value)
-    if rule.name == "mix":
-        return ", ".join(f"{tag} {written}" for tag, _, written in value.limits) + \
-            f" in {value.window_text}"
-    return value.text
 
 
 def channel_text(result: ChannelCadence, today: date, week_start: int) -> str:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from pipeline.cadence.calendar import format_day, local_iso
+from pipeline.cadence.localtime import format_day, local_iso
 from pipeline.content.model import Post
 from pipeline.errors import ERROR, Finding
 from pipeline.render.render import Rendering

@@ -15,11 +15,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pipeline import git
-from pipeline.cadence.calendar import format_day
-from pipeline.cadence.engine import ChannelCadence
 from pipeline.cadence.events import CadenceFinding
+from pipeline.cadence.localtime import format_day
 from pipeline.content.model import Content
 from pipeline.errors import UsageError
+from pipeline.planning.evaluation import ChannelCadence
 
 
 @dataclass(frozen=True)
