@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from pipeline.cadence.registry import RULES
 from pipeline.content.model import Content, Post
+from pipeline.content.peek import peek
 from pipeline.errors import ERROR, Finding
 from pipeline.planning.evaluation import Published, evaluate, events_from_content
 
-# `publish_at:` at the start of a line, with its value (not a comment, not an alias) after it
-_PUBLISH_AT = re.compile(r"^publish_at[ \t]*:[ \t]+(?=[^\s#*])", re.MULTILINE)
-# A line that leaves nothing open: after it, a line starting `publish_at:` is a top-level
-# key. Quoted text or a flow collection running on over lines could hold a line that
-# only looks like one, so any line not of these plain shapes makes the search unsure.
-_CLOSED_LINE = re.compile(r"""
-    [ \t]*(?:-[ \t]+)*                          # indentation, list entries
-    (?:\w[\w.-]*[ \t]*:(?:[ \t]+|$))?           # a plain key
-    (?: "(?:[^"\\]|\\.)*"                      # a whole double-quoted text
-      | '(?:[^']|'')*'                          # a whole single-quoted text
-      | \[[^][{}"'&*!\#]*\]                     # a one-line flow list of plain words
-      | \{[^][{}"'&*!\#]*\}                     # a one-line flow mapping of plain words
-      | [|>][-+1-9]*                            # a block text: its lines are indented
-      | [^][\s"'{}\#&*!|>%@`,?:-]              # plain text, up to a comment
-        (?:[^:\#]|:(?=\S)|(?<=\S)\#)*
-    )?
-    [ \t]*(?:\#.*)?                              # a comment
-""", re.VERBOSE)
-
+_PUBLISH_AT = frozenset({"publish_at"})
 
 def cadence_findings(content: Content, now: datetime, published: Published) -> list[Finding]:
     """Findings of every channel's rules from `now` on.
@@ -77,13 +59,9 @@ def _publish_at_place(post: Post) -> tuple[int, int]:
 def publish_at_by_text(front: str) -> tuple[int, int] | None:
     """Line and column (1-based, within `front`) of the top-level publish_at value, or None
     when the text alone cannot tell for sure."""
-    match = _PUBLISH_AT.search(front)
-    if match is None:
-        return None
-    before = front[:match.start()].split("\n")[:-1]  # the whole lines above it
-    if not all(_CLOSED_LINE.fullmatch(line) for line in before):
-        return None
-    return len(before) + 1, match.end() - match.start() + 1
+    found = peek(front, _PUBLISH_AT)
+    place = found.values.get("publish_at") if found.sure else None
+    return (place[0], place[1]) if place else None
 
 
 def _unslotted_queue(content: Content) -> list[Finding]:

@@ -16,10 +16,13 @@ from pathlib import Path
 
 from pipeline.content.load import post_file_names
 from pipeline.content.model import Config, PostStatus
+from pipeline.content.peek import peek
 from pipeline.state.ledger import PENDING, PUBLISHED, Ledger
 from pipeline.times import TimeError, parse_publish_at
 
-_TOP_LEVEL = re.compile(r"^(publish_at|status|id)[ \t]*:[ \t]*(.*?)[ \t]*$", re.MULTILINE)
+_KEYS = frozenset({"publish_at", "status", "id"})
+#: the line that closes the front matter, as the full reader finds it
+_BOUNDARY = re.compile(r"^-{3,}\s*$", re.MULTILINE)
 _HEAD_BYTES = 16_384
 
 
@@ -60,11 +63,13 @@ def _must_read(path: str, config: Config, known: set[str], published: set[str], 
         return True
     if not head.startswith("---"):
         return True
-    end = head.find("\n---", 3)
-    if end < 0:
+    end = _BOUNDARY.search(head, 3)
+    if end is None:
         return True
-    fields = {key: _unquote(value) for key, value in _TOP_LEVEL.findall(head[3:end])}
-    status = fields.get("status", PostStatus.READY)
+    fields = peek(head[3:end.start()], _KEYS)
+    if not fields.sure:
+        return True
+    status = fields.get("status") or PostStatus.READY
     post_id = fields.get("id") or os.path.basename(path)[:-3]
     if status == PostStatus.DRAFT:
         return False
@@ -72,9 +77,9 @@ def _must_read(path: str, config: Config, known: set[str], published: set[str], 
         return post_id in published
     if status != PostStatus.READY:
         return True
-    if "publish_at" not in fields:
+    value = fields.get("publish_at")
+    if value is None:
         return False  # queued: nothing is due until `social schedule --write` gives it a time
-    value = fields["publish_at"]
     if _LOCAL.match(value):
         local = value[:10] + " " + value[11:16]
         if local > window.future_text:
@@ -88,10 +93,3 @@ def _must_read(path: str, config: Config, known: set[str], published: set[str], 
     if when > window.now:
         return False
     return not (when < window.oldest and post_id in known)
-
-
-def _unquote(value: str) -> str:
-    value = value.split(" #", 1)[0].strip()
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1]
-    return value

@@ -1,0 +1,110 @@
+"""A publish run's fast path (publish/select.py, through content/peek.py) never hides a post.
+
+It rules posts out from the top of their text, without composing the YAML. Whatever
+the front matter looks like, a post that the full reader says is due (or retracted
+and out) must be read in full; the property is checked against PostReader on
+generated front matter full of lines that only look like keys.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.content.channels import load_config
+from pipeline.content.model import PostStatus
+from pipeline.content.peek import peek
+from pipeline.content.posts import PostReader
+from pipeline.publish.select import _must_read, _Window
+
+CHANNELS = "timezone: Europe/Berlin\nchannels:\n  notes:\n    network: outbox\n"
+NOW = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)  # 12:00 in Berlin
+OLDEST = NOW - timedelta(hours=6)
+
+TIMES = ["2026-12-01 11:30", "2026-12-01 13:00", "2026-11-20 09:00", "2026-12-01 08:00",
+         "2026-12-01T11:59:00", "2026-12-01 12:00:30+01:00", "2026-12-03 09:00", "2026-11-30 18:00 +00:00"]
+STATUSES = ["ready", "draft", "retracted"]
+IDS = ["launch", "other-post"]
+
+
+def quoted(text: str) -> st.SearchStrategy[str]:
+    return st.sampled_from([text, f'"{text}"', f"'{text}'", f"{text}  # note", f"{text} #note"])
+
+
+def decoy() -> st.SearchStrategy[str]:
+    """A line that looks like a key the fast path reads."""
+    return st.builds(lambda key, value: f"{key}: {value}", st.sampled_from(["publish_at", "status", "id"]),
+                     st.sampled_from(TIMES + STATUSES + IDS))
+
+
+def entries() -> st.SearchStrategy[list[str]]:
+    real = st.lists(st.one_of(
+        st.builds(lambda v: f"publish_at: {v}", st.sampled_from(TIMES).flatmap(quoted)),
+        st.builds(lambda v: f"status: {v}", st.sampled_from(STATUSES).flatmap(quoted)),
+        st.builds(lambda v: f"id: {v}", st.sampled_from(IDS).flatmap(quoted)),
+    ), max_size=4)
+    noise = st.lists(st.one_of(
+        st.just("channels: [notes]"), st.just("title: Winter cake launch"),
+        st.builds(lambda d: f'title: "first line\n{d}"', decoy()),
+        st.builds(lambda d: f"title: 'first line\n{d}'", decoy()),
+        st.builds(lambda d: f"tags: [a,\n{d}]", decoy()),
+        st.builds(lambda d: f"overrides:\n  notes:\n    text: |\n      {d}", decoy()),
+        st.builds(lambda d: f"# {d}", decoy()),
+        st.builds(lambda d: f"title: >-\n  folded\n  {d}", decoy()),
+        st.builds(lambda d: f"title: plain\n  continued {d}", decoy()),
+        st.just(""), st.just("publish_at:\n  2026-12-01 11:30"), st.just("status: &s ready"),
+    ), max_size=4)
+    return st.tuples(real, noise).flatmap(lambda pair: st.permutations(pair[0] + pair[1]))
+
+
+def must_be_read(post, known: set[str], published: set[str]) -> bool:
+    """What the planner would act on: due and ready (unless long past and known), or retracted and out."""
+    if post is None:
+        return False
+    if post.status == PostStatus.RETRACTED:
+        return post.id in published
+    if post.status != PostStatus.READY or post.publish_at is None or post.publish_at > NOW:
+        return False
+    return not (post.publish_at < OLDEST and post.id in known)
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines=entries(), known=st.sets(st.sampled_from(IDS)), published=st.sets(st.sampled_from(IDS)))
+def test_the_fast_path_reads_every_post_a_run_could_act_on(tmp_path_factory, lines, known, published):
+    root = tmp_path_factory.mktemp("repo")
+    (root / "content").mkdir()
+    (root / "content/channels.yml").write_text(CHANNELS, encoding="utf-8")
+    config, _ = load_config(root)
+    path = root / "content/posts/launch.md"
+    path.parent.mkdir()
+    text = "---\n" + "\n".join(lines) + ("\nchannels: [notes]" if not any("channels" in x for x in lines) else "")
+    path.write_text(text + "\n---\nFresh bread.\n", encoding="utf-8")
+    post, _ = PostReader(root, config).read(path)
+    if must_be_read(post, known, published):
+        assert _must_read(os.fspath(path), config, known, published, _Window(config, NOW, OLDEST)), text
+
+
+def test_peek_is_unsure_where_a_line_leaves_something_open():
+    assert not peek('title: "one\npublish_at: 2020-01-01 00:00"\n', frozenset({"publish_at"})).sure
+    assert not peek("tags: [a,\nstatus: draft]\n", frozenset({"status"})).sure
+    assert not peek("status: ready\nstatus: draft\n", frozenset({"status"})).sure  # written twice
+    assert not peek("publish_at: *when\n", frozenset({"publish_at"})).sure
+
+
+def test_peek_reads_plain_and_quoted_values_with_comments():
+    found = peek("id: 'it''s' # the id\nstatus: \"draft\"\npublish_at: 2026-12-01 10:00  # launch\n"
+                 "overrides:\n  notes:\n    text: |\n      status: ready\n", frozenset({"id", "status", "publish_at"}))
+    assert found.sure
+    assert found.values == {"id": (1, 5, "it's"), "status": (2, 9, "draft"), "publish_at": (3, 13, "2026-12-01 10:00")}
+
+
+def test_the_example_posts_are_read_by_their_text():
+    """The fast path answers for every example post: it is not unsure for ordinary files."""
+    folder = Path(__file__).resolve().parent.parent / "content/posts"
+    for path in folder.rglob("*.md"):
+        front = path.read_text(encoding="utf-8").split("\n---", 1)[0][3:]
+        assert peek(front, frozenset({"publish_at", "status", "id"})).sure, path
