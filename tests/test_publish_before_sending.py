@@ -13,6 +13,7 @@ from typing import ClassVar
 
 import pytest
 import requests
+from pydantic import BaseModel, ConfigDict
 
 from pipeline.networks.base import Capability, Network
 from pipeline.networks.parts import Published
@@ -30,8 +31,9 @@ channels:
 """
 
 
-class ProbeOptions(Network.Options):
-    model_config = {"extra": "forbid"}
+class ProbeOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     base: str
 
 

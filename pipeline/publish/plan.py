@@ -8,6 +8,7 @@ it catches up everything due, except what is later than the channel's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -18,13 +19,18 @@ if TYPE_CHECKING:
     from pipeline.render.render import Rendering
 
 
+class JobAction(StrEnum):
+    PUBLISH = "publish"  # send the parts not yet out
+    RETRACT = "retract"  # delete the parts that are out
+
+
 @dataclass
 class Job:
     """One post on one channel: publish its missing parts, or retract the published ones."""
 
     post: Post
     channel: Channel
-    action: str  # "publish" | "retract"
+    action: JobAction
     rendering: Rendering | None = None
     #: past max_lateness: only settle earlier attempts (pending parts), send nothing new
     late: bool = False
@@ -96,11 +102,11 @@ def make_plan(content: Content, ledger: Ledger, now: datetime, *, channel_id: st
             if now - post.publish_at > channel.max_lateness:
                 if any(states.get(n) == PENDING for n in waiting):
                     # A part may be out already: the runner asks the network before calling it missed.
-                    plan.add(Job(post, channel, "publish", rendering, late=True))
+                    plan.add(Job(post, channel, JobAction.PUBLISH, rendering, late=True))
                 else:
                     plan.missed.append((post, channel, waiting))
                 continue
-            plan.add(Job(post, channel, "publish", rendering))
+            plan.add(Job(post, channel, JobAction.PUBLISH, rendering))
     return plan
 
 
@@ -111,4 +117,4 @@ def _plan_retraction(plan: Plan, post: Post, channels: dict[str, Channel], ledge
             continue
         parts = ledger.parts(post.id, cid)
         if any(entry.state == PUBLISHED for entry in parts.values()):
-            plan.add(Job(post, channel, "retract"))
+            plan.add(Job(post, channel, JobAction.RETRACT))

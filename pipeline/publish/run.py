@@ -28,7 +28,7 @@ from pipeline.errors import PipelineError
 from pipeline.networks.base import Capability, Network, Uncertain
 from pipeline.networks.delivery import DeliveryError
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
-from pipeline.publish.plan import Job, Plan
+from pipeline.publish.plan import Job, JobAction, Plan
 from pipeline.publish.result import DRY_RUN, Outcome, Progress, RunResult
 from pipeline.state.ledger import (
     DELETED,
@@ -98,7 +98,7 @@ class Runner:
             return outcomes
         for index, job in enumerate(jobs):
             try:
-                if job.action == "retract":
+                if job.action == JobAction.RETRACT:
                     self._retract(network, job, outcomes)
                 elif self._publish(network, job, outcomes):
                     for later in jobs[index + 1:]:
