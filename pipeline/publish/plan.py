@@ -8,8 +8,8 @@ it catches up everything due, except what is later than the channel's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from pipeline.content.model import Channel, Content, Post, PostStatus
