@@ -186,7 +186,7 @@ ERRORS = [
     ("member-permission-missing", lambda s: (s.authors.add(PERSON), s.scopes.discard("w_member_social")),
      {"author": PERSON}, ["refused (403)", "w_member_social", PERSON], "forbidden"),
     ("version-retired", lambda s: None, {"version": "202511"},
-     ["no longer serves version 202511", "Requested version 20251101 is not active",
+     ["does not serve version 202511", "Requested version 20251101 is not active",
       "Set `version:` of channel 'linkedin'", "YYYYMM"], "version-retired"),
     ("version-not-yet-released", lambda s: None, {"version": "209912"},
      ["Set `version:` of channel 'linkedin'"], "version-retired"),
@@ -407,6 +407,16 @@ def test_engine_settles_unclear_creates_with_exactly_one_post(site, server, cloc
     assert ledger.current("bread", "linkedin", 1).remote_id == post["id"]
     if sent == 1:  # it looked before it would have sent again
         assert server.calls("GET", r"/rest/posts")
+
+
+def test_engine_a_listing_that_lags_is_covered_by_the_duplicate_check(site, server, clock):
+    server.hide_from_listing = True
+    server.act_then_fail.append(500)
+    result, ledger = run_engine(site, clock)
+    (post,) = server.ours()
+    assert [o.state for o in result.outcomes] == [PUBLISHED]
+    assert len(creates(server)) == 2  # looked, found nothing, sent again: LinkedIn named the first
+    assert ledger.current("bread", "linkedin", 1).remote_id == post["id"]
 
 
 def test_engine_timeout_after_linkedin_acted_is_found_not_sent_again(site, server, clock):

@@ -286,7 +286,7 @@ class LinkedInNetwork(Network):
                                             or response.reason or "no reason given"))
         variable = self.variable("token")
         if status == 426 or code == "NONEXISTENT_VERSION":
-            return DeliveryError(f"{what}: LinkedIn no longer serves version {self.options.version} of its "
+            return DeliveryError(f"{what}: LinkedIn does not serve version {self.options.version} of its "
                                  f"API ({reason}). Set `version:` of channel {self.channel.id!r} in "
                                  "content/channels.yml to a current YYYYMM (LinkedIn retires a version "
                                  "about a year after its release; see docs/networks/linkedin.md)",
