@@ -1,0 +1,26 @@
+"""LinkedIn's "little text": the format of a post's `commentary`.
+
+The characters it reserves must be backslash-escaped wherever they are meant as
+plain text (an unescaped `(` has been seen to cut a post short). Rendering sends
+the escaped text (`LinkedInNetwork.count` escapes it), so the transport sends
+`commentary` as it is and only reads it back through `unescape_little_text`.
+"""
+
+from __future__ import annotations
+
+import re
+
+RESERVED = "|{}@[]()<>#\\*_~"
+# One pass over the text, so every character (the backslash included) is escaped once.
+_ESCAPES = str.maketrans({char: "\\" + char for char in RESERVED})
+_ESCAPED = re.compile(r"\\([" + re.escape(RESERVED) + r"])")
+
+
+def escape_little_text(text: str) -> str:
+    """Return `text` with every reserved little-text character backslash-escaped."""
+    return text.translate(_ESCAPES)
+
+
+def unescape_little_text(text: str) -> str:
+    """The plain text a reader sees: each escaped reserved character without its backslash."""
+    return _ESCAPED.sub(r"\1", text)
