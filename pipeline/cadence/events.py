@@ -5,14 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from pipeline.cadence.localtime import format_day, local_iso
 
-PUBLISHED = "published"  # at its real publication time, from the ledger
-SCHEDULED = "scheduled"  # at its publish_at
-QUEUED = "queued"        # at the slot the queue gives it
+
+class Source(StrEnum):
+    """Where an event's time comes from."""
+
+    PUBLISHED = "published"  # its real publication time, from the ledger
+    SCHEDULED = "scheduled"  # its publish_at
+    QUEUED = "queued"        # the slot the queue gives it
+
+
+PUBLISHED, SCHEDULED, QUEUED = Source.PUBLISHED, Source.SCHEDULED, Source.QUEUED
 
 
 class Event(NamedTuple):
@@ -22,7 +30,7 @@ class Event(NamedTuple):
     at: datetime
     tags: frozenset[str] = frozenset()
     text: str = ""
-    source: str = SCHEDULED
+    source: Source = SCHEDULED
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from pydantic_core import core_schema
 
 from pipeline.cadence.registry import cadence_schema
 from pipeline.cadence.values import SLOT_PATTERN
+from pipeline.content.model import PostStatus
 
 ENGAGEMENT_KEYS = ("reply_to", "repost", "quote", "like")
 
@@ -56,7 +57,7 @@ class PostFrontMatter(_Strict):
     )
     queue: bool = Field(False, description="Put the post into the channels' slot queue")
     channels: list[str] = Field(min_length=1, description="Channel ids from channels.yml")
-    status: Literal["draft", "ready", "retracted"] = "ready"
+    status: PostStatus = PostStatus.READY
     tags: list[str] = Field(default_factory=list)
     link: str | None = Field(None, description="An http(s) URL the post points to")
     media: list[MediaItem] = Field(default_factory=list)
@@ -103,8 +104,7 @@ class ChannelConfig(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    network: str = Field(description="mastodon, bluesky, linkedin, x, threads, facebook, "
-                         "discord, slack, telegram, webhook or outbox")
+    network: str = Field(description="The network that publishes for this channel (docs/networks/)")
     credentials: dict[str, str] = Field(
         default_factory=dict,
         description="Names of environment variables holding secrets, never the secrets",

@@ -133,7 +133,7 @@ def _message(problem: dict, loc: tuple, model: type[BaseModel], own_loc: tuple) 
                 + "; add it" + (f": {about}" if about else ""))
     if kind == "invalid_key":
         return f"{got!r} cannot be a key; keys are names such as channels or publish_at"
-    if kind == "literal_error":
+    if kind in ("literal_error", "enum"):
         expected = problem.get("ctx", {}).get("expected", "")
         return f"{name} must be one of {expected}, not {got!r}"
     if kind == "list_type":

@@ -14,7 +14,7 @@ from pipeline.cadence.declaration import Rule
 from pipeline.cadence.events import PUBLISHED, SCHEDULED, CadenceFinding, Event, Timeline
 from pipeline.cadence.localtime import WEEK_STARTS
 from pipeline.cadence.registry import check
-from pipeline.content.model import Config, Content, Post
+from pipeline.content.model import Config, Content, Post, PostStatus
 
 #: (post id, channel id) -> when it really went out (UTC), as the ledger records it
 Published = Mapping[tuple[str, str], datetime]
@@ -32,7 +32,7 @@ def events_from_content(content: Content, published: Published | None = None
     channels = content.config.channels if content.config else {}
     events: dict[str, list[Event]] = {channel: [] for channel in channels}
     for post in content.usable_posts():
-        if post.status != "ready":
+        if post.status != PostStatus.READY:
             continue
         tags = frozenset(post.tags)
         for channel in post.channels:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pipeline.cadence.registry import RULES
-from pipeline.content.model import Content, Post
+from pipeline.content.model import Content, Post, PostStatus
 from pipeline.content.peek import peek
 from pipeline.errors import ERROR, Finding
 from pipeline.planning.evaluation import Published, evaluate, events_from_content
@@ -69,7 +69,7 @@ def _unslotted_queue(content: Content) -> list[Finding]:
     config = content.config
     findings = []
     for post in content.usable_posts():
-        if not post.queue or post.publish_at is not None or post.status != "ready":
+        if not post.queue or post.publish_at is not None or post.status != PostStatus.READY:
             continue
         channels = [config.channels[c] for c in post.channels if c in config.channels]
         if channels and not any(channel.slots for channel in channels):

@@ -17,7 +17,7 @@ from pipeline.cadence.events import QUEUED
 from pipeline.cadence.localtime import WEEK_STARTS
 from pipeline.cadence.queue import QueueChannel, QueuedPost, QueuePlan, fill_queue
 from pipeline.cadence.values import parse_slot
-from pipeline.content.model import Config, Content
+from pipeline.content.model import Config, Content, PostStatus
 from pipeline.errors import PipelineError
 from pipeline.planning.evaluation import Published, events_from_content, post_event
 from pipeline.planning.history import added_order
@@ -76,7 +76,7 @@ def queued_posts(content: Content, order: dict[str, tuple[int, str]]) -> list[Qu
     come after all of them, by file path, as do all posts without git.
     """
     found = [post for post in content.usable_posts()
-             if post.queue and post.publish_at is None and post.status == "ready"]
+             if post.queue and post.publish_at is None and post.status == PostStatus.READY]
     found.sort(key=lambda post: (post.file not in order, order.get(post.file, (0, "")), post.file))
     return [QueuedPost(post.id, post.file, tuple(post.channels),
                        {channel: post_event(post, channel, UNSET, QUEUED) for channel in post.channels})
