@@ -201,7 +201,7 @@ class Http:
             if status in ok:
                 return response
             if status == 429:
-                wait = wait_from_headers(response.headers, _json(response), self.clock())
+                wait = wait_from_headers(response.headers, json_body(response), self.clock())
                 wait = self.policy.backoff * 2 ** (attempt - 1) if wait is None else wait
                 if wait > self.policy.max_wait or attempt >= self.policy.attempts:
                     raise DeliveryError(f"{what}: rate limited for {wait:.0f} s more; it will go out "
@@ -265,7 +265,7 @@ class Http:
         return DeliveryError(f"{what}: refused ({status}): {reason}", status=status)
 
     def _reason(self, response: Any) -> str:
-        body = _json(response)
+        body = json_body(response)
         if isinstance(body, dict):
             for key in ("error_description", "error", "message", "description", "detail"):
                 value = body.get(key)
@@ -287,7 +287,8 @@ def _never_connected(exc: Exception) -> bool:
                                          "Connection refused", "ConnectTimeout"))
 
 
-def _json(response: Any) -> Any:
+def json_body(response: Any) -> Any:
+    """The answer's JSON, or None when it is not JSON."""
     try:
         return response.json()
     except ValueError:

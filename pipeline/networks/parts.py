@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.networks.delivery import DeliveryError
 from pipeline.text.facets import Facet
 
 
@@ -27,6 +28,14 @@ class MediaFile:
     @property
     def content_type(self) -> str:
         return f"image/{self.format or 'jpeg'}"
+
+    def content(self, label: str) -> bytes:
+        """The image's bytes; a file that cannot be read fails the part before anything is sent."""
+        try:
+            return self.path.read_bytes()
+        except OSError as exc:
+            raise DeliveryError(f"{label}: cannot read {self.path.name}: {exc.strerror}",
+                                code="media-unreadable") from None
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,11 @@ class PartRequest:
     engagement: Mapping[str, str] = field(default_factory=dict)
     #: Bluesky rich-text facets of `text` (UTF-8 byte offsets)
     facets: tuple[Facet, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """How messages name the part: `part 2/3 of ID`, or the post's id alone."""
+        return f"part {self.number}/{self.total} of {self.post_id}" if self.total > 1 else self.post_id
 
 
 @dataclass(frozen=True)

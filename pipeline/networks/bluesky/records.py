@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.networks.base import Capability, Network
-from pipeline.networks.delivery import DeliveryError
+from pipeline.networks.delivery import DeliveryError, json_body
 from pipeline.networks.linkcard import read_link_card
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.text.count import Count
@@ -157,7 +157,7 @@ class BlueskyNetwork(Network):
     def publish(self, request: PartRequest) -> Published:
         engagement = request.engagement
         if "repost" in engagement and (request.text.strip() or request.media):
-            raise DeliveryError(f"{_label(request)}: a repost carries no text or images; use "
+            raise DeliveryError(f"{request.label}: a repost carries no text or images; use "
                                 "`quote:` to repost with words of your own", code="repost-with-text")
         targets = {key: self._foreign_post(url, key) for key, url in engagement.items()}
         created: dict[str, dict] = {}
@@ -169,12 +169,12 @@ class BlueskyNetwork(Network):
                                                  f"{engagement[key]}")
         if not self._makes_post(request):
             if not created or "reply_to" in engagement:
-                raise DeliveryError(f"{_label(request)}: nothing to post (no text, no image)",
+                raise DeliveryError(f"{request.label}: nothing to post (no text, no image)",
                                     code="part-empty")
             key = "repost" if "repost" in created else "like"
             return self._published(request, created[key], created, url=engagement[key])
         record = self._post_record(request, targets)
-        result = self._create(POST, request.key, record, what=f"posting {_label(request)}")
+        result = self._create(POST, request.key, record, what=f"posting {request.label}")
         return self._published(request, result, created, root=record.get("reply", {}).get("root"))
 
     def _post_record(self, request: PartRequest, targets: dict[str, dict]) -> dict:
@@ -237,7 +237,7 @@ class BlueskyNetwork(Network):
 
     def _parent_unknown(self, request: PartRequest) -> DeliveryError:
         # Without it the part would go out as a post of its own, outside the thread.
-        return DeliveryError(f"{_label(request)}: part {request.number - 1} is not known well enough "
+        return DeliveryError(f"{request.label}: part {request.number - 1} is not known well enough "
                              "to reply to it; settle it with `social resolve --published URL` "
                              "(its bsky.app URL)", code="thread-parent-unknown")
 
@@ -259,11 +259,7 @@ class BlueskyNetwork(Network):
         return None
 
     def _image(self, request: PartRequest, index: int, media: MediaFile) -> dict:
-        try:
-            content = media.path.read_bytes()
-        except OSError as exc:
-            raise DeliveryError(f"{_label(request)}: cannot read {media.path.name}: {exc.strerror}",
-                                code="media-unreadable") from None
+        content = media.content(request.label)
         image: dict[str, Any] = {"image": self._upload(content, media.content_type, media.path.name),
                                  "alt": media.alt}
         if media.width and media.height:
@@ -306,7 +302,7 @@ class BlueskyNetwork(Network):
                    url: str | None = None, root: dict | None = None) -> Published:
         uri = str(result.get("uri") or "")
         if not uri or not result.get("cid"):
-            raise DeliveryError(f"bluesky {self._host}: {_label(request)}: the answer names no "
+            raise DeliveryError(f"bluesky {self._host}: {request.label}: the answer names no "
                                 "record", ambiguous=True)
         data: dict[str, Any] = {"uri": uri, "cid": result["cid"]}
         if root:
@@ -440,7 +436,7 @@ class BlueskyNetwork(Network):
         response = self.http.request(method, url, idempotent=idempotent, what=what,
                                      credential=self.variable("password"), ok=(200, 400, 401),
                                      headers=headers, **kwargs)
-        return response, _body(response)
+        return response, json_body(response)
 
     def _refused(self, response: Any, body: Any, what: str) -> DeliveryError:
         error = body.get("error") if isinstance(body, dict) else None
@@ -470,19 +466,6 @@ def tid(micros: int, clock_id: int) -> str:
 
 def _ref(record: dict) -> dict:
     return {"uri": record["uri"], "cid": record["cid"]}
-
-
-def _body(response: Any) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _label(request: PartRequest) -> str:
-    if request.total > 1:
-        return f"part {request.number}/{request.total} of {request.post_id}"
-    return request.post_id
 
 
 def _card_uri(request: PartRequest) -> str:

@@ -25,7 +25,7 @@ from urllib.parse import quote, unquote
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.networks.base import Capability, Network, Uncertain
-from pipeline.networks.delivery import DeliveryError
+from pipeline.networks.delivery import DeliveryError, json_body
 from pipeline.networks.linkedin.littletext import escape_little_text, unescape_little_text
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.text.count import Count
@@ -95,11 +95,11 @@ class LinkedInNetwork(Network):
     def publish(self, request: PartRequest) -> Published:
         if request.engagement:
             # Validation refuses these for LinkedIn; a reply must never go out as a plain post.
-            raise DeliveryError(f"{_label(request)}: LinkedIn channels cannot "
+            raise DeliveryError(f"{request.label}: LinkedIn channels cannot "
                                 f"{' or '.join(request.engagement)}; nothing was sent",
                                 code="engagement-unsupported")
         if not request.text.strip() and not request.media:
-            raise DeliveryError(f"{_label(request)}: nothing to post (no text, no image)", code="part-empty")
+            raise DeliveryError(f"{request.label}: nothing to post (no text, no image)", code="part-empty")
         post: dict[str, Any] = {
             "author": self.options.author,
             "commentary": request.text,
@@ -117,10 +117,10 @@ class LinkedInNetwork(Network):
 
     def _create(self, request: PartRequest, post: dict) -> tuple[str, bool]:
         """The new post's URN, or the one LinkedIn says ours repeats (then True)."""
-        what = f"posting {_label(request)}"
+        what = f"posting {request.label}"
         response = self._call("POST", "/rest/posts", what=what, idempotent=False, ok=(201, 422), json=post)
         if response.status_code == 422:
-            body = _body(response)
+            body = json_body(response)
             if "DUPLICATE_POST" not in json.dumps(body):
                 raise self._refused(response, what)
             named = POST_URN.search(json.dumps(body))
@@ -146,11 +146,11 @@ class LinkedInNetwork(Network):
         if exists:
             return _published(urn)
         if duplicate:
-            raise DeliveryError(f"linkedin: {_label(request)}: LinkedIn refuses the text as a duplicate of "
+            raise DeliveryError(f"linkedin: {request.label}: LinkedIn refuses the text as a duplicate of "
                                 f"{urn}, but that post does not exist (LinkedIn remembers deleted and lost "
                                 "posts for a while); nothing was posted. Change the text, or let a later "
                                 "run try again", code="duplicate-of-missing")
-        raise DeliveryError(f"linkedin: {_label(request)}: LinkedIn answered that it created {urn}, but "
+        raise DeliveryError(f"linkedin: {request.label}: LinkedIn answered that it created {urn}, but "
                             "reading it back says it does not exist", ambiguous=True)
 
     def _exists(self, urn: str) -> bool:
@@ -177,11 +177,7 @@ class LinkedInNetwork(Network):
         if cached:
             return cached
         name = media.path.name
-        try:
-            content = media.path.read_bytes()
-        except OSError as exc:
-            raise DeliveryError(f"{_label(request)}: cannot read {name}: {exc.strerror}",
-                                code="media-unreadable") from None
+        content = media.content(request.label)
         # An image no post uses is never shown: preparing or uploading one again is harmless.
         response = self._call("POST", "/rest/images", what=f"preparing the upload of {name}",
                               params={"action": "initializeUpload"},
@@ -243,7 +239,7 @@ class LinkedInNetwork(Network):
         where = (f"https://www.linkedin.com/company/{author.removeprefix(ORGANIZATION)}/"
                  if author.startswith(ORGANIZATION) else "your profile's activity on LinkedIn")
         preview = " ".join(unescape_little_text(request.text).split())[:60]
-        return Uncertain(f"{_label(request)} was sent to LinkedIn at {sent_at.astimezone(UTC):%Y-%m-%d %H:%M} "
+        return Uncertain(f"{request.label} was sent to LinkedIn at {sent_at.astimezone(UTC):%Y-%m-%d %H:%M} "
                          f"UTC and may have been published, but {why}, so sending it again could post it "
                          f"twice. Look at {where} for a post starting {preview!r}, then run `social resolve "
                          f"{request.post_id} --channel {request.channel_id} --part {request.number}` with "
@@ -281,7 +277,7 @@ class LinkedInNetwork(Network):
 
     def _refused(self, response: Any, what: str) -> DeliveryError:
         status = response.status_code
-        body = _body(response)
+        body = json_body(response)
         code = body.get("code") if isinstance(body, dict) else None
         message = body.get("message") if isinstance(body, dict) else None
         reason = self.http.secrets.mask(str(message or (response.text or "").strip()[:300]
@@ -313,7 +309,7 @@ class LinkedInNetwork(Network):
         return f"{access}_{'organization' if self._page else 'member'}_social"
 
     def _json(self, response: Any, what: str) -> dict:
-        body = _body(response)
+        body = json_body(response)
         if isinstance(body, dict):
             return body
         raise DeliveryError(f"linkedin: {what}: the answer ({response.status_code}) is not the JSON the "
@@ -351,16 +347,3 @@ def _moment(millis: Any) -> datetime | None:
     if not isinstance(millis, int | float) or isinstance(millis, bool):
         return None
     return datetime.fromtimestamp(millis / 1000, UTC)
-
-
-def _body(response: Any) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _label(request: PartRequest) -> str:
-    if request.total > 1:
-        return f"part {request.number}/{request.total} of {request.post_id}"
-    return request.post_id

@@ -112,7 +112,7 @@ class MastodonNetwork(Network):
         if not request.text.strip() and not request.media:
             if "like" in targets:
                 return Published(None, _link(targets["like"]), data)
-            raise DeliveryError(f"{_label(request)}: nothing to post (no text, no image)",
+            raise DeliveryError(f"{request.label}: nothing to post (no text, no image)",
                                 code="part-empty")
         if "reply_to" in targets:
             reply_to = _text_id(targets["reply_to"]["id"])
@@ -135,7 +135,7 @@ class MastodonNetwork(Network):
         if request.content_warning:
             form += [("spoiler_text", request.content_warning), ("sensitive", "true")]
         form += [("media_ids[]", media_id) for media_id in media_ids]
-        what = f"posting {_label(request)}"
+        what = f"posting {request.label}"
         try:
             response = self._call("POST", "/api/v1/statuses", what=what, idempotent=False, data=form,
                                   headers={"Idempotency-Key": request.key})
@@ -159,7 +159,7 @@ class MastodonNetwork(Network):
         parent = request.parent
         if parent is None or not parent.remote_id:
             # Without it the part would go out as a post of its own, outside the thread.
-            raise DeliveryError(f"{_label(request)}: the ledger holds no id for part "
+            raise DeliveryError(f"{request.label}: the ledger holds no id for part "
                                 f"{request.number - 1}, so this part cannot reply to it; nothing "
                                 "was sent", code="thread-parent-unknown")
         return parent.remote_id
@@ -190,11 +190,7 @@ class MastodonNetwork(Network):
         cached = self._uploaded.get((request.key, index))
         if cached:
             return cached
-        try:
-            content = media.path.read_bytes()
-        except OSError as exc:
-            raise DeliveryError(f"{_label(request)}: cannot read {media.path.name}: {exc.strerror}",
-                                code="media-unreadable") from None
+        content = media.content(request.label)
         # An upload the instance never attaches is cleaned up by it: repeating one is harmless.
         response = self._call("POST", "/api/v2/media", what=f"uploading {media.path.name}",
                               ok=(200, 202), files={"file": (media.path.name, content, media.content_type)},
@@ -232,7 +228,7 @@ class MastodonNetwork(Network):
         if now - sent_at < KEY_WINDOW:
             return None
         preview = " ".join(request.text.split())[:60]
-        raise Uncertain(f"{_label(request)} was sent at {sent_at:%Y-%m-%d %H:%M} UTC and is not among the "
+        raise Uncertain(f"{request.label} was sent at {sent_at:%Y-%m-%d %H:%M} UTC and is not among the "
                         f"account's statuses since, but {self._host} forgets the Idempotency-Key "
                         "after an hour, so sending it again could post it twice. Look at the "
                         f"account for a status starting {preview!r}, then run `social resolve "
@@ -399,9 +395,3 @@ def _undo_data(engagement: Mapping[str, str]) -> dict[str, str]:
 
 def _link(status: dict) -> str | None:
     return status.get("url") or status.get("uri")
-
-
-def _label(request: PartRequest) -> str:
-    if request.total > 1:
-        return f"part {request.number}/{request.total} of {request.post_id}"
-    return request.post_id
