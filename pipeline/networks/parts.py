@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.networks.delivery import DeliveryError
-from pipeline.text.facets import Facet
+
+if TYPE_CHECKING:
+    from pipeline.text.facets import Facet
 
 
 @dataclass(frozen=True)

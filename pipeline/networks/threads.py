@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from pipeline.networks.base import Capability, Network
 from pipeline.text.count import Count
 from pipeline.text.facets import LINK, MAYBE_LINK, detect_facets
-from pipeline.text.units import GRAPHEME, is_emoji
+from pipeline.text.units import graphemes, is_emoji
 
 MAX_LINKS = 5
 
@@ -45,7 +45,7 @@ class ThreadsNetwork(Network):
         """Graphemes, an emoji weighing its UTF-8 bytes; more than five links fail."""
         limit = cls.text_limit(options, with_media=with_media) if limit is None else limit
         length = sum(len(cluster.encode("utf-8")) if is_emoji(cluster) else 1
-                     for cluster in GRAPHEME.findall(text))
+                     for cluster in graphemes(text))
         links = sum(1 for facet in detect_facets(text) if facet.type == LINK)
         problems = (f"{links} links, at most {MAX_LINKS}",) if links > MAX_LINKS else ()
         return Count(cls.name, text, length, limit, problems=problems)

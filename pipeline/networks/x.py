@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from pipeline.networks.base import Capability, Network
 from pipeline.text.count import Count
 from pipeline.text.twittertext import twitter_text
-from pipeline.text.units import GRAPHEME, is_emoji
+from pipeline.text.units import graphemes, is_emoji
 
 URL_WEIGHT = 23
 #: twitter-text v3 (config/v3.json): weights scaled by 100
@@ -91,7 +91,7 @@ def _weight(text: str) -> int:
     if text.isascii():  # all of ASCII is in the first, lightest range
         return len(text) * SCALE
     return sum(DEFAULT_WEIGHT if is_emoji(cluster) else sum(_code_point_weight(char) for char in cluster)
-               for cluster in GRAPHEME.findall(text))
+               for cluster in graphemes(text))
 
 
 def _code_point_weight(char: str) -> int:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pipeline.text.facets import Facet
+if TYPE_CHECKING:  # the facet detector's expressions are compiled only where facets are found
+    from pipeline.text.facets import Facet
 
 
 @dataclass(frozen=True)

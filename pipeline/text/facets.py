@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import regex
 
 from pipeline.text.twittertext import twitter_text
-from pipeline.text.units import GRAPHEME, grapheme_count
+from pipeline.text.units import grapheme_count, grapheme_pattern, graphemes
 
 LINK = "link"
 MENTION = "mention"
@@ -123,10 +123,10 @@ def display_url(url: str) -> str:
     if grapheme_count(url) <= DISPLAY_URL_MAX:
         return url
     bare = _SCHEME.sub("", url)
-    graphemes = GRAPHEME.findall(bare)
-    if len(graphemes) <= DISPLAY_URL_MAX:
+    clusters = graphemes(bare)
+    if len(clusters) <= DISPLAY_URL_MAX:
         return bare
-    return "".join(graphemes[: DISPLAY_URL_MAX - len(ELLIPSIS)]) + ELLIPSIS
+    return "".join(clusters[: DISPLAY_URL_MAX - len(ELLIPSIS)]) + ELLIPSIS
 
 
 def _is_known_tld(tld: str) -> bool:
@@ -150,7 +150,7 @@ def _spans(text: str) -> list[_Span]:
     if text.isascii() and "\r" not in text:
         found = candidates
     else:
-        boundaries = {0, *(cluster.end() for cluster in GRAPHEME.finditer(text))}
+        boundaries = {0, *(cluster.end() for cluster in grapheme_pattern().finditer(text))}
         found = [span for span in candidates if span.start in boundaries and span.end in boundaries]
     found.sort(key=lambda span: (span.start, -span.end))
     kept: list[_Span] = []

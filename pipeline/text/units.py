@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
-import regex
+from functools import cache
+from typing import Any
 
-GRAPHEME = regex.compile(r"\X")
-_EMOJI = regex.compile(
-    r"\p{Extended_Pictographic}|\p{Emoji_Presentation}|\p{Regional_Indicator}"
-    r"|^[#*0-9]\uFE0F?\u20E3"
-)
+
+@cache
+def grapheme_pattern() -> Any:
+    """`\\X`: one extended grapheme cluster (the regex module loads on first use: it costs milliseconds)."""
+    import regex
+
+    return regex.compile(r"\X")
+
+
+@cache
+def _emoji() -> Any:
+    import regex
+
+    return regex.compile(r"\p{Extended_Pictographic}|\p{Emoji_Presentation}|\p{Regional_Indicator}"
+                         r"|^[#*0-9]\uFE0F?\u20E3")
+
+
+def graphemes(text: str) -> list[str]:
+    """The grapheme clusters of `text`."""
+    return grapheme_pattern().findall(text)
 
 
 def grapheme_count(text: str) -> int:
     """User-perceived characters (extended grapheme clusters) in `text`."""
     if text.isascii():  # each ASCII character is a cluster, except CR LF together
         return len(text) - text.count("\r\n")
-    return len(GRAPHEME.findall(text))
+    return len(grapheme_pattern().findall(text))
 
 
 def utf16_units(text: str) -> int:
@@ -25,4 +41,4 @@ def utf16_units(text: str) -> int:
 
 def is_emoji(cluster: str) -> bool:
     """Whether a grapheme cluster is an emoji (ZWJ sequence, flag, keycap, modifier...)."""
-    return _EMOJI.search(cluster) is not None
+    return _emoji().search(cluster) is not None

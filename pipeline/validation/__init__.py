@@ -10,7 +10,6 @@ from pipeline.content.workspace import Workspace
 from pipeline.errors import ERROR, WARNING, Finding
 from pipeline.state.ledger import Ledger
 from pipeline.validation.identity import identity_findings
-from pipeline.validation.rendering import render_findings
 
 
 @dataclass
@@ -54,6 +53,8 @@ def validate(content: Content, *, now: datetime, ledger: Ledger | None = None,
     """
     findings = list(content.findings)
     if "render" in checks:
+        from pipeline.validation.rendering import render_findings  # templates and counting: only when asked
+
         findings.extend(render_findings(content))
     if "cadence" in checks:
         from pipeline.planning.findings import cadence_findings  # rapidfuzz and the rules: only when asked

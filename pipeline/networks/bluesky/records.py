@@ -27,8 +27,6 @@ from pipeline.networks.delivery import DeliveryError, json_body
 from pipeline.networks.linkcard import read_link_card
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.text.count import Count
-from pipeline.text.facets import bluesky_richtext
-from pipeline.text.units import grapheme_count
 
 POST = "app.bsky.feed.post"
 LIKE = "app.bsky.feed.like"
@@ -77,6 +75,9 @@ class BlueskyNetwork(Network):
               with_media: bool = False, content_warning: str = "") -> Count:
         """Graphemes of the text as sent (long links shortened for display), its facets, and the
         lexicon's byte limit."""
+        from pipeline.text.facets import bluesky_richtext  # compiled on the first count only
+        from pipeline.text.units import grapheme_count
+
         limit = cls.text_limit(options, with_media=with_media) if limit is None else limit
         sent, facets = bluesky_richtext(text)
         size = len(sent.encode("utf-8"))

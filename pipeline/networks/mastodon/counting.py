@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
-
-import regex
+from typing import Any
 
 from pipeline.text.count import Count
 from pipeline.text.twittertext import twitter_text
@@ -40,13 +39,19 @@ _PATH = rf"(?:(?:{_PATH_CHAR}*(?:{_PARENS}{_PATH_CHAR}*)*{_PATH_END})|(?:{_PATH_
 _UCHARS = r"\u00a0-\ud7ff\ue000-\uf8ff\uf900-\ufdcf\ufdf0-\uffef" + "".join(
     rf"\U{plane:04x}{0x1000 if plane == 0xE else 0:04x}-\U{plane:04x}fffd" for plane in range(1, 17)
 )
-_MENTION = regex.compile(
-    r"(?<![=/\w])@(?P<username>(?i:[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*))(?:@\w+(?:[.-]+\w+)*)?"
-)
 
 
 @cache
-def _mention_end() -> regex.Pattern:
+def _mention() -> Any:
+    import regex  # the regex module costs milliseconds to load: only once a status is counted
+
+    return regex.compile(r"(?<![=/\w])@(?P<username>(?i:[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*))(?:@\w+(?:[.-]+\w+)*)?")
+
+
+@cache
+def _mention_end() -> Any:
+    import regex
+
     return regex.compile(rf"[@＠{twitter_text().latin_accent_chars.pattern}]|://")
 
 
@@ -102,7 +107,7 @@ def countable_text(text: str, url_length: int = URL_LENGTH) -> str:
     if "@" in text:
         entities += [
             (match.start(), match.end(), "@" + match["username"])
-            for match in _MENTION.finditer(text)
+            for match in _mention().finditer(text)
             if not _mention_end().match(text, match.end())
         ]
     if not entities:
