@@ -108,3 +108,14 @@ def test_the_example_posts_are_read_by_their_text():
     for path in folder.rglob("*.md"):
         front = path.read_text(encoding="utf-8").split("\n---", 1)[0][3:]
         assert peek(front, frozenset({"publish_at", "status", "id"})).sure, path
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from([
+    "id: a", "title: \"one", "two\"", "tags: [a,", "b]", "  - x: 'y'", "key: |", "  publish_at: x", "# c",
+    "title: it's: here", "a: b #c", "? k", ": v", "x: &a b", "y: *a", "z: {a: b}", "", "  ", "\t", "k:", "-",
+    "w: \"esc \\\" q\"", "v: 'don''t'", "u: a:b", "t: [x]y"]), max_size=8).map("\n".join))
+def test_checking_the_whole_text_at_once_agrees_with_line_by_line(text):
+    from pipeline.content.peek import _CLOSED_LINE, all_closed
+
+    assert all_closed(text) == all(_CLOSED_LINE.fullmatch(line) for line in text.split("\n"))

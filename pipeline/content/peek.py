@@ -13,30 +13,32 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 #: a line that leaves nothing open: after it, a line starting `key:` is a top-level key
-_CLOSED_LINE = re.compile(r"""
+_CLOSED = r"""
     [ \t]*(?:-[ \t]+)*                          # indentation, list entries
-    (?:\w[\w.-]*[ \t]*:(?:[ \t]+|$))?           # a plain key
-    (?: "(?:[^"\\]|\\.)*"                      # a whole double-quoted text
-      | '(?:[^']|'')*'                          # a whole single-quoted text
-      | \[[^][{}"'&*!\#]*\]                     # a one-line flow list of plain words
-      | \{[^][{}"'&*!\#]*\}                     # a one-line flow mapping of plain words
+    (?:\w[\w.-]*[ \t]*:(?:[ \t]+|(?=\n|\Z)))?     # a plain key
+    (?: "(?:[^"\\\n]|\\.)*"                    # a whole double-quoted text
+      | '(?:[^'\n]|'')*'                        # a whole single-quoted text
+      | \[[^][{}"'&*!\#\n]*\]                   # a one-line flow list of plain words
+      | \{[^][{}"'&*!\#\n]*\}                   # a one-line flow mapping of plain words
       | [|>][-+1-9]*                            # a block text: its lines are indented
       | [^][\s"'{}\#&*!|>%@`,?:-]              # plain text, up to a comment
-        (?:[^:\#]|:(?=\S)|(?<=\S)\#)*
+        (?:[^:\#\n]|:(?=[^\s])|(?<=[^\s])\#)*
     )?
-    [ \t]*(?:\#.*)?                              # a comment
-""", re.VERBOSE)
-# `key:` at the start of a line, and what is written after it
-_TOP_LEVEL = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)[ \t]*:[ \t]*(?P<value>.*?)[ \t]*$", re.MULTILINE)
+    [ \t]*(?:\#[^\n]*)?                          # a comment
+"""
+_CLOSED_LINE = re.compile(_CLOSED, re.VERBOSE)
+#: every line closed, checked in one pass over the text
+_ALL_CLOSED = re.compile(rf"(?:{_CLOSED}\n)*{_CLOSED}", re.VERBOSE)
 #: first characters that make a value more than a one-line scalar (or an alias, a tag, ...)
 _NOT_SCALAR = frozenset("#&*!|>%@`{}[],")
 
 
-def all_closed(lines: list[str]) -> bool:
-    """Whether none of these lines leaves a quote or a flow collection open."""
-    return all(_CLOSED_LINE.fullmatch(line) for line in lines)
+def all_closed(text: str) -> bool:
+    """Whether no line of `text` leaves a quote or a flow collection open."""
+    return _ALL_CLOSED.fullmatch(text) is not None
 
 
 @dataclass(frozen=True)
@@ -54,17 +56,21 @@ class Peek:
         return found[2] if found else None
 
 
+@cache
+def _top_level(keys: frozenset[str]) -> re.Pattern:
+    """`key:` at the start of a line for one of `keys`, and what is written after it."""
+    names = "|".join(re.escape(key) for key in sorted(keys))
+    return re.compile(rf"^(?P<key>{names})[ \t]*:[ \t]*(?P<value>.*?)[ \t]*$", re.MULTILINE)
+
+
 def peek(front: str, keys: frozenset[str]) -> Peek:
     """The values of `keys` at the top level of `front` (the text between the `---` lines)."""
-    lines = front.split("\n")
-    if not all_closed(lines):
+    if not all_closed(front):
         return Peek({}, False)
     values: dict[str, tuple[int, int, str]] = {}
     sure = True
-    for match in _TOP_LEVEL.finditer(front):
+    for match in _top_level(keys).finditer(front):
         key = match["key"]
-        if key not in keys:
-            continue
         if key in values:
             sure = False  # written twice: the reader refuses it, and it says so
             continue

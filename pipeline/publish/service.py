@@ -65,14 +65,14 @@ def publish(root: Path, *, now_text: str | None = None, dry_run: bool = False,
             return OutboxNetwork.dry_run(channel, channel.network, env=env, http=http, root=workspace.root)
         return network_class(channel.network)(channel, env=env, http=http, root=workspace.root)
 
-    from pipeline.publish.run import Runner
-
     run_ledger = MemoryLedger(ledger.entries) if dry_run else ledger
     with ledger.locked() if not dry_run else nullcontext():
         content = workspace.content_of(files_to_read(workspace.root, config, ledger, workspace.now))
         plan = make_plan(content, run_ledger, workspace.now, channel_id=channel_id, post_id=post_id)
         if plan.empty:
             return report
+        from pipeline.publish.run import Runner  # the networks' code: only when something is due
+
         runner = Runner(workspace.root, run_ledger, network_for=network_for, clock=clock, progress=progress,
                         dry_run=dry_run)
         report.result = runner.run(plan)
