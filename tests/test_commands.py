@@ -99,6 +99,22 @@ def test_new_writes_a_valid_post_and_prints_its_path(repo):
     assert "winter-cake-launch" in listed.output
 
 
+def test_a_repository_without_templates_validates_renders_and_writes_new_posts(repo):
+    import shutil
+
+    shutil.rmtree(repo.root / "templates")
+    created = run(repo, "new", "Rye week", "--at", "2026-12-05 10:00", "--channels", "mastodon,bluesky,outbox")
+    assert created.exit_code == 0, created.output
+    assert "channels: [mastodon, bluesky, outbox]" in (repo.root / created.output.strip()).read_text()
+    assert run(repo, "validate", "--now", "2026-12-01 09:00").exit_code == 0
+    rendered = run(repo, "render", "rye-week", "--format", "json")
+    assert rendered.exit_code == 0, rendered.output
+    texts = {r["channel"]: r["parts"][0]["text"] for r in json.loads(rendered.output)["renderings"]}
+    assert texts["mastodon"].startswith("Write the post here.") and set(texts) == {"mastodon", "bluesky", "outbox"}
+    published = run(repo, "publish", "--now", "2026-12-05 10:05")  # outbox only: no credentials needed
+    assert "outbox" in published.output
+
+
 def test_new_keeps_an_offset_that_settles_a_dst_overlap(repo):
     result = run(repo, "new", "Night owl", "--at", "2026-10-25 02:30+01:00", "--channels", "outbox")
     assert result.exit_code == 0, result.output

@@ -22,15 +22,13 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
-from pipeline.content.load import load_content
+from pipeline.content.workspace import Workspace
 from pipeline.errors import UsageError
 from pipeline.render.render import Renderer
 from pipeline.site.calendar import Calendar, build_calendar
 from pipeline.site.feeds import feeds_in_background
 from pipeline.site.gitlog import last_changes
 from pipeline.site.pages import SitePages, feed_uri, media_files
-from pipeline.state.ledger import Ledger
-from pipeline.times import parse_now
 
 log = logging.getLogger(f"mkdocs.plugins.{__name__}")
 
@@ -113,23 +111,22 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
 
     def calendar(self) -> Calendar:
         """Load the content, the ledger and git, once per build."""
-        content = load_content(self.root)
-        if content.config is None:
-            problems = "; ".join(f"{f.file}:{f.line}: {f.message}" for f in content.findings[:5])
+        try:
+            workspace = Workspace(self.root, now_text=self.config.now or None)
+        except UsageError as exc:
+            raise PluginError(f"social-calendar: option now: {exc}") from None
+        if workspace.config is None:
+            problems = "; ".join(f"{f.file}:{f.line}: {f.message}" for f in workspace.config_findings[:5])
             raise PluginError(f"social-calendar: content/channels.yml under {self.root} cannot be used: {problems}")
+        content = workspace.content
         broken = content.broken_files
         if broken:
             log.info("social-calendar: %d post file(s) with errors are left out (run `social validate`)",
                      len(broken))
-        try:
-            now = parse_now(self.config.now or None, content.config.zone)
-        except UsageError as exc:
-            raise PluginError(f"social-calendar: option now: {exc}") from None
-        ledger = Ledger(self.root)
-        for warning in ledger.warnings:
+        for warning in workspace.ledger.warnings:
             log.info("social-calendar: %s", warning)
         changes = last_changes(self.root) if self.config.git else {}
-        return build_calendar(content, ledger.latest(), now, changes)
+        return build_calendar(content, workspace.ledger.latest(), workspace.now, changes)
 
     @staticmethod
     def _add(files: Files, file: File) -> None:
