@@ -84,6 +84,70 @@ def commit_of(folder: Path, ref: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
+@dataclass(frozen=True)
+class Change:
+    """One file a commit touched: its status letter (A, M, D, R, C, T), its path, its old path."""
+
+    status: str
+    path: str
+    old_path: str | None = None
+
+
+def history(folder: Path, path: str, rev: str = "HEAD") -> list[list[Change]]:
+    """Every commit up to `rev` touching `path` (relative to `folder`), oldest first, renames followed.
+
+    Paths are relative to `folder` (files outside it are left out). Uncommitted work is
+    not included; `staged_changes` gives what `git mv` and `git add` have staged.
+    Empty when `folder` is in no repository; GitMissing when git is not installed.
+    """
+    place = place_of(folder)
+    if place is None:
+        return []
+    done = run(folder, "log", "--reverse", "-M", "-z", "--format=%x00%H", "--name-status", rev, "--", path)
+    if done.returncode:
+        return []  # a repository without commits yet
+    commits: list[list[Change]] = []
+    tokens = done.stdout.decode("utf-8", "surrogateescape").split("\0")
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token == "":  # "\0<hash>" starts a commit; a trailing "" ends the log
+            commits.append([])
+            index += 2
+            continue
+        index = _change(tokens, index, place.prefix, commits[-1] if commits else [])
+    return commits
+
+
+def staged_changes(folder: Path, path: str) -> list[Change]:
+    """What is staged for the next commit under `path` (renames by `git mv` included)."""
+    place = place_of(folder)
+    if place is None:
+        return []
+    done = run(folder, "diff", "--cached", "-M", "-z", "--name-status", "--", path)
+    if done.returncode:
+        return []
+    changes: list[Change] = []
+    tokens = done.stdout.decode("utf-8", "surrogateescape").split("\0")
+    index = 0
+    while index < len(tokens) and tokens[index]:
+        index = _change(tokens, index, place.prefix, changes)
+    return changes
+
+
+def _change(tokens: list[str], index: int, prefix: str, into: list[Change]) -> int:
+    """Read one name-status record at `index` into `into`; the index after it."""
+    status = tokens[index].lstrip("\n")[:1]
+    if status in ("R", "C"):
+        old, new, index = tokens[index + 1], tokens[index + 2], index + 3
+    else:
+        old, new, index = None, tokens[index + 1], index + 2
+    if new.startswith(prefix):
+        into.append(Change(status, new[len(prefix):],
+                           old[len(prefix):] if old and old.startswith(prefix) else old))
+    return index
+
+
 def extract_tree(place: Place, commit: str, folders: Iterable[str], target: Path) -> bool:
     """Write the `folders` (under the prefix) as they are at `commit` into `target`.
 

@@ -6,11 +6,10 @@ import os
 from pathlib import Path
 
 from pipeline.content.channels import load_config
-from pipeline.content.model import Content, Post
+from pipeline.content.identity import History, resolve_identities
+from pipeline.content.model import POSTS_DIR, Content, Post
 from pipeline.content.posts import PostReader
 from pipeline.errors import ERROR, Finding
-
-POSTS_DIR = "content/posts"
 
 
 def post_files(root: Path) -> list[Path]:
@@ -30,15 +29,23 @@ def post_file_names(root: Path) -> list[str]:
     return found
 
 
-def load_content(root: Path) -> Content:
-    """Read channels.yml and every post; a problem in one file never hides another's."""
+def load_content(root: Path, history: History | None = None) -> Content:
+    """Read channels.yml and every post; a problem in one file never hides another's.
+
+    With `history`, each post is held against the ledger (see identity.py).
+    """
     root = Path(root).resolve()
     config, findings = load_config(root)
-    return read_posts(root, config, findings, post_file_names(root))
+    return read_posts(root, config, findings, post_file_names(root), history)
 
 
-def read_posts(root: Path, config, findings: list[Finding], files: list[Path] | list[str]) -> Content:
-    """Content from the given post files (paths under the resolved `root`)."""
+def read_posts(root: Path, config, findings: list[Finding], files: list[Path] | list[str],
+               history: History | None = None, every_post: bool = True) -> Content:
+    """Content from the given post files (paths under the resolved `root`).
+
+    With `history` (the ledger's and git's), each post gets the id it went out under
+    (see identity.py); `every_post` says whether `files` are all the posts there are.
+    """
     reader = PostReader(root, config)
     posts: list[Post] = []
     for path in files:
@@ -46,6 +53,9 @@ def read_posts(root: Path, config, findings: list[Finding], files: list[Path] | 
         findings.extend(post_findings)
         if post is not None:
             posts.append(post)
+    if history is not None:
+        all_ids = {post.id for post in posts} if every_post else None
+        findings.extend(resolve_identities(posts, history, root, all_ids))
     findings.extend(duplicate_ids(posts))
     return Content(root=root, config=config, posts=posts, findings=findings)
 

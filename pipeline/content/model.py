@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+#: where post files live, relative to the repository's root
+POSTS_DIR = "content/posts"
+
 
 @dataclass(frozen=True)
 class Channel:
@@ -102,6 +105,8 @@ class Post:
     body: str
     body_line: int
     lines: Callable[[tuple], tuple[int, int]] | None = field(default=None, repr=False)
+    #: whether the id comes from the file name (no `id:` written): it then follows the file's history
+    id_from_file: bool = False
 
     def override(self, channel_id: str) -> Override:
         return self.overrides.get(channel_id, NO_OVERRIDE)

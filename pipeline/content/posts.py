@@ -181,6 +181,7 @@ class PostReader:
             body=body,
             body_line=body_line,
             lines=place,
+            id_from_file=meta.id is None,
         )
 
     def _publish_at(self, value: str, place, report) -> datetime | None:

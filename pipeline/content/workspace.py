@@ -15,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pipeline.content.channels import load_config
+from pipeline.content.identity import History, post_renames
 from pipeline.content.load import post_file_names, read_posts
 from pipeline.content.model import Config, Content
 from pipeline.errors import ConfigError, UsageError
@@ -64,12 +65,18 @@ class Workspace:
 
     @cached_property
     def content(self) -> Content:
-        """Every post, read once; with the configuration's own findings first."""
-        return read_posts(self.root, self.config, list(self.config_findings), post_file_names(self.root))
+        """Every post, read once, each under the id it went out with; the configuration's findings first."""
+        return read_posts(self.root, self.config, list(self.config_findings), post_file_names(self.root),
+                          self.history)
 
     def content_of(self, files: Iterable[str]) -> Content:
         """Only these post files (paths under the root): for a run that can rule out the rest."""
-        return read_posts(self.root, self.config, [], list(files))
+        return read_posts(self.root, self.config, [], list(files), self.history, every_post=False)
+
+    @cached_property
+    def history(self) -> History:
+        """What the ledger and git say about which post each file is (see identity.py)."""
+        return History(self.ledger.entries, lambda: post_renames(self.root))
 
     @cached_property
     def ledger(self) -> Ledger:

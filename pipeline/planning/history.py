@@ -24,36 +24,18 @@ def added_order(root: Path) -> dict[str, tuple[int, str]]:
     repository or git is missing: then every post is simply "not committed yet".
     """
     try:
-        place = git.place_of(root)
-        log = git.run(root, "log", "--reverse", "-M", "-z", "--format=%x00%H", "--name-status",
-                      "--", POSTS, check=True).stdout
-    except (git.GitMissing, git.GitFailed):
+        commits = git.history(root, POSTS)
+    except git.GitMissing:
         return {}
-    if place is None:
-        return {}
-    base = place.prefix
     order: dict[str, tuple[int, str]] = {}
-    tokens = log.decode("utf-8", "surrogateescape").split("\0")
-    commit = -1
-    index = 0
-    while index < len(tokens):
-        token = tokens[index]
-        if token == "":  # "\0<hash>" starts a commit; a trailing "" ends the log
-            commit += 1
-            index += 2
-            continue
-        status = token.lstrip("\n")[:1]
-        if status in ("R", "C"):
-            old, new = tokens[index + 1], tokens[index + 2]
-            start = order.pop(old, (commit, new)) if status == "R" else (commit, new)
-            order.setdefault(new, start)
-            index += 3
-            continue
-        path = tokens[index + 1]
-        if status == "A":
-            order.setdefault(path, (commit, path))
-        elif status == "D":
-            order.pop(path, None)
-        index += 2
-    return {path[len(base):]: position for path, position in order.items()
-            if path.startswith(base)}
+    for position, changes in enumerate(commits):
+        for change in changes:
+            if change.status in ("R", "C"):
+                start = order.pop(change.old_path, (position, change.path)) if change.status == "R" \
+                    else (position, change.path)
+                order.setdefault(change.path, start)
+            elif change.status == "A":
+                order.setdefault(change.path, (position, change.path))
+            elif change.status == "D":
+                order.pop(change.path, None)
+    return order

@@ -23,6 +23,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from pipeline.content.identity import body_digest
 from pipeline.content.model import Channel
 from pipeline.errors import PipelineError
 from pipeline.networks.base import Capability, Network, Uncertain
@@ -262,12 +263,13 @@ class Runner:
                data: dict | None = None) -> Entry:
         return Entry(request.post_id, request.channel_id, request.number, state,
                      utc_iso(self.clock()), key=request.key, error=error, data=data or {},
-                     file=job.post.file)
+                     file=job.post.file, digest=body_digest(job.post.body))
 
     def _published(self, request: PartRequest, published: Published, job: Job) -> Entry:
         return Entry(request.post_id, request.channel_id, request.number, PUBLISHED,
                      utc_iso(self.clock()), key=request.key, remote_id=published.remote_id,
-                     url=published.url, data=dict(published.data), file=job.post.file)
+                     url=published.url, data=dict(published.data), file=job.post.file,
+                     digest=body_digest(job.post.body))
 
     def _unsettled(self, outcomes: list[Outcome], request: PartRequest, message: str) -> None:
         """Leave the part pending (nothing is written): reported as failed, checked again next run."""

@@ -14,8 +14,9 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipeline.content.load import POSTS_DIR, load_content
-from pipeline.content.model import Content, Post, PostStatus
+from pipeline.content.identity import History, post_renames
+from pipeline.content.load import load_content
+from pipeline.content.model import POSTS_DIR, Content, Post, PostStatus
 from pipeline.errors import ERROR, WARNING, Finding
 from pipeline.planning.against import Comparison, compare
 from pipeline.planning.evaluation import evaluate, events_from_content
@@ -25,8 +26,8 @@ from pipeline.state.ledger import Ledger
 from pipeline.times import parse_now
 from pipeline.validation import validate
 
-#: the checks a preview runs: the ledger check needs the state branch, which pull requests lack
-CHECKS = ("content", "render", "cadence")
+#: the checks a preview runs (the ledger's: when the check job has the state branch checked out)
+CHECKS = ("content", "render", "cadence", "ledger")
 
 
 @dataclass
@@ -92,10 +93,11 @@ def build_preview(root: Path, changed: str, *, now_text: str | None = None) -> P
         for commit, target in ((span.base, base_root), (span.head, head_root)):
             target.mkdir()
             extract_tree(span, commit, target)
-        base, head = load_content(base_root), load_content(head_root)
+        ledger = Ledger(root)  # the state branch, when state/ is checked out
+        base = load_content(base_root, History(ledger.entries, lambda: post_renames(root, span.base)))
+        head = load_content(head_root, History(ledger.entries, lambda: post_renames(root, span.head)))
         config = head.config or base.config
         now = parse_now(now_text, config.zone if config else ZoneInfo("UTC"))
-        ledger = Ledger(root)  # the state branch, when state/ is checked out
         preview = Preview(changed, span.base, span.head, now, config.zone if config else None)
         preview.config_findings = [f for f in head.findings if not is_post_file(f.file)]
         if head.config is not None:

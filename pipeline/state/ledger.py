@@ -67,6 +67,8 @@ class Entry:
     file: str | None = None
     #: what a network needs later (Bluesky: uri and cid for replies); never secrets
     data: dict[str, Any] = field(default_factory=dict)
+    #: a fingerprint of the post's text when this was written, so a moved file is still known
+    digest: str | None = None
 
     def __post_init__(self) -> None:
         state = _STATES.get(self.state)  # a dict lookup: 30,000 lines are read on every run

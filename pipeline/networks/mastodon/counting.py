@@ -72,26 +72,37 @@ def url_pattern() -> re.Pattern:
 _SCHEME_AT = re.compile(r"(?:https?|dat|dweb|ipfs|ipns|ssb|gopher|gemini)://", re.IGNORECASE)
 
 
-def urls(text: str) -> list[re.Match]:
-    """Mastodon's URL matches that carry a scheme, trying the big expression only where a scheme is.
+#: no URL match holds ASCII white space, so the text falls apart into independent stretches there
+_ASCII_SPACE = re.compile(r"[ \t\n\r\f\v]")
 
-    Scanning the whole text with it costs far more than the text's length suggests; only URLs
-    with a scheme count, so it is tried at each scheme (and the character before it, which
-    its first group consumes), skipping schemes inside a URL already found.
+
+def urls(text: str) -> list[re.Match]:
+    """Mastodon's URL matches that carry a scheme, scanning only the stretches that hold one.
+
+    Scanning the whole text with the expression costs far more than the text's length
+    suggests. A match never holds ASCII white space, so the scan of a stretch between
+    two spaces is independent of the rest: only the stretches with a scheme in them are
+    scanned, each from the space before it (which the expression's first group takes as
+    the character before a URL), exactly as a scan of the whole text would find them.
+    A URL without a scheme does not count, but it still takes up its text: a scheme
+    inside it is not a URL.
     """
     if "://" not in text:
         return []
     pattern = url_pattern()
     found = []
-    end = 0
+    scanned_to = 0
     for scheme in _SCHEME_AT.finditer(text):
-        start = scheme.start()
-        if start < end:
+        if scheme.start() < scanned_to:
             continue
-        match = pattern.match(text, start - 1) if start else pattern.match(text)
-        if match and match["protocol"] and match.start("url") == start:
-            found.append(match)
-            end = match.end()
+        space = max(text.rfind(c, 0, scheme.start()) for c in " \t\n\r\f\v")
+        after = _ASCII_SPACE.search(text, scheme.end())
+        scanned_to = after.start() if after else len(text)
+        for match in pattern.finditer(text, max(space, 0)):
+            if match.start() >= scanned_to:
+                break
+            if match["protocol"]:
+                found.append(match)
     return found
 
 
