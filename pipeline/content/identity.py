@@ -30,6 +30,9 @@ from pipeline import git
 from pipeline.content.model import POSTS_DIR, Post
 from pipeline.errors import ERROR, Finding
 
+#: the findings of this module: each keeps its post from going out, whatever the ledger says of its id
+IDENTITY_CODES = frozenset({"id-changed", "id-reused", "id-unclear"})
+
 
 def body_digest(body: str) -> str:
     """A short fingerprint of a post's text, recorded in the ledger when it goes out."""

@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from pipeline.content.identity import IDENTITY_CODES
 from pipeline.content.model import Channel, Content, Post, PostStatus
 from pipeline.state.ledger import DELETED, MISSED, PENDING, PUBLISHED, UNCERTAIN, Ledger
 
@@ -70,6 +71,8 @@ def make_plan(content: Content, ledger: Ledger, now: datetime, *, channel_id: st
 
     renderer = Renderer(content.root, config)
     broken = content.broken_files
+    # A post whose identity the ledger contradicts: what the ledger says of its id is not about it.
+    contested = {f.file: f for f in content.findings if f.code in IDENTITY_CODES}
     for post in sorted(content.posts, key=lambda p: (p.publish_at or now, p.id)):
         if post_id and post.id != post_id:
             continue
@@ -81,6 +84,10 @@ def make_plan(content: Content, ledger: Ledger, now: datetime, *, channel_id: st
         for cid in post.channels:
             channel = config.channels.get(cid)
             if channel is None or (channel_id and cid != channel_id):
+                continue
+            if post.file in contested:
+                found = contested[post.file]
+                plan.invalid.append((post, channel, f"{found.file}:{found.line}: {found.message}"))
                 continue
             states = {n: e.state for n, e in ledger.parts(post.id, cid).items()}
             if any(state == UNCERTAIN for state in states.values()):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from pipeline.content.identity import IDENTITY_CODES
 from pipeline.content.model import Content
 from pipeline.content.workspace import Workspace
 from pipeline.errors import ERROR, WARNING, Finding
@@ -38,8 +39,6 @@ class Report:
 
 
 CHECKS = ("content", "render", "cadence", "ledger")
-#: what the ledger check reports: posts whose identity the ledger contradicts (content/identity.py)
-IDENTITY_CODES = frozenset({"id-changed", "id-reused", "id-unclear"})
 
 
 def validate(content: Content, *, now: datetime, ledger: Ledger | None = None,
