@@ -276,13 +276,15 @@ def status(root: Path, output_format: str) -> None:
 @click.option("--part", type=int, help="The part number, when several are uncertain.")
 @click.option("--published", "published_url", metavar="URL", help="It did go out: here it is.")
 @click.option("--not-published", is_flag=True, help="It did not go out: the next run sends it.")
+@click.option("--send", "send_late", is_flag=True,
+              help="A missed part: send it with the next run although it is late.")
 def resolve(root: Path, post_id: str, channel_id: str, part: int | None, published_url: str | None,
-            not_published: bool) -> None:
-    """Settle an uncertain part after looking at the account."""
+            not_published: bool, send_late: bool) -> None:
+    """Settle an uncertain part after looking at the account, or send a missed one on purpose."""
     from pipeline.publish.service import resolve as run
 
     for entry in run(root, post_id, channel_id, part=part, published_url=published_url,
-                     not_published=not_published):
+                     not_published=not_published, send_late=send_late):
         click.echo(f"{entry.post} part {entry.part} on {entry.channel}: {entry.state}")
 
 

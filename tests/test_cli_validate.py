@@ -158,3 +158,13 @@ def test_the_installed_command_prints_no_traceback_and_keeps_its_exit_code(tmp_p
     assert "Traceback" not in done.stdout + done.stderr
     assert done.stderr == ""
     assert done.stdout.splitlines()[-1] == "4 errors, 0 warnings."
+
+
+def test_the_same_text_twice_on_a_channel_within_a_day_is_a_warning(repo):
+    repo.post("a", "publish_at: 2026-12-01 09:00\nchannels: [mastodon, outbox]", body="Fresh   bread today.")
+    repo.post("b", "publish_at: 2026-12-01 20:00\nchannels: [mastodon]", body="Fresh bread\ntoday.")
+    repo.post("c", "publish_at: 2026-12-03 09:00\nchannels: [mastodon]", body="Fresh bread today.")
+    result = CliRunner().invoke(cli, ["validate", "--root", str(repo.root), "--format", "json", "--checks", "content"])
+    warnings = json.loads(result.output)["warnings"]
+    assert [(w["file"].rsplit("/", 1)[-1], w["code"]) for w in warnings] == [("b.md", "same-text-nearby")]
+    assert "mastodon: the same text as a" in warnings[0]["message"] and "11 h apart" in warnings[0]["message"]

@@ -501,6 +501,33 @@ def test_engine_gateway_errors_on_a_create_are_unclear_and_settled_by_the_next_r
     assert len(creates(server)) == 3 and len(server.ours()) == 1
 
 
+def test_two_posts_with_the_same_text_never_share_a_status(site, server, clock):
+    # The second post's create fails at a gateway before reaching the instance: looking for its
+    # text finds the first post's status, which is already recorded for the first post.
+    run_engine(site, clock)
+    site.post("bread-again", "publish_at: 2026-12-01 11:35\nchannels: [mastodon]", "Fresh bread today.")
+    clock.now += timedelta(minutes=5)
+    server.fail("POST", r"/api/v1/statuses", status=502, times=2)
+    result, ledger = run_engine(site, clock)
+    assert [o.state for o in result.outcomes] == ["failed"]  # unclear: looked, found nothing of its own
+    assert ledger.current("bread-again", "mastodon", 1).state == PENDING
+    result, ledger = run_engine(site, clock)
+    first, second = ledger.current("bread", "mastodon", 1), ledger.current("bread-again", "mastodon", 1)
+    assert second.state == PUBLISHED and second.remote_id != first.remote_id
+    assert len(server.ours()) == 2
+
+
+def test_two_statuses_that_could_be_the_part_make_it_uncertain(server, clock):
+    network = make_network(server, clock)
+    server.add_own("Same words.")
+    server.add_own("Same words.")
+    with pytest.raises(Uncertain, match="several statuses"):
+        network.reconcile(part("Same words."), START - timedelta(minutes=1))
+    claimed = {status["id"] for status in server.ours()[:1]}
+    found = network.reconcile(part("Same words.", claimed=claimed), START - timedelta(minutes=1))
+    assert found.remote_id not in claimed
+
+
 def test_engine_repeat_key_500_and_a_lagging_listing_stay_pending_not_duplicated(site, server, clock):
     server.fail("POST", r"/api/v1/statuses", drop_after_handling=True)
     server.hide_new_statuses = True

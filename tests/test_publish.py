@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
+from pipeline.errors import UsageError
 from pipeline.networks.base import Capability, Network
 from pipeline.networks.delivery import DeliveryError
 from pipeline.networks.parts import Published
@@ -135,6 +137,42 @@ def test_a_late_run_catches_up_but_never_sends_what_is_too_late(site, memory):
     assert states(site) == {("fresh", "remote", 1): "published", ("stale", "remote", 1): "missed"}
     assert [o.state for o in report.result.outcomes if o.post == "stale"] == ["missed"]
     assert run(site, now="2026-12-02 12:00").result.outcomes == []  # reported once
+
+
+def run_at(site, local: str, **kwargs):
+    """A run at local Berlin time `local`, the clock and --now agreeing."""
+    moment = datetime.fromisoformat(local).replace(tzinfo=ZoneInfo("Europe/Berlin")).astimezone(UTC)
+    return publish(site.root, now_text=local, env=ENV, sleep=lambda s: None, clock=lambda: moment, **kwargs)
+
+
+def test_a_missed_post_given_a_new_time_goes_out_then(site, memory):
+    post = site.post("stale", "publish_at: 2026-11-30 09:00\nchannels: [remote]")
+    run_at(site, "2026-12-01 12:00")
+    assert states(site) == {("stale", "remote", 1): "missed"}
+    post.write_text(post.read_text().replace("2026-11-30 09:00", "2026-12-01 15:00"))
+    assert run_at(site, "2026-12-01 14:00").result.outcomes == []  # not yet
+    report = run_at(site, "2026-12-01 15:05")
+    assert [(o.post, o.state) for o in report.result.outcomes] == [("stale", "published")]
+    assert len(memory.store) == 1
+    # An earlier time that is still in the past is no new time: it stays missed.
+    late = site.post("late", "publish_at: 2026-11-29 09:00\nchannels: [remote]")
+    run_at(site, "2026-12-01 16:00")
+    late.write_text(late.read_text().replace("2026-11-29 09:00", "2026-11-30 09:00"))
+    assert run_at(site, "2026-12-01 16:15").result.outcomes == []
+    assert states(site)[("late", "remote", 1)] == "missed"
+
+
+def test_a_person_can_send_a_missed_part_on_purpose(site, memory):
+    site.post("stale", "publish_at: 2026-11-30 09:00\nchannels: [remote]")
+    run_at(site, "2026-12-01 12:00")
+    with pytest.raises(UsageError, match="nothing missed for other"):
+        resolve(site.root, "other", "remote", part=None, published_url=None, not_published=False,
+                send_late=True)
+    sent = CliRunner().invoke(cli, ["resolve", "stale", "--channel", "remote", "--send", "--root", str(site.root)])
+    assert sent.exit_code == 0, sent.output
+    report = run_at(site, "2026-12-01 12:15")
+    assert [(o.post, o.state) for o in report.result.outcomes] == [("stale", "published")]
+    assert run_at(site, "2026-12-01 12:30").result.outcomes == []  # once
 
 
 def test_refused_part_fails_and_the_next_run_tries_again(site, memory):

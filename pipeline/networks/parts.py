@@ -7,6 +7,7 @@ Plain data, free of the ledger: the publisher turns its ledger lines into
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -76,6 +77,9 @@ class PartRequest:
     engagement: Mapping[str, str] = field(default_factory=dict)
     #: Bluesky rich-text facets of `text` (UTF-8 byte offsets)
     facets: tuple[Facet, ...] = ()
+    #: remote ids this channel's other parts already went out as: a search for this part after an
+    #: unclear outcome must never take one of them for it
+    claimed: AbstractSet[str] = frozenset()
 
     @property
     def label(self) -> str:

@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING
 
 from pipeline.content.identity import IDENTITY_CODES
 from pipeline.content.model import Channel, Content, Post, PostStatus
-from pipeline.state.ledger import DELETED, MISSED, PENDING, PUBLISHED, UNCERTAIN, Ledger
+from pipeline.state.ledger import DELETED, FAILED, MISSED, PENDING, PUBLISHED, UNCERTAIN, Entry, Ledger
+
+#: the data flag of a ledger line by which a person asks to send a part although it is late
+SEND_LATE = "send_late"
 
 if TYPE_CHECKING:
     from pipeline.render.render import Rendering
@@ -93,20 +96,22 @@ def make_plan(content: Content, ledger: Ledger, now: datetime, *, channel_id: st
             if any(state == UNCERTAIN for state in states.values()):
                 plan.uncertain.append((post, channel))
                 continue
+            parts = ledger.parts(post.id, cid)
             if post.file in broken:
-                if not states or any(s not in (PUBLISHED, MISSED) for s in states.values()):
+                if not parts or not all(settled(entry, post) for entry in parts.values()):
                     plan.invalid.append((post, channel, "the post file has errors; run `social validate`"))
                 continue
             rendering = renderer.render(post, channel)
             numbers = [p.number for p in rendering.parts] or [1]
-            waiting = [n for n in numbers if states.get(n) not in (PUBLISHED, MISSED, DELETED)]
+            waiting = [n for n in numbers if not settled(parts.get(n), post)]
             if not waiting:
                 continue  # all out (or settled), even if it would no longer render as it did
             if not rendering.ok:
                 first = next(f for f in rendering.findings if f.level == "error")
                 plan.invalid.append((post, channel, f"{first.file}:{first.line}: {first.message}"))
                 continue
-            if now - post.publish_at > channel.max_lateness:
+            asked = any(asked_to_send_late(parts.get(n)) for n in waiting)
+            if now - post.publish_at > channel.max_lateness and not asked:
                 if any(states.get(n) == PENDING for n in waiting):
                     # A part may be out already: the runner asks the network before calling it missed.
                     plan.add(Job(post, channel, JobAction.PUBLISH, rendering, late=True))
@@ -115,6 +120,34 @@ def make_plan(content: Content, ledger: Ledger, now: datetime, *, channel_id: st
                 continue
             plan.add(Job(post, channel, JobAction.PUBLISH, rendering))
     return plan
+
+
+def settled(entry: Entry | None, post: Post) -> bool:
+    """Whether nothing more is to be sent for a part: it is out, retracted, or missed.
+
+    A missed part is settled only while the post keeps its time: a `publish_at` later
+    than the miss was recorded reschedules it, and it is due again then.
+    """
+    if entry is None:
+        return False
+    if entry.state in (PUBLISHED, DELETED):
+        return True
+    if entry.state != MISSED:
+        return False
+    missed_at = _time(entry.at)
+    return post.publish_at is None or missed_at is None or post.publish_at <= missed_at
+
+
+def asked_to_send_late(entry: Entry | None) -> bool:
+    """Whether a person asked (`social resolve --send`) to send this part although it is late."""
+    return entry is not None and entry.state == FAILED and bool(entry.data.get(SEND_LATE))
+
+
+def _time(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
 
 
 def _plan_retraction(plan: Plan, post: Post, channels: dict[str, Channel], ledger: Ledger,

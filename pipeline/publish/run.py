@@ -29,7 +29,7 @@ from pipeline.errors import PipelineError
 from pipeline.networks.base import Capability, Network, Uncertain
 from pipeline.networks.delivery import DeliveryError
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
-from pipeline.publish.plan import Job, JobAction, Plan
+from pipeline.publish.plan import Job, JobAction, Plan, settled
 from pipeline.publish.result import DRY_RUN, Outcome, Progress, RunResult
 from pipeline.state.ledger import (
     DELETED,
@@ -37,7 +37,6 @@ from pipeline.state.ledger import (
     MISSED,
     PENDING,
     PUBLISHED,
-    SETTLED,
     UNCERTAIN,
     Entry,
     Ledger,
@@ -61,6 +60,7 @@ class Runner:
         self.progress = progress or (lambda outcome: None)
         self.parallel = parallel
         self.dry_run = dry_run
+        self._claimed: dict[str, set[str]] = {}
 
     def run(self, plan: Plan) -> RunResult:
         result = RunResult()
@@ -89,6 +89,10 @@ class Runner:
 
     def _channel(self, jobs: list[Job]) -> list[Outcome]:
         outcomes: list[Outcome] = []
+        channel_id = jobs[0].channel.id
+        # What the channel's parts already went out as; grows as this run publishes.
+        self._claimed[channel_id] = {e.remote_id for e in self.ledger.latest()
+                                     if e.channel == channel_id and e.remote_id}
         network = self.network_for(jobs[0].channel)
         mask = network.http.secrets.mask
         try:
@@ -118,7 +122,7 @@ class Runner:
         parent: SentPart | None = None
         for number in range(1, total + 1):
             current = self.ledger.current(post.id, channel.id, number)
-            if current and current.state in SETTLED:
+            if settled(current, post):
                 if current.state != PUBLISHED:
                     return False
                 parent = sent_part(current)
@@ -257,6 +261,7 @@ class Runner:
             content_warning=rendering.content_warning if rendering else None,
             engagement=post.engagement if number == 1 else {},
             facets=part.count.facets if part else (),
+            claimed=self._claimed.get(job.channel.id, frozenset()),
         )
 
     def _entry(self, request: PartRequest, state: LedgerState, job: Job, *, error: str | None = None,
@@ -280,6 +285,8 @@ class Runner:
 
     def _record_outcome(self, outcomes: list[Outcome], entry: Entry) -> Entry:
         self.ledger.append(entry)
+        if entry.remote_id and entry.channel in self._claimed:
+            self._claimed[entry.channel].add(entry.remote_id)
         state = DRY_RUN if self.dry_run and entry.state in (PUBLISHED, DELETED) else entry.state
         outcome = Outcome(entry.post, entry.channel, entry.part, state, entry.url, entry.error)
         outcomes.append(outcome)

@@ -17,6 +17,7 @@ from pathlib import Path
 from pipeline.content.load import post_file_names
 from pipeline.content.model import Config, PostStatus
 from pipeline.content.peek import peek
+from pipeline.publish.plan import asked_to_send_late
 from pipeline.state.ledger import PENDING, PUBLISHED, Ledger
 from pipeline.times import TimeError, parse_publish_at
 
@@ -28,8 +29,10 @@ _HEAD_BYTES = 16_384
 
 def files_to_read(root: Path, config: Config, ledger: Ledger, now: datetime) -> list[str]:
     current = list(ledger.latest())
-    # Posts with a part still pending must be read: the run settles it, however late it is.
-    known = {entry.post for entry in current} - {entry.post for entry in current if entry.state == PENDING}
+    # Posts with a part still pending must be read: the run settles it, however late it is; and so
+    # must posts a person asked to send although they are late.
+    open_ = {entry.post for entry in current if entry.state == PENDING or asked_to_send_late(entry)}
+    known = {entry.post for entry in current} - open_
     published = {entry.post for entry in current if entry.state == PUBLISHED}
     oldest_sendable = now - max((c.max_lateness for c in config.channels.values()),
                                 default=timedelta(hours=6))

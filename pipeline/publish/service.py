@@ -16,10 +16,10 @@ from pipeline.errors import UsageError
 from pipeline.networks import network_class
 from pipeline.networks.base import Network
 from pipeline.networks.delivery import Clock, Http, Secrets, Sleep
-from pipeline.publish.plan import make_plan
+from pipeline.publish.plan import SEND_LATE, make_plan
 from pipeline.publish.result import Progress, RunResult
 from pipeline.publish.select import files_to_read
-from pipeline.state.ledger import FAILED, PENDING, PUBLISHED, UNCERTAIN, Entry, MemoryLedger
+from pipeline.state.ledger import FAILED, MISSED, PENDING, PUBLISHED, UNCERTAIN, Entry, Ledger, MemoryLedger
 from pipeline.times import utc_iso, utc_now
 
 
@@ -90,13 +90,16 @@ def ledger_status(root: Path) -> tuple[list[Entry], list[str]]:
 
 
 def resolve(root: Path, post_id: str, channel_id: str, *, part: int | None, published_url: str | None,
-            not_published: bool, clock: Clock = utc_now) -> list[Entry]:
-    """Settle uncertain (or pending) parts by a person's word; returns the lines written."""
-    if bool(published_url) == bool(not_published):
-        raise UsageError("say either --published URL or --not-published")
+            not_published: bool, send_late: bool = False, clock: Clock = utc_now) -> list[Entry]:
+    """Settle uncertain (or pending) parts by a person's word, or send missed ones on purpose;
+    returns the lines written."""
+    if [bool(published_url), not_published, send_late].count(True) != 1:
+        raise UsageError("say one of --published URL, --not-published or --send")
     workspace = Workspace(root, clock=clock)
     workspace.require_config()
     ledger = workspace.ledger
+    if send_late:
+        return _send_late(ledger, post_id, channel_id, part, clock)
     written = []
     with ledger.locked():
         open_parts = {n: e for n, e in ledger.parts(post_id, channel_id).items()
@@ -117,3 +120,17 @@ def resolve(root: Path, post_id: str, channel_id: str, *, part: int | None, publ
                             file=entry.file)
             written.append(ledger.append(new))
     return written
+
+
+def _send_late(ledger: Ledger, post_id: str, channel_id: str, part: int | None, clock: Clock) -> list[Entry]:
+    """Missed parts go out with the next run after all: a person decided they are still worth it."""
+    with ledger.locked():
+        missed = {n: e for n, e in ledger.parts(post_id, channel_id).items()
+                  if e.state == MISSED and (part is None or n == part)}
+        if not missed:
+            raise UsageError(f"nothing missed for {post_id} on {channel_id} (`social status` lists what "
+                             "was missed); to send a post at another time, give it a new publish_at")
+        return [ledger.append(Entry(post_id, channel_id, number, FAILED, utc_iso(clock()), key=entry.key,
+                                    error="a person asked to send it although it is late; the next run "
+                                          "sends it", file=entry.file, data={SEND_LATE: True}))
+                for number, entry in sorted(missed.items())]

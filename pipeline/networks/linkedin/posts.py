@@ -202,6 +202,7 @@ class LinkedInNetwork(Network):
         wanted = comparable(request.text)
         params: dict[str, Any] = {"q": "author", "author": self.options.author, "count": PAGE_SIZE,
                                   "sortBy": "LAST_MODIFIED"}
+        found: list[str] = []
         for _ in range(MAX_PAGES):
             try:
                 response = self._call("GET", "/rest/posts", what="reading the author's recent posts",
@@ -215,14 +216,17 @@ class LinkedInNetwork(Network):
             if not isinstance(page, list):
                 raise DeliveryError("linkedin: reading the author's recent posts: the answer holds no "
                                     "elements")
-            for post in page:
-                if isinstance(post, dict) and self._same_part(post, request, wanted, since):
-                    return _published(post["id"])
+            # A post another part already went out as is never taken for this one.
+            found += [post["id"] for post in page if isinstance(post, dict)
+                      and self._same_part(post, request, wanted, since) and post["id"] not in request.claimed]
             # Sorted by the last change, and a post changes no earlier than it is created: past
             # `since`, nothing of ours can follow.
             oldest = _moment(page[-1].get("lastModifiedAt")) if page else None
             if len(page) < PAGE_SIZE or (oldest is not None and oldest < since):
-                return None
+                if len(found) > 1:
+                    raise self._cannot_tell(request, sent_at, f"{len(found)} of the author's posts could "
+                                            f"be it ({', '.join(found[:3])})")
+                return _published(found[0]) if found else None
             params["start"] = params.get("start", 0) + len(page)
         raise self._cannot_tell(request, sent_at, f"more than {PAGE_SIZE * MAX_PAGES} of the author's "
                                 "posts changed since, and only those were read")

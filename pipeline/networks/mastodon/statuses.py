@@ -245,23 +245,35 @@ class MastodonNetwork(Network):
         return Published(None, _link(target), _undo_data(request.engagement))
 
     def _find_own(self, request: PartRequest, *, since: datetime) -> dict | None:
+        """Our status for this part among the account's recent ones; Uncertain when two could be it.
+
+        A status another part already went out as (`request.claimed`) is never taken for this one:
+        two posts with the same text would otherwise share one status.
+        """
         account = self._account()
         wanted = comparable(request.text)
         params: dict[str, Any] = {"limit": PAGE_SIZE, "exclude_reblogs": "true"}
+        found: list[dict] = []
         for _ in range(MAX_PAGES):
             page = self._json(self._call("GET", f"/api/v1/accounts/{account}/statuses", params=params,
                                          what="reading the account's recent statuses"), "statuses",
                               kind=list)
             if not page:
-                return None
-            for status in page:
-                if isinstance(status, dict) and self._same_part(status, request, wanted, since):
-                    return status
+                break
+            found += [status for status in page if isinstance(status, dict)
+                      and _text_id(status.get("id")) not in request.claimed
+                      and self._same_part(status, request, wanted, since)]
             oldest = _parse_time(page[-1].get("created_at"))
-            if oldest is None or oldest < since:
-                return None
+            if len(page) < PAGE_SIZE or oldest is None or oldest < since:
+                break
             params["max_id"] = page[-1]["id"]
-        return None
+        if len(found) > 1:
+            urls = ", ".join(_link(status) or str(status.get("id")) for status in found[:3])
+            raise Uncertain(f"{request.label}: several statuses of the account could be this part ({urls}); "
+                            "look at the account, then run `social resolve "
+                            f"{request.post_id} --channel {request.channel_id} --part {request.number}` "
+                            "with --published URL or --not-published", code="uncertain")
+        return found[0] if found else None
 
     def _same_part(self, status: dict, request: PartRequest, wanted: str, since: datetime) -> bool:
         created = _parse_time(status.get("created_at"))
