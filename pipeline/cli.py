@@ -396,14 +396,21 @@ def state() -> None:
 @root_option
 @click.option("--remote", default="origin", show_default=True, help="The git remote.")
 @click.option("--branch", default="state", show_default=True, help="The branch holding the ledger.")
-def state_checkout(root: Path, remote: str, branch: str) -> None:
+@click.option("--read-only", is_flag=True,
+              help="Check out what the last fetch saw, detached, to read only (the pull-request check).")
+def state_checkout(root: Path, remote: str, branch: str, read_only: bool) -> None:
     """Check out the state branch into state/ (a git worktree), starting it empty on first use."""
-    from pipeline.state.branch import checkout_state
+    from pipeline.state.branch import checkout_state, checkout_state_read_only
 
-    how = checkout_state(root, remote=remote, branch=branch)
+    if read_only:
+        how = checkout_state_read_only(root, remote=remote, branch=branch)
+    else:
+        how = checkout_state(root, remote=remote, branch=branch)
     click.echo({"existing": f"Checked out {remote} {branch} into state/.",
                 "created": f"{remote} has no {branch} branch yet: state/ starts it empty.",
-                "present": "state/ is already checked out."}[how])
+                "present": "state/ is already checked out.",
+                "read-only": f"Checked out {remote}/{branch} into state/, to read only.",
+                "missing": f"No {remote}/{branch} was fetched: the ledger is empty."}[how])
 
 
 @state.command(name="push")

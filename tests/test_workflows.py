@@ -128,6 +128,38 @@ def clone(bare: Path, folder: Path) -> Path:
     return folder
 
 
+def test_the_check_reads_the_ledger_and_refuses_a_reused_id(origin, tmp_path):
+    bare, seed = origin
+    # The state branch: "spring" went out in February from a file that is gone since.
+    git(seed.root, "checkout", "-q", "--orphan", "state")
+    git(seed.root, "rm", "-rq", "--cached", ".")
+    (seed.root / "ledger.jsonl").write_text(
+        '{"post":"spring","channel":"mastodon","part":1,"state":"published","at":"2030-02-01T09:00:00Z",'
+        '"remote_id":"1","url":"https://mastodon.example/@b/1","file":"content/posts/2030/02/spring.md"}\n')
+    git(seed.root, "add", "ledger.jsonl")
+    git(seed.root, "commit", "-qm", "ledger")
+    git(seed.root, "push", "-q", str(bare), "state")
+    (seed.root / "ledger.jsonl").unlink()
+    git(seed.root, "checkout", "-q", "-f", "main")
+    git(seed.root, "checkout", "-q", "-b", "reuse")
+    seed.post("spring", "publish_at: 2030-03-05 10:00\nchannels: [mastodon]", body="A new spring post.",
+              month="2030/03")
+    git(seed.root, "add", "-A")
+    git(seed.root, "commit", "-qm", "a post named like an old one")
+    git(seed.root, "push", "-q", str(bare), "reuse")
+    workspace = clone(bare, tmp_path / "workspace")
+    git(workspace, "checkout", "-q", "--detach", "origin/main")
+    git(workspace, "merge", "-q", "--no-ff", "origin/reuse", "-m", "Merge 8 into main")
+    context = {"github.base_ref": "main", "github.event.pull_request.number": 8,
+               "github.event": {"pull_request": {"number": 8}}}
+    run = FakeRunner(WORKFLOWS / "check.yml", workspace, tmp_path / "runner", context).run("check")
+    assert run.outcomes["ledger"] == "success" and "to read only" in run.logs["ledger"]
+    assert run.outcomes["Validate"] == "failure"
+    assert "title=id-reused::id 'spring' already went out" in run.logs["Validate"]
+    # detached: nothing there can be pushed
+    assert git(workspace / "state", "status", "--porcelain", "--branch").startswith("## HEAD (no branch)")
+
+
 def test_check_and_preview_comment_dry_run(origin, tmp_path):
     bare, seed = origin
     git(seed.root, "checkout", "-q", "-b", "new-posts")
@@ -147,8 +179,10 @@ def test_check_and_preview_comment_dry_run(origin, tmp_path):
     run = check.run("check")
     assert run.outcomes == {
         "Check out the pull request (merged into its base)": "success", "Set up Python": "success",
-        "install": "success", "Validate": "failure", "Cadence against the base branch": "success",
-        "preview": "success", "Upload the preview for the comment": "success"}
+        "install": "success", "ledger": "success", "Validate": "failure",
+        "Cadence against the base branch": "success", "preview": "success",
+        "Upload the preview for the comment": "success"}
+    assert "the ledger is empty" in run.logs["ledger"]  # no state branch yet
     assert run.conclusion == "failure"  # the too-long post fails the check ...
     assert ("::error file=content/posts/2030/03/b.md,line=6,col=1,title=too-long::too long for bluesky"
             in run.logs["Validate"])

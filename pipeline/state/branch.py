@@ -245,3 +245,25 @@ def write_output(name: str, value: str) -> None:
     if target:
         with Path(target).open("a", encoding="utf-8") as handle:
             handle.write(f"{name}={value}\n")
+
+
+@_state_errors
+def checkout_state_read_only(root: Path, *, folder: str = "state", remote: str = REMOTE,
+                             branch: str = BRANCH) -> str:
+    """The state branch as the last fetch saw it, checked out detached into `root/folder`: to read.
+
+    For the pull-request check, which validates against the ledger but must never push
+    it (and holds no token that could): no fetch, no branch of its own. Returns "present",
+    "read-only", or "missing" (no such branch was fetched: the ledger is empty).
+    """
+    root = Path(root).resolve()
+    target = root / folder
+    if (target / ".git").exists():
+        return "present"
+    if target.exists() and any(target.iterdir()):
+        raise StateBranchError(f"{folder}/ exists and is not a checkout of the {branch} branch")
+    ref = f"refs/remotes/{remote}/{branch}"
+    if git.run(root, "rev-parse", "--verify", "--quiet", ref).returncode:
+        return "missing"
+    git.run(root, "worktree", "add", "--quiet", "--detach", str(target), ref, check=True)
+    return "read-only"
