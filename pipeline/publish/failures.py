@@ -23,7 +23,8 @@ WHAT_TO_DO = {
     UNCERTAIN: "It may or may not be online: look at the account, then run `social resolve ID --channel C "
                "--published URL` or `--not-published`, and push the state branch (or wait: it stays "
                "uncertain and is never sent twice).",
-    MISSED: "Too late to send (max_lateness): give the post a new `publish_at` to send it after all.",
+    MISSED: "Too late to send (max_lateness): give the post a new `publish_at`, or run `social resolve ID "
+            "--channel C --send` to send it with the next run.",
 }
 
 
