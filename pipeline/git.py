@@ -93,7 +93,15 @@ class Change:
     old_path: str | None = None
 
 
-def history(folder: Path, path: str, rev: str = "HEAD") -> list[list[Change]]:
+@dataclass
+class Commit:
+    """A commit of a path's history: when it was made and what it changed there."""
+
+    when: str  # strict ISO 8601 with offset, as git prints it
+    changes: list[Change]
+
+
+def history(folder: Path, path: str, rev: str = "HEAD") -> list[Commit]:
     """Every commit up to `rev` touching `path` (relative to `folder`), oldest first, renames followed.
 
     Paths are relative to `folder` (files outside it are left out). Uncommitted work is
@@ -103,19 +111,20 @@ def history(folder: Path, path: str, rev: str = "HEAD") -> list[list[Change]]:
     place = place_of(folder)
     if place is None:
         return []
-    done = run(folder, "log", "--reverse", "-M", "-z", "--format=%x00%H", "--name-status", rev, "--", path)
+    done = run(folder, "log", "--reverse", "-M", "-z", "--format=%x00%cI", "--name-status", rev, "--", path)
     if done.returncode:
         return []  # a repository without commits yet
-    commits: list[list[Change]] = []
+    commits: list[Commit] = []
     tokens = done.stdout.decode("utf-8", "surrogateescape").split("\0")
     index = 0
     while index < len(tokens):
         token = tokens[index]
-        if token == "":  # "\0<hash>" starts a commit; a trailing "" ends the log
-            commits.append([])
+        if token == "":  # "\0<date>" starts a commit; a trailing "" ends the log
+            if index + 1 < len(tokens):
+                commits.append(Commit(tokens[index + 1].strip(), []))
             index += 2
             continue
-        index = _change(tokens, index, place.prefix, commits[-1] if commits else [])
+        index = _change(tokens, index, place.prefix, commits[-1].changes if commits else [])
     return commits
 
 

@@ -157,6 +157,30 @@ def test_reusing_the_name_of_a_deleted_published_post_is_an_error_not_a_silent_d
     assert run(team).ok and TallyNetwork.sent == ["November specials.", "December specials."]
 
 
+def test_a_file_deleted_and_added_again_with_new_text_is_a_new_post(team):
+    team.post("weekly", "publish_at: 2026-12-01 10:00\nchannels: [tally]", body="This week: rye.")
+    commit(team)
+    run(team)
+    git(team, "rm", "-q", "content/posts/2026/12/weekly.md")
+    commit(team, "done with it")
+    team.post("weekly", "publish_at: 2026-12-01 11:00\nchannels: [tally]", body="This week: spelt.")
+    commit(team, "a new weekly post")
+    report = validate(team)
+    assert codes(report) == [("weekly.md", "id-reused")]
+    assert not run(team).ok and TallyNetwork.sent == ["This week: rye."]
+
+
+def test_editing_a_published_post_changes_nothing_and_says_so(team):
+    post = team.post("weekly", "publish_at: 2026-12-01 10:00\nchannels: [tally]", body="This week: rye.")
+    commit(team)
+    run(team)
+    post.write_text(post.read_text().replace("rye", "rye bread"))
+    commit(team, "typo")
+    report = validate(team)
+    assert report["ok"] and [w["code"] for w in report["warnings"]] == ["published-edited"]
+    assert run(team).result.outcomes == [] and TallyNetwork.sent == ["This week: rye."]
+
+
 def test_an_explicit_id_copied_from_a_published_post_is_an_error(team):
     team.post("a", "id: launch\npublish_at: 2026-12-01 10:00\nchannels: [tally]", body="The launch.")
     run(team)

@@ -175,6 +175,19 @@ def test_a_person_can_send_a_missed_part_on_purpose(site, memory):
     assert run_at(site, "2026-12-01 12:30").result.outcomes == []  # once
 
 
+def test_a_pending_part_whose_post_is_gone_needs_a_person(site, memory):
+    from pipeline.state.ledger import Entry
+
+    Ledger(site.root).append(Entry("gone", "remote", 1, "pending", "2026-12-01T10:00:00Z", key="k9",
+                                   file="content/posts/2026/12/gone.md"))
+    report = run_at(site, "2026-12-01 12:00")
+    assert [(o.post, o.state) for o in report.result.outcomes] == [("gone", "uncertain")]
+    assert "its post is gone" in report.result.outcomes[0].error and not report.ok
+    assert states(site) == {("gone", "remote", 1): "uncertain"}
+    resolve(site.root, "gone", "remote", part=1, published_url=None, not_published=True)
+    assert run_at(site, "2026-12-01 12:15").result.outcomes == []  # settled, and nothing to send
+
+
 def test_refused_part_fails_and_the_next_run_tries_again(site, memory):
     site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote]")
     memory.fail_next = ["refused"]

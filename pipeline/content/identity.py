@@ -24,11 +24,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline import git
 from pipeline.content.model import POSTS_DIR, Post
-from pipeline.errors import ERROR, Finding
+from pipeline.errors import ERROR, WARNING, Finding
 
 #: the findings of this module: each keeps its post from going out, whatever the ledger says of its id
 IDENTITY_CODES = frozenset({"id-changed", "id-reused", "id-unclear"})
@@ -49,14 +50,20 @@ class Record:
     first_at: str = ""
 
 
-#: file -> the files it was renamed from, oldest first (git's history; may be empty)
-Renames = Callable[[], dict[str, list[str]]]
+@dataclass
+class FileHistory:
+    """What git knows of the post files: the paths each had before, and when each was added again."""
+
+    #: file -> its earlier paths, nearest first (renames)
+    earlier: dict[str, list[str]] = field(default_factory=dict)
+    #: file -> when it was added again after being deleted (ISO 8601 commit times)
+    readded: dict[str, list[str]] = field(default_factory=dict)
 
 
 class History:
-    """The ledger's records by id and by file, and git's renames (asked only when needed)."""
+    """The ledger's records by id and by file, and git's file history (asked only when needed)."""
 
-    def __init__(self, entries: Iterable, renames: Renames) -> None:
+    def __init__(self, entries: Iterable, files: Callable[[], FileHistory]) -> None:
         self.by_id: dict[str, Record] = {}
         self.by_file: dict[str, set[str]] = {}
         for entry in entries:
@@ -69,12 +76,17 @@ class History:
             digest = getattr(entry, "digest", None)
             if digest:
                 record.digests.add(digest)
-        self._renames = renames
-        self._renamed: dict[str, list[str]] | None = None
+        self._files = files
+        self._history: FileHistory | None = None
         self._gone: bool | None = None
 
     def __bool__(self) -> bool:
         return bool(self.by_id)
+
+    def _git(self) -> FileHistory:
+        if self._history is None:
+            self._history = self._files()
+        return self._history
 
     def ancestors(self, file: str, root: Path) -> list[str]:
         """The paths `file` had before, by git's renames (nearest first).
@@ -84,35 +96,50 @@ class History:
         """
         if self._gone is None:
             self._gone = any(not (root / known).is_file() for known in self.by_file)
-        if not self._gone:
-            return []
-        if self._renamed is None:
-            self._renamed = self._renames()
-        return self._renamed.get(file, [])
+        return self._git().earlier.get(file, []) if self._gone else []
+
+    def readded_since(self, file: str, since: str) -> bool:
+        """Whether `file` was deleted and added again after `since` (a ledger time)."""
+        after = _moment(since)
+        return after is not None and any(
+            (moment := _moment(when)) is not None and moment > after for when in self._git().readded.get(file, ()))
 
 
-def post_renames(root: Path, rev: str | None = None) -> dict[str, list[str]]:
-    """Each post file -> its earlier paths, from git's history up to `rev` (default: HEAD and what
-    is staged, `git mv` included)."""
+def post_history(root: Path, rev: str | None = None) -> FileHistory:
+    """What git knows of the post files up to `rev` (default: HEAD, and what is staged: `git mv`)."""
     try:
         commits = git.history(root, POSTS_DIR, rev or "HEAD")
         if rev is None:
-            commits.append(git.staged_changes(root, POSTS_DIR))
+            commits.append(git.Commit(datetime.now(UTC).isoformat(), git.staged_changes(root, POSTS_DIR)))
     except git.GitMissing:
-        return {}
-    return renames_from(commits)
+        return FileHistory()
+    return file_history(commits)
 
 
-def renames_from(changes: Iterable[Iterable]) -> dict[str, list[str]]:
-    """file -> its earlier paths, from git changes in time order (`pipeline.git.Change`s)."""
-    earlier: dict[str, list[str]] = {}
-    for commit in changes:
-        for change in commit:
+def file_history(commits: Iterable[git.Commit]) -> FileHistory:
+    """Renames and re-additions, from git's commits in time order."""
+    history = FileHistory()
+    deleted: set[str] = set()
+    for commit in commits:
+        for change in commit.changes:
             if change.status == "R" and change.old_path:
-                earlier[change.path] = [change.old_path, *earlier.pop(change.old_path, [])]
-            elif change.status in ("A", "D"):
-                earlier.pop(change.path, None)
-    return earlier
+                history.earlier[change.path] = [change.old_path, *history.earlier.pop(change.old_path, [])]
+            elif change.status == "D":
+                history.earlier.pop(change.path, None)
+                deleted.add(change.path)
+            elif change.status == "A":
+                history.earlier.pop(change.path, None)
+                if change.path in deleted:
+                    history.readded.setdefault(change.path, []).append(commit.when)
+    return history
+
+
+def _moment(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def resolve_identities(posts: list[Post], history: History, root: Path,
@@ -134,7 +161,9 @@ def resolve_identities(posts: list[Post], history: History, root: Path,
 def _resolve(post: Post, history: History, root: Path, all_ids: set[str] | None) -> list[Finding]:
     record = history.by_id.get(post.id)
     if record is not None:
-        if not record.files or post.file in record.files or _same_post(post, record, history, root):
+        if post.file in record.files:
+            return _same_file(post, record, history)
+        if not record.files or _same_post(post, record, history, root):
             return []  # (a ledger that never recorded files cannot contradict the id)
         if not record.digests and not post.id_from_file:
             return []  # an id written out, in a ledger older than its texts: the id says which post
@@ -169,6 +198,20 @@ def _resolve(post: Post, history: History, root: Path, all_ids: set[str] | None)
                          "post (it will not go out again), or give it a new id to post it as new")]
     post.id = old  # the same post, renamed or moved: it keeps the id it went out under
     return []
+
+
+def _same_file(post: Post, record: Record, history: History) -> list[Finding]:
+    """The file the id went out from: the same post, unless the file was replaced since."""
+    if not record.digests or body_digest(post.body) in record.digests:
+        return []
+    if history.readded_since(post.file, record.first_at):
+        return [_finding(post, "id-reused", f"id {post.id!r} went out ({_when(record)}) from this file, "
+                         "which was deleted since and added again with another text: this is another "
+                         f"post under the same id, so it would never go out. Give it its own id (id: "
+                         f"{post.id}-2)")]
+    return [Finding(post.file, post.body_line, 1, WARNING, "published-edited",
+                    f"{post.id} went out ({_when(record)}) with another text: edits after that do not go out. "
+                    f"If this is a new post, give it its own id (id: {post.id}-2)")]
 
 
 def _same_post(post: Post, record: Record, history: History, root: Path) -> bool:

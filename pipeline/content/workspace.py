@@ -15,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pipeline.content.channels import load_config
-from pipeline.content.identity import History, post_renames
+from pipeline.content.identity import History, post_history
 from pipeline.content.load import post_file_names, read_posts
 from pipeline.content.model import Config, Content
 from pipeline.errors import ConfigError, UsageError
@@ -76,7 +76,7 @@ class Workspace:
     @cached_property
     def history(self) -> History:
         """What the ledger and git say about which post each file is (see identity.py)."""
-        return History(self.ledger.entries, lambda: post_renames(self.root))
+        return History(self.ledger.entries, lambda: post_history(self.root))
 
     @cached_property
     def ledger(self) -> Ledger:

@@ -28,8 +28,8 @@ def added_order(root: Path) -> dict[str, tuple[int, str]]:
     except git.GitMissing:
         return {}
     order: dict[str, tuple[int, str]] = {}
-    for position, changes in enumerate(commits):
-        for change in changes:
+    for position, commit in enumerate(commits):
+        for change in commit.changes:
             if change.status in ("R", "C"):
                 start = order.pop(change.old_path, (position, change.path)) if change.status == "R" \
                     else (position, change.path)

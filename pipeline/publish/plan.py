@@ -54,13 +54,15 @@ class Plan:
     uncertain: list[tuple[Post, Channel]] = field(default_factory=list)
     #: (post, channel, reason) that cannot be published as they are
     invalid: list[tuple[Post, Channel, str]] = field(default_factory=list)
+    #: parts left pending whose post is gone (its file deleted, or its id taken by another post)
+    orphaned: list[Entry] = field(default_factory=list)
 
     def add(self, job: Job) -> None:
         self.jobs.setdefault(job.channel.id, []).append(job)
 
     @property
     def empty(self) -> bool:
-        return not (self.jobs or self.missed or self.uncertain or self.invalid)
+        return not (self.jobs or self.missed or self.uncertain or self.invalid or self.orphaned)
 
 
 def make_plan(content: Content, ledger: Ledger, now: datetime, *, channel_id: str | None = None,
@@ -68,6 +70,7 @@ def make_plan(content: Content, ledger: Ledger, now: datetime, *, channel_id: st
     """The plan of this run; renders only the posts that are due."""
     plan = Plan(now=now)
     config = content.config
+    _plan_orphans(plan, content, ledger, channel_id, post_id)
     if not content.posts:
         return plan
     from pipeline.render.render import Renderer  # jinja2, markdown, counting: only when needed
@@ -120,6 +123,21 @@ def make_plan(content: Content, ledger: Ledger, now: datetime, *, channel_id: st
                 continue
             plan.add(Job(post, channel, JobAction.PUBLISH, rendering))
     return plan
+
+
+def _plan_orphans(plan: Plan, content: Content, ledger: Ledger, channel_id: str | None,
+                  post_id: str | None) -> None:
+    """Parts left pending whose post is gone: nothing can be asked about them any more, they may be out.
+
+    A publish run reads every file that may hold a pending post, so a pending post that no
+    file holds (or only a file whose identity is contested) was deleted or replaced.
+    """
+    contested = {f.file for f in content.findings if f.code in IDENTITY_CODES}
+    present = {post.id for post in content.posts if post.file not in contested}
+    for entry in ledger.latest():
+        if entry.state == PENDING and entry.post not in present and (channel_id or entry.channel) == \
+                entry.channel and (post_id or entry.post) == entry.post:
+            plan.orphaned.append(entry)
 
 
 def settled(entry: Entry | None, post: Post) -> bool:

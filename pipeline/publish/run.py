@@ -75,6 +75,13 @@ class Runner:
                                            error="waiting for `social resolve`"))
         for post, channel, reason in plan.invalid:
             result.outcomes.append(Outcome(post.id, channel.id, 0, FAILED, error=reason))
+        for entry in plan.orphaned:
+            self._record_outcome(result.outcomes, replace(
+                entry, state=UNCERTAIN, at=utc_iso(plan.now), data={},
+                error=f"its post is gone ({entry.file or 'its file'} was deleted or now holds another post) "
+                      "while this part was being sent, so it may be online: look at the account, then run "
+                      f"`social resolve {entry.post} --channel {entry.channel} --part {entry.part}` with "
+                      "--published URL or --not-published"))
         channels = list(plan.jobs.values())
         if self.parallel and len(channels) > 1:
             with ThreadPoolExecutor(max_workers=min(8, len(channels))) as pool:

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipeline.content.identity import History, post_renames
+from pipeline.content.identity import History, post_history
 from pipeline.content.load import load_content
 from pipeline.content.model import POSTS_DIR, Content, Post, PostStatus
 from pipeline.errors import ERROR, WARNING, Finding
@@ -94,8 +94,8 @@ def build_preview(root: Path, changed: str, *, now_text: str | None = None) -> P
             target.mkdir()
             extract_tree(span, commit, target)
         ledger = Ledger(root)  # the state branch, when state/ is checked out
-        base = load_content(base_root, History(ledger.entries, lambda: post_renames(root, span.base)))
-        head = load_content(head_root, History(ledger.entries, lambda: post_renames(root, span.head)))
+        base = load_content(base_root, History(ledger.entries, lambda: post_history(root, span.base)))
+        head = load_content(head_root, History(ledger.entries, lambda: post_history(root, span.head)))
         config = head.config or base.config
         now = parse_now(now_text, config.zone if config else ZoneInfo("UTC"))
         preview = Preview(changed, span.base, span.head, now, config.zone if config else None)
