@@ -67,6 +67,7 @@ class Entry:
     file: str | None = None
     #: what a network needs later (Bluesky: uri and cid for replies); never secrets
     data: dict[str, Any] = field(default_factory=dict)
+    run: str | None = None  # the publish run that wrote the line (its short random id)
 
     def __post_init__(self) -> None:
         state = _STATES.get(self.state)  # a dict lookup: 30,000 lines are read on every run
