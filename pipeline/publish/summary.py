@@ -49,11 +49,16 @@ def report_text(report: PublishReport) -> str:
     when = format_local(report.now, report.zone)
     if not outcomes:
         return f"Nothing due at {when}."
-    lines = [f"{'Dry run' if report.dry_run else 'Publish run'} {report.run} at {when}:".replace("  ", " "), ""]
+    lines = [f"{_title(report)} at {when}:", ""]
     lines.append(_table(outcomes))
     counts = Counter(o.state for o in outcomes)
     lines += ["", ", ".join(f"{counts[state]} {state}" for state in ORDER if counts[state])]
     return "\n".join(lines)
+
+
+def _title(report: PublishReport) -> str:
+    """`Publish run 3f9a0c1e`: the run id ties the output to the ledger lines it wrote."""
+    return " ".join(filter(None, ("Dry run" if report.dry_run else "Publish run", report.run)))
 
 
 def _table(outcomes: list[Outcome]) -> str:
@@ -73,7 +78,7 @@ def report_markdown(report: PublishReport) -> str:
     """The GitHub job summary: a heading, counts, and a table (Markdown), well under 1 MiB."""
     when = format_local(report.now, report.zone)
     outcomes = report.result.outcomes
-    lines = [f"### {'Dry run' if report.dry_run else 'Publish run'} {report.run} at {when}".replace("  ", " "), ""]
+    lines = [f"### {_title(report)} at {when}", ""]
     if not outcomes:
         return "\n".join([*lines, "Nothing was due.", ""])
     counts = Counter(o.state for o in outcomes)
