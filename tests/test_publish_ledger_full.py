@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.publish.run import LedgerUnwritable
 from pipeline.publish.service import publish
-from pipeline.state.ledger import PENDING, PUBLISHED, Ledger
+from pipeline.state.ledger import PENDING, PUBLISHED, Ledger, read_entries
 from tests.fakes.memory import CHANNELS, MemoryNetwork
 from tests.netreg import registered
 
@@ -38,6 +38,7 @@ class Disk:
 
     def free(self) -> None:
         self.room = None
+        self.failed.clear()
 
     def fsync(self, fd: int) -> None:
         self.calls += 1
@@ -110,6 +111,39 @@ def test_the_other_channels_stop_too(repo, memory, monkeypatch):
     assert sorted(c[1:] for c in memory.calls) == [("alpha", "bread", 1), ("beta", "bread", 1)]
     assert Ledger(repo.root).current("bread", "beta", 1).state == PUBLISHED
     assert Ledger(repo.root).current("rolls", "beta", 1) is None
+
+
+@pytest.mark.parametrize("room", range(12))
+def test_wherever_the_disk_fills_up_nothing_is_sent_unrecorded_or_twice(repo, memory, monkeypatch, room):
+    """A thread, a single part, a missed post and a retraction; the disk fills after `room` lines."""
+    repo.post("bread", "publish_at: 2026-12-01 11:10\nchannels: [alpha]", body="One.\n\n---\n\nTwo.")
+    repo.post("stale", "publish_at: 2026-11-30 09:00\nchannels: [alpha]", month="2026/11")
+    old = repo.post("old", "publish_at: 2026-12-01 08:00\nchannels: [alpha]", body="Old.")
+    run(repo, post_id="old")
+    old.write_text(old.read_text().replace("channels:", "status: retracted\nchannels:"))
+    ledger_file = repo.root / "state/ledger.jsonl"
+
+    def publishing(request):
+        assert not disk.failed.is_set(), "sent after a ledger line could not be written"
+        # Written and flushed before the network is called: a pending line for this very part.
+        pending = [e for e in read_entries(ledger_file).entries if e.state == PENDING]
+        assert pending and pending[-1].slot == (request.post_id, request.channel_id, request.number)
+
+    disk = full_after(monkeypatch, room)
+    memory.on_publish = publishing
+    try:
+        report = run(repo, channel_id="alpha")
+        assert report.ok  # room enough for the whole run
+    except LedgerUnwritable as error:
+        assert str(error).startswith("state/ledger.jsonl: cannot write to the ledger (No space left on device)")
+    disk.free()
+    assert run(repo, channel_id="alpha").ok
+    sent = [call[2:] for call in memory.calls if call[0] == "publish"]
+    assert sorted(sent) == sorted({*sent}), "a part went out twice"
+    assert memory.online("alpha") == [("bread", 1), ("bread", 2), ("cake", 1), ("rolls", 1)]
+    states = {(e.post, e.part): e.state for e in Ledger(repo.root).latest() if e.channel == "alpha"}
+    assert states[("stale", 1)] == "missed" and states[("old", 1)] == "deleted"
+    assert {states[(p, n)] for p, n in (("bread", 1), ("bread", 2), ("cake", 1), ("rolls", 1))} == {PUBLISHED}
 
 
 def test_the_command_says_which_file_and_why_without_a_traceback(repo, memory, monkeypatch):

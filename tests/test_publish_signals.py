@@ -56,10 +56,10 @@ def site(repo):
     return repo
 
 
-def start(site, receiver, summary: Path) -> subprocess.Popen:
+def start(site, receiver, summary: Path, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "HOOK_URL": receiver.hook_url, "HOOK_SECRET": SECRET, "NO_COLOR": "1",
            "GITHUB_STEP_SUMMARY": str(summary)}
-    command = [sys.executable, "-m", "pipeline", "publish", "--root", str(site.root), "--format", "json"]
+    command = [sys.executable, "-m", "pipeline", "publish", "--root", str(site.root), "--format", "json", *extra]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -118,6 +118,20 @@ def test_a_signal_finishes_the_parts_in_flight_and_the_next_run_sends_the_rest_o
         assert receiver.duplicates == 0
         assert {(e.channel, e.post): e.state for e in Ledger(site.root).latest()} == {
             (c, p): PUBLISHED for c in ("left", "right") for p in ("bread", "rolls", "cake")}
+
+
+def test_one_channel_in_the_main_thread_stops_the_same_way(site, tmp_path):
+    with FakeWebhook(SECRET) as receiver:
+        receiver.hold_next_answer()
+        publisher = start(site, receiver, tmp_path / "summary.md", "--channel", "left")
+        wait_for(lambda: len(receiver.stored) == 1, "a part in flight")
+        assert NOTICE in signalled(publisher, signal.SIGTERM)
+        receiver._release.set()
+        out, err = publisher.communicate(timeout=60)
+        assert publisher.returncode == 1, out + err
+        assert [(o["post"], o["state"]) for o in json.loads(out)["outcomes"]] == [
+            ("bread", PUBLISHED), ("rolls", NOT_STARTED), ("cake", NOT_STARTED)]
+        assert [e.state for e in read_entries(site.root / "state/ledger.jsonl").entries] == [PENDING, PUBLISHED]
 
 
 def test_a_second_signal_ends_the_run_at_once_and_the_next_run_settles_what_it_left(site, tmp_path):
@@ -184,6 +198,29 @@ def test_a_stop_while_parts_are_in_flight_on_every_channel(repo, memory):
     memory.on_publish = None
     assert run(repo).ok
     assert len(memory.store) == 12 and len(memory.calls) == 12  # the rest, once each
+    for channel in ("alpha", "beta"):  # the thread goes on from the part that went out before the stop
+        first, second = (Ledger(repo.root).current("bread", channel, n) for n in (1, 2))
+        assert memory.store[second.key]["parent"] == first.remote_id
+
+
+def test_a_stop_during_a_retraction_deletes_nothing_more(repo, memory, monkeypatch):
+    assert run(repo).ok
+    path = next(repo.root.rglob("bread.md"))
+    path.write_text(path.read_text().replace("channels:", "status: retracted\nchannels:"))
+    stop = threading.Event()
+    original = MemoryNetwork.delete
+
+    def deleting(self, part):
+        original(self, part)
+        stop.set()
+
+    monkeypatch.setattr(MemoryNetwork, "delete", deleting)
+    report = run(repo, stop=stop, channel_id="alpha")
+    monkeypatch.setattr(MemoryNetwork, "delete", original)
+    assert [(o.part, o.state) for o in report.result.outcomes] == [(2, "deleted"), (1, NOT_STARTED)]
+    assert "the next run deletes it" in report.result.outcomes[1].error
+    assert memory.online("alpha") == [("bread", 1), ("cake", 1), ("cake", 2), ("rolls", 1), ("rolls", 2)]
+    assert run(repo, channel_id="alpha").ok and ("bread", 1) not in memory.online("alpha")
 
 
 def test_a_stop_before_the_run_starts_sends_nothing_and_writes_nothing(repo, memory):
