@@ -73,7 +73,8 @@ def post_text(rng: random.Random, index: int, moment: datetime) -> str:
     return "\n".join(lines) + "\n" + body + "\n"
 
 
-def generate(count: int, target: Path, seed: int = 7) -> Path:
+def generate(count: int, target: Path, seed: int = 7, start: datetime = datetime(2027, 1, 4, 8, 0)) -> Path:
+    """`count` posts, six a day from `start` (local time), in a fresh repository at `target`."""
     rng = random.Random(seed)
     if target.exists():
         shutil.rmtree(target)
@@ -84,7 +85,6 @@ def generate(count: int, target: Path, seed: int = 7) -> Path:
     (target / "content" / "media" / "photo.png").write_bytes(bytes.fromhex(
         "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
         "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"))
-    start = datetime(2027, 1, 4, 8, 0)
     for index in range(count):
         day = start + timedelta(days=index // 6)
         moment = day.replace(hour=8 + (index % 6) * 2, minute=rng.choice((0, 15, 30, 45)))

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -26,6 +27,8 @@ sys.path.insert(0, str(ROOT))
 from pipeline.publish.service import publish  # noqa: E402
 
 CHANNELS = ["alpha", "beta", "gamma", "delta"]
+#: the run's clock (a real run happens at its clock's time)
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 def slow_server(delay: float) -> ThreadingHTTPServer:
@@ -69,7 +72,7 @@ def make_repo(folder: Path, posts: int) -> None:
 def timed_run(repo: Path, env: dict, channel: str | None) -> float:
     shutil.rmtree(repo / "state", ignore_errors=True)
     start = time.perf_counter()
-    report = publish(repo, now_text="2026-12-01 12:00", env=env, channel_id=channel)
+    report = publish(repo, now_text="2026-12-01 12:00", env=env, channel_id=channel, clock=lambda: NOW)
     elapsed = time.perf_counter() - start
     if not report.ok:
         raise SystemExit(f"run failed: {[o for o in report.result.outcomes if o.state != 'published'][:3]}")

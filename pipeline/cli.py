@@ -226,7 +226,9 @@ def count(output_format: str, network: str, limit: int | None, text: str) -> Non
 @root_option
 @format_option(*FORMATS)
 @click.option("--dry-run", is_flag=True, help="Write what would be sent to outbox/; send nothing.")
-@click.option("--now", "now_text", metavar="ISO", help="Pretend it is this time (default: now).")
+@click.option("--now", "now_text", metavar="ISO",
+              help="With --dry-run: pretend it is this time. A real run publishes at the real time and "
+                   "refuses a --now more than 5 minutes from the clock.")
 @click.option("--channel", "channel_id", help="Only this channel.")
 @click.option("--post", "post_id", help="Only this post.")
 def publish(root: Path, output_format: str, dry_run: bool, now_text: str | None,
@@ -235,20 +237,30 @@ def publish(root: Path, output_format: str, dry_run: bool, now_text: str | None,
 
     Catches up everything due; a part later than its channel's max_lateness is
     recorded as missed, never sent. Exit 1 when anything failed or is uncertain.
+    SIGTERM or SIGINT stops the run after the parts in flight (exit 1); the parts
+    not started are reported and go out with the next run. A second signal ends it at once.
     """
+    import threading
+
     from pipeline.publish import summary
     from pipeline.publish.service import publish as run
+    from pipeline.publish.stopping import stop_on_signals
+
+    def stopping(name: str) -> None:
+        click.echo(f"{name}: stopping after the parts in flight; the next run sends the rest "
+                   "(a second signal stops at once)", err=True)
 
     live = output_format == "text" and sys.stdout.isatty()
-    report = run(root, now_text=now_text, dry_run=dry_run, channel_id=channel_id, post_id=post_id,
-                 progress=(lambda o: click.echo(summary.outcome_line(o))) if live else None)
-    for warning in report.ledger_warnings:
-        click.echo(f"warning: {warning}", err=True)
-    if output_format == "json":
-        click.echo(out_json(summary.report_dict(report)))
-    else:
-        click.echo(summary.report_text(report))
-    summary.write_job_summary(summary.report_markdown(report))
+    with stop_on_signals(threading.Event(), stopping) as stop:
+        report = run(root, now_text=now_text, dry_run=dry_run, channel_id=channel_id, post_id=post_id,
+                     progress=(lambda o: click.echo(summary.outcome_line(o))) if live else None, stop=stop)
+        for warning in report.ledger_warnings:
+            click.echo(f"warning: {warning}", err=True)
+        if output_format == "json":
+            click.echo(out_json(summary.report_dict(report)))
+        else:
+            click.echo(summary.report_text(report))
+        summary.write_job_summary(summary.report_markdown(report))
     sys.exit(0 if report.ok else 1)
 
 

@@ -10,6 +10,7 @@ import json
 import subprocess
 from datetime import UTC, datetime
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -28,7 +29,6 @@ channels:
   tally:
     network: tally
 """
-NOW = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)  # 12:00 in Berlin
 
 
 class TallyNetwork(Network):
@@ -68,7 +68,8 @@ def commit(repo, message="edit") -> None:
 
 
 def run(repo, now="2026-12-01 12:00"):
-    return publish(repo.root, now_text=now, env={}, sleep=lambda s: None, clock=lambda: NOW)
+    moment = datetime.fromisoformat(now).replace(tzinfo=ZoneInfo("Europe/Berlin")).astimezone(UTC)
+    return publish(repo.root, now_text=now, env={}, sleep=lambda s: None, clock=lambda: moment)
 
 
 def validate(repo) -> dict:

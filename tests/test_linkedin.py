@@ -485,7 +485,7 @@ def test_engine_pending_not_found_is_sent(site, server, clock):
 # -- end to end through `social publish` ------------------------------------------------
 
 
-def test_publish_end_to_end_once_escaped_once_and_without_leaking_the_token(repo, clock, tmp_path):
+def test_publish_end_to_end_once_escaped_once_and_without_leaking_the_token(repo, clock, tmp_path, monkeypatch):
     with FakeLinkedIn(TOKEN, clock=clock) as server:
         repo.write("content/channels.yml", CHANNELS.format(url=server.url))
         for name in ("loaf", "roll", "bun"):
@@ -516,6 +516,7 @@ def test_publish_end_to_end_once_escaped_once_and_without_leaking_the_token(repo
             post = next(p for p in server.ours() if p["commentary"].startswith(first_line))
             assert (entry.remote_id, entry.url) == (post["id"], f"https://www.linkedin.com/feed/update/{post['id']}")
 
+        clock.now = START + timedelta(minutes=5)  # a real run happens at the real time
         again = publish(repo.root, now_text="2026-12-01 12:05", env=env, sleep=clock.sleep, clock=clock)
         assert again.result.outcomes == [] and len(creates(server)) == 3
 
@@ -523,17 +524,20 @@ def test_publish_end_to_end_once_escaped_once_and_without_leaking_the_token(repo
         repo.post("late", "publish_at: 2026-12-01 11:45\nchannels: [linkedin]", "One more.")
         server.fail("POST", r"/rest/posts", status=400, body={"status": 400, "message": f"bad request from {TOKEN}"},
                     times=2)
+        clock.now = START + timedelta(minutes=10)
         failed = publish(repo.root, now_text="2026-12-01 12:10", env=env, sleep=clock.sleep, clock=clock,
                          progress=shown.append)
         (outcome,) = failed.result.outcomes
         assert outcome.state == FAILED and "bad request from ***" in outcome.error
         summary_file = tmp_path / "step-summary.md"
-        cli_run = CliRunner().invoke(cli, ["publish", "--root", str(repo.root), "--now", "2026-12-01 12:12",
-                                           "--format", "json"],
+        clock.now = START + timedelta(minutes=12)
+        monkeypatch.setattr("pipeline.publish.service.utc_now", clock)  # the command's clock
+        cli_run = CliRunner().invoke(cli, ["publish", "--root", str(repo.root), "--format", "json"],
                                      env={"LINKEDIN_TOKEN": TOKEN, "GITHUB_STEP_SUMMARY": str(summary_file)})
         assert cli_run.exit_code == 1 and "bad request from ***" in cli_run.output
         outputs = cli_run.output + summary_file.read_text(encoding="utf-8")
 
+        clock.now = START + timedelta(minutes=15)
         wrong = publish(repo.root, now_text="2026-12-01 12:15", env={"LINKEDIN_TOKEN": "not-the-token"},
                         sleep=clock.sleep, clock=clock)
         (outcome,) = wrong.result.outcomes

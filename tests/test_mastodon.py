@@ -577,7 +577,7 @@ def test_engine_old_pending_not_found_waits_for_a_person(site, server, clock):
 CANARY = "canary-7c1e5f0a9b2d4e6f"
 
 
-def test_publish_end_to_end_once_and_without_leaking_the_token(repo, clock, tmp_path):
+def test_publish_end_to_end_once_and_without_leaking_the_token(repo, clock, tmp_path, monkeypatch):
     with FakeMastodon(CANARY, clock=clock) as server:
         repo.write("content/channels.yml", CHANNELS.format(url=server.url))
         png(repo.root / "content/media/loaf.png")
@@ -598,6 +598,7 @@ def test_publish_end_to_end_once_and_without_leaking_the_token(repo, clock, tmp_
         assert (two["in_reply_to_id"], three["in_reply_to_id"]) == (one["id"], two["id"])
         assert statuses["Our sourdough."]["media_attachments"][0]["description"] == "A sourdough loaf on a board"
 
+        clock.now = START + timedelta(minutes=5)  # a real run happens at the real time
         again = publish(repo.root, now_text="2026-12-01 12:05", env=env, sleep=clock.sleep, clock=clock)
         assert again.result.outcomes == [] and len(creates(server)) == 4
 
@@ -605,17 +606,20 @@ def test_publish_end_to_end_once_and_without_leaking_the_token(repo, clock, tmp_
         repo.post("late", "publish_at: 2026-12-01 11:45\nchannels: [mastodon]", "One more.")
         server.fail("POST", r"/api/v1/statuses", status=422, body={"error": f"bad request from {CANARY}"},
                     times=2)
+        clock.now = START + timedelta(minutes=10)
         failed = publish(repo.root, now_text="2026-12-01 12:10", env=env, sleep=clock.sleep, clock=clock,
                          progress=shown.append)
         (outcome,) = failed.result.outcomes
         assert outcome.state == "failed" and "bad request from ***" in outcome.error
         summary_file = tmp_path / "step-summary.md"
-        cli_run = CliRunner().invoke(cli, ["publish", "--root", str(repo.root), "--now", "2026-12-01 12:12",
-                                           "--format", "json"],
+        clock.now = START + timedelta(minutes=12)
+        monkeypatch.setattr("pipeline.publish.service.utc_now", clock)  # the command's clock
+        cli_run = CliRunner().invoke(cli, ["publish", "--root", str(repo.root), "--format", "json"],
                                      env={"MASTODON_TOKEN": CANARY, "GITHUB_STEP_SUMMARY": str(summary_file)})
         assert cli_run.exit_code == 1 and "bad request from ***" in cli_run.output
         outputs = cli_run.output + summary_file.read_text(encoding="utf-8")
 
+        clock.now = START + timedelta(minutes=15)
         wrong = publish(repo.root, now_text="2026-12-01 12:15", env={"MASTODON_TOKEN": "not-the-token"},
                         sleep=clock.sleep, clock=clock)
         (outcome,) = wrong.result.outcomes

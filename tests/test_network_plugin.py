@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -175,6 +177,15 @@ def content_repo(root: Path, loft_url: str) -> Path:
     return root
 
 
+def move_to_the_real_time(root: Path) -> None:
+    """Hello due ten minutes ago by the real clock, the later post tomorrow."""
+    real = datetime.now(UTC)
+    for name, when in (("hello", real - timedelta(minutes=10)), ("later", real + timedelta(days=1))):
+        path = root / f"content/posts/2026/12/{name}.md"
+        text = re.sub(r"publish_at: .*", f"publish_at: {when:%Y-%m-%d %H:%M}+00:00", path.read_text(encoding="utf-8"))
+        path.write_text(text, encoding="utf-8")
+
+
 def social(distribution: Path, root: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(distribution), str(REPO)]),
                    "NO_COLOR": "1", **(env or {})}
@@ -221,13 +232,14 @@ def test_publish_dry_run_then_for_real_exactly_once(distribution, loft, tmp_path
     assert json.loads((root / "outbox/loft/hello.1.json").read_text())["network"] == "pigeon"
     assert not (root / "state").exists()  # a dry run writes no ledger
 
-    run = social(distribution, root, "publish", "--now", NOW, "--format", "json", env=env)
+    move_to_the_real_time(root)  # a real run happens at the real time, not at --now
+    run = social(distribution, root, "publish", "--format", "json", env=env)
     assert run.returncode == 0, run.stdout + run.stderr
     assert [(m["text"], m["reply_to"]) for m in loft.messages.values()] == [
         ("Fresh rolls today. https://bakery.example/loft?utm_source=loft&utm_medium=social&utm_campaign=hello "
          "(coo)", None),
         ("Still warm at noon. (coo)", "m1")]
-    again = social(distribution, root, "publish", "--now", NOW, "--format", "json", env=env)
+    again = social(distribution, root, "publish", "--format", "json", env=env)
     assert json.loads(again.stdout)["outcomes"] == [] and len(loft.messages) == 2
     status = social(distribution, root, "status", "--format", "json")
     assert status.returncode == 0, status.stderr

@@ -17,6 +17,7 @@ from pipeline.networks.delivery import DeliveryError
 from pipeline.networks.parts import Published
 from pipeline.publish.service import publish, resolve
 from pipeline.state.ledger import Ledger, read_entries
+from pipeline.times import parse_now
 from tests.netreg import registered
 
 CHANNELS = """\
@@ -91,14 +92,14 @@ def site(repo, memory):
 ENV = {"MEMORY_TOKEN": "tok-123456"}
 
 
-def clock_at(iso):
-    moment = datetime.fromisoformat(iso).replace(tzinfo=UTC)
+def clock_at(now):
+    """The clock of a run at `now` (Berlin time): a real run happens at the real time."""
+    moment = parse_now(now, ZoneInfo("Europe/Berlin"))
     return lambda: moment
 
 
 def run(site, now="2026-12-01 12:00", **kwargs):
-    return publish(site.root, now_text=now, env=ENV, sleep=lambda s: None,
-                   clock=clock_at("2026-12-01T11:00:00"), **kwargs)
+    return publish(site.root, now_text=now, env=ENV, sleep=lambda s: None, clock=clock_at(now), **kwargs)
 
 
 def states(site):
@@ -231,7 +232,8 @@ def test_rate_limit_stops_the_channel_not_the_others(site, memory):
 
 def test_missing_credential_fails_that_channel_only(site, memory):
     site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote, notes]")
-    report = publish(site.root, now_text="2026-12-01 12:00", env={}, sleep=lambda s: None)
+    report = publish(site.root, now_text="2026-12-01 12:00", env={}, sleep=lambda s: None,
+                     clock=clock_at("2026-12-01 12:00"))
     failed = [o for o in report.result.outcomes if o.state == "failed"]
     assert [(o.channel, o.error) for o in failed] == [
         ("remote", "environment variable MEMORY_TOKEN is not set (credentials.token of channel 'remote')")]
@@ -304,10 +306,11 @@ def test_a_dry_run_writes_exactly_what_the_real_run_sends(site, memory):
 
 
 def test_cli_publish_status_and_job_summary(site, memory, tmp_path, monkeypatch):
-    site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [notes]")
+    due = (datetime.now(UTC) - timedelta(minutes=10)).strftime("%Y-%m-%d %H:%M+00:00")  # a real run: real time
+    site.post("a", f"publish_at: {due}\nchannels: [notes]")
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    result = CliRunner().invoke(cli, ["publish", "--root", str(site.root), "--now", "2026-12-01 12:00"])
+    result = CliRunner().invoke(cli, ["publish", "--root", str(site.root)])
     assert result.exit_code == 0, result.output
     assert "1 published" in result.output
     assert "| notes | a | 1 | ✓ published |" in summary.read_text()

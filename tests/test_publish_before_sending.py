@@ -111,7 +111,8 @@ def test_a_host_that_does_not_resolve_is_failed(probe, monkeypatch):
 
 def test_a_missing_credential_is_failed_before_anything_is_written(probe):
     probe.write("content/channels.yml", CHANNELS.format(base="http://127.0.0.1:9"))
-    report = publish(probe.root, now_text="2026-12-01 12:00", env={}, sleep=lambda s: None)
+    now = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)
+    report = publish(probe.root, now_text="2026-12-01 12:00", env={}, sleep=lambda s: None, clock=lambda: now)
     assert history(probe) == []
     assert report.result.outcomes[0].state == FAILED
     assert "PROBE_TOKEN is not set" in report.result.outcomes[0].error

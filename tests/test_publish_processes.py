@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -47,14 +48,15 @@ class KillingWebhook(FakeWebhook):
 @pytest.fixture
 def site(repo):
     repo.write("content/channels.yml", CHANNELS)
-    repo.post("bread", "publish_at: 2026-12-01 09:30\nchannels: [hook, notes]", body="Fresh bread.")
+    # due by the real clock: a real run happens at the real time
+    due = (datetime.now(UTC) - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M+00:00")
+    repo.post("bread", f"publish_at: {due}\nchannels: [hook, notes]", body="Fresh bread.")
     return repo
 
 
 def start(site, receiver, *extra):
     env = {**os.environ, "HOOK_URL": receiver.hook_url, "HOOK_SECRET": SECRET, "NO_COLOR": "1"}
-    command = [sys.executable, "-m", "pipeline", "publish", "--root", str(site.root),
-               "--now", "2026-12-01 10:00", *extra]
+    command = [sys.executable, "-m", "pipeline", "publish", "--root", str(site.root), *extra]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -109,7 +111,7 @@ def test_a_network_that_is_down_fails_its_channel_and_the_others_go_out(site):
         port = probe.getsockname()[1]
     env = {"HOOK_URL": f"http://127.0.0.1:{port}/hooks/down-token-123456", "HOOK_SECRET": SECRET}
     waits = []
-    report = publish(site.root, now_text="2026-12-01 10:00", env=env, sleep=waits.append)
+    report = publish(site.root, env=env, sleep=waits.append)
     assert not report.ok
     assert states(site) == {("bread", "hook", 1): "failed", ("bread", "notes", 1): "published"}
     failed = Ledger(site.root).current("bread", "hook", 1)

@@ -371,21 +371,25 @@ def test_retracting_a_published_post_sends_one_retraction(site, receiver, time_)
     run(site, receiver, time_)
     path = site.root / "content/posts/2026/12/bread.md"
     path.write_text(path.read_text().replace("channels:", "status: retracted\nchannels:"))
+    time_.now = NOW + timedelta(days=1)  # a real run happens at the real time
     assert run(site, receiver, time_, now="2026-12-02 10:00").ok
+    time_.now += timedelta(hours=1)
     assert run(site, receiver, time_, now="2026-12-02 11:00").result.outcomes == []
     assert [e["event"] for e in receiver.stored] == ["post.published", "post.retracted"]
     assert Ledger(site.root).current("bread", "hook", 1).state == "deleted"
 
 
 def test_the_command_line_never_shows_the_secret_or_the_urls_token(site, monkeypatch, tmp_path):
+    path = site.root / "content/posts/2026/12/bread.md"  # due by the real clock: the command runs at the real time
+    due = (datetime.now(UTC) - timedelta(minutes=10)).strftime("%Y-%m-%d %H:%M+00:00")
+    path.write_text(path.read_text().replace("publish_at: 2026-12-01 09:30", f"publish_at: {due}"))
     with FakeWebhook(SECRET, token=TOKEN, query_token=QUERY_TOKEN) as receiver:
         receiver.fail("POST", r"/hooks/.*", status=403, body={"error": f"hook {TOKEN} is disabled"})
         monkeypatch.setenv("HOOK_URL", receiver.hook_url)
         monkeypatch.setenv("HOOK_SECRET", SECRET)
         monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
-        refused = CliRunner().invoke(cli, ["publish", "--root", str(site.root), "--now", "2026-12-01 10:00",
-                                           "--format", "json"])
-        published = CliRunner().invoke(cli, ["publish", "--root", str(site.root), "--now", "2026-12-01 10:00"])
+        refused = CliRunner().invoke(cli, ["publish", "--root", str(site.root), "--format", "json"])
+        published = CliRunner().invoke(cli, ["publish", "--root", str(site.root)])
         status = CliRunner().invoke(cli, ["status", "--root", str(site.root), "--format", "json"])
     assert refused.exit_code == 1 and "HOOK_SECRET" in refused.output
     assert published.exit_code == 0, published.output

@@ -9,6 +9,9 @@ from pipeline.state.ledger import FAILED, UNCERTAIN, LedgerState
 
 #: the state a dry run reports for a part it wrote to outbox/ instead of sending
 DRY_RUN = "dry-run"
+#: a part this run did not start (it was stopped, or an earlier part must go first): nothing is
+#: written to the ledger for it, and the next run does it
+NOT_STARTED = "not-started"
 
 
 @dataclass
@@ -18,7 +21,7 @@ class Outcome:
     post: str
     channel: str
     part: int
-    state: LedgerState | str  # a ledger state, or DRY_RUN
+    state: LedgerState | str  # a ledger state, DRY_RUN or NOT_STARTED
     url: str | None = None
     error: str | None = None
 
@@ -26,13 +29,15 @@ class Outcome:
 @dataclass
 class RunResult:
     outcomes: list[Outcome] = field(default_factory=list)
+    #: the run was asked to stop (a signal) before it was done
+    stopped: bool = False
 
     def count(self, state: str) -> int:
         return sum(1 for o in self.outcomes if o.state == state)
 
     @property
     def ok(self) -> bool:
-        return not any(o.state in (FAILED, UNCERTAIN) for o in self.outcomes)
+        return not self.stopped and not any(o.state in (FAILED, UNCERTAIN, NOT_STARTED) for o in self.outcomes)
 
 
 Progress = Callable[[Outcome], None]

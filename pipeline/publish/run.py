@@ -10,12 +10,22 @@ reached the network; anything that fails before that (a missing credential, an
 unknown host, a refused connection, a network that cannot publish) is `failed`,
 and the next run sends it.
 
+A run can be asked to stop (`stop`, set by SIGTERM or SIGINT in `social publish`):
+it finishes and records the parts in flight and starts no other, on any channel;
+the parts it did not start are reported as not started and written nowhere, so
+they stay due. A ledger line that cannot be written stops the whole run at once:
+nothing more can be recorded, so nothing more may be sent.
+
+Retraction deletes a thread from its last part back to its first and stops at the
+first part that stays online, so a reply never outlives the post it answers.
+
 A dry run is this same runner with every network replaced by an outbox writer
 and the ledger kept in memory (`pipeline.publish.service`).
 """
 
 from __future__ import annotations
 
+import threading
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +40,7 @@ from pipeline.networks.base import Capability, Network, Uncertain
 from pipeline.networks.delivery import DeliveryError
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.publish.plan import Job, JobAction, Plan, settled
-from pipeline.publish.result import DRY_RUN, Outcome, Progress, RunResult
+from pipeline.publish.result import DRY_RUN, NOT_STARTED, Outcome, Progress, RunResult
 from pipeline.state.ledger import (
     DELETED,
     FAILED,
@@ -47,12 +57,20 @@ from pipeline.times import utc_iso
 #: the network that publishes for a channel (a real one, or the outbox of a dry run)
 NetworkFor = Callable[[Channel], Network]
 
+STOPPED_BEFORE_SENDING = "the run was stopped before sending it; the next run sends it"
+STOPPED_BEFORE_DELETING = "the run was stopped before deleting it; the next run deletes it"
+
+
+class LedgerUnwritable(PipelineError):
+    """A ledger line could not be written (a full disk): the run stopped at once."""
+
 
 class Runner:
     """Carries out a plan against the networks `network_for` gives each channel."""
 
     def __init__(self, root: Path, ledger: Ledger, *, network_for: NetworkFor, clock: Callable[[], datetime],
-                 progress: Progress | None = None, parallel: bool = True, dry_run: bool = False) -> None:
+                 progress: Progress | None = None, parallel: bool = True, dry_run: bool = False,
+                 stop: threading.Event | None = None, run_id: str | None = None) -> None:
         self.root = root
         self.ledger = ledger
         self.network_for = network_for
@@ -61,6 +79,12 @@ class Runner:
         self.parallel = parallel
         self.dry_run = dry_run
         self._claimed: dict[str, set[str]] = {}
+        #: set from outside (a signal): finish the parts in flight, start no other
+        self.stop = stop or threading.Event()
+        #: written on every ledger line this run appends
+        self.run_id = run_id
+        #: set when a ledger line could not be written: every channel stops
+        self._unwritable = threading.Event()
 
     def run(self, plan: Plan) -> RunResult:
         result = RunResult()
@@ -90,12 +114,21 @@ class Runner:
         else:
             for jobs in channels:
                 result.outcomes.extend(self._channel(jobs))
+        result.stopped = self.stop.is_set()
         return result
+
+    def _halted(self) -> bool:
+        """Whether to start nothing more: the run was asked to stop, or the ledger cannot be written."""
+        return self.stop.is_set() or self._unwritable.is_set()
 
     # -- one channel ------------------------------------------------------------------
 
     def _channel(self, jobs: list[Job]) -> list[Outcome]:
         outcomes: list[Outcome] = []
+        if self._halted():
+            for job in jobs:
+                self._not_started(job, self._open_parts(job), outcomes)
+            return outcomes
         channel_id = jobs[0].channel.id
         # What the channel's parts already went out as; grows as this run publishes.
         self._claimed[channel_id] = {e.remote_id for e in self.ledger.latest()
@@ -106,9 +139,16 @@ class Runner:
             network.check_ready()
         except PipelineError as exc:  # nothing was sent: every job of the channel fails
             for job in jobs:
-                self._fail_job(job, mask(exc.message), outcomes)
+                if self._halted():  # signing in was cut short by the stop, not refused
+                    self._not_started(job, self._open_parts(job), outcomes)
+                else:
+                    self._fail_job(job, mask(exc.message), outcomes)
             return outcomes
         for index, job in enumerate(jobs):
+            if self._halted():
+                for later in jobs[index:]:
+                    self._not_started(later, self._open_parts(later), outcomes)
+                break
             try:
                 if job.action == JobAction.RETRACT:
                     self._retract(network, job, outcomes)
@@ -116,6 +156,8 @@ class Runner:
                     for later in jobs[index + 1:]:
                         self._fail_job(later, "waiting: the channel is rate limited", outcomes)
                     break
+            except LedgerUnwritable:
+                raise
             except Exception as exc:  # a bug in an adapter must not stop the other channels
                 self._settle_open_parts(job, f"unexpected error: {_bug(exc, mask)}", outcomes)
         return outcomes
@@ -135,6 +177,9 @@ class Runner:
                 parent = sent_part(current)
                 root = root or parent
                 continue
+            if self._halted():
+                self._not_started(job, [n for n in self._open_parts(job) if n >= number], outcomes)
+                return False
             request = self._request(job, number, total, parts, root, parent, network, current)
             if job.late and not (current and current.state == PENDING):
                 self._record_outcome(outcomes, self._entry(request, MISSED, job, error=self._late(job)))
@@ -175,7 +220,7 @@ class Runner:
                         request, UNCERTAIN, job, error=f"an earlier attempt may have gone out and it is "
                                                        f"now too late to send again ({self._late(job)})"))
                 return self._record_outcome(outcomes, self._entry(request, MISSED, job, error=self._late(job)))
-        self.ledger.append(self._entry(request, PENDING, job))
+        self._append(self._entry(request, PENDING, job))
         unsafe_before = network.http.unsafe_sent
         try:
             published = network.publish(request)
@@ -221,29 +266,47 @@ class Runner:
         return self._record_outcome(outcomes, self._published(request, found, job))
 
     def _retract(self, network: Network, job: Job, outcomes: list[Outcome]) -> None:
+        """Delete the published parts from the last back to the first; stop at the first that stays.
+
+        A failed delete is written on its part (still `published`, marked `retracting`),
+        the parts before it stay online so the thread stays whole, and the next run goes
+        on from there. A network that cannot delete is told once per part, not every run.
+        """
         mask = network.http.secrets.mask
         parts = self.ledger.parts(job.post.id, job.channel.id)
-        for number in sorted(parts, reverse=True):  # replies first, the thread's root last
+        numbers = sorted((n for n, e in parts.items() if e.state == PUBLISHED), reverse=True)
+        if not network.can(Capability.DELETE):
+            for number in numbers:
+                if not _told_cannot_delete(parts[number]):
+                    self._retraction_failed(parts[number], job, outcomes, "cannot delete: remove it by hand "
+                                            f"({network.title or network.name} cannot delete posts)")
+            return
+        for index, number in enumerate(numbers):
+            if self._halted():
+                self._not_started(job, numbers[index:], outcomes)
+                return
             entry = parts[number]
-            if entry.state != PUBLISHED:
-                continue
-            if not network.can(Capability.DELETE):
-                outcomes.append(Outcome(entry.post, entry.channel, number, FAILED,
-                                        error=f"{network.name} cannot delete; remove it by hand"))
-                continue
             try:
                 network.delete(sent_part(entry))
-            except PipelineError as exc:
-                # Nothing is written: the part is still out there, and the next run tries again.
-                outcome = Outcome(entry.post, entry.channel, number, FAILED, entry.url,
-                                  f"delete failed: {mask(exc.message)}")
-                outcomes.append(outcome)
-                self.progress(outcome)
-                continue
+            except Exception as exc:  # refused, unreachable, or an adapter's bug: the part is still online
+                reason = mask(exc.message) if isinstance(exc, PipelineError) else \
+                    f"unexpected error: {_bug(exc, mask)}"
+                self._retraction_failed(entry, job, outcomes, f"delete failed: {reason}; the next run tries again")
+                for earlier in numbers[index + 1:]:
+                    self._report(outcomes, Outcome(
+                        entry.post, entry.channel, earlier, NOT_STARTED, parts[earlier].url,
+                        f"kept online until part {number} is deleted (a thread is deleted from its last part)"))
+                return
             self._record_outcome(outcomes, Entry(entry.post, entry.channel, number, DELETED,
                                                  utc_iso(self.clock()), key=entry.key,
                                                  remote_id=entry.remote_id, url=entry.url,
                                                  file=job.post.file))
+
+    def _retraction_failed(self, entry: Entry, job: Job, outcomes: list[Outcome], error: str) -> None:
+        """The part stays online: say so on its own line, which keeps what a later delete needs."""
+        self._append(replace(entry, at=utc_iso(self.clock()), error=error, file=job.post.file,
+                             data={**(entry.data or {}), "retracting": True}))
+        self._report(outcomes, Outcome(entry.post, entry.channel, entry.part, FAILED, entry.url, error))
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -285,25 +348,50 @@ class Runner:
 
     def _unsettled(self, outcomes: list[Outcome], request: PartRequest, message: str) -> None:
         """Leave the part pending (nothing is written): reported as failed, checked again next run."""
-        outcome = Outcome(request.post_id, request.channel_id, request.number, FAILED,
-                          error=f"{message}; it stays pending and the next run checks again")
-        outcomes.append(outcome)
-        self.progress(outcome)
+        self._report(outcomes, Outcome(request.post_id, request.channel_id, request.number, FAILED,
+                                       error=f"{message}; it stays pending and the next run checks again"))
+
+    def _append(self, entry: Entry) -> Entry:
+        """Write one ledger line, stamped with the run's id; if it cannot be written, stop every channel.
+
+        The one place that turns the ledger's OSError into LedgerUnwritable (switch it to the
+        ledger's own error once `Ledger.append` raises one).
+        """
+        try:
+            return self.ledger.append(replace(entry, run=self.run_id))
+        except OSError as exc:
+            self._unwritable.set()
+            raise LedgerUnwritable(_unwritable_message(entry, exc), file=_shown(self.ledger.path, self.root),
+                                   code="ledger-unwritable") from exc
 
     def _record_outcome(self, outcomes: list[Outcome], entry: Entry) -> Entry:
-        self.ledger.append(entry)
+        entry = self._append(entry)
         if entry.remote_id and entry.channel in self._claimed:
             self._claimed[entry.channel].add(entry.remote_id)
         state = DRY_RUN if self.dry_run and entry.state in (PUBLISHED, DELETED) else entry.state
-        outcome = Outcome(entry.post, entry.channel, entry.part, state, entry.url, entry.error)
-        outcomes.append(outcome)
-        self.progress(outcome)
+        self._report(outcomes, Outcome(entry.post, entry.channel, entry.part, state, entry.url, entry.error))
         return entry
 
-    def _fail_job(self, job: Job, message: str, outcomes: list[Outcome]) -> None:
-        outcome = Outcome(job.post.id, job.channel.id, 0, FAILED, error=message)
+    def _report(self, outcomes: list[Outcome], outcome: Outcome) -> None:
         outcomes.append(outcome)
         self.progress(outcome)
+
+    def _fail_job(self, job: Job, message: str, outcomes: list[Outcome]) -> None:
+        self._report(outcomes, Outcome(job.post.id, job.channel.id, 0, FAILED, error=message))
+
+    def _open_parts(self, job: Job) -> list[int]:
+        """The parts a job has still to do: to delete (last first), or to send (or settle)."""
+        parts = self.ledger.parts(job.post.id, job.channel.id)
+        if job.action == JobAction.RETRACT:
+            return sorted((n for n, e in parts.items() if e.state == PUBLISHED), reverse=True)
+        total = len(job.rendering.parts) if job.rendering and job.rendering.parts else 1
+        return [n for n in range(1, total + 1) if not settled(parts.get(n), job.post)]
+
+    def _not_started(self, job: Job, numbers: list[int], outcomes: list[Outcome]) -> None:
+        """Parts the run was stopped before: reported, written nowhere, so they stay due."""
+        message = STOPPED_BEFORE_DELETING if job.action == JobAction.RETRACT else STOPPED_BEFORE_SENDING
+        for number in numbers:
+            self._report(outcomes, Outcome(job.post.id, job.channel.id, number, NOT_STARTED, error=message))
 
     def _settle_open_parts(self, job: Job, message: str, outcomes: list[Outcome]) -> None:
         """After an error nobody expected, outside sending: a part left pending may be out."""
@@ -319,6 +407,33 @@ def sent_part(entry: Entry) -> SentPart:
     """What a network needs to know of a part that went out, without the ledger."""
     return SentPart(entry.post, entry.channel, entry.part, entry.key, entry.remote_id, entry.url,
                     dict(entry.data or {}))
+
+
+def _told_cannot_delete(entry: Entry) -> bool:
+    return bool(entry.data and entry.data.get("retracting")) and (entry.error or "").startswith("cannot delete")
+
+
+def _shown(path: Path | None, root: Path) -> str | None:
+    """A path as people see it: relative to the repository when it is inside."""
+    if path is None:
+        return None
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _unwritable_message(entry: Entry, exc: OSError) -> str:
+    part = f"part {entry.part} of {entry.post} on {entry.channel}"
+    if entry.state == PENDING:
+        consequence = f"{part} was not sent"
+    elif entry.state in (PUBLISHED, FAILED, UNCERTAIN) and not (entry.data or {}).get("retracting"):
+        consequence = (f"{part} was sent but its outcome could not be recorded: it stays pending, and the "
+                       "next run asks the network before sending anything")
+    else:
+        consequence = f"its `{entry.state}` line for {part} is not recorded; the next run writes it again"
+    return (f"cannot write to the ledger ({exc.strerror or exc}): the run stopped, on every channel; "
+            f"{consequence}. Free the disk, then run again.")
 
 
 def _bug(exc: Exception, mask: Callable[[str], str]) -> str:

@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import os
-import time
+import threading
 from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pipeline.content.model import Channel
 from pipeline.content.workspace import Workspace
 from pipeline.errors import UsageError
 from pipeline.networks import network_class
 from pipeline.networks.base import Network
-from pipeline.networks.delivery import Clock, Http, Secrets, Sleep
+from pipeline.networks.delivery import Clock, DeliveryError, Http, Secrets, Sleep
 from pipeline.publish.plan import SEND_LATE, make_plan
 from pipeline.publish.result import Progress, RunResult
 from pipeline.publish.select import files_to_read
 from pipeline.state.ledger import FAILED, MISSED, PENDING, PUBLISHED, UNCERTAIN, Entry, Ledger, MemoryLedger
-from pipeline.times import utc_iso, utc_now
+from pipeline.times import format_local, utc_iso, utc_now
+
+#: how far a real run's --now may be from the clock: enough to round it, not to travel in time
+NOW_TOLERANCE = timedelta(minutes=5)
 
 
 @dataclass
@@ -30,6 +34,13 @@ class PublishReport:
     dry_run: bool
     result: RunResult = field(default_factory=RunResult)
     ledger_warnings: list[str] = field(default_factory=list)
+    #: this run's short random id, written on every ledger line it appends
+    run: str = ""
+
+    @property
+    def stopped(self) -> bool:
+        """The run was asked to stop (a signal) before it was done."""
+        return self.result.stopped
 
     @property
     def ok(self) -> bool:
@@ -38,27 +49,45 @@ class PublishReport:
 
 def publish(root: Path, *, now_text: str | None = None, dry_run: bool = False,
             channel_id: str | None = None, post_id: str | None = None,
-            env: Mapping[str, str] | None = None, sleep: Sleep = time.sleep, clock: Clock = utc_now,
-            progress: Progress | None = None, secrets: Secrets | None = None) -> PublishReport:
+            env: Mapping[str, str] | None = None, sleep: Sleep | None = None, clock: Clock | None = None,
+            progress: Progress | None = None, secrets: Secrets | None = None,
+            stop: threading.Event | None = None) -> PublishReport:
     """Publish every due part (or, with dry_run, write what would be sent to outbox/).
 
     A dry run is the same run with every channel's network replaced by an outbox
     writer and the ledger kept in memory: it sends nothing and writes no ledger.
+    A real run happens at the clock's time: `now_text` may only round it (NOW_TOLERANCE).
+    Setting `stop` (`social publish` does on SIGTERM and SIGINT) ends the run after the
+    parts in flight; a wait between retries ends at once.
     """
+    stop = stop or threading.Event()
+    clock = clock or utc_now
     workspace = Workspace(root, now_text=now_text, clock=clock)
     config = workspace.require_config()
     workspace.require_channel(channel_id)
+    now = workspace.now if dry_run else real_now(workspace.now, clock(), config.zone)
     env = os.environ if env is None else env
     secrets = secrets or Secrets()
     for channel in config.channels.values():
         for variable in channel.credentials.values():
             secrets.add(env.get(variable))
     ledger = workspace.ledger
-    report = PublishReport(now=workspace.now, zone=config.zone, dry_run=dry_run,
-                           ledger_warnings=list(ledger.warnings))
+    run_id = os.urandom(4).hex()
+    report = PublishReport(now=now, zone=config.zone, dry_run=dry_run, ledger_warnings=list(ledger.warnings),
+                           run=run_id)
+
+    def pause(seconds: float) -> None:
+        """Wait as the delivery layer asks, unless the run is asked to stop: then the wait ends it."""
+        if sleep is None:
+            stop.wait(seconds)
+        else:
+            sleep(seconds)
+        if stop.is_set():
+            raise DeliveryError("the run was stopped while waiting to try again; the next run goes on",
+                                code="run-stopped")
 
     def network_for(channel: Channel) -> Network:
-        http = Http(secrets=secrets, sleep=sleep, clock=clock)
+        http = Http(secrets=secrets, sleep=pause, clock=clock)
         if dry_run:
             from pipeline.networks.outbox import OutboxNetwork
 
@@ -67,16 +96,32 @@ def publish(root: Path, *, now_text: str | None = None, dry_run: bool = False,
 
     run_ledger = MemoryLedger(ledger.entries) if dry_run else ledger
     with ledger.locked() if not dry_run else nullcontext():
-        content = workspace.content_of(files_to_read(workspace.root, config, ledger, workspace.now))
-        plan = make_plan(content, run_ledger, workspace.now, channel_id=channel_id, post_id=post_id)
+        content = workspace.content_of(files_to_read(workspace.root, config, ledger, now))
+        plan = make_plan(content, run_ledger, now, channel_id=channel_id, post_id=post_id)
         if plan.empty:
+            report.result.stopped = stop.is_set()
             return report
         from pipeline.publish.run import Runner  # the networks' code: only when something is due
 
         runner = Runner(workspace.root, run_ledger, network_for=network_for, clock=clock, progress=progress,
-                        dry_run=dry_run)
+                        dry_run=dry_run, stop=stop, run_id=run_id)
         report.result = runner.run(plan)
     return report
+
+
+def real_now(asked: datetime, clock: datetime, zone: ZoneInfo) -> datetime:
+    """A real run's now: `--now` may round the clock, never move it; nor may it run ahead of it.
+
+    A --now far from the clock would send posts before their time, or mark posts missed
+    that are not late yet: it is refused. Within NOW_TOLERANCE it is taken, but no later
+    than the clock, so nothing is due or missed in the clock's future.
+    """
+    if abs(asked - clock) > NOW_TOLERANCE:
+        raise UsageError(f"--now {format_local(asked, zone)} is not the time: the clock says "
+                         f"{format_local(clock, zone)}, and a real run publishes at the real time (--now may "
+                         f"differ from the clock by {NOW_TOLERANCE.seconds // 60} minutes at most); leave out "
+                         "--now, or use --dry-run to look at another time", code="now-not-the-clock")
+    return min(asked, clock)
 
 
 # -- status and resolve ---------------------------------------------------------------

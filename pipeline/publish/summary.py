@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.publish.result import DRY_RUN, Outcome
+from pipeline.publish.result import DRY_RUN, NOT_STARTED, Outcome
 from pipeline.state.ledger import DELETED, FAILED, MISSED, PENDING, PUBLISHED, UNCERTAIN, Entry
 from pipeline.times import format_local
 
@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from pipeline.publish.service import PublishReport
 
 SYMBOLS = {PUBLISHED: "✓", DRY_RUN: "→", FAILED: "✗", UNCERTAIN: "?", MISSED: "⌛", DELETED: "⌫",
-           PENDING: "…"}
-ORDER = (PUBLISHED, DRY_RUN, DELETED, FAILED, UNCERTAIN, MISSED)
+           PENDING: "…", NOT_STARTED: "·"}
+ORDER = (PUBLISHED, DRY_RUN, DELETED, FAILED, UNCERTAIN, MISSED, NOT_STARTED)
 #: how `social status` groups the ledger, what needs a person first
 STATUS_ORDER = (UNCERTAIN, PENDING, FAILED, MISSED, PUBLISHED, DELETED)
 
@@ -35,6 +35,8 @@ def report_dict(report: PublishReport) -> dict:
     return {
         "now": format_local(report.now, report.zone),
         "dry_run": report.dry_run,
+        "run": report.run,
+        "stopped": report.stopped,
         "ok": report.ok,
         "counts": dict(counts),
         "outcomes": [asdict(o) for o in report.result.outcomes],
@@ -47,11 +49,16 @@ def report_text(report: PublishReport) -> str:
     when = format_local(report.now, report.zone)
     if not outcomes:
         return f"Nothing due at {when}."
-    lines = [f"{'Dry run' if report.dry_run else 'Publish run'} at {when}:", ""]
+    lines = [f"{_title(report)} at {when}:", ""]
     lines.append(_table(outcomes))
     counts = Counter(o.state for o in outcomes)
     lines += ["", ", ".join(f"{counts[state]} {state}" for state in ORDER if counts[state])]
     return "\n".join(lines)
+
+
+def _title(report: PublishReport) -> str:
+    """`Publish run 3f9a0c1e`: the run id ties the output to the ledger lines it wrote."""
+    return " ".join(filter(None, ("Dry run" if report.dry_run else "Publish run", report.run)))
 
 
 def _table(outcomes: list[Outcome]) -> str:
@@ -71,7 +78,7 @@ def report_markdown(report: PublishReport) -> str:
     """The GitHub job summary: a heading, counts, and a table (Markdown), well under 1 MiB."""
     when = format_local(report.now, report.zone)
     outcomes = report.result.outcomes
-    lines = [f"### {'Dry run' if report.dry_run else 'Publish run'} at {when}", ""]
+    lines = [f"### {_title(report)} at {when}", ""]
     if not outcomes:
         return "\n".join([*lines, "Nothing was due.", ""])
     counts = Counter(o.state for o in outcomes)

@@ -69,6 +69,8 @@ class Entry:
     data: dict[str, Any] = field(default_factory=dict)
     #: a fingerprint of the post's text when this was written, so a moved file is still known
     digest: str | None = None
+    #: the publish run that wrote the line (its short random id)
+    run: str | None = None
 
     def __post_init__(self) -> None:
         state = _STATES.get(self.state)  # a dict lookup: 30,000 lines are read on every run
