@@ -260,13 +260,13 @@ def status(root: Path, output_format: str) -> None:
     from pipeline.publish import summary
     from pipeline.publish.service import ledger_status
 
-    entries, warnings = ledger_status(root)
-    for warning in warnings:
+    found = ledger_status(root)
+    for warning in found.warnings:
         click.echo(f"warning: {warning}", err=True)
     if output_format == "json":
-        click.echo(out_json({"entries": [entry.as_dict() for entry in entries]}))
+        click.echo(out_json(summary.status_dict(found.entries, found.conflicts)))
     else:
-        click.echo(summary.status_text(entries))
+        click.echo(summary.status_text(found.entries, found.conflicts))
 
 
 @cli.command()
@@ -370,17 +370,20 @@ def preview(root: Path, output_format: str, changed: str, now_text: str | None, 
 @click.option("--failed-step", "failed_steps", multiple=True, metavar="TEXT",
               help="A workflow step that failed (repeatable).")
 @click.option("--run-url", metavar="URL", help="The workflow run, linked from the issue.")
-def failures(report_file: Path | None, failed_steps: tuple[str, ...], run_url: str | None) -> None:
+@root_option
+def failures(report_file: Path | None, failed_steps: tuple[str, ...], run_url: str | None, root: Path) -> None:
     """The body of the publish workflow's issue: what failed and why, from `social publish --format json`.
 
-    REPORT is that JSON (missing or cut short counts as a failure). Prints the
-    Markdown body and exits 1 when a part failed, is uncertain or was missed, or a
-    step failed; prints "All well" and exits 0 otherwise (the workflow then closes
-    the issue).
+    REPORT is that JSON (missing or cut short counts as a failure). The ledger
+    under --root (state/ledger.jsonl) is read too: parts that cannot be read,
+    posted twice, or whose retraction failed stay in the issue until settled.
+    Prints the Markdown body and exits 1 when a part failed, is uncertain or was
+    missed, a step failed, or the ledger needs a person; prints "All well" and
+    exits 0 otherwise (the workflow then closes the issue).
     """
     from pipeline.publish.failures import failure_report
 
-    found = failure_report(report_file, failed_steps=failed_steps, run_url=run_url)
+    found = failure_report(report_file, failed_steps=failed_steps, run_url=run_url, root=root)
     click.echo(found.text())
     sys.exit(0 if found.all_well else 1)
 

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from pipeline.content.model import Channel, Content, Post, PostStatus
-from pipeline.state.ledger import DELETED, MISSED, PENDING, PUBLISHED, UNCERTAIN, Ledger
+from pipeline.state.ledger import DELETED, MISSED, NEEDS_PERSON, PENDING, PUBLISHED, Ledger
 
 if TYPE_CHECKING:
     from pipeline.render.render import Rendering
@@ -83,7 +83,7 @@ def make_plan(content: Content, ledger: Ledger, now: datetime, *, channel_id: st
             if channel is None or (channel_id and cid != channel_id):
                 continue
             states = {n: e.state for n, e in ledger.parts(post.id, cid).items()}
-            if any(state == UNCERTAIN for state in states.values()):
+            if any(state in NEEDS_PERSON for state in states.values()):  # uncertain or unreadable
                 plan.uncertain.append((post, channel))
                 continue
             if post.file in broken:
