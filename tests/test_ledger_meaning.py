@@ -194,7 +194,7 @@ def test_a_race_that_sent_nothing_is_shown_but_needs_no_issue(repo, tmp_path):
     report.write_text(json.dumps({"ok": True, "outcomes": []}))
     assert failure_report(report, root=repo.root).all_well
     text = CliRunner().invoke(cli, ["status", "--root", str(repo.root)]).output
-    assert "handled by two runs (1)" in text and "nothing to do" in text
+    assert "handled by two runs (1)" in text and "nothing to do (run run-b sent nothing)" in text
 
 
 # -- a retraction that failed part way ------------------------------------------------------------

@@ -76,17 +76,21 @@ class Conflict:
         kept = self.kept[-1]
         said = _and([f"{e.state}" + (f" ({e.error})" if e.error and e.state != PENDING else "")
                      for e in self.ignored])
-        return (f"published at {kept.at} ({self.urls[-1]}){_runs([kept])}; a racing run's lines after it "
-                f"said {said}{_runs(self.ignored)} and were ignored: it stays published")
+        return (f"published {self.urls[-1]} at {kept.at}{_runs([kept])}; later lines from {self._others()} "
+                f"said {said}: ignored, it stays published")
 
     def todo(self) -> str:
         """What a person does about it."""
         if self.kind == ConflictKind.DUPLICATE:
             return f"delete one by hand, then: {self.resolve_command} <the link of the one kept>"
         if self.needs_person:
-            return ("the racing run may have posted a second copy: look at the account, delete any second copy "
+            return (f"{self._others()} may have posted a second copy: look at the account, delete any second copy "
                     f"by hand, then: {self.resolve_command} <the link of the one kept>")
-        return "nothing to do (the racing run sent nothing)"
+        return f"nothing to do ({self._others()} sent nothing)"
+
+    def _others(self) -> str:
+        runs = list(dict.fromkeys(e.run for e in self.ignored if e.run))
+        return f"run {_and(runs)}" if runs else "another run"
 
     def message(self) -> str:
         """One line for a person: which part, what was found, what to do."""
