@@ -222,3 +222,44 @@ def test_a_retraction_that_succeeds_later_ends_as_deleted(repo):
                       line(DELETED, 20, "r3", remote_id="1")])
     assert Ledger(repo.root).current("a", "mastodon", 1).state == DELETED
     assert "still online" not in CliRunner().invoke(cli, ["status", "--root", str(repo.root)]).output
+
+
+# -- any two racing attempts, merged in any order -------------------------------------------------
+
+#: how an attempt can end: a state after its `pending` (None: the run stopped right after it)
+ENDINGS = [PUBLISHED, FAILED, UNCERTAIN, "missed", None]
+#: before a publication, how much each ending says may have gone out
+RANK = {PUBLISHED: 3, UNCERTAIN: 2, None: 1, FAILED: 0, "missed": 0}
+
+
+def attempt(run: str, ending: str | None, minutes: tuple[int, int]) -> list[Entry]:
+    lines = [line(PENDING, minutes[0], run, key=f"key-{run}")]
+    if ending == PUBLISHED:
+        lines.append(published(minutes[1], run, f"id-{run}", key=f"key-{run}"))
+    elif ending:
+        lines.append(line(ending, minutes[1], run, key=f"key-{run}", error="x"))
+    return lines
+
+
+@pytest.mark.parametrize("ending_a, ending_b", list(itertools.product(ENDINGS, repeat=2)))
+@pytest.mark.parametrize("times", [((0, 1), (2, 3)), ((0, 3), (1, 2)), ((2, 3), (0, 1))],
+                         ids=["A then B", "B inside A", "B then A"])
+def test_two_racing_attempts_mean_the_same_in_every_merge_order(ending_a, ending_b, times):
+    a, b = attempt("run-a", ending_a, times[0]), attempt("run-b", ending_b, times[1])
+    expected = {RANK[ending_a], RANK[ending_b]}
+    for order in interleavings(a, b):
+        ledger = MemoryLedger(order)
+        current = ledger.current("a", "mastodon", 1)
+        state = {PUBLISHED: 3, UNCERTAIN: 2, PENDING: 1, FAILED: 0, "missed": 0}[current.state]
+        assert state == max(expected), order
+        kinds = sorted(c.kind for c in ledger.conflicts)
+        if ending_a == ending_b == PUBLISHED:
+            assert kinds == ["duplicate"], order
+        elif PUBLISHED in (ending_a, ending_b):
+            other = ending_b if ending_a == PUBLISHED else ending_a
+            if other in (UNCERTAIN, None):  # it may have posted a second copy: always reported
+                assert kinds == ["two-runs"] and ledger.conflicts[0].needs_person, order
+            else:
+                assert all(not c.needs_person for c in ledger.conflicts), order
+        else:
+            assert kinds == [], order

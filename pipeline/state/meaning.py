@@ -7,8 +7,13 @@ always the latest word on it. What a line can mean is narrow enough to merge by 
 - Once a line says `published`, a later `pending`, `failed`, `missed`, `uncertain` or
   unreadable line cannot undo it: no run writes one after a part went out, so it comes
   from a racing run. It is kept as a conflict ("handled by two runs"); the part stays
-  published. A racing line that came earlier in the file but later in time (its `at`)
-  than the publication, from another run, is the same race merged the other way round.
+  published. The same race merged the other way round puts the racing attempt before
+  the publication in the file: it is found by its time (`at`, later than the
+  publication's) or by how it ended (it may have posted a copy too).
+- An attempt is one run's lines for the part, or one key's (the network dedups on the
+  key, and a run that takes over a pending part keeps its key). Before anything went
+  out, a racing attempt that sent nothing (`failed`, `missed`) does not hide one that
+  may have (`pending`, then `uncertain` and unreadable, which wait for a person).
 - `published` lines with different `remote_id`s are two copies online: a duplicate.
 - `deleted` removes the copy it names (all, when it names none): a real retraction wins.
 - A person's word (`social resolve`, data `resolved_by: person`) settles the part and
@@ -22,11 +27,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pipeline.state.entry import DELETED, PENDING, PUBLISHED, UNCERTAIN, UNREADABLE, Entry
+from pipeline.state.entry import DELETED, FAILED, MISSED, PENDING, PUBLISHED, UNCERTAIN, UNREADABLE, Entry
 
 Slot = tuple[str, str, int]
 #: the last state of a racing run's attempt that means it may have posted a second copy
 _MAYBE_SENT = frozenset({PENDING, UNCERTAIN, UNREADABLE})
+#: before a part went out: how much a state says may have gone out (what another attempt cannot hide)
+_RANK = {FAILED: 0, MISSED: 0, PENDING: 1, UNCERTAIN: 2, UNREADABLE: 2}
 
 
 class ConflictKind(StrEnum):
@@ -60,10 +67,7 @@ class Conflict:
         """A duplicate, or a racing attempt that may have posted a second copy (or cannot be read)."""
         if self.kind == ConflictKind.DUPLICATE:
             return True
-        last: dict[Any, Entry] = {}
-        for entry in self.ignored:  # an attempt: a run's lines (or one key's, in ledgers without runs)
-            last[entry.run or entry.key] = entry
-        return any(entry.state in _MAYBE_SENT for entry in last.values())
+        return any(attempt[-1].state in _MAYBE_SENT for attempt in _attempts(self.ignored))
 
     @property
     def resolve_command(self) -> str:
@@ -165,8 +169,7 @@ class PartStates:
         copies = self._copies.get(slot)
         if state is PUBLISHED:
             earlier = self._open.pop(slot, None)
-            late = [e for e in earlier if _later(e.at, entry.at) and not _same_attempt(e, entry)] \
-                if earlier else None
+            late = _racing(earlier, entry) if earlier else None
             if copies is None:
                 if current is not None and current.state is PUBLISHED:
                     if entry.remote_id in (current.remote_id, None) and not late:
@@ -179,7 +182,7 @@ class PartStates:
                     self.current[slot] = entry
                     return
             if copies.ignored:  # its own attempt's lines: it is a copy now (a duplicate, if another)
-                copies.ignored = [e for e in copies.ignored if not _same_attempt(e, entry)]
+                copies.ignored = [e for e in copies.ignored if not _one_attempt(e, entry)]
             if late:
                 copies.ignored += late
             copies.publish(entry)
@@ -203,12 +206,14 @@ class PartStates:
             self._copies[slot] = copies = _Copies(current)
             copies.ignored.append(entry)
         else:
-            self.current[slot] = entry
             open_lines = self._open.get(slot)
             if open_lines is None:
                 self._open[slot] = [entry]
+                self.current[slot] = entry
             else:
                 open_lines.append(entry)
+                self.current[slot] = entry if all(_one_attempt(e, entry) for e in open_lines) \
+                    else _most_telling(open_lines)
 
     def conflicts(self) -> list[Conflict]:
         """Every conflict found, in the order the parts first went out."""
@@ -223,11 +228,51 @@ class PartStates:
         return found
 
 
-def _same_attempt(a: Entry, b: Entry) -> bool:
-    """Whether two lines are one run's attempt at a part (by run id; by key in ledgers without runs)."""
-    if a.run and b.run:
-        return a.run == b.run
-    return bool(a.key) and a.key == b.key
+def _one_attempt(a: Entry, b: Entry) -> bool:
+    """Whether two lines belong to one attempt at their part: the same key (the network dedups on it,
+    and a run that takes over a pending part keeps it) or the same run. Lines that nothing tells
+    apart (old ledgers without runs or keys) count as one."""
+    if (a.key and a.key == b.key) or (a.run and a.run == b.run):
+        return True
+    return not ((a.key and b.key) or (a.run and b.run))
+
+
+def _attempts(lines: list[Entry]) -> list[list[Entry]]:
+    """Lines grouped into attempts: lines that share a key or a run are one (transitively)."""
+    groups: list[tuple[set, list[Entry]]] = []
+    for entry in lines:
+        ids = {("key", entry.key), ("run", entry.run)} - {("key", None), ("run", None)}
+        joined = [group for group in groups if group[0] & ids]
+        for group in joined[1:]:
+            joined[0][0].update(group[0])
+            joined[0][1].extend(group[1])
+            groups.remove(group)
+        if joined:
+            joined[0][0].update(ids)
+            joined[0][1].append(entry)
+        else:
+            groups.append((ids, [entry]))
+    return [sorted(group[1], key=lines.index) if len(group[1]) > 1 else group[1] for group in groups]
+
+
+def _most_telling(lines: list[Entry]) -> Entry:
+    """Of several attempts' lines before anything went out: the last line of the attempt that says
+    most may have gone out (the newest such, on a tie)."""
+    ends = sorted((attempt[-1] for attempt in _attempts(lines)), key=lines.index)
+    return max(reversed(ends), key=lambda entry: _RANK[entry.state])
+
+
+def _racing(earlier: list[Entry], published: Entry) -> list[Entry]:
+    """The lines before a publication (in the file) of another attempt that raced it.
+
+    An attempt raced it if it may have posted a copy too (it ended pending, uncertain or
+    unreadable), or if any of its lines is later in time than the publication.
+    """
+    racing = []
+    for lines in _attempts([entry for entry in earlier if not _one_attempt(entry, published)]):
+        if lines[-1].state in _MAYBE_SENT or any(_later(e.at, published.at) for e in lines):
+            racing += lines
+    return racing
 
 
 def _later(a: str, b: str) -> bool:
