@@ -256,7 +256,10 @@ def publish(root: Path, output_format: str, dry_run: bool, now_text: str | None,
 @root_option
 @format_option(*FORMATS)
 def status(root: Path, output_format: str) -> None:
-    """The ledger: published (with links), failed (with reasons), pending, uncertain, missed."""
+    """The ledger: what needs a person first (unreadable, posted twice, uncertain), then the rest.
+
+    Exit 2 when the ledger cannot be read (a damaged line, not a file, no permission).
+    """
     from pipeline.publish import summary
     from pipeline.publish.service import ledger_status
 
@@ -278,7 +281,7 @@ def status(root: Path, output_format: str) -> None:
 @click.option("--not-published", is_flag=True, help="It did not go out: the next run sends it.")
 def resolve(root: Path, post_id: str, channel_id: str, part: int | None, published_url: str | None,
             not_published: bool) -> None:
-    """Settle an uncertain part after looking at the account."""
+    """Settle an uncertain or unreadable part, or one two runs handled, after looking at the account."""
     from pipeline.publish.service import resolve as run
 
     for entry in run(root, post_id, channel_id, part=part, published_url=published_url,
@@ -422,7 +425,8 @@ def state_push(root: Path, output_format: str, remote: str, branch: str, message
     """Commit state/ledger.jsonl (and metrics.jsonl) if changed and push, retrying a rejected push.
 
     A rejected push fetches and rebases; a conflicting rebase is aborted and the
-    append-only files are merged line by line (the remote's lines, then ours). In
+    append-only files are merged line by line (the remote's lines, then ours);
+    parts the merge shows were posted twice or handled by two runs are listed. In
     GitHub Actions, writes changed=true|false to $GITHUB_OUTPUT. Exit 1 when the
     push still fails after --attempts.
     """

@@ -91,6 +91,14 @@ def test_a_part_numbered_zero_is_read_as_that_part_unreadable(tmp_path):
     assert (entry.part, entry.state) == (0, UNREADABLE) and "'part' must be a whole number from 1" in entry.error
 
 
+def test_an_unusable_line_a_later_line_settles_is_a_warning(tmp_path):
+    write_ledger(tmp_path, jsonl(record(state="Pending", key="k"), record(key="k")))
+    ledger = Ledger(tmp_path)
+    assert ledger.current("a", "mastodon", 1).state == PUBLISHED and ledger.conflicts == []
+    [warning] = ledger.warnings
+    assert 'line 1: unknown state "Pending"' in warning and "git log -p" in warning
+
+
 def test_bytes_that_are_not_utf8_make_their_part_unreadable(tmp_path):
     line = json.dumps(record(error="caf\u00e9"), ensure_ascii=False).encode().replace(b"\xc3\xa9", b"\xe9")
     path = write_ledger(tmp_path, jsonl(record(state="pending")).encode() + line + b"\n")

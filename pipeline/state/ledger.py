@@ -33,6 +33,7 @@ from pipeline.state.entry import (
 )
 from pipeline.state.meaning import Conflict, ConflictKind, PartStates
 from pipeline.state.reading import (
+    REPAIR,
     TORN_MARK,
     LedgerDamaged,
     LedgerError,
@@ -105,6 +106,11 @@ class Ledger:
         reading = read_entries(self.path)
         self.warnings = reading.warnings
         self._take(reading.entries)
+        if reading.unreadable:
+            in_conflicts = {id(e) for conflict in self.conflicts for e in conflict.ignored}
+            self.warnings += [f"{self.path}: {e.error}; a later line settles its part, so nothing waits on it "
+                              f"(repair it when convenient: {REPAIR})" for e in reading.unreadable
+                              if self._current.get(e.slot) is not e and id(e) not in in_conflicts]
         #: what to write before the next line (None: look at the file first)
         self._ending: str | None = reading.ending
 

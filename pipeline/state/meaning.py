@@ -169,7 +169,10 @@ class PartStates:
         copies = self._copies.get(slot)
         if state is PUBLISHED:
             earlier = self._open.pop(slot, None)
-            late = _racing(earlier, entry) if earlier else None
+            if earlier is None or (len(earlier) == 1 and entry.key and earlier[0].key == entry.key):
+                late = None  # nothing before it, or its own pending line: by far the most common case
+            else:
+                late = _racing(earlier, entry)
             if copies is None:
                 if current is not None and current.state is PUBLISHED:
                     if entry.remote_id in (current.remote_id, None) and not late:

@@ -60,6 +60,8 @@ class LedgerReading:
     #: what to write before the next line: "" (the file ends with a newline or is empty), "\n"
     #: (its last line is whole but unended) or TORN_MARK + "\n" (its last line is torn)
     ending: str = ""
+    #: the entries read as `unreadable`, in file order
+    unreadable: list[Entry] = field(default_factory=list)
 
 
 def read_entries(path: Path) -> LedgerReading:
@@ -151,7 +153,11 @@ def parse_lines(data: bytes, name: str) -> LedgerReading:
         if number == len(pieces):
             reading.ending = "\n"
         problem = "it holds bytes that are not UTF-8" if not_utf8 else _problem(record)
-        reading.entries.append(Entry(**record) if problem is None else _unreadable(record, slot, number, problem))
+        if problem is None:
+            reading.entries.append(Entry(**record))
+        else:
+            reading.unreadable.append(_unreadable(record, slot, number, problem))
+            reading.entries.append(reading.unreadable[-1])
     if damage:
         raise _damaged(name, damage)
     return reading
