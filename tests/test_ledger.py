@@ -26,6 +26,7 @@ from pipeline.state.ledger import (
     LedgerWriteError,
     read_entries,
 )
+from pipeline.state.reading import TORN_MARK
 from tests.test_publish import memory, run, site, states  # noqa: F401 - the publish fixtures
 
 AT = "2026-12-01T10:00:00Z"
@@ -272,13 +273,17 @@ def records(draw) -> dict:
 def test_the_whole_file_fast_path_reads_exactly_as_line_by_line(lines):
     from pipeline.state.reading import parse_lines, parse_text
 
-    def read(parse) -> object:
+    def read(parse, text: str) -> object:
         try:
-            return [e.as_dict() for e in parse(jsonl(*lines).encode(), "ledger.jsonl").entries]
+            reading = parse(text.encode(), "ledger.jsonl")
         except LedgerDamaged as error:
             return str(error)
+        return [e.as_dict() for e in reading.entries], reading.warnings, reading.ending
 
-    assert read(parse_text) == read(parse_lines)
+    text = jsonl(*lines)
+    assert read(parse_text, text) == read(parse_lines, text)
+    healed = jsonl(lines[0]) + '{"post":"a","chan' + TORN_MARK + "\n" + jsonl(*lines[1:])
+    assert read(parse_text, healed) == read(parse_lines, healed)
 
 
 # -- writing ---------------------------------------------------------------------------------

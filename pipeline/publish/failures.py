@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.state.ledger import FAILED, MISSED, UNCERTAIN, UNREADABLE, Conflict, ConflictKind, Ledger, LedgerError
+from pipeline.state.ledger import FAILED, MISSED, UNCERTAIN, UNREADABLE, ConflictKind, Ledger, LedgerError
 from pipeline.state.reading import REPAIR
 
 #: the hidden line the workflow finds its issue by
@@ -146,7 +146,6 @@ def _read_ledger(result: FailureReport, root: Path) -> None:
         elif entry.retraction_failed:
             result.ledger.setdefault("retraction", []).append(
                 (entry.channel, entry.post, entry.part, f"{entry.error or 'delete failed'} ({entry.url or ''})"))
-    conflict: Conflict
     for conflict in ledger.conflicts:
         if conflict.needs_person:
             result.ledger.setdefault(conflict.kind, []).append(

@@ -128,36 +128,35 @@ def status_dict(entries: list[Entry], conflicts: list[Conflict] = ()) -> dict:
 
 
 def status_text(entries: list[Entry], conflicts: list[Conflict] = ()) -> str:
-    """The ledger for people: what needs a person first, each with what to do."""
+    """The ledger for people: what needs a person first (unreadable parts, conflicts), each with what to do."""
     if not entries:
         return "The ledger is empty: nothing has been published yet."
     groups: dict[str, list[Entry]] = {}
     for entry in entries:
         groups.setdefault(status_group(entry), []).append(entry)
-    lines = []
-    for state in STATUS_ORDER:
-        chosen = groups.get(state, [])
-        if not chosen:
-            continue
-        lines.append(f"{state} ({len(chosen)})")
-        for e in chosen:
-            lines.append(f"  {e.at}  {e.channel:<10} {e.post} part {e.part}  {_detail(e, state)}".rstrip())
-            if state == UNREADABLE:
-                lines.append(f"    then: social resolve {e.post} --channel {e.channel} --part {e.part} "
-                             "(--published URL | --not-published)")
-        if state == UNREADABLE:
-            lines += ["  A ledger line names the part but cannot be read, so the part waits and is not sent again.",
-                      "  See what the line said with `git log -p state -- ledger.jsonl`, look at the account, then",
-                      "  settle it: --published URL (it is online) or --not-published (the next run sends it)."]
-        lines.append("")
-        if state == UNREADABLE:
-            lines += _conflict_lines(conflicts)
-    if UNREADABLE not in groups:
-        lines = _conflict_lines(conflicts) + lines
+    lines = _group_lines(UNREADABLE, groups.get(UNREADABLE, [])) + _conflict_lines(conflicts)
+    for state in STATUS_ORDER[1:]:
+        lines += _group_lines(state, groups.get(state, []))
     if UNCERTAIN in groups or PENDING in groups:
         lines.append("Settle uncertain parts with: social resolve ID --channel C "
                      "(--published URL | --not-published)")
     return "\n".join(lines).rstrip()
+
+
+def _group_lines(state: str, chosen: list[Entry]) -> list[str]:
+    if not chosen:
+        return []
+    lines = [f"{state} ({len(chosen)})"]
+    for e in chosen:
+        lines.append(f"  {e.at}  {e.channel:<10} {e.post} part {e.part}  {_detail(e, state)}".rstrip())
+        if state == UNREADABLE:
+            lines.append(f"    then: social resolve {e.post} --channel {e.channel} --part {e.part} "
+                         "(--published URL | --not-published)")
+    if state == UNREADABLE:
+        lines += ["  A ledger line names the part but cannot be read, so the part waits and is not sent again.",
+                  "  See what the line said with `git log -p state -- ledger.jsonl`, look at the account, then",
+                  "  settle it: --published URL (it is online) or --not-published (the next run sends it)."]
+    return [*lines, ""]
 
 
 def _detail(e: Entry, group: str) -> str:

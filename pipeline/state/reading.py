@@ -97,18 +97,27 @@ def _cannot_read(name: str, exc: OSError) -> LedgerReadError:
 def parse_text(data: bytes, name: str) -> LedgerReading:
     """The ledger's bytes read: the whole-file fast path, or line by line when it does not apply."""
     try:
-        lines = data.decode("utf-8").split("\n")
-        kept = [line for line in lines if line.strip()]
+        text = data.decode("utf-8")
+        lines = text.split("\n")
+        # A torn write, ended by a later append, stays in the file for good: set it aside here too.
+        torn = text.count(TORN_MARK + "\n")
+        kept = [line for line in lines if line.strip() and not (torn and line.endswith(TORN_MARK))]
         records = json.loads("[" + ",".join(kept) + "]")
         # One value per line: a line holding two values (or a value spread over two lines) is for
         # the line-by-line reading to judge.
         if len(records) == len(kept):
             entries = [Entry(**record) for record in records]
             if _well_formed(entries):
-                return LedgerReading(entries, [], "\n" if lines[-1] else "")
+                warnings = [_torn(name, number) for number, line in enumerate(lines, 1)
+                            if line.endswith(TORN_MARK)] if torn else []
+                return LedgerReading(entries, warnings, "\n" if lines[-1] else "")
     except (ValueError, TypeError):  # not UTF-8, a bad line, an unknown state or key, not an object
         pass
     return parse_lines(data, name)
+
+
+def _torn(name: str, number: int) -> str:
+    return f"{name}: ignoring line {number}: a run was cut off while writing it"
 
 
 def _well_formed(entries: list[Entry]) -> bool:
@@ -139,7 +148,7 @@ def parse_lines(data: bytes, name: str) -> LedgerReading:
                 reading.ending = "\n"
             continue
         if line.endswith(TORN_MARK):
-            reading.warnings.append(f"{name}: ignoring line {number}: a run was cut off while writing it")
+            reading.warnings.append(_torn(name, number))
             continue
         record, why = _load(line)
         slot, why = _slot(record) if record is not None else (None, why)
