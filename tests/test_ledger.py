@@ -308,6 +308,14 @@ def test_a_full_disk_while_appending_is_a_clear_error(tmp_path, monkeypatch, fai
     assert [e.post for e in read_entries(tmp_path / "state" / "ledger.jsonl").entries][-1] == "b"
 
 
+def test_resolve_on_a_damaged_ledger_is_a_message_not_a_traceback(repo):
+    write_ledger(repo.root, jsonl(record("a", state="uncertain"), "junk", record("b")))
+    result = CliRunner().invoke(cli, ["resolve", "a", "--root", str(repo.root), "--channel", "mastodon",
+                                      "--not-published"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "ledger.jsonl:2: the ledger is damaged" in result.output
+
+
 def test_a_full_disk_during_resolve_is_a_message_not_a_traceback(repo, monkeypatch):
     write_ledger(repo.root, jsonl(record("a", state="uncertain", key="k1")))
 

@@ -200,7 +200,7 @@ class Ledger:
 
 def _append_durably(path: Path, data: bytes) -> None:
     """Append `data` with one O_APPEND write (repeated only if the system writes less) and fsync it."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
     try:
         view = memoryview(data)
         while view:

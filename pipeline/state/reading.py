@@ -186,11 +186,12 @@ def _slot(record: Any) -> tuple[tuple[str, str, int] | None, str]:
     for key in ("post", "channel"):
         value = record.get(key)
         if type(value) is not str or not value:
-            return None, f"names no part: no {key!r}" if value is None else f"names no part: {key!r} is {_show(value)}"
+            return None, f"not about a part: no {key!r}" if value is None else \
+                f"not about a part: {key!r} is {_show(value)}"
     part = _part_number(record.get("part"))
     if part is None:
-        return None, "names no part: no 'part'" if "part" not in record else \
-            f"names no part: 'part' is {_show(record['part'])}"
+        return None, "not about a part: no 'part'" if "part" not in record else \
+            f"not about a part: 'part' is {_show(record['part'])}"
     return (record["post"], record["channel"], part), ""
 
 
@@ -251,9 +252,9 @@ def _unreadable(record: dict, slot: tuple[str, str, int], number: int, problem: 
 
 def _damaged(name: str, damage: list[tuple[int, str]]) -> LedgerDamaged:
     first, why = damage[0]
-    also = "".join(f"; line {number} too ({reason})" for number, reason in damage[1:6])
+    also = "".join(f"; so is line {number} ({reason})" for number, reason in damage[1:6])
     more = f"; and {len(damage) - 6} more lines" if len(damage) > 6 else ""
-    return LedgerDamaged(f"the ledger is damaged: this line is not a ledger line ({why}){also}{more}. {REPAIR}. "
+    return LedgerDamaged(f"the ledger is damaged: this line is {why}{also}{more}. {REPAIR}. "
                          "Until then nothing is published, so nothing can be sent twice.",
                          file=name, line=first, code="ledger-damaged")
 
