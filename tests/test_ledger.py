@@ -139,6 +139,16 @@ def test_a_line_that_names_no_part_anywhere_but_a_torn_end_is_damage(tmp_path, b
     assert f"ledger.jsonl:{number}" in result.output
 
 
+def test_a_line_cut_short_mid_file_says_how_to_mark_it_as_torn(tmp_path):
+    path = write_ledger(tmp_path, jsonl(record("a"), '{"post":"b","channel":"mas', record("c")))
+    with pytest.raises(LedgerDamaged, match="cut short") as raised:
+        read_entries(path)
+    assert "# torn write, ignored" in str(raised.value)
+    path.write_text(jsonl(record("a"), '{"post":"b","channel":"mas' + TORN_MARK, record("c")))
+    reading = read_entries(path)
+    assert [e.post for e in reading.entries] == ["a", "c"] and "line 2" in reading.warnings[0]
+
+
 def test_every_damaged_line_is_named_at_once(tmp_path):
     path = write_ledger(tmp_path, jsonl(record("a"), "junk", record("b"), "more junk", record("c")))
     with pytest.raises(LedgerDamaged) as raised:

@@ -157,6 +157,8 @@ def parse_lines(data: bytes, name: str) -> LedgerReading:
                 reading.warnings.append(f"{name}: ignoring its last line (a run was cut off while writing it)")
                 reading.ending = TORN_MARK + "\n"
             else:
+                if record is None and line.lstrip().startswith("{") and not line.rstrip().endswith("}"):
+                    why = f"cut short, {why}"
                 damage.append((number, why))
             continue
         if number == len(pieces):
@@ -254,7 +256,10 @@ def _damaged(name: str, damage: list[tuple[int, str]]) -> LedgerDamaged:
     first, why = damage[0]
     also = "".join(f"; so is line {number} ({reason})" for number, reason in damage[1:6])
     more = f"; and {len(damage) - 6} more lines" if len(damage) > 6 else ""
-    return LedgerDamaged(f"the ledger is damaged: this line is {why}{also}{more}. {REPAIR}. "
+    # Versions before the mark ended a torn line with a bare newline: say how to mark one.
+    torn = " A line cut short by a crash may be marked as such instead: end it with" \
+        f" `{TORN_MARK.strip()}` (after a space)." if any(r.startswith("cut short") for _, r in damage) else ""
+    return LedgerDamaged(f"the ledger is damaged: this line is {why}{also}{more}. {REPAIR}.{torn} "
                          "Until then nothing is published, so nothing can be sent twice.",
                          file=name, line=first, code="ledger-damaged")
 
