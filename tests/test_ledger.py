@@ -412,3 +412,22 @@ def test_a_publish_run_never_sends_an_unreadable_part_again(site, memory):  # no
     assert states(site)[("a", "remote", 1)] == UNREADABLE
     resolve(site.root, "a", "remote", part=1, published_url="https://memory.example/k1", not_published=False)
     assert run(site).result.outcomes == [] and memory.calls == []
+
+
+def test_the_site_shows_an_unreadable_part_as_waiting_for_a_person():
+    from datetime import UTC, datetime
+
+    from pipeline.content.model import Post, PostStatus
+    from pipeline.site.calendar import Shown, channel_state
+
+    post = Post("a", "content/posts/a.md", None, datetime(2026, 12, 1, tzinfo=UTC), False, ["mastodon"],
+                PostStatus.READY, [], None, [], "auto", None, None, {}, {}, "x", 1)
+    [entry] = read_entries_of(jsonl(record(state="Published")))
+    state = channel_state(post, "mastodon", [entry], datetime(2026, 12, 2, tzinfo=UTC))
+    assert state.kind == Shown.UNCERTAIN and "unknown state" in state.error
+
+
+def read_entries_of(text: str) -> list[Entry]:
+    from pipeline.state.reading import parse_text
+
+    return parse_text(text.encode(), "ledger.jsonl").entries
