@@ -268,17 +268,20 @@ def publish(root: Path, output_format: str, dry_run: bool, now_text: str | None,
 @root_option
 @format_option(*FORMATS)
 def status(root: Path, output_format: str) -> None:
-    """The ledger: published (with links), failed (with reasons), pending, uncertain, missed."""
+    """The ledger: what needs a person first (unreadable, posted twice, uncertain), then the rest.
+
+    Exit 2 when the ledger cannot be read (a damaged line, not a file, no permission).
+    """
     from pipeline.publish import summary
     from pipeline.publish.service import ledger_status
 
-    entries, warnings = ledger_status(root)
-    for warning in warnings:
+    found = ledger_status(root)
+    for warning in found.warnings:
         click.echo(f"warning: {warning}", err=True)
     if output_format == "json":
-        click.echo(out_json({"entries": [entry.as_dict() for entry in entries]}))
+        click.echo(out_json(summary.status_dict(found.entries, found.conflicts)))
     else:
-        click.echo(summary.status_text(entries))
+        click.echo(summary.status_text(found.entries, found.conflicts))
 
 
 @cli.command()
@@ -292,7 +295,8 @@ def status(root: Path, output_format: str) -> None:
               help="A missed part: send it with the next run although it is late.")
 def resolve(root: Path, post_id: str, channel_id: str, part: int | None, published_url: str | None,
             not_published: bool, send_late: bool) -> None:
-    """Settle an uncertain part after looking at the account, or send a missed one on purpose."""
+    """Settle an uncertain or unreadable part, or one two runs handled, after looking at the account;
+    or send a missed one on purpose."""
     from pipeline.publish.service import resolve as run
 
     for entry in run(root, post_id, channel_id, part=part, published_url=published_url,
@@ -384,17 +388,20 @@ def preview(root: Path, output_format: str, changed: str, now_text: str | None, 
 @click.option("--failed-step", "failed_steps", multiple=True, metavar="TEXT",
               help="A workflow step that failed (repeatable).")
 @click.option("--run-url", metavar="URL", help="The workflow run, linked from the issue.")
-def failures(report_file: Path | None, failed_steps: tuple[str, ...], run_url: str | None) -> None:
+@root_option
+def failures(report_file: Path | None, failed_steps: tuple[str, ...], run_url: str | None, root: Path) -> None:
     """The body of the publish workflow's issue: what failed and why, from `social publish --format json`.
 
-    REPORT is that JSON (missing or cut short counts as a failure). Prints the
-    Markdown body and exits 1 when a part failed, is uncertain or was missed, or a
-    step failed; prints "All well" and exits 0 otherwise (the workflow then closes
-    the issue).
+    REPORT is that JSON (missing or cut short counts as a failure). The ledger
+    under --root (state/ledger.jsonl) is read too: parts that cannot be read,
+    posted twice, or whose retraction failed stay in the issue until settled.
+    Prints the Markdown body and exits 1 when a part failed, is uncertain or was
+    missed, a step failed, or the ledger needs a person; prints "All well" and
+    exits 0 otherwise (the workflow then closes the issue).
     """
     from pipeline.publish.failures import failure_report
 
-    found = failure_report(report_file, failed_steps=failed_steps, run_url=run_url)
+    found = failure_report(report_file, failed_steps=failed_steps, run_url=run_url, root=root)
     click.echo(found.text())
     sys.exit(0 if found.all_well else 1)
 
@@ -440,7 +447,8 @@ def state_push(root: Path, output_format: str, remote: str, branch: str, message
     """Commit state/ledger.jsonl (and metrics.jsonl) if changed and push, retrying a rejected push.
 
     A rejected push fetches and rebases; a conflicting rebase is aborted and the
-    append-only files are merged line by line (the remote's lines, then ours). In
+    append-only files are merged line by line (the remote's lines, then ours);
+    parts the merge shows were posted twice or handled by two runs are listed. In
     GitHub Actions, writes changed=true|false to $GITHUB_OUTPUT. Exit 1 when the
     push still fails after --attempts.
     """

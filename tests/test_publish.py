@@ -363,10 +363,11 @@ def test_a_part_left_pending_is_settled_even_when_it_is_now_too_late(site, memor
     memory.store["k1"] = {"text": "x", "parent": None, "post": "a", "part": 1}
     run(site, now="2026-12-01 12:00")  # a day late: the pending part is still looked up
     assert states(site)[("a", "remote", 1)] == "published"
+    site.post("b", "publish_at: 2026-11-30 09:00\nchannels: [remote]")
     ledger = Ledger(site.root)
-    ledger.append(Entry("a", "remote", 1, "pending", "2026-11-30T08:00:00Z", key="k2"))
+    ledger.append(Entry("b", "remote", 1, "pending", "2026-11-30T08:00:00Z", key="k2"))
     run(site, now="2026-12-01 12:00")  # not on the network and too late: missed, not sent
-    assert states(site)[("a", "remote", 1)] == "missed"
+    assert states(site)[("b", "remote", 1)] == "missed"
     assert memory.calls == []
 
 

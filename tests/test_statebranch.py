@@ -234,3 +234,90 @@ def test_the_command_reports_and_sets_the_step_output(origin, tmp_path, monkeypa
     assert output.read_text() == "changed=true\nchanged=false\n"
     missing = runner.invoke(cli, ["state", "push", "--root", str(tmp_path)])
     assert missing.exit_code == 1 and "not a git checkout" in missing.output
+
+
+# -- what a merge means --------------------------------------------------------------------------
+
+
+def entry_line(post: str, state: str, minute: int, run: str, **more) -> str:
+    return json.dumps({"post": post, "channel": "mastodon", "part": 1, "state": state,
+                       "at": f"2026-12-01T10:{minute:02d}:00Z", "run": run, **more}, ensure_ascii=False)
+
+
+def two_runners(origin: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """Two checkouts of the state branch that both start from the same ledger."""
+    a = clone(origin, tmp_path / "a", "RunnerA")
+    checkout_state(a)
+    append(a / "state" / "ledger.jsonl", entry_line("old", "published", 0, "run-0", remote_id="1"))
+    push_state(a / "state", sleep=Sleeps())
+    b = clone(origin, tmp_path / "b", "RunnerB")
+    checkout_state(b)
+    return a / "state", b / "state"
+
+
+@pytest.mark.parametrize("text", ["one\u2028two", "one\u2029two", "one\x85two", "one\x0ctwo",
+                                  "all\u2028of\u2029them\x85at\x0conce"])
+def test_a_merge_keeps_a_line_whose_text_holds_other_line_separators_whole(origin, tmp_path, text):
+    a, b = two_runners(origin, tmp_path)
+    ours = [entry_line("x", "pending", 2, "run-b"), entry_line("x", "failed", 3, "run-b", error=text)]
+    theirs = [entry_line("y", "pending", 2, "run-a"), entry_line("y", "failed", 3, "run-a", error=text)]
+    append(a / "ledger.jsonl", *theirs)
+    push_state(a, sleep=Sleeps())
+    append(b / "ledger.jsonl", *ours)
+    result = push_state(b, sleep=Sleeps())
+    assert result.merged_files == ["ledger.jsonl"]
+    merged = remote_file(origin, "ledger.jsonl")
+    lines = merged.split("\n")[:-1]
+    assert [json.loads(line) for line in lines] == [json.loads(line) for line in [
+        entry_line("old", "published", 0, "run-0", remote_id="1"), *theirs, *ours]]
+    from pipeline.state.ledger import read_entries
+
+    assert [e.error for e in read_entries(b / "ledger.jsonl").entries if e.error] == [text, text]
+
+
+def test_union_splits_on_newline_only():
+    odd = '{"e":"a\u2028b\x85c\x0cd\u2029e"}\n'
+    assert union_lines("", odd, "") == odd
+    assert union_lines(odd, odd + "x\n", odd + "y\n") == odd + "y\nx\n"
+
+
+@pytest.mark.parametrize("b_first", [False, True], ids=["B pushes last", "B pushes first"])
+def test_a_racing_runs_failure_after_anothers_publication_leaves_the_part_published(origin, tmp_path, b_first):
+    a, b = two_runners(origin, tmp_path)
+    run_a = [entry_line("p", "pending", 1, "run-a", key="ka"),
+             entry_line("p", "published", 2, "run-a", key="ka", remote_id="111", url="https://m.example/111")]
+    run_b = [entry_line("p", "pending", 3, "run-b", key="kb"),
+             entry_line("p", "failed", 4, "run-b", key="kb", error="refused (422): duplicate")]
+    first, second = ((b, run_b), (a, run_a)) if b_first else ((a, run_a), (b, run_b))
+    append(first[0] / "ledger.jsonl", *first[1])
+    push_state(first[0], sleep=Sleeps())
+    append(second[0] / "ledger.jsonl", *second[1])
+    result = push_state(second[0], sleep=Sleeps())
+    assert result.merged_files == ["ledger.jsonl"]
+    from pipeline.state.ledger import Ledger
+
+    ledger = Ledger(second[0].parent)
+    assert ledger.current("p", "mastodon", 1).state == "published"
+    assert [(c.kind, c.post) for c in result.conflicts] == [("two-runs", "p")]
+    assert "handled by two runs" in result.as_text() and "p part 1 on mastodon" in result.as_text()
+    assert result.as_dict()["conflicts"][0]["kind"] == "two-runs"
+
+
+def test_two_runs_publishing_one_part_are_reported_by_the_push(origin, tmp_path):
+    a, b = two_runners(origin, tmp_path)
+    append(a / "ledger.jsonl", entry_line("p", "published", 2, "run-a", remote_id="111", url="https://m.example/111"))
+    push_state(a, sleep=Sleeps())
+    append(b / "ledger.jsonl", entry_line("p", "published", 3, "run-b", remote_id="222", url="https://m.example/222"))
+    runner = CliRunner()
+    out = runner.invoke(cli, ["state", "push", "--root", str(b.parent), "--backoff", "0"])
+    assert out.exit_code == 0, out.output
+    assert "posted twice: https://m.example/111 and https://m.example/222" in out.output
+    assert "delete one by hand" in out.output
+
+
+def test_a_push_without_a_merge_reports_no_conflicts(origin, tmp_path):
+    a, _ = two_runners(origin, tmp_path)
+    append(a / "ledger.jsonl", entry_line("p", "published", 2, "run-a", remote_id="111"),
+           entry_line("p", "published", 3, "run-b", remote_id="222"))
+    result = push_state(a, sleep=Sleeps())
+    assert result.conflicts == [] and result.as_dict()["conflicts"] == []

@@ -1,7 +1,10 @@
 """The body of the one issue the publish workflow keeps open while publishing needs a person.
 
-Made from `social publish --format json` and the workflow steps that failed. No
-issue is needed when every part went out (or nothing was due) and every step passed.
+Made from `social publish --format json`, the workflow steps that failed, and the
+ledger itself (parts that cannot be read, posted twice, or whose retraction failed:
+these stay until a person or a later run settles them). No issue is needed when
+every part went out (or nothing was due), every step passed and the ledger needs
+nobody.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.state.ledger import FAILED, MISSED, UNCERTAIN
+from pipeline.state.ledger import FAILED, MISSED, UNCERTAIN, UNREADABLE, ConflictKind, Ledger, LedgerError
+from pipeline.state.reading import REPAIR
 
 #: the hidden line the workflow finds its issue by
 MARKER = "<!-- social-publish-failures -->"
@@ -26,6 +30,21 @@ WHAT_TO_DO = {
     MISSED: "Too late to send (max_lateness): give the post a new `publish_at`, or run `social resolve ID "
             "--channel C --send` to send it with the next run.",
 }
+#: what the ledger holds that needs a person, in the order listed: (title, what to do)
+LEDGER_ATTENTION = {
+    UNREADABLE: ("Unreadable", "A ledger line names the part but cannot be read, so the part waits and is never "
+                 "sent twice. See what the line said with `git log -p state -- ledger.jsonl`, look at the account, "
+                 "then run `social resolve ID --channel C --part N --published URL` or `--not-published`, and push "
+                 "the state branch."),
+    ConflictKind.DUPLICATE: ("Posted twice", "Two runs published the same part: both copies are online. Delete one "
+                             "by hand, then run `social resolve ID --channel C --part N --published URL` with the "
+                             "link of the one kept, and push the state branch."),
+    ConflictKind.TWO_RUNS: ("Handled by two runs", "A racing run's attempt came after the part went out and may "
+                            "have posted a second copy. Look at the account, delete any second copy by hand, then "
+                            "confirm with `social resolve ID --channel C --part N --published URL`."),
+    "retraction": ("Retraction failed", "Still online. The next run tries to delete it again; if that keeps "
+                   "failing, fix the cause or delete it by hand (the next run then records it as deleted)."),
+}
 
 
 @dataclass
@@ -36,10 +55,14 @@ class FailureReport:
     failed_steps: list[str] = field(default_factory=list)
     unreadable: str | None = None
     run_url: str | None = None
+    #: what the ledger holds that needs a person, by LEDGER_ATTENTION key: rows of (channel, post, part, why)
+    ledger: dict[str, list[tuple[str, str, int, str]]] = field(default_factory=dict)
+    #: why the ledger itself cannot be read
+    ledger_error: str | None = None
 
     @property
     def all_well(self) -> bool:
-        return not (self.problems or self.failed_steps or self.unreadable)
+        return not (self.problems or self.failed_steps or self.unreadable or self.ledger or self.ledger_error)
 
     def markdown(self) -> str:
         """The issue body: a hidden marker, what failed and why, what to do, the run."""
@@ -51,6 +74,15 @@ class FailureReport:
             lines += ["**Steps that failed:**", *(f"- {_cell(step)}" for step in self.failed_steps), ""]
         if self.unreadable:
             lines += [f"**No report from `social publish`:** {_cell(self.unreadable)}. See the run's log.", ""]
+        if self.ledger_error:
+            lines += [f"**The ledger cannot be read:** {_cell(self.ledger_error)}", ""]
+        for key, (title, todo) in LEDGER_ATTENTION.items():
+            rows = self.ledger.get(key)
+            if rows:
+                lines += [f"### {title} ({len(rows)})", "", todo, "", "| Channel | Post | Part | What |",
+                          "|---|---|---|---|"]
+                lines += [f"| {_cell(c)} | {_cell(p)} | {n} | {_cell(why)} |" for c, p, n, why in rows]
+                lines.append("")
         for state in ATTENTION:
             outcomes = self.problems.get(state)
             if not outcomes:
@@ -75,10 +107,15 @@ def _cell(value: object) -> str:
     return (text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("@", "@\u2060"))
 
 
-def failure_report(report_file: Path | None, *, failed_steps: tuple[str, ...] = (), run_url: str | None = None
-                   ) -> FailureReport:
-    """Read `social publish --format json` output (which may be missing or cut short) into a report."""
+def failure_report(report_file: Path | None, *, failed_steps: tuple[str, ...] = (), run_url: str | None = None,
+                   root: Path | None = None) -> FailureReport:
+    """Read `social publish --format json` output (which may be missing or cut short) into a report.
+
+    With `root`, the ledger under it too: what it holds that needs a person.
+    """
     result = FailureReport(failed_steps=list(failed_steps), run_url=run_url)
+    if root is not None:
+        _read_ledger(result, root)
     if report_file is None:
         return result
     try:
@@ -91,6 +128,36 @@ def failure_report(report_file: Path | None, *, failed_steps: tuple[str, ...] = 
         result.unreadable = f"{report_file} is not the JSON of `social publish --format json`"
         return result
     for outcome in outcomes:
-        if isinstance(outcome, dict) and outcome.get("state") in ATTENTION:
+        if isinstance(outcome, dict) and outcome.get("state") in ATTENTION and not _in_ledger_rows(result, outcome):
             result.problems.setdefault(outcome["state"], []).append(outcome)
     return result
+
+
+def _read_ledger(result: FailureReport, root: Path) -> None:
+    try:
+        ledger = Ledger(root)
+    except LedgerError as error:
+        result.ledger_error = str(error)
+        if REPAIR not in result.ledger_error:
+            result.ledger_error += f" ({REPAIR})"
+        return
+    for entry in sorted(ledger.latest(), key=lambda e: (e.channel, e.post, e.part)):
+        if entry.state == UNREADABLE:
+            result.ledger.setdefault(UNREADABLE, []).append((entry.channel, entry.post, entry.part, entry.error))
+        elif entry.retraction_failed:
+            result.ledger.setdefault("retraction", []).append(
+                (entry.channel, entry.post, entry.part, f"{entry.error or 'delete failed'} ({entry.url or ''})"))
+    for conflict in ledger.conflicts:
+        if conflict.needs_person:
+            result.ledger.setdefault(conflict.kind, []).append(
+                (conflict.channel, conflict.post, conflict.part, conflict.what()))
+
+
+def _in_ledger_rows(result: FailureReport, outcome: dict) -> bool:
+    """Whether the ledger's rows already say what this outcome says (a failed deletion, a part waiting)."""
+    where = (outcome.get("channel"), outcome.get("post"))
+    if outcome.get("state") == FAILED and str(outcome.get("error") or "").startswith("delete failed"):
+        return any(row[:3] == (*where, outcome.get("part")) for row in result.ledger.get("retraction", []))
+    if outcome.get("state") == UNCERTAIN and not outcome.get("part"):
+        return any(row[:2] == where for row in result.ledger.get(UNREADABLE, []))
+    return False

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.content.identity import IDENTITY_CODES
 from pipeline.content.model import Channel, Content, Post, PostStatus
-from pipeline.state.ledger import DELETED, FAILED, MISSED, PENDING, PUBLISHED, UNCERTAIN, Entry, Ledger
+from pipeline.state.ledger import DELETED, FAILED, MISSED, NEEDS_PERSON, PENDING, PUBLISHED, Entry, Ledger
 
 #: the data flag of a ledger line by which a person asks to send a part although it is late
 SEND_LATE = "send_late"
@@ -96,7 +96,7 @@ def make_plan(content: Content, ledger: Ledger, now: datetime, *, channel_id: st
                 plan.invalid.append((post, channel, f"{found.file}:{found.line}: {found.message}"))
                 continue
             states = {n: e.state for n, e in ledger.parts(post.id, cid).items()}
-            if any(state == UNCERTAIN for state in states.values()):
+            if any(state in NEEDS_PERSON for state in states.values()):  # uncertain or unreadable
                 plan.uncertain.append((post, channel))
                 continue
             parts = ledger.parts(post.id, cid)

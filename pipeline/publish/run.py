@@ -51,6 +51,7 @@ from pipeline.state.ledger import (
     Entry,
     Ledger,
     LedgerState,
+    LedgerWriteError,
 )
 from pipeline.times import utc_iso
 
@@ -354,15 +355,15 @@ class Runner:
     def _append(self, entry: Entry) -> Entry:
         """Write one ledger line, stamped with the run's id; if it cannot be written, stop every channel.
 
-        The one place that turns the ledger's OSError into LedgerUnwritable (switch it to the
-        ledger's own error once `Ledger.append` raises one).
+        The one place that turns the ledger's write error into LedgerUnwritable, which says
+        what became of the part.
         """
         try:
             return self.ledger.append(replace(entry, run=self.run_id))
-        except OSError as exc:
+        except LedgerWriteError as exc:
             self._unwritable.set()
-            raise LedgerUnwritable(_unwritable_message(entry, exc), file=_shown(self.ledger.path, self.root),
-                                   code="ledger-unwritable") from exc
+            raise LedgerUnwritable(_unwritable_message(entry, exc.reason),
+                                   file=_shown(self.ledger.path, self.root), code="ledger-unwritable") from exc
 
     def _record_outcome(self, outcomes: list[Outcome], entry: Entry) -> Entry:
         entry = self._append(entry)
@@ -423,7 +424,7 @@ def _shown(path: Path | None, root: Path) -> str | None:
         return str(path)
 
 
-def _unwritable_message(entry: Entry, exc: OSError) -> str:
+def _unwritable_message(entry: Entry, reason: str) -> str:
     part = f"part {entry.part} of {entry.post} on {entry.channel}"
     if entry.state == PENDING:
         consequence = f"{part} was not sent"
@@ -432,7 +433,7 @@ def _unwritable_message(entry: Entry, exc: OSError) -> str:
                        "next run asks the network before sending anything")
     else:
         consequence = f"its `{entry.state}` line for {part} is not recorded; the next run writes it again"
-    return (f"cannot write to the ledger ({exc.strerror or exc}): the run stopped, on every channel; "
+    return (f"cannot write to the ledger ({reason}): the run stopped, on every channel; "
             f"{consequence}. Free the disk, then run again.")
 
 

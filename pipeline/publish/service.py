@@ -20,7 +20,18 @@ from pipeline.networks.delivery import Clock, DeliveryError, Http, Secrets, Slee
 from pipeline.publish.plan import SEND_LATE, make_plan
 from pipeline.publish.result import Progress, RunResult
 from pipeline.publish.select import files_to_read
-from pipeline.state.ledger import FAILED, MISSED, PENDING, PUBLISHED, UNCERTAIN, Entry, Ledger, MemoryLedger
+from pipeline.state.ledger import (
+    FAILED,
+    MISSED,
+    PENDING,
+    PUBLISHED,
+    UNCERTAIN,
+    UNREADABLE,
+    Conflict,
+    Entry,
+    Ledger,
+    MemoryLedger,
+)
 from pipeline.times import format_local, utc_iso, utc_now
 
 #: how far a real run's --now may be from the clock: enough to round it, not to travel in time
@@ -127,17 +138,29 @@ def real_now(asked: datetime, clock: datetime, zone: ZoneInfo) -> datetime:
 # -- status and resolve ---------------------------------------------------------------
 
 
-def ledger_status(root: Path) -> tuple[list[Entry], list[str]]:
-    """The current entry of every (post, channel, part), newest first, and reading warnings."""
+@dataclass
+class LedgerStatus:
+    #: the current entry of every (post, channel, part), newest first
+    entries: list[Entry]
+    #: parts posted twice, or handled by two runs
+    conflicts: list[Conflict]
+    warnings: list[str]
+
+
+def ledger_status(root: Path) -> LedgerStatus:
+    """What the ledger says of every part, what racing runs left behind, and reading warnings."""
     ledger = Workspace(root).ledger
     entries = sorted(ledger.latest(), key=lambda e: (e.at, e.post, e.channel, e.part), reverse=True)
-    return entries, ledger.warnings
+    return LedgerStatus(entries, ledger.conflicts, ledger.warnings)
 
 
 def resolve(root: Path, post_id: str, channel_id: str, *, part: int | None, published_url: str | None,
             not_published: bool, send_late: bool = False, clock: Clock = utc_now) -> list[Entry]:
-    """Settle uncertain (or pending) parts by a person's word, or send missed ones on purpose;
-    returns the lines written."""
+    """Settle uncertain, pending or unreadable parts, or parts two runs handled, by a person's word;
+    or send missed parts on purpose.
+
+    Returns the lines written; a person's line settles the part whatever came before it.
+    """
     if [bool(published_url), not_published, send_late].count(True) != 1:
         raise UsageError("say one of --published URL, --not-published or --send")
     workspace = Workspace(root, clock=clock)
@@ -147,22 +170,28 @@ def resolve(root: Path, post_id: str, channel_id: str, *, part: int | None, publ
         return _send_late(ledger, post_id, channel_id, part, clock)
     written = []
     with ledger.locked():
+        conflicting = {c.part for c in ledger.conflicts if (c.post, c.channel) == (post_id, channel_id)}
         open_parts = {n: e for n, e in ledger.parts(post_id, channel_id).items()
-                      if e.state in (UNCERTAIN, PENDING) and (part is None or n == part)}
+                      if (e.state in (UNCERTAIN, PENDING, UNREADABLE) or n in conflicting)
+                      and (part is None or n == part)}
         if not open_parts:
-            raise UsageError(f"nothing to resolve for {post_id} on {channel_id}: no uncertain part "
-                             "(`social status` lists them)")
+            raise UsageError(f"nothing to resolve for {post_id} on {channel_id}: no uncertain, unreadable or "
+                             "conflicting part (`social status` lists them)")
         if published_url and len(open_parts) > 1:
-            raise UsageError("several parts are uncertain: name one with --part N")
+            raise UsageError("several parts are waiting: name one with --part N")
         for number, entry in sorted(open_parts.items()):
             if published_url:
+                # A copy the ledger knows (one of a duplicate): keep what the network needs to delete it later.
+                known = next((e for e in reversed(ledger.entries) if e.slot == entry.slot
+                              and e.state == PUBLISHED and e.url == published_url and e.remote_id), None)
                 new = Entry(post_id, channel_id, number, PUBLISHED, utc_iso(clock()), key=entry.key,
-                            remote_id=published_url.rstrip("/").rsplit("/", 1)[-1], url=published_url,
-                            file=entry.file, data={"resolved_by": "person"})
+                            remote_id=known.remote_id if known else published_url.rstrip("/").rsplit("/", 1)[-1],
+                            url=published_url, file=entry.file,
+                            data={**(known.data if known else {}), "resolved_by": "person"})
             else:
                 new = Entry(post_id, channel_id, number, FAILED, utc_iso(clock()), key=entry.key,
                             error="settled by a person: it did not go out; the next run sends it",
-                            file=entry.file)
+                            file=entry.file, data={"resolved_by": "person"})
             written.append(ledger.append(new))
     return written
 

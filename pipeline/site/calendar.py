@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -26,6 +26,7 @@ from pipeline.state.ledger import (
     PENDING,
     PUBLISHED,
     UNCERTAIN,
+    UNREADABLE,
     Entry,
     LedgerState,
     published_times,
@@ -202,7 +203,9 @@ def channel_states(post: Post, entries: dict[str, list[Entry]], now: datetime) -
 
 def channel_state(post: Post, channel: str, parts: list[Entry], now: datetime) -> ChannelState:
     """One channel's state: the post's own status first, then the ledger, then the clock."""
-    parts = sorted(parts, key=lambda entry: entry.part)
+    # an unreadable part waits for a person exactly as an uncertain one does
+    parts = sorted((replace(e, state=UNCERTAIN) if e.state == UNREADABLE else e for e in parts),
+                   key=lambda entry: entry.part)
     live = next((web_url(e.url) for e in parts if e.state == PUBLISHED and web_url(e.url)), None)
     last_at = _parse_at(max((e.at for e in parts), default=None))
     if post.status == PostStatus.DRAFT:

@@ -7,6 +7,12 @@ and pushes them, taking in what another writer pushed meanwhile: `git pull
 which is the usual case) it aborts the rebase and unions the lines instead:
 the remote's lines first, then ours that it lacks, in order. Both sides only
 ever append, so nothing is lost and nothing is reordered that anyone has read.
+Lines are split at "\n" only: JSON may hold other line breaks raw (U+2028,
+U+2029, U+0085) inside a string, and splitting there would break a line in two.
+
+What the merged lines mean is the ledger's business (`pipeline.state.meaning`):
+a racing run's lines never undo a publication, and a part two runs published is
+a duplicate. The push reports such conflicts when its merge brought them.
 """
 
 from __future__ import annotations
@@ -21,9 +27,12 @@ from pathlib import Path
 
 from pipeline import git
 from pipeline.errors import PipelineError
+from pipeline.state.ledger import Conflict, MemoryLedger
+from pipeline.state.reading import LedgerError, end_line, parse_text
 
 #: the files the bot writes; only these are ever committed to the state branch
 STATE_FILES = ("ledger.jsonl", "metrics.jsonl")
+LEDGER = "ledger.jsonl"
 BRANCH = "state"
 REMOTE = "origin"
 BOT_NAME = "github-actions[bot]"
@@ -45,17 +54,24 @@ class PushResult:
     attempts: int = 0
     merged_files: list[str] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
+    #: what the merge of the ledger brought that neither side had: parts posted twice, or handled by two runs
+    conflicts: list[Conflict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"committed": self.committed, "pushed": self.pushed, "attempts": self.attempts,
-                "merged_files": self.merged_files, "log": self.log}
+                "merged_files": self.merged_files, "log": self.log,
+                "conflicts": [conflict.as_dict() for conflict in self.conflicts]}
 
     def as_text(self) -> str:
         if not self.committed:
             return "Nothing new in the state files: nothing to push."
         how = f" after {self.attempts} attempts" if self.attempts > 1 else ""
         merged = f" (lines merged with the remote's in {', '.join(self.merged_files)})" if self.merged_files else ""
-        return f"Pushed the state{how}{merged}."
+        lines = [f"Pushed the state{how}{merged}."]
+        if self.conflicts:
+            lines += ["", "Another run wrote about the same parts (`social status` shows them until settled):",
+                      *(f"  {conflict.message()}" for conflict in self.conflicts)]
+        return "\n".join(lines)
 
 
 def _state_errors(function: Callable) -> Callable:
@@ -106,13 +122,17 @@ def checkout_state(root: Path, *, folder: str = "state", remote: str = REMOTE, b
     return "created"
 
 
-def union_lines(base: str, ours: str, theirs: str) -> str:
+def union_lines(base: str, ours: str, theirs: str, *, end_last: Callable[[str], str] | None = None) -> str:
     """Theirs, then the lines we appended since `base` that theirs does not hold, in order.
 
-    Every line ends with a newline, so a torn last line never glues onto the next.
+    Lines end at "\n" only. Every line ends with one, so a torn last line never glues
+    onto the next; `end_last` ends such a line (the ledger marks a torn one, as its
+    own next append would).
     """
     def lines(text: str) -> list[str]:
-        return [line if line.endswith("\n") else line + "\n" for line in text.splitlines(keepends=True)]
+        pieces = text.split("\n")
+        last = pieces.pop()
+        return [piece + "\n" for piece in pieces] + ([(end_last or _newline)(last)] if last else [])
 
     base_lines, our_lines, their_lines = lines(base), lines(ours), lines(theirs)
     if our_lines[:len(base_lines)] == base_lines:
@@ -122,6 +142,10 @@ def union_lines(base: str, ours: str, theirs: str) -> str:
         added = [line for line in our_lines if line not in known]
     present = set(their_lines)
     return "".join(their_lines + [line for line in added if line not in present])
+
+
+def _newline(line: str) -> str:
+    return line + "\n"
 
 
 @_state_errors
@@ -216,10 +240,13 @@ def _catch_up(state: Path, remote: str, branch: str, message: str, result: PushR
         if ours is None:
             continue
         before = (_show(state, base, name) or "") if base else ""
-        merged[name] = union_lines(before, ours, _show(state, theirs, name) or "")
+        their_text = _show(state, theirs, name) or ""
+        merged[name] = union_lines(before, ours, their_text, end_last=end_line if name == LEDGER else None)
+        if name == LEDGER:
+            _note_conflicts(result, ours, their_text, merged[name])
     git.run(state, "reset", "--quiet", "--hard", theirs, check=True, text=True)
     for name, text in merged.items():
-        (state / name).write_text(text, encoding="utf-8")
+        (state / name).write_bytes(text.encode("utf-8", errors="surrogateescape"))
     git.run(state, "add", "--", *merged, check=True, text=True)
     if git.run(state, "diff", "--cached", "--quiet", text=True).returncode == 1:
         git.run(state, *_identity(state), "commit", "--quiet", "-m", message, check=True, text=True)
@@ -235,8 +262,23 @@ def _rebasing(state: Path) -> bool:
 
 
 def _show(state: Path, commit: str, name: str) -> str | None:
-    done = git.run(state, "show", f"{commit}:{name}", text=True)
-    return done.stdout if done.returncode == 0 else None
+    """A file at a commit; bytes that are not UTF-8 kept as they are (written back unchanged)."""
+    done = git.run(state, "show", f"{commit}:{name}")
+    return done.stdout.decode("utf-8", errors="surrogateescape") if done.returncode == 0 else None
+
+
+def _note_conflicts(result: PushResult, ours: str, theirs: str, merged: str) -> None:
+    """Add to `result` the conflicts in the merged ledger that neither side had on its own."""
+    def conflicts(text: str) -> list[Conflict]:
+        entries = parse_text(text.encode("utf-8", errors="surrogateescape"), LEDGER).entries
+        return MemoryLedger(entries).conflicts
+
+    try:
+        known = {(c.kind, c.slot) for c in conflicts(ours) + conflicts(theirs)}
+        known |= {(c.kind, c.slot) for c in result.conflicts}
+        result.conflicts += [c for c in conflicts(merged) if (c.kind, c.slot) not in known]
+    except LedgerError as error:  # the lines are pushed as they are; reading them is for `social status`
+        result.log.append(f"the merged {LEDGER} cannot be read: {error}")
 
 
 def write_output(name: str, value: str) -> None:

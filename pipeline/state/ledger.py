@@ -1,94 +1,58 @@
 """state/ledger.jsonl: an append-only record of every publishing step.
 
-One JSON object a line, flushed and fsynced per line. The current state of a
-(post, channel, part) is its last line. A torn last line (a crash mid-write) is
-skipped with a warning; no earlier line is ever lost or rewritten.
+One JSON object a line, flushed and fsynced per line; no line is ever rewritten.
+Reading is strict (`pipeline.state.reading`): a line that cannot be used makes its
+part wait for a person, and damage stops the run rather than being skipped. A
+part's current state is what its lines mean together (`pipeline.state.meaning`),
+so lines that a racing run merged in cannot undo a publication.
 """
 
 from __future__ import annotations
 
 import errno
-import json
 import os
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
-from pipeline.errors import PipelineError
+from pipeline.state.entry import (
+    DELETED,
+    FAILED,
+    MISSED,
+    NEEDS_PERSON,
+    PENDING,
+    PUBLISHED,
+    SETTLED,
+    UNCERTAIN,
+    UNREADABLE,
+    WRITTEN_STATES,
+    Entry,
+    LedgerState,
+)
+from pipeline.state.meaning import Conflict, ConflictKind, PartStates
+from pipeline.state.reading import (
+    REPAIR,
+    TORN_MARK,
+    LedgerDamaged,
+    LedgerError,
+    LedgerReadError,
+    LedgerReading,
+    ending_of,
+    read_entries,
+)
+
+__all__ = [
+    "DELETED", "FAILED", "MISSED", "NEEDS_PERSON", "PENDING", "PUBLISHED", "SETTLED", "TORN_MARK", "UNCERTAIN",
+    "UNREADABLE", "WRITTEN_STATES", "Conflict", "ConflictKind", "Entry", "Ledger", "LedgerBusy", "LedgerDamaged",
+    "LedgerError", "LedgerReadError", "LedgerReading", "LedgerState", "LedgerWriteError", "MemoryLedger",
+    "published_times", "read_entries",
+]
 
 STATE_DIR = "state"
 LEDGER_FILE = "ledger.jsonl"
 LOCK_FILE = "ledger.lock"
-
-
-
-class LedgerState(StrEnum):
-    """Where one part stands; its last line in the ledger says."""
-
-    PENDING = "pending"        # about to be sent: a later run reconciles, never re-sends blindly
-    PUBLISHED = "published"
-    FAILED = "failed"          # refused, or nothing reached the network: a later run tries again
-    UNCERTAIN = "uncertain"    # may have gone out: waits for `social resolve`
-    MISSED = "missed"          # later than max_lateness: never sent without a person
-    DELETED = "deleted"        # retracted
-
-
-PENDING = LedgerState.PENDING
-PUBLISHED = LedgerState.PUBLISHED
-FAILED = LedgerState.FAILED
-UNCERTAIN = LedgerState.UNCERTAIN
-MISSED = LedgerState.MISSED
-DELETED = LedgerState.DELETED
-_STATES: dict[str, LedgerState] = {state.value: state for state in LedgerState}
-#: states that settle a part for good: nothing more is sent for it
-SETTLED = frozenset({PUBLISHED, MISSED, DELETED})
-
-
-@dataclass(slots=True)
-class Entry:
-    """One line of the ledger (treat as read-only; not frozen because that makes reading 30,000
-    lines markedly slower)."""
-
-    post: str
-    channel: str
-    part: int
-    state: LedgerState
-    at: str
-    key: str | None = None
-    remote_id: str | None = None
-    url: str | None = None
-    error: str | None = None
-    #: the post's file when this was written, so validation can catch a changed id
-    file: str | None = None
-    #: what a network needs later (Bluesky: uri and cid for replies); never secrets
-    data: dict[str, Any] = field(default_factory=dict)
-    #: a fingerprint of the post's text when this was written, so a moved file is still known
-    digest: str | None = None
-    #: the publish run that wrote the line (its short random id)
-    run: str | None = None
-
-    def __post_init__(self) -> None:
-        state = _STATES.get(self.state)  # a dict lookup: 30,000 lines are read on every run
-        if state is None:
-            raise ValueError(f"unknown ledger state {self.state!r}")
-        self.state = state
-
-    @property
-    def slot(self) -> tuple[str, str, int]:
-        return (self.post, self.channel, self.part)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The entry as JSON data: every key, None where unset."""
-        return asdict(self)
-
-    def as_json(self) -> str:
-        record = {k: v for k, v in asdict(self).items() if v not in (None, {})}
-        return json.dumps(record, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
 
 
 def published_times(current: Iterable[Entry]) -> dict[tuple[str, str], datetime]:
@@ -110,41 +74,17 @@ def published_times(current: Iterable[Entry]) -> dict[tuple[str, str], datetime]
     return times
 
 
-class LedgerBusy(PipelineError):
+class LedgerBusy(LedgerError):
     """Another publisher holds the ledger's lock."""
 
 
-@dataclass
-class LedgerReading:
-    entries: list[Entry]
-    warnings: list[str]
+class LedgerWriteError(LedgerError):
+    """A line could not be made durable (a full disk, permissions): nothing more can be recorded."""
 
-
-def read_entries(path: Path) -> LedgerReading:
-    """Every complete line of the ledger; a torn or unreadable line is skipped with a warning."""
-    entries: list[Entry] = []
-    warnings: list[str] = []
-    if not path.is_file():
-        return LedgerReading(entries, warnings)
-    text = path.read_bytes().decode("utf-8", errors="replace")
-    lines = text.split("\n")
-    try:
-        # One parse of the whole file is several times faster than one per line.
-        records = json.loads("[" + ",".join(line for line in lines if line.strip()) + "]")
-        return LedgerReading([Entry(**record) for record in records], warnings)
-    except (ValueError, TypeError):
-        pass  # a torn or damaged line: go line by line to keep every good one
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            entries.append(Entry(**record))
-        except (ValueError, TypeError) as exc:
-            where = "its last line (a run was cut off while writing)" if number >= len(lines) - 1 \
-                else f"line {number}"
-            warnings.append(f"{path.name}: ignoring {where}: {exc.__class__.__name__}")
-    return LedgerReading(entries, warnings)
+    def __init__(self, message: str, *, reason: str = "", **where) -> None:
+        super().__init__(message, **where)
+        #: what the system said (e.g. "No space left on device")
+        self.reason = reason or message
 
 
 class Ledger:
@@ -170,23 +110,31 @@ class Ledger:
         self._read_stamp = self._stamp()
         reading = read_entries(self.path)
         self.warnings = reading.warnings
-        self._entries = reading.entries
-        self._current: dict[tuple[str, str, int], Entry] = {}
-        for entry in self._entries:
-            self._current[entry.slot] = entry
-        self._torn_tail = self._ends_torn()
+        self._take(reading.entries)
+        if reading.unreadable:
+            in_conflicts = {id(e) for conflict in self.conflicts for e in conflict.ignored}
+            self.warnings += [f"{self.path}: {e.error}; a later line settles its part, so nothing waits on it "
+                              f"(repair it when convenient: {REPAIR})" for e in reading.unreadable
+                              if self._current.get(e.slot) is not e and id(e) not in in_conflicts]
+        #: what to write before the next line (None: look at the file first)
+        self._ending: str | None = reading.ending
 
-    def _ends_torn(self) -> bool:
-        try:
-            with open(self.path, "rb") as handle:
-                handle.seek(-1, os.SEEK_END)
-                return handle.read(1) != b"\n"
-        except OSError:  # missing or empty
-            return False
+    def _take(self, entries: list[Entry]) -> None:
+        self._entries = entries
+        self._states = PartStates()
+        add = self._states.add
+        for entry in entries:
+            add(entry)
+        self._current = self._states.current
 
     @property
     def entries(self) -> list[Entry]:
         return list(self._entries)
+
+    @property
+    def conflicts(self) -> list[Conflict]:
+        """What racing runs left behind: parts posted twice, or handled by two runs (`pipeline.state.meaning`)."""
+        return self._states.conflicts()
 
     def current(self, post: str, channel: str, part: int) -> Entry | None:
         return self._current.get((post, channel, part))
@@ -204,20 +152,26 @@ class Ledger:
         return published_times(self._current.values())
 
     def append(self, entry: Entry) -> Entry:
-        """Write one line and make it durable before returning."""
+        """Write one line and make it durable before returning; LedgerWriteError when it cannot."""
+        if entry.state not in WRITTEN_STATES:
+            raise ValueError(f"a ledger line never says {entry.state!r}")
         line = entry.as_json().encode("utf-8") + b"\n"
         with self._write_lock:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "ab") as handle:
-                if self._torn_tail:
-                    # A crash left half a line: end it so this line stays whole.
-                    handle.write(b"\n")
-                    self._torn_tail = False
-                handle.write(line)
-                handle.flush()
-                os.fsync(handle.fileno())
+            try:
+                self.dir.mkdir(parents=True, exist_ok=True)
+                if self._ending is None:
+                    self._ending = ending_of(self.path)
+                # A crash may have left half a line: end it first, in the same write, so this line stays whole.
+                _append_durably(self.path, self._ending.encode("utf-8") + line)
+            except OSError as exc:
+                self._ending = None  # part of the line may be in the file: look before writing the next
+                raise LedgerWriteError(
+                    f"cannot append to the ledger ({exc.strerror or exc}): this step is not recorded, and nothing "
+                    "more can be until that is fixed (free disk space, permissions)",
+                    reason=exc.strerror or str(exc), file=str(self.path), code="ledger-write") from None
+            self._ending = ""
             self._entries.append(entry)
-            self._current[entry.slot] = entry
+            self._states.add(entry)
             self._read_stamp = self._stamp()
         return entry
 
@@ -226,8 +180,12 @@ class Ledger:
         """Hold the ledger's lock file so two publishers on one machine never both send."""
         import fcntl
 
-        self.dir.mkdir(parents=True, exist_ok=True)
-        handle = open(self.dir / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole block
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            handle = open(self.dir / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole block
+        except OSError as exc:
+            raise LedgerWriteError(f"cannot create the ledger's lock file ({exc.strerror or exc})",
+                                   file=str(self.dir / LOCK_FILE), code="ledger-write") from None
         try:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -235,13 +193,26 @@ class Ledger:
                 if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                     raise LedgerBusy("another `social publish` is running on this ledger; "
                                      "wait for it to finish", code="ledger-busy") from None
-                raise
+                raise LedgerWriteError(f"cannot lock the ledger ({exc.strerror or exc})",
+                                       file=str(self.dir / LOCK_FILE), code="ledger-write") from None
             # Another process may have appended since this one read the file.
             if self._changed_since_read():
                 self._read()
             yield self
         finally:
             handle.close()
+
+
+def _append_durably(path: Path, data: bytes) -> None:
+    """Append `data` with one O_APPEND write (repeated only if the system writes less) and fsync it."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class MemoryLedger(Ledger):
@@ -252,13 +223,12 @@ class MemoryLedger(Ledger):
         self.path = None
         self.warnings: list[str] = []
         self._write_lock = threading.Lock()
-        self._entries = list(entries)
-        self._current = {entry.slot: entry for entry in self._entries}
+        self._take(list(entries))
 
     def append(self, entry: Entry) -> Entry:
         with self._write_lock:
             self._entries.append(entry)
-            self._current[entry.slot] = entry
+            self._states.add(entry)
         return entry
 
     @contextmanager
