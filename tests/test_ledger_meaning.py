@@ -263,3 +263,18 @@ def test_two_racing_attempts_mean_the_same_in_every_merge_order(ending_a, ending
                 assert all(not c.needs_person for c in ledger.conflicts), order
         else:
             assert kinds == [], order
+
+
+def test_runs_that_share_a_key_but_raced_never_hide_an_attempt_that_may_have_gone_out():
+    # Keys derive from the channel, post and part: two racing runs send under the same key.
+    racing = [line(PENDING, 30, "r1", key="k"), line(UNCERTAIN, 31, "r1", key="k"),
+              line(PENDING, 30, "r2", key="k"), line(FAILED, 31, "r2", key="k", error="refused")]
+    for order in interleavings(racing[:2], racing[2:]):
+        assert MemoryLedger(order).current("a", "mastodon", 1).state == UNCERTAIN, order
+
+
+def test_a_run_that_took_the_pending_part_over_settles_it():
+    taken = [line(PENDING, 10, "r1", key="k"),
+             line(PENDING, 30, "r2", key="k", data={"takes_over": "r1"}),
+             line(FAILED, 31, "r2", key="k", error="refused")]
+    assert MemoryLedger(taken).current("a", "mastodon", 1).state == FAILED

@@ -257,7 +257,8 @@ def test_a_team_at_work(seed, tmp_path):
     # 2. The ledger on the origin agrees with the network.
     for key, (channel, _, post, part) in remote.items():
         entry = ledger.current(post, channel, part)
-        assert entry is not None and entry.state == "published" and entry.key == key, (context, key, entry)
+        assert entry is not None and entry.state == "published" and entry.key == key, (
+            context, key, [line.as_json() for line in ledger.entries if line.slot == (post, channel, part)])
     for entry in ledger.latest():
         if entry.state == "published":
             assert entry.key in remote, (context, entry)

@@ -53,6 +53,7 @@ from pipeline.state.ledger import (
     LedgerState,
     LedgerWriteError,
 )
+from pipeline.state.meaning import TAKES_OVER
 from pipeline.times import utc_iso
 
 #: the network that publishes for a channel (a real one, or the outbox of a dry run)
@@ -199,29 +200,36 @@ class Runner:
     def _send(self, network: Network, request: PartRequest, current: Entry | None, job: Job,
               outcomes: list[Outcome]) -> Entry | None:
         mask = network.http.secrets.mask
+        taken: dict = {}
         if current and current.state == PENDING:
-            # A previous run stopped between sending and recording: ask the network first.
+            # A previous run stopped between sending and recording: ask the network first. What this
+            # run writes about the part says whose attempt it takes over, so that a merge of racing
+            # runs' lines can tell a takeover from a race (pipeline/state/meaning.py).
+            taken = {TAKES_OVER: current.run} if current.run and current.run != self.run_id else {}
             try:
                 found = network.reconcile(request, _time(current.at))
             except Uncertain as exc:
                 return self._record_outcome(outcomes, self._entry(request, UNCERTAIN, job,
-                                                                  error=mask(exc.message)))
+                                                                  error=mask(exc.message), data=taken))
             except DeliveryError as exc:
                 # The network cannot be asked now: the part stays pending and the next run asks again.
                 return self._unsettled(outcomes, request,
                                        f"could not check the earlier attempt: {mask(exc.message)}")
             except Exception as exc:  # an adapter's bug: the earlier attempt may still have gone out
                 return self._record_outcome(outcomes, self._entry(
-                    request, UNCERTAIN, job, error=f"could not check the earlier attempt: {_bug(exc, mask)}"))
+                    request, UNCERTAIN, job, error=f"could not check the earlier attempt: {_bug(exc, mask)}",
+                    data=taken))
             if found is not None:
-                return self._record_outcome(outcomes, self._published(request, found, job))
+                return self._record_outcome(outcomes, self._published(request, found, job, taken))
             if job.late:
                 if not network.can(Capability.RECONCILE):
                     return self._record_outcome(outcomes, self._entry(
                         request, UNCERTAIN, job, error=f"an earlier attempt may have gone out and it is "
-                                                       f"now too late to send again ({self._late(job)})"))
-                return self._record_outcome(outcomes, self._entry(request, MISSED, job, error=self._late(job)))
-        self._append(self._entry(request, PENDING, job))
+                                                       f"now too late to send again ({self._late(job)})",
+                        data=taken))
+                return self._record_outcome(outcomes, self._entry(request, MISSED, job, error=self._late(job),
+                                                                  data=taken))
+        self._append(self._entry(request, PENDING, job, data=taken))
         unsafe_before = network.http.unsafe_sent
         try:
             published = network.publish(request)
@@ -341,10 +349,11 @@ class Runner:
                      utc_iso(self.clock()), key=request.key, error=error, data=data or {},
                      file=job.post.file, digest=body_digest(job.post.body))
 
-    def _published(self, request: PartRequest, published: Published, job: Job) -> Entry:
+    def _published(self, request: PartRequest, published: Published, job: Job, taken: dict | None = None
+                   ) -> Entry:
         return Entry(request.post_id, request.channel_id, request.number, PUBLISHED,
                      utc_iso(self.clock()), key=request.key, remote_id=published.remote_id,
-                     url=published.url, data=dict(published.data), file=job.post.file,
+                     url=published.url, data={**published.data, **(taken or {})}, file=job.post.file,
                      digest=body_digest(job.post.body))
 
     def _unsettled(self, outcomes: list[Outcome], request: PartRequest, message: str) -> None:

@@ -10,8 +10,10 @@ always the latest word on it. What a line can mean is narrow enough to merge by 
   published. The same race merged the other way round puts the racing attempt before
   the publication in the file: it is found by its time (`at`, later than the
   publication's) or by how it ended (it may have posted a copy too).
-- An attempt is one run's lines for the part, or one key's (the network dedups on the
-  key, and a run that takes over a pending part keeps its key). Before anything went
+- An attempt is one run's lines for the part; a run that takes over another's pending part
+  says so on its lines (data `takes_over`: the other run's id), and continues that attempt.
+  Lines without a run (older ledgers) are grouped by key. Two runs that share a key (keys
+  derive from the channel, post and part) without one taking over from the other raced. Before anything went
   out, a racing attempt that sent nothing (`failed`, `missed`) does not hide one that
   may have (`pending`, then `uncertain` and unreadable, which wait for a person).
 - `published` lines with different `remote_id`s are two copies online: a duplicate.
@@ -30,6 +32,8 @@ from typing import Any
 from pipeline.state.entry import DELETED, FAILED, MISSED, PENDING, PUBLISHED, UNCERTAIN, UNREADABLE, Entry
 
 Slot = tuple[str, str, int]
+#: the data key by which a run's line says it takes over another run's pending part
+TAKES_OVER = "takes_over"
 #: the last state of a racing run's attempt that means it may have posted a second copy
 _MAYBE_SENT = frozenset({PENDING, UNCERTAIN, UNREADABLE})
 #: before a part went out: how much a state says may have gone out (what another attempt cannot hide)
@@ -232,19 +236,32 @@ class PartStates:
 
 
 def _one_attempt(a: Entry, b: Entry) -> bool:
-    """Whether two lines belong to one attempt at their part: the same key (the network dedups on it,
-    and a run that takes over a pending part keeps it) or the same run. Lines that nothing tells
-    apart (old ledgers without runs or keys) count as one."""
-    if (a.key and a.key == b.key) or (a.run and a.run == b.run):
-        return True
-    return not ((a.key and b.key) or (a.run and b.run))
+    """Whether two lines belong to one attempt at their part: the same run, or a run that took the
+    other's pending part over. Lines without runs (older ledgers) go by key; lines that nothing tells
+    apart count as one."""
+    if a.run and b.run:
+        return a.run == b.run or _taken_over(a) == b.run or _taken_over(b) == a.run
+    if a.key and b.key:
+        return a.key == b.key
+    return True
+
+
+def _taken_over(entry: Entry) -> str | None:
+    taken = entry.data.get(TAKES_OVER) if isinstance(entry.data, dict) else None
+    return taken if isinstance(taken, str) and taken else None
 
 
 def _attempts(lines: list[Entry]) -> list[list[Entry]]:
-    """Lines grouped into attempts: lines that share a key or a run are one (transitively)."""
+    """Lines grouped into attempts: a run's lines, and the lines of a run that took over from it
+    (transitively); lines without a run, by key."""
     groups: list[tuple[set, list[Entry]]] = []
     for entry in lines:
-        ids = {("key", entry.key), ("run", entry.run)} - {("key", None), ("run", None)}
+        if entry.run:
+            ids = {("run", entry.run)}
+            if _taken_over(entry):
+                ids.add(("run", _taken_over(entry)))
+        else:
+            ids = {("key", entry.key)} - {("key", None)}
         joined = [group for group in groups if group[0] & ids]
         for group in joined[1:]:
             joined[0][0].update(group[0])
