@@ -8,6 +8,7 @@ says what git answered, and raises `GitMissing` when there is no git at all.
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import tarfile
 from collections.abc import Iterable
@@ -161,8 +162,9 @@ def extract_tree(place: Place, commit: str, folders: Iterable[str], target: Path
     """Write the `folders` (under the prefix) as they are at `commit` into `target`.
 
     Tries all folders, then the first alone (a commit may lack the optional ones).
-    False when the commit has none of them. Only regular files and folders are
-    written: a link in the tree could point anywhere.
+    False when the commit has none of them. Links are written as links, never
+    followed here: the readers refuse them and say so, where leaving them out would
+    hide them from a review.
     """
     folders = list(folders)
     tree = f"{commit}:{place.prefix}"
@@ -179,11 +181,23 @@ def _extract(data: bytes, target: Path) -> None:
     top = target.resolve()
     with tarfile.open(fileobj=io.BytesIO(data)) as archive:
         for member in archive.getmembers():
-            path = (top / member.name).resolve()
-            if not path.is_relative_to(top):
+            # Lexically, and never below a link written earlier: nothing lands outside `top`.
+            path = Path(os.path.normpath(top / member.name))
+            if not path.is_relative_to(top) or path == top or _through_link(top, path.parent):
                 continue
             if member.isdir():
                 path.mkdir(parents=True, exist_ok=True)
             elif member.isfile():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(archive.extractfile(member).read())
+            elif member.issym() and not os.path.lexists(path):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.symlink_to(member.linkname)
+
+
+def _through_link(top: Path, folder: Path) -> bool:
+    while folder != top:
+        if folder.is_symlink():
+            return True
+        folder = folder.parent
+    return False

@@ -19,6 +19,7 @@ from pipeline.content.channels import load_config
 from pipeline.content.model import PostStatus
 from pipeline.content.peek import peek
 from pipeline.content.posts import PostReader
+from pipeline.files import RegularFiles
 from pipeline.publish.select import _must_read, _Window
 
 CHANNELS = "timezone: Europe/Berlin\nchannels:\n  notes:\n    network: outbox\n"
@@ -85,7 +86,8 @@ def test_the_fast_path_reads_every_post_a_run_could_act_on(tmp_path_factory, lin
     path.write_text(text + "\n---\nFresh bread.\n", encoding="utf-8")
     post, _ = PostReader(root, config).read(path)
     if must_be_read(post, known, published):
-        assert _must_read(os.fspath(path), config, known, published, _Window(config, NOW, OLDEST)), text
+        assert _must_read(os.fspath(path), RegularFiles(path.parent), config, known, published,
+                          _Window(config, NOW, OLDEST)), text
 
 
 def test_peek_is_unsure_where_a_line_leaves_something_open():

@@ -11,7 +11,8 @@ from pipeline.cadence.registry import RULES
 ROOT = Path(__file__).resolve().parent.parent
 KEBAB = re.compile(r"^[a-z]+(?:-[a-z0-9]+)+$")
 #: modules whose findings `social validate` reports
-VALIDATION = ["pipeline/content", "pipeline/render/render.py", "pipeline/render/templates.py",
+VALIDATION = ["pipeline/content", "pipeline/files.py", "pipeline/render/loader.py", "pipeline/render/render.py",
+              "pipeline/render/templates.py",
               "pipeline/cadence", "pipeline/planning/findings.py", "pipeline/validation"]
 NOT_CODES = {"utf-8", "utf-8-sig", "utf-16-le"}
 

@@ -16,11 +16,13 @@ from pipeline.content.schema import ChannelConfig, ChannelsFile, Utm
 from pipeline.content.schema_errors import schema_findings
 from pipeline.content.yamlload import describe_yaml_error, load_yaml
 from pipeline.errors import ERROR, Finding
+from pipeline.files import RegularFiles, UnsafeFile
 from pipeline.networks import network_class, network_names
 from pipeline.networks.base import Capability
 from pipeline.times import TimeError, load_zone, parse_duration
 
 CONFIG_FILE = "content/channels.yml"
+MAX_CONFIG_BYTES = 1_000_000
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 CHANNEL_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 COMMON_CHANNEL_KEYS = frozenset(ChannelConfig.model_fields)
@@ -29,11 +31,14 @@ COMMON_CHANNEL_KEYS = frozenset(ChannelConfig.model_fields)
 def load_config(root: Path) -> tuple[Config | None, list[Finding]]:
     """Read channels.yml; on any error return None and every finding."""
     path = root / CONFIG_FILE
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return None, [Finding(CONFIG_FILE, 1, 1, ERROR, "config-missing",
                               "content/channels.yml is missing: it names the time zone and the "
                               "channels; copy the one from the example content")]
-    raw = path.read_bytes()
+    try:
+        raw = RegularFiles(root).read(CONFIG_FILE, MAX_CONFIG_BYTES, "channels.yml")
+    except UnsafeFile as problem:
+        return None, [Finding(CONFIG_FILE, 1, 1, ERROR, problem.code, problem.message)]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -18,13 +18,19 @@ def post_files(root: Path) -> list[Path]:
 
 
 def post_file_names(root: Path) -> list[str]:
-    """Every post file as a path string, sorted (os.walk: pathlib's rglob costs more than the parse)."""
-    found = [
-        os.path.join(folder, name)
-        for folder, _, names in os.walk(root / POSTS_DIR)
-        for name in names
-        if name.endswith(".md")
-    ]
+    """Every post file as a path string, sorted (os.walk: pathlib's rglob costs more than the parse).
+
+    A link to a folder is listed too, though it holds no post: links are not followed,
+    and reading it reports so, where a silent skip would lose the posts behind it.
+    """
+    top = os.path.join(root, POSTS_DIR)
+    if os.path.islink(top) or os.path.islink(os.path.dirname(top)):
+        return [top]
+    found = []
+    for folder, folders, names in os.walk(top):
+        found.extend(os.path.join(folder, name) for name in names if name.endswith(".md"))
+        found.extend(os.path.join(folder, name) for name in folders
+                     if os.path.islink(os.path.join(folder, name)))
     found.sort()
     return found
 

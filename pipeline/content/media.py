@@ -7,6 +7,10 @@ import os
 from pathlib import Path
 
 from pipeline.content.model import Media
+from pipeline.files import RegularFiles, UnsafeFile
+
+#: the largest media file read at all; each network's own limit is checked after
+MAX_MEDIA_BYTES = 200_000_000
 
 _MAGIC = (
     (b"\xff\xd8\xff", "jpeg"),
@@ -36,9 +40,9 @@ class MediaProblem(ValueError):
 class MediaLibrary:
     """Looks up media files under content/, once per path."""
 
-    def __init__(self, content_dir: Path) -> None:
+    def __init__(self, content_dir: Path, files: RegularFiles | None = None) -> None:
         self.content_dir = content_dir
-        self._real_dir = content_dir.resolve()
+        self.files = files or RegularFiles(content_dir.parent)
         self._cache: dict[str, Media | MediaProblem] = {}
 
     def inspect(self, path: str, alt: str | None, index: int) -> Media:
@@ -71,35 +75,44 @@ class MediaLibrary:
         if os.path.isabs(path) or path.startswith(("/", "\\")) or (len(path) > 1 and path[1] == ":"):
             raise MediaProblem("media-outside-content", f"media path {path!r} is absolute; write "
                                "it relative to content/, e.g. media/photo.jpg")
-        target = self.content_dir / path
-        real = target.resolve()
-        if not real.is_relative_to(self._real_dir):
-            how = ("" if ".." in Path(path).parts
-                   else " through a symbolic link; copy the image itself into content/media/")
+        if ".." in Path(path).parts:
             raise MediaProblem("media-outside-content", f"media path {path!r} leads outside "
-                               f"content/{how or '; keep images in content/media/'}")
-        if real.is_dir():
-            raise MediaProblem("media-missing", f"content/{path} is a folder, not an image; "
-                               f"name the file, e.g. {path.rstrip('/')}/photo.jpg")
-        if not real.is_file():
-            raise MediaProblem("media-missing", f"media file content/{path} does not exist"
-                               + self._hint(path))
-        size = real.stat().st_size
-        with real.open("rb") as handle:
-            head = handle.read(32)
-        image_format = sniff_format(head)
-        if image_format is None:
-            raise MediaProblem("media-not-image", f"content/{path} is not a JPEG, PNG, GIF or "
-                               "WebP image (whatever its name says); export it as one of those")
-        import imagesize  # only when a post has images
+                               "content/; keep images in content/media/")
+        try:
+            handle = self.files.open(self.content_dir / path, MAX_MEDIA_BYTES, "media file")
+        except UnsafeFile as problem:
+            raise self._problem(path, problem) from None
+        with handle:
+            size = os.fstat(handle.fileno()).st_size
+            image_format = sniff_format(handle.read(32))
+            if image_format is None:
+                raise MediaProblem("media-not-image", f"content/{path} is not a JPEG, PNG, GIF or "
+                                   "WebP image (whatever its name says); export it as one of those")
+            import imagesize  # only when a post has images
 
-        width, height = imagesize.get(str(real))
+            handle.seek(0)
+            # The open handle, never the path: the path could be followed anew.
+            width, height = imagesize.get(handle)
         if width <= 0 or height <= 0:
             raise MediaProblem("media-not-image", f"content/{path} looks like {image_format} but "
                                "its size cannot be read, so the file seems cut off; export or "
                                "copy it again")
         return Media(path=path, alt=None, index=0, width=width, height=height,
                      format=image_format, bytes=size)
+
+    def _problem(self, path: str, problem: UnsafeFile) -> MediaProblem:
+        if problem.code == "file-is-link":
+            return MediaProblem("media-is-link", problem.message.replace("the file itself",
+                                                                         "the image itself"))
+        if problem.code == "file-not-regular" and (self.content_dir / path).is_dir():
+            return MediaProblem("media-missing", f"content/{path} is a folder, not an image; "
+                                f"name the file, e.g. {path.rstrip('/')}/photo.jpg")
+        if problem.code == "file-unreadable" and not (self.content_dir / path).exists():
+            return MediaProblem("media-missing", f"media file content/{path} does not exist"
+                                + self._hint(path))
+        if problem.code == "file-too-large":
+            return MediaProblem("media-too-large", problem.message)
+        return MediaProblem("media-unreadable", problem.message)
 
     def _hint(self, path: str) -> str:
         folder = (self.content_dir / path).parent

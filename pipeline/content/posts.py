@@ -20,6 +20,7 @@ from pipeline.content.schema import ENGAGEMENT_KEYS, PostFrontMatter
 from pipeline.content.schema_errors import schema_findings
 from pipeline.content.yamlload import describe_yaml_error, load_yaml
 from pipeline.errors import ERROR, Finding
+from pipeline.files import RegularFiles, UnsafeFile
 from pipeline.networks import network_class
 from pipeline.networks.base import ENGAGEMENT
 from pipeline.times import TimeError, parse_publish_at
@@ -37,7 +38,8 @@ class PostReader:
     def __init__(self, root: Path, config: Config | None) -> None:
         self.root = root
         self.config = config
-        self.media = MediaLibrary(root / "content")
+        self.files = RegularFiles(root)
+        self.media = MediaLibrary(root / "content", self.files)
         self._prefix = len(root.as_posix().rstrip("/")) + 1
 
     def read(self, path: Path | str) -> tuple[Post | None, list[Finding]]:
@@ -83,17 +85,11 @@ class PostReader:
 
     def _text(self, path: str, report) -> str | None:
         try:
-            with open(path, "rb") as handle:
-                # Size first: read(limit) would allocate the whole limit for every small file.
-                size = os.fstat(handle.fileno()).st_size
-                raw = handle.read() if size <= MAX_POST_BYTES else None
-        except OSError as exc:
-            report(1, 1, "file-unreadable", f"the file cannot be read ({exc.strerror}); if it is "
-                   "a symbolic link, point it at an existing file, or remove it")
-            return None
-        if raw is None or len(raw) > MAX_POST_BYTES:
-            report(1, 1, "file-too-large", f"the file is {size / 1e6:.1f} MB; a post is at most "
-                   f"{MAX_POST_BYTES // 1000} kB: put images in content/media/ and keep the text short")
+            raw = self.files.read(path, MAX_POST_BYTES, "post")
+        except UnsafeFile as problem:
+            hint = (": put images in content/media/ and keep the text short"
+                    if problem.code == "file-too-large" else "")
+            report(1, 1, problem.code, problem.message + hint)
             return None
         try:
             text = raw.decode("utf-8")

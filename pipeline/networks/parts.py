@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipeline.files import RegularFiles, UnsafeFile
 from pipeline.networks.delivery import DeliveryError
+
+#: the largest media file read for upload (validation checked each network's own limit)
+MAX_MEDIA_FILE = 200_000_000
 
 if TYPE_CHECKING:
     from pipeline.text.facets import Facet
@@ -35,9 +39,10 @@ class MediaFile:
     def content(self, label: str) -> bytes:
         """The image's bytes; a file that cannot be read fails the part before anything is sent."""
         try:
-            return self.path.read_bytes()
-        except OSError as exc:
-            raise DeliveryError(f"{label}: cannot read {self.path.name}: {exc.strerror}",
+            # Never through a link (validation refused links; a file swapped since is refused too).
+            return RegularFiles(self.path.parent).read(self.path.name, MAX_MEDIA_FILE, "media file")
+        except UnsafeFile as problem:
+            raise DeliveryError(f"{label}: cannot read {self.path.name}: {problem.message}",
                                 code="media-unreadable") from None
 
 

@@ -62,13 +62,8 @@ class Signer:
 
 def media_document(media: MediaFile) -> dict[str, Any]:
     """What a receiver learns about one image: no upload, but enough to find and check it."""
-    try:
-        with open(media.path, "rb") as handle:
-            digest = hashlib.file_digest(handle, "sha256").hexdigest()
-            size = handle.tell()
-    except OSError as exc:
-        raise PipelineError(f"cannot read the image {media.path.name}: {exc.strerror}",
-                            code="media-unreadable") from None
+    data = media.content(media.path.name)
+    digest, size = hashlib.sha256(data).hexdigest(), len(data)
     return {"path": media.path.name, "alt": media.alt, "width": media.width, "height": media.height,
             "content_type": media.content_type, "bytes": size, "sha256": digest}
 

@@ -17,6 +17,8 @@ from pathlib import Path
 from pipeline.content.load import post_file_names
 from pipeline.content.model import Config, PostStatus
 from pipeline.content.peek import peek
+from pipeline.content.posts import MAX_POST_BYTES
+from pipeline.files import RegularFiles, UnsafeFile
 from pipeline.publish.plan import asked_to_send_late
 from pipeline.state.ledger import PENDING, PUBLISHED, Ledger
 from pipeline.times import TimeError, parse_publish_at
@@ -37,7 +39,9 @@ def files_to_read(root: Path, config: Config, ledger: Ledger, now: datetime) -> 
     oldest_sendable = now - max((c.max_lateness for c in config.channels.values()),
                                 default=timedelta(hours=6))
     window = _Window(config, now, oldest_sendable)
-    return [name for name in post_file_names(root) if _must_read(name, config, known, published, window)]
+    files = RegularFiles(root)
+    return [name for name in post_file_names(root)
+            if _must_read(name, files, config, known, published, window)]
 
 
 class _Window:
@@ -58,12 +62,13 @@ class _Window:
 _LOCAL = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?$")
 
 
-def _must_read(path: str, config: Config, known: set[str], published: set[str], window: _Window) -> bool:
+def _must_read(path: str, files: RegularFiles, config: Config, known: set[str], published: set[str],
+               window: _Window) -> bool:
     try:
-        with open(path, "rb") as handle:
+        with files.open(path, MAX_POST_BYTES) as handle:
             head = handle.read(_HEAD_BYTES).decode("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return True
+    except (UnsafeFile, UnicodeDecodeError):
+        return True  # read in full, which reports it
     if not head.startswith("---"):
         return True
     end = _BOUNDARY.search(head, 3)

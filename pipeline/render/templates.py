@@ -7,13 +7,13 @@ without templates/ renders exactly as one holding copies of the defaults.
 
 from __future__ import annotations
 
+import os
 import traceback
 from itertools import islice
 from pathlib import Path
 
 from jinja2 import (
     ChoiceLoader,
-    FileSystemLoader,
     FunctionLoader,
     StrictUndefined,
     TemplateError,
@@ -25,8 +25,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from pipeline.errors import ERROR, Finding
 from pipeline.networks import UnknownNetwork, network_class
+from pipeline.render.loader import TEMPLATE_DIR, RepositoryLoader, UnsafeTemplate
 
-TEMPLATE_DIR = "templates"
 SUFFIX = ".j2"
 #: longest text a template may produce; far above any network's limit
 MAX_OUTPUT = 100_000
@@ -46,7 +46,7 @@ class Templates:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.env = ImmutableSandboxedEnvironment(
-            loader=ChoiceLoader([FileSystemLoader(str(root / TEMPLATE_DIR)), FunctionLoader(default_template)]),
+            loader=ChoiceLoader([RepositoryLoader(root), FunctionLoader(default_template)]),
             undefined=StrictUndefined,
             autoescape=False,  # plain text for networks, not HTML
             keep_trailing_newline=False,
@@ -64,7 +64,7 @@ class Templates:
 
     def file_of(self, name: str) -> str:
         """Where a template's problems are reported: its file, or the network that ships it."""
-        if (self.root / TEMPLATE_DIR / name).is_file() or default_template(name) is None:
+        if os.path.lexists(self.root / TEMPLATE_DIR / name) or default_template(name) is None:
             return f"{TEMPLATE_DIR}/{name}"
         return f"{TEMPLATE_DIR}/{name} (the {name.removesuffix(SUFFIX)} network's default)"
 
@@ -76,6 +76,8 @@ class Templates:
             except TemplateSyntaxError as exc:
                 found = TemplateProblem(Finding(self.file_of(name), exc.lineno or 1, 1, ERROR,
                                                 "template-syntax", f"template syntax error: {exc.message}"))
+            except UnsafeTemplate as exc:
+                found = TemplateProblem(_unsafe_finding(exc))
             except TemplateError as exc:
                 found = TemplateProblem(Finding(self.file_of(name), 1, 1, ERROR, "template-missing",
                                                 f"template {name} is missing ({exc}); add it to "
@@ -110,6 +112,8 @@ class Templates:
                 raise
             except Exception:
                 self.env.handle_exception()  # re-raises with the template's own lines in the traceback
+        except UnsafeTemplate as exc:  # an included template that is a link
+            raise TemplateProblem(_unsafe_finding(exc)) from None
         except SecurityError as exc:
             raise TemplateProblem(Finding(
                 self.file_of(name), self._line(name, exc), 1, ERROR, "template-unsafe",
@@ -136,6 +140,10 @@ class Templates:
             if frame.filename == path and frame.lineno:
                 line = frame.lineno
         return line
+
+
+def _unsafe_finding(exc: UnsafeTemplate) -> Finding:
+    return Finding(exc.file, 1, 1, ERROR, exc.problem.code, exc.problem.message)
 
 
 def default_template(name: str) -> str | None:

@@ -110,9 +110,10 @@ def _changes(item: PostPreview, zone: ZoneInfo | None) -> list[str]:
     return notes
 
 
-def _finding_line(finding: Finding) -> str:
+def _finding_line(finding: Finding, with_file: bool = False) -> str:
+    where = f"{md_code(finding.file)} " if with_file else ""
     return (f"- {LEVEL_MARK.get(finding.level, '')} {finding.level} {md_code(finding.code)} "
-            f"line {finding.line}: {md_text(finding.message)}")
+            f"{where}line {finding.line}: {md_text(finding.message)}")
 
 
 def _rendering_md(rendering: Rendering) -> list[str]:
@@ -151,7 +152,9 @@ def _post_md(item: PostPreview, zone: ZoneInfo | None) -> str:
                  md_text(", ".join(post.channels) or "no channels")]
         lines.append(" · ".join(facts))
     else:
-        lines.append(f"{md_code(item.change.path)} cannot be read: see the findings.")
+        reasons = [f for f in item.findings if f.level == ERROR][:1]
+        lines.append(f"{md_code(item.change.path)} cannot be read"
+                     + (f": {md_text(reasons[0].message)}" if reasons else "; run `social validate`."))
     changes = _changes(item, zone)
     if changes:
         lines.append("Before this change: " + "; ".join(changes) + ".")
@@ -243,7 +246,7 @@ def format_markdown(preview: Preview, budget: int = SUMMARY_BYTES) -> str:
             f"times in {zone.key if zone else 'UTC'}, checked at {format_local(preview.now, zone)}", ""]
     if preview.config_findings:
         head += ["**content/channels.yml or templates have problems:**",
-                 *(_finding_line(f) for f in _limited(preview.config_findings)), ""]
+                 *(_finding_line(f, with_file=True) for f in _limited(preview.config_findings)), ""]
     blocks = [Block(_cadence_md(preview))]
     blocks += [Block(_post_md(item, zone), "post") for item in preview.posts]
     if preview.removed:

@@ -116,10 +116,15 @@ def _fill(preview: Preview, changes: list[FileChange], base: Content, head: Cont
     head_posts = {p.file: p for p in head.posts}
     shown = [c for c in changes if c.status != REMOVED and is_post_file(c.path)]
     findings: dict[str, list[Finding]] = {c.path: [] for c in shown}
-    if shown:
+    if any(c.status != REMOVED for c in changes):
+        known = set(preview.config_findings)
         for finding in validate(head, now=now, ledger=ledger, checks=CHECKS).findings:
             if finding.file in findings:
                 findings[finding.file].append(finding)
+            elif not is_post_file(finding.file) and finding not in known:
+                # a template's problem (a link, a syntax error): shown once, not per post
+                known.add(finding)
+                preview.config_findings.append(finding)
     renderer = Renderer(head.root, head.config) if head.config else None
     for change in changes:
         if change.status == REMOVED:

@@ -22,7 +22,9 @@ from mkdocs.utils import get_relative_url
 
 from pipeline.cadence.localtime import SHORT_DAYS, week_of
 from pipeline.cadence.registry import describe
+from pipeline.content.media import MAX_MEDIA_BYTES
 from pipeline.content.model import Media
+from pipeline.files import RegularFiles, UnsafeFile
 from pipeline.render.render import RenderedPart, Renderer
 from pipeline.site.calendar import Calendar, PostView, next_month, slug, web_url
 from pipeline.site.parthtml import text_html
@@ -290,8 +292,11 @@ def engagement_summary(post) -> str:
 
 
 def media_files(root: Path, posts) -> dict[str, Path]:
-    """Each media path the posts use that is a file inside content/ -> that file."""
-    content = (Path(root) / "content").resolve()
+    """Each media path the posts use that is a regular file inside content/ -> that file.
+
+    Never a link: mkdocs copies by path, and would copy whatever a link points at.
+    """
+    files = RegularFiles(root)
     found: dict[str, Path] = {}
     for post in posts:
         for media in post.media:
@@ -300,7 +305,9 @@ def media_files(root: Path, posts) -> dict[str, Path]:
             normal = posixpath.normpath(media.path)
             if normal.startswith(("../", "/")) or normal == "..":
                 continue
-            path = (content / normal).resolve()
-            if path.is_file() and path.is_relative_to(content):
-                found[media.path] = path
+            try:
+                files.open(f"content/{normal}", MAX_MEDIA_BYTES).close()
+            except UnsafeFile:
+                continue
+            found[media.path] = Path(files.root) / "content" / normal
     return found

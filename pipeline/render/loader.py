@@ -1,0 +1,58 @@
+"""Templates read from the repository's templates/ folder: regular files only, never a link.
+
+Jinja's FileSystemLoader follows symbolic links, so a pull request adding
+templates/_footer.j2 -> /proc/self/environ would put the runner's secrets into a
+post. This loader reads through pipeline.files instead.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from jinja2 import BaseLoader, TemplateError, TemplateNotFound
+from jinja2.loaders import split_template_path
+
+from pipeline.files import RegularFiles, UnsafeFile
+
+TEMPLATE_DIR = "templates"
+#: the largest template file read; templates are a few lines each
+MAX_TEMPLATE_BYTES = 200_000
+
+
+class UnsafeTemplate(TemplateError):
+    """A template file that is a link, not a regular file, or too large."""
+
+    def __init__(self, file: str, problem: UnsafeFile) -> None:
+        super().__init__(problem.message)
+        self.file = file
+        self.problem = problem
+
+
+class RepositoryLoader(BaseLoader):
+    """Loads `name` from `<root>/templates/`; a missing file is TemplateNotFound."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.files = RegularFiles(root)
+
+    def get_source(self, environment, template: str):
+        pieces = split_template_path(template)  # refuses '..' and absolute names
+        relative = "/".join([TEMPLATE_DIR, *pieces])
+        path = self.root / relative
+        if not os.path.lexists(path):
+            raise TemplateNotFound(template)
+        try:
+            raw = self.files.read(relative, MAX_TEMPLATE_BYTES, "template")
+        except UnsafeFile as problem:
+            if problem.code == "file-unreadable" and not os.path.lexists(path):
+                raise TemplateNotFound(template) from None
+            raise UnsafeTemplate(relative, problem) from None
+        try:
+            source = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UnsafeTemplate(relative, UnsafeFile(
+                "encoding", f"{relative} is not UTF-8 (byte 0x{raw[exc.start]:02x} cannot be "
+                "read); save it as UTF-8")) from None
+        # Templates never change during a run: no reload check.
+        return source, str(path), lambda: True
