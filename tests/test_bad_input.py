@@ -57,6 +57,22 @@ def _long_media_name_post() -> bytes:
     return (VALID_FRONT + f"media:\n  - path: {path}\n    alt: A cake\n---\nHi.\n").encode()
 
 
+def _alias_string_bomb() -> bytes:
+    # 106 kB on disk, 100 kB repeated through aliases: once 1 GB written by the site
+    aliases = ", ".join(["*big"] * 20)
+    return (VALID_FRONT + f"title: &big {'x' * 100_000}\ntags: [{aliases}]\n---\nHi.\n").encode()
+
+
+def _alias_value_bomb() -> bytes:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 9)]
+    return ("---\n" + "\n".join(lines) + "\n" + VALID_FRONT.removeprefix("---\n") + "---\nHi.\n").encode()
+
+
+def _long_file_name_post() -> bytes:
+    return (VALID_FRONT + "---\nHi.\n").encode()
+
+
 BUILDERS: dict[str, Callable[[], bytes]] = {
     "png": lambda: image_bytes("PNG"),
     "jpeg": lambda: image_bytes("JPEG"),
@@ -64,6 +80,9 @@ BUILDERS: dict[str, Callable[[], bytes]] = {
     "zip-archive": _zip_archive,
     "ten-megabyte-post": _ten_megabyte_post,
     "post-with-a-300-character-media-name": _long_media_name_post,
+    "alias-string-bomb": _alias_string_bomb,
+    "alias-value-bomb": _alias_value_bomb,
+    "valid-post": _long_file_name_post,
 }
 
 

@@ -266,3 +266,14 @@ def test_feeds_from_a_forked_process_equal_those_made_here(example_site):
     line = "DESCRIPTION:" + "Brot é€😀\\, " * 40
     assert fold(line).decode().replace("\r\n ", "") == line
     assert all(len(piece) <= 75 for piece in fold(line).split(b"\r\n"))
+
+
+def test_the_longest_names_validation_allows_still_make_pages(repo):
+    """Ids, tags and channel ids at their limits: a page name stays far below 255 bytes."""
+    long_id, long_tag = "a" * 100, "Sourdough" * 11 + "x"
+    repo.post("long", f"id: {long_id}\npublish_at: 2026-12-02 09:00\nchannels: [mastodon]\ntags: [{long_tag}]")
+    site = build_repo_site(repo.root, now="2026-12-01 08:00")
+    pages = [page.name for page in site.rglob("*.html")]
+    assert max(len(name.encode()) for name in pages) < 100
+    post_pages = [p for p in (site / "calendar" / "posts").glob("a*.html")]
+    assert len(post_pages) == 1 and long_tag in read(post_pages[0])

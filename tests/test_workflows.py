@@ -112,7 +112,9 @@ def origin(tmp_path: Path):
     """A bare origin whose main holds a small content repository (channels of tests/conftest.py)."""
     seed = ContentRepo(tmp_path / "seed")
     git(seed.root, "init", "-q", "-b", "main")
-    (seed.root / ".gitignore").write_text("/state/\n/outbox/\n")
+    (seed.root / ".gitignore").write_text("/state/\n/outbox/\n/site/\n")
+    shutil.copy(REPO / "mkdocs.yml", seed.root / "mkdocs.yml")  # the check builds the site
+    seed.write("docs/index.md", "# The calendar\n")
     seed.post("hello", "publish_at: 2030-03-02 10:00\nchannels: [mastodon]", month="2030/03")
     git(seed.root, "add", "-A")
     git(seed.root, "commit", "-qm", "base")
@@ -179,7 +181,7 @@ def test_check_and_preview_comment_dry_run(origin, tmp_path):
     run = check.run("check")
     assert run.outcomes == {
         "Check out the pull request (merged into its base)": "success", "Set up Python": "success",
-        "install": "success", "ledger": "success", "Validate": "failure",
+        "install": "success", "ledger": "success", "Validate": "failure", "site": "success",
         "Cadence against the base branch": "success", "preview": "success",
         "Upload the preview for the comment": "success"}
     assert "the ledger is empty" in run.logs["ledger"]  # no state branch yet

@@ -25,6 +25,7 @@ CONFIG_FILE = "content/channels.yml"
 MAX_CONFIG_BYTES = 1_000_000
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 CHANNEL_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+MAX_CHANNEL_ID = 50
 COMMON_CHANNEL_KEYS = frozenset(ChannelConfig.model_fields)
 
 
@@ -154,6 +155,9 @@ def _channel(channel_id, settings: ChannelConfig, default_cadence, default_laten
     if not CHANNEL_ID.match(channel_id):
         report((), "channel-id-invalid", f"channel id {channel_id!r} may only hold lowercase "
                "letters, digits, '-' and '_'")
+    elif len(channel_id) > MAX_CHANNEL_ID:
+        report((), "channel-id-invalid", f"channel id is {len(channel_id)} characters long; at "
+               f"most {MAX_CHANNEL_ID} (it names folders, pages and feeds): shorten it")
     names = network_names()
     if settings.network not in names:
         guess = difflib.get_close_matches(settings.network, names, n=1)

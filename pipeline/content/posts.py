@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from pipeline.content.media import MediaLibrary, MediaProblem
 from pipeline.content.model import Config, Media, Override, Post, PostStatus
 from pipeline.content.placing import KeyPlacer
-from pipeline.content.schema import ENGAGEMENT_KEYS, PostFrontMatter
+from pipeline.content.schema import ENGAGEMENT_KEYS, MAX_ID, PostFrontMatter
 from pipeline.content.schema_errors import schema_findings
 from pipeline.content.yamlload import describe_yaml_error, load_yaml
 from pipeline.errors import ERROR, Finding
@@ -134,6 +134,9 @@ class PostReader:
         if meta.id is None and not POST_ID.match(post_id):
             report(1, 1, "id-invalid", f"the file name {name!r} is not a usable id: rename "
                    "it to lowercase letters, digits and '-', or set id: in the front matter")
+        elif meta.id is None and len(post_id) > MAX_ID:
+            report(1, 1, "id-invalid", f"the file name is {len(post_id)} characters long, too long "
+                   f"for an id (at most {MAX_ID}): shorten it, or set a shorter id: in the front matter")
         publish_at = None
         if meta.publish_at is not None:
             publish_at = self._publish_at(meta.publish_at, place, report)

@@ -17,6 +17,14 @@ from pipeline.cadence.values import SLOT_PATTERN
 from pipeline.content.model import PostStatus
 
 ENGAGEMENT_KEYS = ("reply_to", "repost", "quote", "like")
+#: An id names files and pages (the site, the outbox): far below the 255 bytes of a file name.
+MAX_ID = 100
+#: A tag names a page of the site and becomes a hashtag: no network takes a longer one.
+MAX_TAG = 100
+MAX_TAGS = 30
+MAX_TITLE = 300
+
+Tag = Annotated[str, Field(max_length=MAX_TAG)]
 
 
 class _Strict(BaseModel):
@@ -37,7 +45,7 @@ class Override(_Strict):
 
     text: str | None = Field(None, description="Replaces the body for this channel")
     content_warning: str | None = Field(None, description="Content warning for this channel")
-    tags: list[str] | None = Field(None, description="Replaces the tags for this channel")
+    tags: list[Tag] | None = Field(None, max_length=MAX_TAGS, description="Replaces the tags for this channel")
     link: str | None = Field(None, description="Replaces the link for this channel")
     thread: Literal["auto", "off"] | None = None
 
@@ -48,9 +56,10 @@ class PostFrontMatter(_Strict):
     id: str | None = Field(
         None,
         pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        max_length=MAX_ID,
         description="Stable identity; defaults to the file name; never change it once published",
     )
-    title: str | None = Field(None, description="For people: calendar and previews")
+    title: str | None = Field(None, max_length=MAX_TITLE, description="For people: calendar and previews")
     publish_at: str | None = Field(
         None,
         description="Local time in channels.yml `timezone` (YYYY-MM-DD HH:MM) or with an offset",
@@ -58,7 +67,7 @@ class PostFrontMatter(_Strict):
     queue: bool = Field(False, description="Put the post into the channels' slot queue")
     channels: list[str] = Field(min_length=1, description="Channel ids from channels.yml")
     status: PostStatus = PostStatus.READY
-    tags: list[str] = Field(default_factory=list)
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
     link: str | None = Field(None, description="An http(s) URL the post points to")
     media: list[MediaItem] = Field(default_factory=list)
     thread: Literal["auto", "off"] = Field(

@@ -117,8 +117,10 @@ def schema_findings(
 def _code(problem: dict, loc: tuple) -> str:
     if problem["type"] == "missing":
         return "missing-key"
-    if problem["type"] == "string_pattern_mismatch" and loc == ("id",):
+    if problem["type"] in ("string_pattern_mismatch", "string_too_long") and loc == ("id",):
         return "id-invalid"
+    if problem["type"] in ("string_too_long", "too_long"):
+        return "value-too-long"
     return "wrong-type"
 
 
@@ -167,6 +169,13 @@ def _message(problem: dict, loc: tuple, model: type[BaseModel], own_loc: tuple) 
                 f" ({about})" if about else "")
         return f"{name} {got!r} does not have the expected form" + (
             f": {about}" if about else f" ({problem['msg']})")
+    if kind == "string_too_long":
+        limit = problem.get("ctx", {}).get("max_length")
+        return (f"{name} is {len(str(got))} characters long; at most {limit} are allowed: "
+                "shorten it")
+    if kind == "too_long":
+        limit = problem.get("ctx", {}).get("max_length")
+        return f"{name} lists {len(got) if hasattr(got, '__len__') else 'too many'} entries; at most {limit}"
     if kind in ("greater_than_equal", "greater_than"):
         return f"{name} must be {problem['msg'].lower().removeprefix('input should be ')}"
     return f"{name}: {problem['msg']}"

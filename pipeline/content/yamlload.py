@@ -66,6 +66,13 @@ class DuplicateKeyError(yaml.constructor.ConstructorError):
         self.key = key
 
 
+class AliasBomb(yaml.constructor.ConstructorError):
+    """Aliases that would expand a small document into a huge one ("billion laughs")."""
+
+    def __init__(self, problem: str, mark: yaml.Mark) -> None:
+        super().__init__(None, None, problem, mark)
+
+
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
@@ -77,6 +84,10 @@ _MERGE = "tag:yaml.org,2002:merge"
 #: values a document may expand to, counting each alias as a full copy: aliases
 #: nested a few levels deep ("billion laughs") would otherwise explode downstream
 MAX_EXPANDED_VALUES = 100_000
+#: characters a document may expand to, counting each alias as a full copy: a few
+#: aliases of one long string would otherwise make a small file huge downstream
+#: (the site would write every copy); the same as the largest post file
+MAX_EXPANDED_CHARS = 1_000_000
 
 
 class _Builder:
@@ -87,41 +98,46 @@ class _Builder:
     just that, and also refuses duplicate keys, unknown tags and alias bombs.
     """
 
-    __slots__ = ("building", "built", "expanded")
+    __slots__ = ("building", "built", "expanded", "expanded_chars")
 
     def __init__(self) -> None:
-        self.built: dict[int, tuple[Any, int]] = {}
+        self.built: dict[int, tuple[Any, int, int]] = {}
         self.building: set[int] = set()
         self.expanded = 0
+        self.expanded_chars = 0
 
     def value(self, node: yaml.Node) -> Any:
         key = id(node)
         done = self.built.get(key)
         if done is not None:  # an alias: counts again, as a consumer would see it
-            self._grow(done[1], node)
+            self._grow(done[1], node, done[2])
             return done[0]
         if key in self.building:
             raise yaml.constructor.ConstructorError(None, None, "an alias refers to itself", node.start_mark)
-        before = self.expanded
+        before, before_chars = self.expanded, self.expanded_chars
         self.building.add(key)
         cls = node.__class__
         if cls is yaml.ScalarNode:
             result = self._scalar(node)
-            self._grow(1, node)
+            self._grow(1, node, len(node.value))
         elif cls is yaml.MappingNode:
             result = self._mapping(node)
         else:
             result = [self.value(item) for item in node.value]
             self._grow(1, node)
         self.building.discard(key)
-        self.built[key] = (result, self.expanded - before)
+        self.built[key] = (result, self.expanded - before, self.expanded_chars - before_chars)
         return result
 
-    def _grow(self, amount: int, node: yaml.Node) -> None:
+    def _grow(self, amount: int, node: yaml.Node, chars: int = 0) -> None:
         self.expanded += amount
+        self.expanded_chars += chars
         if self.expanded > MAX_EXPANDED_VALUES:
-            raise yaml.constructor.ConstructorError(
-                None, None, "the aliases here expand to too many values", node.start_mark)
+            raise AliasBomb(f"the aliases here expand to too many values (more than "
+                            f"{MAX_EXPANDED_VALUES:,})", node.start_mark)
+        if self.expanded_chars > MAX_EXPANDED_CHARS:
+            raise AliasBomb(f"the aliases here expand to more than {MAX_EXPANDED_CHARS:,} characters",
+                            node.start_mark)
 
     def _mapping(self, node: yaml.MappingNode) -> dict:
         result: dict = {}
@@ -239,6 +255,9 @@ def describe_yaml_error(exc: yaml.YAMLError, text: str, first_line: int = 1
         first = exc.context_mark.line + first_line if exc.context_mark else first_line
         return at(problem_mark, "duplicate-key", f"key {exc.key!r} appears twice (first on line "
                   f"{first}); keep one of them: YAML would silently use only the last")
+    if isinstance(exc, AliasBomb):
+        return at(problem_mark, "yaml-aliases", f"{problem}; write the values out instead of "
+                  "repeating them through & and * aliases")
     char = _char_at(text, mark)
     if char == "\t" or "tab" in problem:
         return at(mark, "yaml-syntax", "a tab character: YAML indents with spaces only; "

@@ -70,9 +70,13 @@ _SAFE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _UNSAFE_RUN = re.compile(r"[^a-z0-9_]+")
 
 
+#: longest slug used as is: a page's path must stay far below a file name's 255 bytes
+MAX_SLUG = 80
+
+
 def slug(text: str) -> str:
-    """A file-name-safe slug; text that is not one already gets a short hash to stay unique."""
-    if _SAFE.match(text):
+    """A file-name-safe slug; text that is not one already (or is long) gets a short hash to stay unique."""
+    if len(text) <= MAX_SLUG and _SAFE.match(text):
         return text
     base = _UNSAFE_RUN.sub("-", text.lower()).strip("-")[:40] or "x"
     return f"{base}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:8]}"
