@@ -6,7 +6,7 @@ Plain data, free of the ledger: the publisher turns its ledger lines into
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +85,13 @@ class PartRequest:
     #: remote ids this channel's other parts already went out as: a search for this part after an
     #: unclear outcome must never take one of them for it
     claimed: AbstractSet[str] = frozenset()
+    #: what an earlier attempt at this part recorded with `record_progress` (Threads: the
+    #: container it created), so that a retry finishes that attempt instead of starting another
+    progress: Mapping[str, Any] = field(default_factory=dict)
+    #: writes `data` (no secrets) into the ledger's pending line for this part before the
+    #: network's next step, so a crash after it leaves what the next run needs (None outside a run)
+    record_progress: Callable[[Mapping[str, Any]], None] | None = field(default=None, compare=False,
+                                                                         repr=False)
 
     @property
     def label(self) -> str:

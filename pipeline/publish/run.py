@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from pipeline.content.identity import body_digest
 from pipeline.content.model import Channel
@@ -341,7 +342,16 @@ class Runner:
             engagement=post.engagement if number == 1 else {},
             facets=part.count.facets if part else (),
             claimed=self._claimed.get(job.channel.id, frozenset()),
+            progress=dict(current.data or {}) if current and current.state == PENDING else {},
+            record_progress=lambda data: self._record_progress(job, post.id, number, data),
         )
+
+    def _record_progress(self, job: Job, post_id: str, number: int, data: Mapping[str, Any]) -> None:
+        """A network's step that the next attempt must know of: on a new pending line, merged."""
+        current = self.ledger.current(post_id, job.channel.id, number)
+        if current is None or current.state != PENDING:
+            raise RuntimeError("progress can only be recorded while the part is pending")
+        self._append(replace(current, at=utc_iso(self.clock()), data={**(current.data or {}), **data}))
 
     def _entry(self, request: PartRequest, state: LedgerState, job: Job, *, error: str | None = None,
                data: dict | None = None) -> Entry:
