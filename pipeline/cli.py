@@ -7,6 +7,7 @@ Imports of the library happen inside the commands, so `social --help` stays fast
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -419,13 +420,19 @@ def state() -> None:
 @click.option("--read-only", is_flag=True,
               help="Check out what the last fetch saw, detached, to read only (the pull-request check).")
 def state_checkout(root: Path, remote: str, branch: str, read_only: bool) -> None:
-    """Check out the state branch into state/ (a git worktree), starting it empty on first use."""
+    """Check out the state branch into state/ (a git worktree), starting it empty on first use.
+
+    With GITHUB_TOKEN set, git fetches with it from GITHUB_SERVER_URL (default
+    https://github.com), as a header for that one git process: it is never written to
+    .git/config, so a checkout that kept no credentials needs none.
+    """
+    from pipeline.git import TokenAuth
     from pipeline.state.branch import checkout_state, checkout_state_read_only
 
     if read_only:
         how = checkout_state_read_only(root, remote=remote, branch=branch)
     else:
-        how = checkout_state(root, remote=remote, branch=branch)
+        how = checkout_state(root, remote=remote, branch=branch, auth=TokenAuth.from_environment(os.environ))
     echo({"existing": f"Checked out {remote} {branch} into state/.",
                 "created": f"{remote} has no {branch} branch yet: state/ starts it empty.",
                 "present": "state/ is already checked out.",
@@ -451,12 +458,14 @@ def state_push(root: Path, output_format: str, remote: str, branch: str, message
     append-only files are merged line by line (the remote's lines, then ours);
     parts the merge shows were posted twice or handled by two runs are listed. In
     GitHub Actions, writes changed=true|false to $GITHUB_OUTPUT. Exit 1 when the
-    push still fails after --attempts.
+    push still fails after --attempts. GITHUB_TOKEN, when set, is what git fetches and
+    pushes with, as for `social state checkout`.
     """
+    from pipeline.git import TokenAuth
     from pipeline.state.branch import push_state, write_output
 
     result = push_state(root / "state", remote=remote, branch=branch, message=message, attempts=attempts,
-                        backoff=backoff)
+                        backoff=backoff, auth=TokenAuth.from_environment(os.environ))
     write_output("changed", "true" if result.committed else "false")
     echo(out_json(result.as_dict()) if output_format == "json" else result.as_text())
 
