@@ -27,7 +27,7 @@ TITLE = "Publishing needs attention"
 ATTENTION = (FAILED, UNCERTAIN, MISSED)
 WHAT_TO_DO = {
     FAILED: "The next run tries again. If it keeps failing, fix the cause (a rejected token: update the "
-            "repository secret).",
+            "secret in the `publish` environment).",
     UNCERTAIN: "It may or may not be online: look at the account, then run `social resolve ID --channel C "
                "--published URL` or `--not-published`, and push the state branch (or wait: it stays "
                "uncertain and is never sent twice).",
