@@ -56,6 +56,13 @@ def test_every_workflow_grants_nothing_and_each_job_asks_for_what_it_needs(name)
     assert load_workflow(WORKFLOWS / f"{name}.yml")["permissions"] == {}
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_no_script_holds_an_expression_values_come_through_env(name):
+    for job_id, job in load_workflow(WORKFLOWS / f"{name}.yml")["jobs"].items():
+        for step in job.get("steps", []):
+            assert "${{" not in step.get("run", ""), (job_id, step.get("name"))
+
+
 def test_the_pull_request_check_gets_no_secret_and_a_read_only_token():
     text = (WORKFLOWS / "check.yml").read_text()
     workflow = load_workflow(WORKFLOWS / "check.yml")
