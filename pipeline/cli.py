@@ -1,12 +1,13 @@
 """The `social` command: a thin shell over the library.
 
 Each command parses its options, calls one library function and prints the
-result. Imports of the library happen inside the commands, so `social --help`
-stays fast.
+result through `pipeline.output.echo`, which shows control characters as escapes.
+Imports of the library happen inside the commands, so `social --help` stays fast.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import click
 
 from pipeline import __version__
 from pipeline.errors import PipelineError
+from pipeline.output import echo
 
 FORMATS = ("text", "json")
 
@@ -46,7 +48,7 @@ class SocialGroup(click.Group):
         except PipelineError as error:
             if (ctx.obj or {}).get("debug"):
                 raise
-            click.echo(f"error: {error}", err=True)
+            echo(f"error: {error}", err=True)
             ctx.exit(error.exit_code)
 
 
@@ -84,13 +86,13 @@ def validate(root: Path, output_format: str, strict: bool, now_text: str | None,
                                  param_hint="--checks")
     result = validate_workspace(Workspace(root, now_text=now_text), chosen)
     if output_format == "json":
-        click.echo(out.format_json(result.as_dict(strict)))
+        echo(out.format_json(result.as_dict(strict)))
     elif output_format == "github":
         text = out.format_github(result.findings)
         if text:
-            click.echo(text)
-        click.echo(out.summary_line(len(result.errors), len(result.warnings)))
-    else:
+            echo(text)
+        echo(out.summary_line(len(result.errors), len(result.warnings)))
+    else:  # printed as it is: format_text made each piece visible before painting it
         click.echo(out.format_text(result.findings, colour=out.use_colour()))
     if result.config_broken:
         sys.exit(2)
@@ -111,11 +113,11 @@ def list_posts(root: Path, output_format: str, now_text: str | None, show_all: b
 
     listing = run(root, now_text=now_text, include_past=show_all, channels=channel_ids)
     if output_format == "json":
-        click.echo(format_json(listing.as_dict()))
+        echo(format_json(listing.as_dict()))
     else:
-        click.echo(listing.as_text())
+        echo(listing.as_text())
     if listing.broken_files:
-        click.echo(f"{listing.broken_files} post file(s) have errors and are not listed; "
+        echo(f"{listing.broken_files} post file(s) have errors and are not listed; "
                    "run `social validate`.", err=True)
 
 
@@ -129,7 +131,7 @@ def show(root: Path, output_format: str, post_id: str) -> None:
     from pipeline.output import format_json
 
     shown = show_post(root, post_id)
-    click.echo(format_json(shown.as_dict()) if output_format == "json" else shown.as_text())
+    echo(format_json(shown.as_dict()) if output_format == "json" else shown.as_text())
 
 
 @cli.command()
@@ -151,7 +153,7 @@ def new(root: Path, title: str, publish_at: str | None, queue: bool, channels: s
         root, title=title, publish_at=publish_at, queue=queue,
         channels=_split_list(channels), post_id=post_id, tags=_split_list(tags), draft=draft,
     )
-    click.echo(path.as_posix())
+    echo(path.as_posix())
 
 
 @cli.command()
@@ -166,12 +168,12 @@ def schemas(root: Path, check: bool) -> None:
                  if not (root / SCHEMA_DIR / name).is_file()
                  or (root / SCHEMA_DIR / name).read_text(encoding="utf-8") != text]
         if stale:
-            click.echo(f"out of date: {', '.join(stale)}; run `social schemas`", err=True)
+            echo(f"out of date: {', '.join(stale)}; run `social schemas`", err=True)
             sys.exit(1)
-        click.echo("schemas/ is up to date.")
+        echo("schemas/ is up to date.")
         return
     for path in write_schemas(root):
-        click.echo(path.as_posix())
+        echo(path.as_posix())
 
 
 @cli.command()
@@ -185,9 +187,9 @@ def render(root: Path, output_format: str, post_id: str, channel_id: str | None)
 
     renderings = render_post(root, post_id, channel_id)
     if output_format == "json":
-        click.echo(out_json({"renderings": [rendering_dict(r) for r in renderings]}))
+        echo(out_json({"renderings": [rendering_dict(r) for r in renderings]}))
     else:
-        click.echo("\n\n".join(rendering_text(r) for r in renderings))
+        echo("\n\n".join(rendering_text(r) for r in renderings))
     sys.exit(0 if all(r.ok for r in renderings) else 1)
 
 
@@ -218,7 +220,7 @@ def count(output_format: str, network: str, limit: int | None, text: str) -> Non
     from pipeline.render.show import count_report, count_text
 
     counted = count_text(network, text, limit=limit)
-    click.echo(out_json(counted.as_dict()) if output_format == "json" else count_report(counted))
+    echo(out_json(counted.as_dict()) if output_format == "json" else count_report(counted))
     sys.exit(0 if counted.ok else 1)
 
 
@@ -247,19 +249,19 @@ def publish(root: Path, output_format: str, dry_run: bool, now_text: str | None,
     from pipeline.publish.stopping import stop_on_signals
 
     def stopping(name: str) -> None:
-        click.echo(f"{name}: stopping after the parts in flight; the next run sends the rest "
+        echo(f"{name}: stopping after the parts in flight; the next run sends the rest "
                    "(a second signal stops at once)", err=True)
 
     live = output_format == "text" and sys.stdout.isatty()
     with stop_on_signals(threading.Event(), stopping) as stop:
         report = run(root, now_text=now_text, dry_run=dry_run, channel_id=channel_id, post_id=post_id,
-                     progress=(lambda o: click.echo(summary.outcome_line(o))) if live else None, stop=stop)
+                     progress=(lambda o: echo(summary.outcome_line(o))) if live else None, stop=stop)
         for warning in report.ledger_warnings:
-            click.echo(f"warning: {warning}", err=True)
+            echo(f"warning: {warning}", err=True)
         if output_format == "json":
-            click.echo(out_json(summary.report_dict(report)))
+            echo(out_json(summary.report_dict(report)))
         else:
-            click.echo(summary.report_text(report))
+            echo(summary.report_text(report))
         summary.write_job_summary(summary.report_markdown(report))
     sys.exit(0 if report.ok else 1)
 
@@ -277,11 +279,11 @@ def status(root: Path, output_format: str) -> None:
 
     found = ledger_status(root)
     for warning in found.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        echo(f"warning: {warning}", err=True)
     if output_format == "json":
-        click.echo(out_json(summary.status_dict(found.entries, found.conflicts)))
+        echo(out_json(summary.status_dict(found.entries, found.conflicts)))
     else:
-        click.echo(summary.status_text(found.entries, found.conflicts))
+        echo(summary.status_text(found.entries, found.conflicts))
 
 
 @cli.command()
@@ -301,7 +303,7 @@ def resolve(root: Path, post_id: str, channel_id: str, part: int | None, publish
 
     for entry in run(root, post_id, channel_id, part=part, published_url=published_url,
                      not_published=not_published, send_late=send_late):
-        click.echo(f"{entry.post} part {entry.part} on {entry.channel}: {entry.state}")
+        echo(f"{entry.post} part {entry.part} on {entry.channel}: {entry.state}")
 
 
 def out_json(payload: dict) -> str:
@@ -328,7 +330,7 @@ def cadence(root: Path, output_format: str, now_text: str | None, channel_ids: t
     from pipeline.planning.overview import cadence_report
 
     result = cadence_report(root, now_text=now_text, channels=channel_ids, against=against)
-    click.echo(format_json(result.as_dict()) if output_format == "json" else result.as_text())
+    echo(format_json(result.as_dict()) if output_format == "json" else result.as_text())
     sys.exit(1 if result.errors else 0)
 
 
@@ -348,7 +350,7 @@ def schedule(root: Path, output_format: str, now_text: str | None, write: bool) 
     from pipeline.planning.schedule import schedule as run
 
     result = run(root, now_text=now_text, write=write)
-    click.echo(format_json(result.as_dict()) if output_format == "json" else result.as_text())
+    echo(format_json(result.as_dict()) if output_format == "json" else result.as_text())
     sys.exit(1 if result.plan.unplaced else 0)
 
 
@@ -375,11 +377,11 @@ def preview(root: Path, output_format: str, changed: str, now_text: str | None, 
 
     result = build_preview(root, changed, now_text=now_text)
     if output_format == "json":
-        click.echo(out_json(preview_dict(result)))
+        echo(out_json(preview_dict(result)))
     elif output_format == "text":
-        click.echo(format_text(result, max_bytes), nl=False)
+        echo(format_text(result, max_bytes), nl=False)
     else:
-        click.echo(format_markdown(result, max_bytes), nl=False)
+        echo(format_markdown(result, max_bytes), nl=False)
 
 
 @cli.command()
@@ -402,7 +404,7 @@ def failures(report_file: Path | None, failed_steps: tuple[str, ...], run_url: s
     from pipeline.publish.failures import failure_report
 
     found = failure_report(report_file, failed_steps=failed_steps, run_url=run_url, root=root)
-    click.echo(found.text())
+    echo(found.text())
     sys.exit(0 if found.all_well else 1)
 
 
@@ -418,14 +420,20 @@ def state() -> None:
 @click.option("--read-only", is_flag=True,
               help="Check out what the last fetch saw, detached, to read only (the pull-request check).")
 def state_checkout(root: Path, remote: str, branch: str, read_only: bool) -> None:
-    """Check out the state branch into state/ (a git worktree), starting it empty on first use."""
+    """Check out the state branch into state/ (a git worktree), starting it empty on first use.
+
+    With GITHUB_TOKEN set, git fetches with it from GITHUB_SERVER_URL (default
+    https://github.com), as a header for that one git process: it is never written to
+    .git/config, so a checkout that kept no credentials needs none.
+    """
+    from pipeline.git import TokenAuth
     from pipeline.state.branch import checkout_state, checkout_state_read_only
 
     if read_only:
         how = checkout_state_read_only(root, remote=remote, branch=branch)
     else:
-        how = checkout_state(root, remote=remote, branch=branch)
-    click.echo({"existing": f"Checked out {remote} {branch} into state/.",
+        how = checkout_state(root, remote=remote, branch=branch, auth=TokenAuth.from_environment(os.environ))
+    echo({"existing": f"Checked out {remote} {branch} into state/.",
                 "created": f"{remote} has no {branch} branch yet: state/ starts it empty.",
                 "present": "state/ is already checked out.",
                 "read-only": f"Checked out {remote}/{branch} into state/, to read only.",
@@ -450,14 +458,16 @@ def state_push(root: Path, output_format: str, remote: str, branch: str, message
     append-only files are merged line by line (the remote's lines, then ours);
     parts the merge shows were posted twice or handled by two runs are listed. In
     GitHub Actions, writes changed=true|false to $GITHUB_OUTPUT. Exit 1 when the
-    push still fails after --attempts.
+    push still fails after --attempts. GITHUB_TOKEN, when set, is what git fetches and
+    pushes with, as for `social state checkout`.
     """
+    from pipeline.git import TokenAuth
     from pipeline.state.branch import push_state, write_output
 
     result = push_state(root / "state", remote=remote, branch=branch, message=message, attempts=attempts,
-                        backoff=backoff)
+                        backoff=backoff, auth=TokenAuth.from_environment(os.environ))
     write_output("changed", "true" if result.committed else "false")
-    click.echo(out_json(result.as_dict()) if output_format == "json" else result.as_text())
+    echo(out_json(result.as_dict()) if output_format == "json" else result.as_text())
 
 
 def _split_list(value: str) -> list[str]:

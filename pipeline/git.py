@@ -3,19 +3,27 @@
 The callers decide what a failure means for them (a usage error for `--changed`,
 "not committed" on the site, a failed push for the state branch); this module only
 says what git answered, and raises `GitMissing` when there is no git at all.
+
+A command that talks to the remote may carry a `TokenAuth`: the token reaches that
+one git process through its environment, as actions/checkout's extra header, and is
+masked out of what git answers. It is never written to .git/config (where any later
+step, or an uploaded artifact, could read it) nor put on a command line (which every
+process on the machine can read).
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import subprocess
 import tarfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import PipelineError
+from pipeline.secrets import Secrets
 
 
 class GitMissing(PipelineError):
@@ -26,24 +34,74 @@ class GitFailed(PipelineError):
     """A git command that had to succeed did not; the message ends with git's own last line."""
 
 
+@dataclass(frozen=True)
+class TokenAuth:
+    """A token that git sends to one server over HTTPS (`server`, e.g. https://github.com), and nowhere else."""
+
+    token: str
+    server: str = "https://github.com"
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> TokenAuth | None:
+        """GITHUB_TOKEN for GITHUB_SERVER_URL (GitHub Actions sets it; default github.com), if set."""
+        token = environ.get("GITHUB_TOKEN")
+        return cls(token, environ.get("GITHUB_SERVER_URL") or cls.server) if token else None
+
+    def header(self) -> str:
+        """The header actions/checkout sends: basic auth as `x-access-token`."""
+        basic = base64.b64encode(f"x-access-token:{self.token}".encode()).decode("ascii")
+        return f"AUTHORIZATION: basic {basic}"
+
+    def environment(self, base: Mapping[str, str]) -> dict[str, str]:
+        """`base` plus the header as git configuration for this process only (GIT_CONFIG_COUNT, git >= 2.31)."""
+        env = dict(base)
+        count = int(env.get("GIT_CONFIG_COUNT", "0") or "0")
+        key = f"http.{self.server.rstrip('/')}/.extraheader"
+        # an empty value first drops any header a checkout left in .git/config: one Authorization only
+        for offset, value in enumerate(("", self.header())):
+            env[f"GIT_CONFIG_KEY_{count + offset}"] = key
+            env[f"GIT_CONFIG_VALUE_{count + offset}"] = value
+        env["GIT_CONFIG_COUNT"] = str(count + 2)
+        env["GIT_TERMINAL_PROMPT"] = "0"  # a refused token fails; it never waits for a password
+        return env
+
+    def secrets(self) -> Secrets:
+        """The token and the header made of it, to mask."""
+        return Secrets([self.token, self.header().rsplit(" ", 1)[1]])
+
+
 def run(folder: Path, *args: str, check: bool = False, text: bool = False,
-        timeout: float | None = None) -> subprocess.CompletedProcess:
+        timeout: float | None = None, auth: TokenAuth | None = None) -> subprocess.CompletedProcess:
     """`git -C folder args...`, output captured (bytes unless `text`).
 
     `check`: raise GitFailed on a non-zero exit. Text output is decoded as UTF-8,
     undecodable bytes replaced, so a strange file name never stops a command.
+    `auth`: send this token to its server (for fetch, push, ls-remote); it is masked
+    in the output.
     """
     extra = {"text": True, "encoding": "utf-8", "errors": "replace"} if text else {}
+    env = auth.environment(os.environ) if auth else None
     try:
         done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, check=False,
-                              timeout=timeout, **extra)
+                              timeout=timeout, env=env, **extra)
     except FileNotFoundError:
         raise GitMissing("git is not installed", code="git-missing") from None
     except subprocess.TimeoutExpired:
         raise GitFailed(f"git {' '.join(args)} took longer than {timeout} s", code="git-failed") from None
+    if auth:
+        done = _masked(done, auth.secrets())
     if check and done.returncode:
         raise GitFailed(f"git {' '.join(args)} failed: {last_line(done)}", code="git-failed")
     return done
+
+
+def _masked(done: subprocess.CompletedProcess, secrets: Secrets) -> subprocess.CompletedProcess:
+    def mask(out):
+        if isinstance(out, bytes):
+            return secrets.mask(out.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+        return secrets.mask(out)
+
+    return subprocess.CompletedProcess(done.args, done.returncode, mask(done.stdout), mask(done.stderr))
 
 
 def output(folder: Path, *args: str) -> str:

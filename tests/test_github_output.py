@@ -53,4 +53,4 @@ def test_the_publish_job_summary_goes_where_github_says(tmp_path, monkeypatch):
                         result=RunResult([Outcome("p", "mastodon", 1, "failed", error="a | b\nc")]))
     summary.write_job_summary(summary.report_markdown(run))
     text = target.read_text()
-    assert "| mastodon | p | 1 | ✗ failed | a \\| b c |" in text
+    assert "| mastodon | p | 1 | ✗ failed | `a \\| b c` |" in text

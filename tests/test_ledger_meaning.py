@@ -173,7 +173,7 @@ def test_the_failure_issue_lists_what_the_ledger_needs_a_person_for(repo, tmp_pa
     assert not found.all_well
     body = found.markdown()
     assert "### Unreadable (1)" in body and 'unknown state "Published"' in body and "git log -p" in body
-    assert "### Posted twice (1)" in body and "us/111 and https://mastodon.example/@\u2060us/222" in body
+    assert "### Posted twice (1)" in body and "us/111 and https://mastodon.example/@us/222" in body
     assert "### Retraction failed (1)" in body and "delete failed: 500 server error" in body
     result = CliRunner().invoke(cli, ["failures", str(report), "--root", str(repo.root)])
     assert result.exit_code == 1 and "### Posted twice (1)" in result.output

@@ -394,7 +394,7 @@ def test_job_summary_stays_small_for_a_huge_run():
                            result=RunResult(outcomes))
     text = report_markdown(report)
     assert len(text.encode()) < 1024 * 1024
-    assert "| bluesky | bad | 1 | ✗ failed | refused |" in text
+    assert "| bluesky | bad | 1 | ✗ failed | `refused` |" in text
     assert "and 18001 more rows" in text
 
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import subprocess
+import threading
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner
 
+from pipeline import git as gitcalls
 from pipeline.cli import cli
+from pipeline.git import TokenAuth
 from pipeline.state import branch as statebranch
 from pipeline.state.branch import StateBranchError, checkout_state, push_state, union_lines
 
@@ -321,3 +327,95 @@ def test_a_push_without_a_merge_reports_no_conflicts(origin, tmp_path):
            entry_line("p", "published", 3, "run-b", remote_id="222"))
     result = push_state(a, sleep=Sleeps())
     assert result.conflicts == [] and result.as_dict()["conflicts"] == []
+
+
+# -- the token ---------------------------------------------------------------------------------------
+
+TOKEN = "ghs_not-a-real-token-0123456789"
+
+
+class RecordingHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder to git's "dumb" HTTP protocol and records the Authorization headers of each request."""
+
+    seen: ClassVar[list[list[str]]] = []
+
+    def do_GET(self):
+        type(self).seen.append(self.headers.get_all("Authorization") or [])
+        super().do_GET()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def served(origin: Path):
+    """`origin` over HTTP (read only: dumb HTTP cannot push), with its state branch holding one line."""
+    seed = clone(origin, origin.parent / "first-run", "Bot")
+    checkout_state(seed)
+    append(seed / "state" / "ledger.jsonl", line("a"))
+    push_state(seed / "state", sleep=Sleeps())
+    git(origin, "update-server-info")
+    RecordingHandler.seen = []
+    handler = functools.partial(RecordingHandler, directory=str(origin.parent))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{server.server_address[1]}", f"http://127.0.0.1:{server.server_address[1]}/origin.git"
+        server.shutdown()
+
+
+def test_the_token_reaches_git_as_one_header_for_its_server_and_is_written_nowhere(served, origin, tmp_path):
+    server, url = served
+    main = clone(origin, tmp_path / "main", "Bot")
+    git(main, "remote", "set-url", "origin", url)
+    # what a checkout with persist-credentials: true would have left: replaced, not sent beside ours
+    git(main, "config", f"http.{server}/.extraheader", "AUTHORIZATION: basic c3RhbGU=")
+    out = CliRunner().invoke(cli, ["state", "checkout", "--root", str(main)],
+                             env={"GITHUB_TOKEN": TOKEN, "GITHUB_SERVER_URL": server})
+    assert out.exit_code == 0, out.output
+    assert (main / "state" / "ledger.jsonl").read_text() == line("a") + "\n"
+    expected = TokenAuth(TOKEN, server).header().split(": ", 1)[1]
+    assert RecordingHandler.seen and all(headers == [expected] for headers in RecordingHandler.seen)
+    config = (main / ".git" / "config").read_text()
+    assert TOKEN not in config and expected not in config and TOKEN not in out.output
+
+
+def test_the_token_goes_to_its_own_server_only(served, origin, tmp_path):
+    _, url = served
+    main = clone(origin, tmp_path / "main", "Bot")
+    git(main, "remote", "set-url", "origin", url)
+    out = CliRunner().invoke(cli, ["state", "checkout", "--root", str(main)], env={"GITHUB_TOKEN": TOKEN})
+    assert out.exit_code == 0, out.output  # GITHUB_SERVER_URL unset: github.com's token, not this server's
+    assert RecordingHandler.seen and all(headers == [] for headers in RecordingHandler.seen)
+
+
+def test_what_git_answers_never_shows_the_token(tmp_path):
+    auth = TokenAuth(TOKEN, "https://github.com")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    shown = gitcalls.run(tmp_path, "config", "--get-all", "http.https://github.com/.extraheader", text=True, auth=auth)
+    assert shown.stdout.splitlines() == ["", "AUTHORIZATION: basic ***"]  # the reset, then ours, masked
+    raw = gitcalls.run(tmp_path, "config", "--get-all", "http.https://github.com/.extraheader", auth=auth)
+    assert raw.stdout.strip().splitlines()[-1] == b"AUTHORIZATION: basic ***"
+
+
+def test_every_call_that_talks_to_the_remote_carries_the_token_and_no_other_does(origin, tmp_path, monkeypatch):
+    real = gitcalls.run
+    calls: list[tuple[str, bool]] = []
+
+    def recording(folder, *args, auth=None, **kwargs):
+        calls.append((args[0], auth is not None))
+        return real(folder, *args, auth=auth, **kwargs)
+
+    monkeypatch.setattr(gitcalls, "run", recording)
+    a, b = two_runners(origin, tmp_path)  # without a token: local paths
+    calls.clear()
+    auth = TokenAuth(TOKEN)
+    append(a / "ledger.jsonl", line("from-a"))
+    push_state(a, sleep=Sleeps(), auth=auth)
+    append(b / "ledger.jsonl", line("from-b"))
+    push_state(b, sleep=Sleeps(), auth=auth)  # rejected first: fetch, rebase or merge, push again
+    fresh = clone(origin, tmp_path / "fresh", "Fresh")
+    checkout_state(fresh, auth=auth)
+    talking = {"push", "fetch", "ls-remote"}
+    assert {name for name, _ in calls} >= talking
+    assert all(carried == (name in talking) for name, carried in calls), calls

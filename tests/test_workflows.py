@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -50,12 +51,23 @@ def test_every_workflow_and_job_sets_permissions(name):
         assert "permissions" in job, job_id
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_every_workflow_grants_nothing_and_each_job_asks_for_what_it_needs(name):
+    assert load_workflow(WORKFLOWS / f"{name}.yml")["permissions"] == {}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_script_holds_an_expression_values_come_through_env(name):
+    for job_id, job in load_workflow(WORKFLOWS / f"{name}.yml")["jobs"].items():
+        for step in job.get("steps", []):
+            assert "${{" not in step.get("run", ""), (job_id, step.get("name"))
+
+
 def test_the_pull_request_check_gets_no_secret_and_a_read_only_token():
     text = (WORKFLOWS / "check.yml").read_text()
     workflow = load_workflow(WORKFLOWS / "check.yml")
     assert list(workflow["on"]) == ["pull_request"]
     assert "secrets." not in text and "github.token" not in text
-    assert workflow["permissions"] == {"contents": "read"}
     assert workflow["jobs"]["check"]["permissions"] == {"contents": "read"}
 
 
@@ -70,13 +82,60 @@ def test_the_commenting_workflow_never_checks_out_or_runs_the_pull_requests_code
     assert "preview/" in script and commands
 
 
-def test_checkouts_keep_no_credentials_except_where_the_state_branch_is_pushed():
+def test_checkouts_keep_no_credentials():
+    checkouts = 0
     for name in NAMES:
         for job_id, job in load_workflow(WORKFLOWS / f"{name}.yml")["jobs"].items():
             for step in job["steps"]:
                 if "actions/checkout" in step.get("uses", ""):
-                    pushes = (name, job_id) == ("publish", "publish")
-                    assert step["with"]["persist-credentials"] is pushes, (name, job_id)
+                    checkouts += 1
+                    assert step["with"]["persist-credentials"] is False, (name, job_id)
+    assert checkouts == 4
+
+
+def test_the_token_reaches_only_the_steps_that_fetch_and_push_the_state_branch_or_call_gh():
+    steps = load_workflow(WORKFLOWS / "publish.yml")["jobs"]["publish"]["steps"]
+    with_token = {step.get("id") or step["name"] for step in steps if "github.token" in json.dumps(step)}
+    assert with_token == {"state", "push", "Stop publishing until the ledger is pushed",
+                          "Open, update or close the issue"}
+    for step in steps:
+        env = step.get("env") or {}
+        if "GITHUB_TOKEN" in env:  # what `social state` fetches and pushes with (pipeline.git.TokenAuth)
+            assert step["id"] in ("state", "push") and step["run"].startswith("social state ")
+        if "GH_TOKEN" in env:
+            assert step["run"].split()[0] in ("gh", "set")
+    publish = next(step for step in steps if step.get("id") == "publish")
+    assert "github.token" not in json.dumps(publish)  # what talks to the networks cannot push
+
+
+def jobs_with_secrets() -> list[tuple[str, str, dict]]:
+    """Every job that names a secret other than GITHUB_TOKEN."""
+    found = []
+    for name in NAMES:
+        for job_id, job in load_workflow(WORKFLOWS / f"{name}.yml")["jobs"].items():
+            named = set(re.findall(r"secrets\.(\w+)", json.dumps(job))) - {"GITHUB_TOKEN"}
+            if named:
+                found.append((name, job_id, job))
+    return found
+
+
+def test_secrets_are_read_only_by_jobs_in_the_publish_environment():
+    found = jobs_with_secrets()
+    assert [(name, job_id) for name, job_id, _ in found] == [("publish", "publish")]
+    for _, _, job in found:
+        environment = job.get("environment")
+        assert (environment.get("name") if isinstance(environment, dict) else environment) == "publish"
+    for name in NAMES:
+        assert "secrets." not in json.dumps(load_workflow(WORKFLOWS / f"{name}.yml").get("env") or {})
+
+
+def test_zizmor_as_an_auditor_finds_nothing():
+    zizmor = shutil.which("zizmor", path=str(Path(sys.executable).parent)) or shutil.which("zizmor")
+    if zizmor is None:
+        pytest.skip("zizmor is a dev dependency")
+    done = subprocess.run([zizmor, "--offline", "--persona=auditor", "--quiet", str(WORKFLOWS)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_publish_schedule_concurrency_and_inputs():
@@ -269,6 +328,9 @@ def test_publish_dry_run(origin, tmp_path):
     first = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run1"), tmp_path / "runner1",
                        publish_context(), gh_responses=[[["issue", "list"], {"stdout": ""}]])
     run = first.run("publish")
+    # the token was handed to `social state` and is nowhere to be seen or found
+    assert not any("fake-token" in log for log in run.logs.values())
+    assert "fake-token" not in (tmp_path / "run1" / ".git" / "config").read_text()
     assert run.outcomes["state"] == "success" and run.outcomes["publish"] == "failure"
     assert run.outcomes["push"] == "success"
     assert run.outcomes["Keep the unpushed ledger"] == "skipped"
@@ -280,7 +342,7 @@ def test_publish_dry_run(origin, tmp_path):
     assert created["args"][:4] == ["issue", "create", "--title", "Publishing needs attention"]
     body = created["files"]["--body-file"]
     assert body.startswith("<!-- social-publish-failures -->\n## Publishing needs attention")
-    assert "| mastodon | now |  | environment variable MASTODON_TOKEN is not set" in body
+    assert "| mastodon | now |  | `environment variable MASTODON_TOKEN is not set" in body
     assert "https://github.com/bakery/social/actions/runs/4242" in body
 
     # second run, on a fresh runner: the failure is still there, the same issue is updated
@@ -338,7 +400,10 @@ def site_context(event: str, changed: str | None = None) -> dict:
     context = {"github.event_name": event, "github.event.repository.default_branch": "main",
                "vars.SITE_URL": "", "github.repository_owner": "Bakery",
                "github.event.repository.name": "social", "github.event.workflow_run.id": 5,
-               "github.token": "fake-token"}
+               "github.token": "fake-token", "github.repository": "bakery/social",
+               # the publish run that triggered this one: the default branch's own, on its schedule
+               "github.event.workflow_run.event": "schedule", "github.event.workflow_run.head_branch": "main",
+               "github.event.workflow_run.head_repository.full_name": "bakery/social"}
     if changed is not None:
         context["needs.ledger-changed.outputs.changed"] = changed
     return context
@@ -353,6 +418,22 @@ def test_site_builds_after_a_publish_run_only_when_the_ledger_changed(tmp_path, 
     assert run.outputs["read"] == {"changed": changed}
     build = FakeRunner(WORKFLOWS / "site.yml", tmp_path, tmp_path / "runner", site_context("workflow_run", changed))
     assert (build.run("build").conclusion == "skipped") is (changed == "false")
+
+
+@pytest.mark.parametrize("run, why", [
+    ({"event": "pull_request"}, "a pull request's run of a workflow named publish"),
+    ({"event": "pull_request_target"}, "a workflow named publish on another trigger"),
+    ({"event": "push"}, "a workflow named publish on another trigger"),
+    ({"head_branch": "feature"}, "another branch's run"),
+    ({"head_repository.full_name": "mallory/social"}, "a fork's run"),
+])
+def test_site_ignores_runs_that_are_not_the_default_branchs_own_publish_runs(tmp_path, run, why):
+    context = site_context("workflow_run")
+    for key, value in run.items():
+        context[f"github.event.workflow_run.{key}"] = value
+    runner = FakeRunner(WORKFLOWS / "site.yml", tmp_path, tmp_path / "runner", context)
+    assert runner.run("ledger-changed").conclusion == "skipped", why
+    assert runner.run("build").conclusion == "skipped", why
 
 
 def committed(path: str) -> bool:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from pipeline.content.model import Config, Post
 from pipeline.content.workspace import Workspace
 from pipeline.errors import PipelineError, UsageError
+from pipeline.output import visible
 from pipeline.times import format_local, utc_iso
 
 
@@ -30,7 +31,8 @@ class Listing:
     def as_text(self) -> str:
         if not self.posts:
             return f"Nothing scheduled after {format_local(self.now, self.zone)}."
-        rows = [(when_text(p, self.zone), ",".join(p.channels), p.status, p.id, p.title or "")
+        rows = [tuple(visible(cell, one_line=True) for cell in
+                      (when_text(p, self.zone), ",".join(p.channels), p.status, p.id, p.title or ""))
                 for p in self.posts]
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         return "\n".join(
@@ -101,7 +103,7 @@ class ShownPost:
 
     def as_text(self) -> str:
         post = self.post
-        lines = [f"{post.title or post.id}  ({post.id})", f"file:      {post.file}"]
+        lines = [f"{visible(post.title or post.id, one_line=True)}  ({post.id})", f"file:      {post.file}"]
         if post.publish_at:
             lines.append(f"publish:   {format_local(post.publish_at, self.config.zone)} "
                          f"({self.config.timezone}), "

@@ -17,6 +17,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from pipeline.errors import PipelineError
+from pipeline.secrets import Secrets
 from pipeline.times import utc_now
 
 Sleep = Callable[[float], None]
@@ -36,41 +37,6 @@ class DeliveryError(PipelineError):
         self.ambiguous = ambiguous
         self.retry_later = retry_later
         self.status = status
-
-
-class Secrets:
-    """Every secret value this run read; `mask` removes them from any text shown or stored."""
-
-    MIN_LENGTH = 4
-
-    def __init__(self, values: Iterable[str] = ()) -> None:
-        self._values: set[str] = set()
-        for value in values:
-            self.add(value)
-
-    def add(self, value: str | None) -> None:
-        if not value or len(value) < self.MIN_LENGTH:
-            return
-        self._values.add(value)
-        if "://" in value:
-            # Webhook URLs carry their secret in the path, the query or the user info, and
-            # error messages often show only a piece of the URL.
-            from urllib.parse import parse_qsl, urlsplit
-
-            parts = urlsplit(value)
-            pieces = [parts.path, parts.query, parts.password or "", *parts.path.split("/"),
-                      *(v for _, v in parse_qsl(parts.query))]
-            for piece in pieces:
-                if len(piece) >= 8:
-                    self._values.add(piece)
-
-    def mask(self, text: str | None) -> str:
-        if not text:
-            return text or ""
-        for value in sorted(self._values, key=len, reverse=True):
-            if value in text:
-                text = text.replace(value, "***")
-        return text
 
 
 @dataclass(frozen=True)

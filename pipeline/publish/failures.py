@@ -5,6 +5,9 @@ ledger itself (parts that cannot be read, posted twice, or whose retraction fail
 these stay until a person or a later run settles them). No issue is needed when
 every part went out (or nothing was due), every step passed and the ledger needs
 nobody.
+
+The issue quotes what others wrote (a network's error message, a line of the
+ledger) in code spans, where GitHub makes no link, image, HTML or mention of it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.output import md_code, md_text
 from pipeline.state.ledger import FAILED, MISSED, UNCERTAIN, UNREADABLE, ConflictKind, Ledger, LedgerError
 from pipeline.state.reading import REPAIR
 
@@ -23,7 +27,7 @@ TITLE = "Publishing needs attention"
 ATTENTION = (FAILED, UNCERTAIN, MISSED)
 WHAT_TO_DO = {
     FAILED: "The next run tries again. If it keeps failing, fix the cause (a rejected token: update the "
-            "repository secret).",
+            "secret in the `publish` environment).",
     UNCERTAIN: "It may or may not be online: look at the account, then run `social resolve ID --channel C "
                "--published URL` or `--not-published`, and push the state branch (or wait: it stays "
                "uncertain and is never sent twice).",
@@ -71,17 +75,17 @@ class FailureReport:
             lines += [f"From the publish run {self.run_url}. This issue is updated by each run and closed "
                       "by the first run in which everything is well.", ""]
         if self.failed_steps:
-            lines += ["**Steps that failed:**", *(f"- {_cell(step)}" for step in self.failed_steps), ""]
+            lines += ["**Steps that failed:**", *(f"- {md_text(step)}" for step in self.failed_steps), ""]
         if self.unreadable:
-            lines += [f"**No report from `social publish`:** {_cell(self.unreadable)}. See the run's log.", ""]
+            lines += [f"**No report from `social publish`:** {md_text(self.unreadable)}. See the run's log.", ""]
         if self.ledger_error:
-            lines += [f"**The ledger cannot be read:** {_cell(self.ledger_error)}", ""]
+            lines += [f"**The ledger cannot be read:** {md_code(self.ledger_error)}", ""]
         for key, (title, todo) in LEDGER_ATTENTION.items():
             rows = self.ledger.get(key)
             if rows:
                 lines += [f"### {title} ({len(rows)})", "", todo, "", "| Channel | Post | Part | What |",
                           "|---|---|---|---|"]
-                lines += [f"| {_cell(c)} | {_cell(p)} | {n} | {_cell(why)} |" for c, p, n, why in rows]
+                lines += [f"| {_cell(c)} | {_cell(p)} | {_cell(n)} | {_quoted(why)} |" for c, p, n, why in rows]
                 lines.append("")
         for state in ATTENTION:
             outcomes = self.problems.get(state)
@@ -90,8 +94,8 @@ class FailureReport:
             lines += [f"### {state.capitalize()} ({len(outcomes)})", "", WHAT_TO_DO[state], "",
                       "| Channel | Post | Part | Why |", "|---|---|---|---|"]
             for o in outcomes:
-                lines.append(f"| {_cell(o.get('channel'))} | {_cell(o.get('post'))} | {o.get('part') or ''} | "
-                             f"{_cell(o.get('error') or '')} |")
+                lines.append(f"| {_cell(o.get('channel'))} | {_cell(o.get('post'))} | {_cell(o.get('part'))} | "
+                             f"{_quoted(o.get('error'))} |")
             lines.append("")
         return "\n".join(lines)
 
@@ -102,9 +106,13 @@ class FailureReport:
 
 
 def _cell(value: object) -> str:
-    """A table cell: one line, no pipes, no HTML, no @mentions that notify anyone."""
-    text = " ".join(str(value or "").split())
-    return (text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("@", "@\u2060"))
+    """A table cell of our own words (a channel, a post id): plain text on one line."""
+    return md_text(str(value or ""))
+
+
+def _quoted(value: object) -> str:
+    """A table cell quoting what others wrote, in a code span; empty when there is nothing."""
+    return md_code(str(value), in_table=True) if value else ""
 
 
 def failure_report(report_file: Path | None, *, failed_steps: tuple[str, ...] = (), run_url: str | None = None,

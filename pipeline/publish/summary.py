@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.output import md_code, md_text
 from pipeline.publish.result import DRY_RUN, NOT_STARTED, Outcome
 from pipeline.state.ledger import (
     DELETED,
@@ -100,15 +102,25 @@ def report_markdown(report: PublishReport) -> str:
     ordered = sorted(outcomes, key=lambda o: (o.state not in (FAILED, UNCERTAIN), o.state == PUBLISHED,
                                               o.channel, o.post, o.part))
     for o in ordered[:MAX_SUMMARY_ROWS]:
-        detail = (o.error or o.url or "").replace("|", "\\|").replace("\n", " ")[:300]
-        if o.url and o.url.startswith("http") and not o.error:
-            detail = f"[{o.url}]({o.url})"
-        lines.append(f"| {o.channel} | {o.post} | {o.part or ''} | {SYMBOLS.get(o.state, '')} "
-                     f"{o.state} | {detail} |")
+        lines.append(f"| {md_text(o.channel)} | {md_text(o.post)} | {o.part or ''} | {SYMBOLS.get(o.state, '')} "
+                     f"{o.state} | {_detail_md(o)} |")
     if len(ordered) > MAX_SUMMARY_ROWS:
         lines += ["", f"... and {len(ordered) - MAX_SUMMARY_ROWS} more rows (problems are listed first); "
                   "`social status` shows them all."]
     return "\n".join(lines) + "\n"
+
+
+#: a link the summary may show as one: http(s), nothing Markdown or a table would read as markup
+_PLAIN_URL = re.compile(r"https?://[\w.~:/?#@!$&'*+,;=%-]+")
+
+
+def _detail_md(outcome: Outcome) -> str:
+    """The reason (a network's words, quoted in code) or the link of a published part."""
+    if outcome.error:
+        return md_code(outcome.error[:300], in_table=True)
+    if outcome.url and _PLAIN_URL.fullmatch(outcome.url):
+        return f"[{outcome.url}]({outcome.url})"
+    return md_code(outcome.url, in_table=True) if outcome.url else ""
 
 
 def write_job_summary(text: str) -> None:

@@ -8,13 +8,13 @@ a pull request that adds thousands of posts still gives a summary GitHub accepts
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from pipeline.cadence.localtime import format_day, local_iso
 from pipeline.content.model import Post
 from pipeline.errors import ERROR, Finding
+from pipeline.output import md_code, md_fenced, md_text, visible
 from pipeline.render.render import Rendering
 from pipeline.render.show import rendering_dict, rendering_text
 from pipeline.review.gitrange import ADDED, CHANGED, RENAMED, FileChange
@@ -40,16 +40,20 @@ class Block:
 
 
 def fit(head: str, blocks: list[Block], budget: int, how_to_see_all: str) -> str:
-    """`head` and every block that fits in `budget` UTF-8 bytes, then a note on what was left out."""
-    parts = [head]
-    used = len(head.encode()) + _NOTE_ROOM
+    """`head` and every block that fits in `budget` UTF-8 bytes, then a note on what was left out.
+
+    Blocks are measured as they will be printed: `visible`, control characters escaped.
+    """
+    parts = [visible(head)]
+    used = len(parts[0].encode()) + _NOTE_ROOM
     left_out: dict[str, int] = {}
     for block in blocks:
-        size = len(block.text.encode()) + 1
+        text = visible(block.text)
+        size = len(text.encode()) + 1
         if used + size > budget:
             left_out[block.kind] = left_out.get(block.kind, 0) + 1
             continue
-        parts.append(block.text)
+        parts.append(text)
         used += size
     if left_out:
         counts = ", ".join(f"{n} {kind}{'s' * (n != 1)}" for kind, n in sorted(left_out.items()))
@@ -59,28 +63,6 @@ def fit(head: str, blocks: list[Block], budget: int, how_to_see_all: str) -> str
 
 
 # -- Markdown ---------------------------------------------------------------------------
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
-
-
-def md_text(text: str) -> str:
-    """Plain text in Markdown: no markup, no HTML, no @mentions that notify anyone."""
-    text = " ".join(text.split())
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("@", "@\u2060")
-
-
-def md_code(text: str) -> str:
-    """An inline code span holding `text` exactly (on one line)."""
-    text = " ".join(text.split()) or " "
-    ticks = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{ticks}{pad}{text}{pad}{ticks}"
-
-
-def md_fenced(text: str) -> str:
-    """A fenced block that shows `text` exactly, however many backticks it holds."""
-    fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
-    return f"{fence}text\n{text}\n{fence}"
 
 
 def _when(post: Post | None, zone: ZoneInfo | None) -> str:

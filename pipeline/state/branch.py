@@ -10,6 +10,10 @@ ever append, so nothing is lost and nothing is reordered that anyone has read.
 Lines are split at "\n" only: JSON may hold other line breaks raw (U+2028,
 U+2029, U+0085) inside a string, and splitting there would break a line in two.
 
+In GitHub Actions the checkout keeps no credentials: the commands that talk to
+the remote are given the job's token (`git.TokenAuth`), which reaches only the git
+processes that fetch and push, and no other step of the job.
+
 What the merged lines mean is the ledger's business (`pipeline.state.meaning`):
 a racing run's lines never undo a publication, and a part two runs published is
 a duplicate. The push reports such conflicts when its merge brought them.
@@ -96,10 +100,12 @@ def _identity(folder: Path) -> list[str]:
 
 
 @_state_errors
-def checkout_state(root: Path, *, folder: str = "state", remote: str = REMOTE, branch: str = BRANCH) -> str:
+def checkout_state(root: Path, *, folder: str = "state", remote: str = REMOTE, branch: str = BRANCH,
+                   auth: git.TokenAuth | None = None) -> str:
     """Check out `branch` of `remote` into `root/folder` as a worktree; start it empty if it is new.
 
     Returns "existing", "created" or "present" (the folder already holds a checkout).
+    `auth`: the token to fetch with (a private repository's remote asks for one).
     """
     root = Path(root).resolve()
     target = root / folder
@@ -107,10 +113,10 @@ def checkout_state(root: Path, *, folder: str = "state", remote: str = REMOTE, b
         return "present"
     if target.exists() and any(target.iterdir()):
         raise StateBranchError(f"{folder}/ exists and is not a checkout of the {branch} branch")
-    found = git.run(root, "ls-remote", "--exit-code", "--heads", remote, branch, text=True)
+    found = git.run(root, "ls-remote", "--exit-code", "--heads", remote, branch, text=True, auth=auth)
     if found.returncode == 0:
         git.run(root, "fetch", "--quiet", "--no-tags", remote,
-                f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}", check=True, text=True)
+                f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}", check=True, text=True, auth=auth)
         git.run(root, "worktree", "add", "--quiet", "-B", branch, str(target), f"{remote}/{branch}",
                 check=True, text=True)
         return "existing"
@@ -150,12 +156,14 @@ def _newline(line: str) -> str:
 
 @_state_errors
 def push_state(state: Path, *, remote: str = REMOTE, branch: str = BRANCH, message: str = "Publish run",
-               attempts: int = 5, backoff: float = 2.0, sleep: Sleeper = time.sleep) -> PushResult:
+               attempts: int = 5, backoff: float = 2.0, sleep: Sleeper = time.sleep,
+               auth: git.TokenAuth | None = None) -> PushResult:
     """Commit the state files if they changed and push them, retrying a rejected push.
 
     On rejection: `git pull --rebase`; if that conflicts, `git rebase --abort` and
     union-merge the append-only files onto the remote's commit. Waits `backoff`,
     then twice as long, ... between attempts; fails after `attempts` pushes.
+    `auth`: the token to fetch and push with.
     """
     state = Path(state).resolve()
     if git.run(state, "rev-parse", "--is-inside-work-tree", text=True).returncode:
@@ -168,13 +176,13 @@ def push_state(state: Path, *, remote: str = REMOTE, branch: str = BRANCH, messa
     if staged:
         git.run(state, *_identity(state), "commit", "--quiet", "-m", message, check=True, text=True)
         result.committed = True
-    elif not _unpushed(state, remote, branch):
+    elif not _unpushed(state, remote, branch, auth):
         return result
     else:
         result.committed = True
     for attempt in range(1, attempts + 1):
         result.attempts = attempt
-        pushed = git.run(state, "push", "--quiet", remote, f"HEAD:refs/heads/{branch}", text=True)
+        pushed = git.run(state, "push", "--quiet", remote, f"HEAD:refs/heads/{branch}", text=True, auth=auth)
         if pushed.returncode == 0:
             result.pushed = True
             result.log.append(f"attempt {attempt}: pushed")
@@ -186,7 +194,7 @@ def push_state(state: Path, *, remote: str = REMOTE, branch: str = BRANCH, messa
             break
         sleep(backoff * 2 ** (attempt - 1))
         try:
-            _catch_up(state, remote, branch, message, result)
+            _catch_up(state, remote, branch, message, result, auth)
         except StateBranchError as error:
             result.log.append(f"attempt {attempt}: {error}")
     raise StateBranchError(f"could not push {state.name}/ to {remote} {branch} after {attempts} attempts: "
@@ -206,12 +214,12 @@ def _refused(done: subprocess.CompletedProcess) -> bool:
     return "[remote rejected]" in text or "denied" in text.lower() or "error: 403" in text
 
 
-def _unpushed(state: Path, remote: str, branch: str) -> bool:
+def _unpushed(state: Path, remote: str, branch: str, auth: git.TokenAuth | None) -> bool:
     """Whether HEAD may hold commits the remote branch lacks (an earlier push failed)."""
     head = git.run(state, "rev-parse", "--verify", "--quiet", "HEAD", text=True).stdout.strip()
     if not head:
         return False
-    listed = git.run(state, "ls-remote", "--heads", remote, branch, text=True)
+    listed = git.run(state, "ls-remote", "--heads", remote, branch, text=True, auth=auth)
     remote_head = listed.stdout.split()[0] if listed.returncode == 0 and listed.stdout.strip() else ""
     if head == remote_head:
         return False
@@ -219,10 +227,12 @@ def _unpushed(state: Path, remote: str, branch: str) -> bool:
                                       text=True).returncode != 0
 
 
-def _catch_up(state: Path, remote: str, branch: str, message: str, result: PushResult) -> None:
+def _catch_up(state: Path, remote: str, branch: str, message: str, result: PushResult,
+              auth: git.TokenAuth | None) -> None:
     """Put our commit on top of the remote's: rebase, or on conflict abort and union the lines."""
     # `git pull --rebase`, in its two steps so a failed fetch is told apart from a conflict
-    fetched = git.run(state, "fetch", "--quiet", "--no-tags", remote, f"refs/heads/{branch}", text=True)
+    fetched = git.run(state, "fetch", "--quiet", "--no-tags", remote, f"refs/heads/{branch}", text=True,
+                      auth=auth)
     if fetched.returncode:
         raise StateBranchError(f"fetch from {remote} failed: {git.last_line(fetched)}")
     theirs = git.run(state, "rev-parse", "FETCH_HEAD", check=True, text=True).stdout.strip()
