@@ -409,6 +409,35 @@ def failures(report_file: Path | None, failed_steps: tuple[str, ...], run_url: s
 
 
 @cli.group()
+def channels() -> None:
+    """The channels of content/channels.yml: check that each can post."""
+
+
+@channels.command(name="check")
+@root_option
+@format_option(*FORMATS)
+@click.argument("channel", required=False)
+def channels_check(root: Path, output_format: str, channel: str | None) -> None:
+    """Make the cheapest authenticated call per channel and say whom it would post as.
+
+    One line per channel: the account, or why it cannot post (a missing, expired or
+    revoked token, a wrong author, a webhook URL that is not one). Also says when a
+    token expires where the network tells (and warns two weeks ahead), and, where a
+    network states its real limits (a Mastodon instance's characters per post), the
+    lines to put into content/channels.yml when they differ from the channel's. Exit 1
+    when a channel cannot post or its token expires within two weeks.
+    """
+    from pipeline.publish.doctor import check_channels, check_lines
+
+    now, checks = check_channels(root, channel_id=channel)
+    if output_format == "json":
+        echo(out_json({"checked_at": now.isoformat(), "channels": [c.as_dict(now) for c in checks]}))
+    else:
+        echo("\n".join(check_lines(now, checks)))
+    sys.exit(1 if any(c.needs_person(now) for c in checks) else 0)
+
+
+@cli.group()
 def state() -> None:
     """The `state` branch that holds the ledger: check it out into state/, push it."""
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -69,6 +70,21 @@ DEFAULT_TEMPLATE = """\
 {{ part }}/{{ parts }}
 {% endif %}
 """
+
+
+@dataclass(frozen=True)
+class AccountCheck:
+    """What `social channels check` learned from the network about a channel's account."""
+
+    #: who the channel posts as, as people know the account ("@crumbandco@mastodon.social")
+    account: str
+    #: when the credential stops working, where the network says
+    expires_at: datetime | None = None
+    #: anything else worth knowing (a permission missing for retraction, ...)
+    notes: tuple[str, ...] = ()
+    #: channel settings that would match what the network really allows, where they differ
+    #: from the channel's (Mastodon: an instance's own character limit)
+    suggested: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Uncertain(PipelineError):
@@ -157,6 +173,14 @@ class Network:
         """
         return None
 
+    @classmethod
+    def channel_findings(cls, options: Any, today: date) -> list[tuple[str, str, str]]:
+        """(level, code, message) about a channel's settings that depend on the date.
+
+        LinkedIn: an API version about to be retired. Validation reports them at the channel.
+        """
+        return []
+
     # -- the transport -------------------------------------------------------------------
 
     def __init__(self, channel: Account, *, env: Mapping[str, str], http: Http, root: Path) -> None:
@@ -207,3 +231,12 @@ class Network:
 
     def delete(self, part: SentPart) -> None:
         raise PipelineError(f"{self.name} cannot delete posts", code="delete-unsupported")
+
+    def check_account(self) -> AccountCheck:
+        """The cheapest authenticated call: who the channel posts as, or an error saying why not.
+
+        Raises MissingCredential or DeliveryError (an expired or revoked token, a wrong
+        author, a chat the bot cannot post to) with a message that says what to do.
+        """
+        raise PipelineError(f"{self.title or self.name} channels cannot be checked",
+                            code="check-unsupported")

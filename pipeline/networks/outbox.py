@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.networks.base import Capability, Network
+from pipeline.networks.base import AccountCheck, Capability, Network
 from pipeline.networks.parts import PartRequest, Published, SentPart
 
 
@@ -75,6 +75,9 @@ class OutboxNetwork(Network):
         outbox.options = OutboxOptions()
         outbox.writes_as = network
         return outbox
+
+    def check_account(self) -> AccountCheck:
+        return AccountCheck(account=f"files in {self.options.directory}/{self.channel.id}/")
 
     def check_ready(self) -> None:
         """Nothing to sign in to, and a dry run must not ask for the real network's credentials."""

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pipeline import __version__
 from pipeline.errors import PipelineError
-from pipeline.networks.base import Capability, Network
+from pipeline.networks.base import AccountCheck, Capability, Network
 from pipeline.networks.delivery import DeliveryError
 from pipeline.networks.outbox import part_document
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
@@ -100,6 +100,15 @@ class WebhookNetwork(Network):
         receiver that has the part answers 409 or its first answer.
         """
         return None
+
+    def check_account(self) -> AccountCheck:
+        """No request: a webhook has no call that changes nothing, so only its settings are checked."""
+        url = self._url()
+        self.credential("secret")
+        scheme = url.split("://", 1)[0]
+        return AccountCheck(account=f"the receiver in {self.variable('url')} ({scheme})",
+                            notes=("not called: a webhook has no request that changes nothing; the "
+                                   "next publish run is the real test",))
 
     def delete(self, part: SentPart) -> None:
         """POST a `post.retracted` event naming the published part."""

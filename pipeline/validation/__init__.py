@@ -10,6 +10,7 @@ from pipeline.content.model import Content
 from pipeline.content.workspace import Workspace
 from pipeline.errors import ERROR, WARNING, Finding
 from pipeline.state.ledger import Ledger
+from pipeline.validation.channeldates import channel_date_findings
 from pipeline.validation.sametext import same_text_findings
 
 
@@ -56,6 +57,7 @@ def validate(content: Content, *, now: datetime, ledger: Ledger | None = None,
     if "ledger" not in checks:  # reading held each post against the ledger; leave that out if asked
         findings = [f for f in findings if f.code not in IDENTITY_CODES]
     findings.extend(same_text_findings(content))
+    findings.extend(channel_date_findings(content.config, now))
     if "render" in checks:
         from pipeline.validation.rendering import render_findings  # templates and counting: only when asked
 

@@ -31,7 +31,7 @@ from urllib.parse import unquote
 from tests.fakes.server import FakeServer, Request, route
 
 OLDEST_VERSION = "202512"   # 202511 was retired on 2026-11-16
-NEWEST_VERSION = "202603"
+NEWEST_VERSION = "202612"
 MAX_COMMENTARY = 3000
 ALL_SCOPES = frozenset({"w_member_social", "r_member_social", "w_organization_social", "r_organization_social"})
 VISIBILITIES = ("PUBLIC", "CONNECTIONS", "LOGGED_IN")
@@ -153,6 +153,21 @@ class FakeLinkedIn(FakeServer):
     def _urn(raw: str) -> str | None:
         """The URN of a path segment, None when it was not percent-encoded."""
         return None if ":" in raw else unquote(raw)
+
+    # -- who the token is -----------------------------------------------------------------
+
+    @route("GET", r"/v2/userinfo")
+    def userinfo(self, request: Request):
+        people = sorted(a for a in self.authors if a.startswith("urn:li:person:"))
+        if not people:
+            return error(403, "Not enough permissions to access: userinfo.GET.NO_VERSION")
+        return 200, {"sub": people[0].rsplit(":", 1)[-1], "name": "Anna Baker", "email_verified": True}
+
+    @route("GET", r"/rest/organizations/(?P<number>\d+)")
+    def organization(self, request: Request, number: str):
+        if f"urn:li:organization:{number}" not in self.authors:
+            return error(403, f"Not enough permissions to access: organizations.GET.20251101 ({number})")
+        return 200, {"id": int(number), "localizedName": "Crumb & Co.", "vanityName": "crumb-and-co"}
 
     # -- posts --------------------------------------------------------------------------
 

@@ -135,6 +135,13 @@ class FakeMastodon(FakeServer):
 
     # -- accounts -----------------------------------------------------------------------
 
+    @route("GET", r"/api/v2/instance")
+    def instance(self, request: Request):
+        """Public: the instance's configuration, as /api/v2/instance describes it."""
+        return 200, {"domain": self.url.split("://", 1)[-1], "version": "4.3.0", "configuration": {
+            "statuses": {"max_characters": self.max_characters, "max_media_attachments": 4,
+                         "characters_reserved_per_url": 23}}}
+
     @route("GET", r"/api/v1/accounts/verify_credentials")
     def verify_credentials(self, request: Request):
         return 200, {**self.account, "source": {"privacy": "public", "language": "en"}}

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.networks.base import Capability, Network
+from pipeline.networks.base import AccountCheck, Capability, Network
 from pipeline.networks.delivery import DeliveryError, json_body
 from pipeline.networks.linkcard import read_link_card
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
@@ -152,6 +152,11 @@ class BlueskyNetwork(Network):
     @property
     def did(self) -> str:
         return self._session()["did"]
+
+    def check_account(self) -> AccountCheck:
+        """Signing in is the check: the app password, the handle and the PDS in one call."""
+        session = self._session()
+        return AccountCheck(account=f"@{session.get('handle') or self.options.handle} ({session['did']})")
 
     # -- publish --------------------------------------------------------------------
 

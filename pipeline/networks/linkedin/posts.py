@@ -18,13 +18,13 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote, unquote
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.networks.base import Capability, Network, Uncertain
+from pipeline.networks.base import AccountCheck, Capability, Network, Uncertain
 from pipeline.networks.delivery import DeliveryError, json_body
 from pipeline.networks.linkedin.littletext import escape_little_text, unescape_little_text
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
@@ -46,6 +46,14 @@ POST_URN = re.compile(r"urn:li:(?:share|ugcPost):\d+")
 ORGANIZATION = "urn:li:organization:"
 
 
+def version_retirement(version: str) -> date:
+    """When LinkedIn is expected to retire a YYYYMM version: the 16th of its month a year on.
+
+    An estimate (202511 went on 2026-11-16); LinkedIn announces each retirement itself.
+    """
+    return date(int(version[:4]) + 1, min(max(int(version[4:6]), 1), 12), 16)
+
+
 class LinkedInOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -53,9 +61,12 @@ class LinkedInOptions(BaseModel):
         pattern=r"^urn:li:(person|organization):[A-Za-z0-9_-]+$",
         description="urn:li:person:<id> or urn:li:organization:<id>",
     )
-    version: str = Field("202603", pattern=r"^\d{6}$", description="LinkedIn-Version header (YYYYMM); "
+    version: str = Field("202611", pattern=r"^\d{6}$", description="LinkedIn-Version header (YYYYMM); "
                          "LinkedIn retires a version about a year after its release")
     api: str = Field(API, pattern=r"^https?://", description="Base URL of LinkedIn's REST API")
+    token_expires: date | None = Field(None, description="When the token expires (LinkedIn shows it "
+                                       "when the token is made, about 60 days on); `social channels "
+                                       "check` warns two weeks ahead")
 
 
 class LinkedInNetwork(Network):
@@ -71,6 +82,22 @@ class LinkedInNetwork(Network):
     required_credentials = ("token",)
     Options: ClassVar[type[BaseModel]] = LinkedInOptions
     docs = "networks/linkedin.md"
+
+    @classmethod
+    def channel_findings(cls, options: Any, today: date) -> list[tuple[str, str, str]]:
+        version = getattr(options, "version", None)
+        if not version:
+            return []
+        retires = version_retirement(version)
+        advice = ("set `version:` to the newest YYYYMM in LinkedIn's API documentation (after a look at "
+                  "its migration notes)")
+        if today > retires + timedelta(days=31):
+            return [("error", "linkedin-version-retired", f"LinkedIn API version {version} was due to "
+                     f"retire on {retires.isoformat()}: every request will be refused; {advice}")]
+        if today >= retires - timedelta(days=61):
+            return [("warning", "linkedin-version-retiring", f"LinkedIn API version {version} is "
+                     f"expected to retire about {retires.isoformat()}; {advice}")]
+        return []
 
     @classmethod
     def count(cls, text: str, *, options: Any = None, limit: int | None = None,
@@ -263,6 +290,27 @@ class LinkedInNetwork(Network):
         self._call("DELETE", f"/rest/posts/{_quoted(urn)}", ok=(200, 204, 404), what=f"deleting {urn}")
 
     # -- plumbing -------------------------------------------------------------------
+
+    def check_account(self) -> AccountCheck:
+        """The author the token posts as: a member from /v2/userinfo, a page from /rest/organizations."""
+        author = self.options.author
+        expires = (datetime.combine(self.options.token_expires, datetime.min.time(), UTC)
+                   if self.options.token_expires else None)
+        notes = () if expires else ("LinkedIn does not say when a token expires: set `token_expires:` "
+                                    "to the date shown when it was made",)
+        if author.startswith(ORGANIZATION):
+            page = self._call("GET", f"/rest/organizations/{author.removeprefix(ORGANIZATION)}",
+                              what=f"reading the page {author}").json()
+            name = page.get("localizedName") if isinstance(page, dict) else None
+            return AccountCheck(account=f"{name or 'the page'} ({author})", expires_at=expires, notes=notes)
+        member = self._call("GET", "/v2/userinfo", what="reading the member the token belongs to").json()
+        sub = member.get("sub") if isinstance(member, dict) else None
+        if sub and f"urn:li:person:{sub}" != author:
+            raise DeliveryError(f"linkedin: the token belongs to urn:li:person:{sub}, not to the channel's "
+                                f"author {author}; set `author:` or use that member's token",
+                                code="auth-failed")
+        return AccountCheck(account=f"{member.get('name') or 'the member'} ({author})", expires_at=expires,
+                            notes=notes)
 
     def _call(self, method: str, path: str, *, what: str, idempotent: bool = True,
               ok: tuple[int, ...] = (200,), headers: dict[str, str] | None = None, **kwargs: Any):

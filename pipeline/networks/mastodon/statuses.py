@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.networks.base import Capability, Network, Uncertain
+from pipeline.networks.base import AccountCheck, Capability, Network, Uncertain
 from pipeline.networks.delivery import DeliveryError
 from pipeline.networks.mastodon import counting
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
@@ -301,6 +301,30 @@ class MastodonNetwork(Network):
             if not self._account_id:
                 raise DeliveryError(f"mastodon: {self._host} named no account id for the token")
         return self._account_id
+
+    # -- the account ----------------------------------------------------------------
+
+    def check_account(self) -> AccountCheck:
+        """Who the token posts as, and the instance's own limits beside the channel's."""
+        response = self._call("GET", "/api/v1/accounts/verify_credentials", what="reading the account")
+        account = self._json(response, "account", kind=dict)
+        name = f"@{account.get('acct') or account.get('username')}@{self._host}"
+        answer = self._call("GET", "/api/v2/instance", what="reading the instance's limits", ok=(200, 404))
+        statuses = {}
+        if answer.status_code == 200:
+            configuration = self._json(answer, "instance", kind=dict).get("configuration") or {}
+            statuses = configuration.get("statuses") or {}
+        suggested, notes = {}, []
+        for key in ("max_characters", "characters_reserved_per_url"):
+            real = statuses.get(key)
+            if isinstance(real, int) and real > 0 and real != getattr(self.options, key):
+                suggested[key] = real
+        images = statuses.get("max_media_attachments")
+        if isinstance(images, int) and images != self.max_images:
+            notes.append(f"the instance takes {images} images per post; validation assumes {self.max_images}")
+        if not statuses:
+            notes.append("the instance does not say its limits (/api/v2/instance); the channel's are assumed")
+        return AccountCheck(account=name, notes=tuple(notes), suggested=suggested)
 
     # -- delete ---------------------------------------------------------------------
 
