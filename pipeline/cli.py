@@ -415,9 +415,10 @@ def channels() -> None:
 
 @channels.command(name="check")
 @root_option
-@format_option(*FORMATS)
+@format_option(*FORMATS, "markdown")
+@click.option("--run-url", metavar="URL", help="The workflow run, linked from the Markdown (the issue).")
 @click.argument("channel", required=False)
-def channels_check(root: Path, output_format: str, channel: str | None) -> None:
+def channels_check(root: Path, output_format: str, run_url: str | None, channel: str | None) -> None:
     """Make the cheapest authenticated call per channel and say whom it would post as.
 
     One line per channel: the account, or why it cannot post (a missing, expired or
@@ -425,13 +426,16 @@ def channels_check(root: Path, output_format: str, channel: str | None) -> None:
     token expires where the network tells (and warns two weeks ahead), and, where a
     network states its real limits (a Mastodon instance's characters per post), the
     lines to put into content/channels.yml when they differ from the channel's. Exit 1
-    when a channel cannot post or its token expires within two weeks.
+    when a channel cannot post or its token expires within two weeks. `--format
+    markdown` is the body of the issue the publish workflow keeps open meanwhile.
     """
-    from pipeline.publish.doctor import check_channels, check_lines
+    from pipeline.publish.doctor import check_channels, check_lines, check_markdown
 
     now, checks = check_channels(root, channel_id=channel)
     if output_format == "json":
         echo(out_json({"checked_at": now.isoformat(), "channels": [c.as_dict(now) for c in checks]}))
+    elif output_format == "markdown":
+        echo(check_markdown(now, checks, run_url), nl=False)
     else:
         echo("\n".join(check_lines(now, checks)))
     sys.exit(1 if any(c.needs_person(now) for c in checks) else 0)

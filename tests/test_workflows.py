@@ -90,7 +90,7 @@ def test_checkouts_keep_no_credentials():
                 if "actions/checkout" in step.get("uses", ""):
                     checkouts += 1
                     assert step["with"]["persist-credentials"] is False, (name, job_id)
-    assert checkouts == 4
+    assert checkouts == 5
 
 
 def test_the_token_reaches_only_the_steps_that_fetch_and_push_the_state_branch_or_call_gh():
@@ -121,7 +121,7 @@ def jobs_with_secrets() -> list[tuple[str, str, dict]]:
 
 def test_secrets_are_read_only_by_jobs_in_the_publish_environment():
     found = jobs_with_secrets()
-    assert [(name, job_id) for name, job_id, _ in found] == [("publish", "publish")]
+    assert [(name, job_id) for name, job_id, _ in found] == [("publish", "publish"), ("publish", "channels")]
     for _, _, job in found:
         environment = job.get("environment")
         assert (environment.get("name") if isinstance(environment, dict) else environment) == "publish"
@@ -140,7 +140,7 @@ def test_zizmor_as_an_auditor_finds_nothing():
 
 def test_publish_schedule_concurrency_and_inputs():
     workflow = load_workflow(WORKFLOWS / "publish.yml")
-    assert workflow["on"]["schedule"] == [{"cron": "7,22,37,52 * * * *"}]
+    assert workflow["on"]["schedule"] == [{"cron": "7,22,37,52 * * * *"}, {"cron": "3 6 * * *"}]
     inputs = workflow["on"]["workflow_dispatch"]["inputs"]
     assert inputs["dry_run"]["type"] == "boolean" and inputs["post"]["type"] == "string"
     assert workflow["concurrency"] == {"group": "publish", "cancel-in-progress": False}
@@ -148,7 +148,8 @@ def test_publish_schedule_concurrency_and_inputs():
     assert set(publish["env"]) - {"DRY_RUN", "POST_ID"} == credential_variables(REPO / "content")
     others = [s for s in workflow["jobs"]["publish"]["steps"] if s is not publish]
     assert not any("secrets." in json.dumps(s) for s in others)  # secrets reach the publish step only
-
+    check = next(s for s in workflow["jobs"]["channels"]["steps"] if s.get("id") == "check")
+    assert set(check["env"]) - {"RUN_URL"} == credential_variables(REPO / "content")  # the same secrets
 
 def credential_variables(content: Path) -> set[str]:
     import yaml
@@ -305,6 +306,7 @@ def test_preview_comment_skips_runs_that_were_not_pull_requests(tmp_path):
 def publish_context(dry_run=None, post="") -> dict:
     return {
         "github.event.repository.default_branch": "main", "inputs.dry_run": dry_run, "inputs.post": post,
+        "github.event_name": "schedule", "inputs.check_channels": None, "github.event.schedule": "7,22,37,52 * * * *",
         "secrets.MASTODON_TOKEN": "", "secrets.BLUESKY_APP_PASSWORD": "", "secrets.LINKEDIN_TOKEN": "",
         "github.run_id": 4242, "github.token": "fake-token", "github.repository": "bakery/social",
         "github.server_url": "https://github.com",
@@ -371,6 +373,27 @@ def test_publish_dry_run(origin, tmp_path):
     assert run.outcomes["push"] == "skipped" and run.outcomes["Open, update or close the issue"] == "skipped"
     assert '"dry_run": true' in run.logs["publish"]
     assert dry.gh_calls() == []
+
+
+def test_the_daily_channel_check_keeps_one_issue_open_until_every_channel_can_post(origin, tmp_path):
+    bare, _ = origin
+    context = {**publish_context(), "github.event.schedule": "3 6 * * *", "inputs.check_channels": None}
+    workflow = load_workflow(WORKFLOWS / "publish.yml")
+    assert workflow["jobs"]["channels"]["environment"] == "publish"
+    runner = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run1"), tmp_path / "runner1",
+                        context, gh_responses=[[["issue", "list"], {"stdout": ""}]])
+    run = runner.run("channels")
+    assert run.outcomes["check"] == "success", run.logs  # a broken channel is news, not a failed job
+    created = runner.gh_calls()[-1]
+    assert created["args"][:4] == ["issue", "create", "--title", "Channels need attention"]
+    body = created["files"]["--body-file"]
+    assert body.startswith("<!-- social-channels-check -->")
+    assert "**mastodon** cannot post: `environment variable MASTODON_TOKEN is not set" in body
+    # the next day, with the issue open: updated, not opened twice
+    again = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run2"), tmp_path / "runner2",
+                       context, gh_responses=[[["issue", "list"], {"stdout": "31\n"}]])
+    again.run("channels")
+    assert again.gh_calls()[-1]["args"][:3] == ["issue", "edit", "31"]
 
 
 def test_publish_stops_itself_when_the_ledger_cannot_be_pushed(origin, tmp_path):

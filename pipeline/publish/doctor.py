@@ -21,6 +21,7 @@ from pipeline.errors import PipelineError
 from pipeline.networks import network_class
 from pipeline.networks.base import AccountCheck, Capability
 from pipeline.networks.delivery import Http
+from pipeline.output import md_code, md_text
 from pipeline.secrets import Secrets
 from pipeline.times import utc_now
 
@@ -123,3 +124,24 @@ def check_lines(now: datetime, checks: list[ChannelCheck]) -> list[str]:
                          f"channels.{check.channel} in content/channels.yml:")
             lines.extend(f"      {key}: {value}" for key, value in check.suggested.items())
     return lines
+
+
+#: the first line of the channels issue's body: how the workflow finds the open one
+ISSUE_MARKER = "<!-- social-channels-check -->"
+
+
+def check_markdown(now: datetime, checks: list[ChannelCheck], run_url: str | None = None) -> str:
+    """The body of the "Channels need attention" issue; every text from a network in code spans."""
+    lines = [ISSUE_MARKER, f"`social channels check` at {now.isoformat(timespec='minutes')}"
+             + (f" ([run]({run_url}))" if run_url and run_url.startswith("https://") else "") + ":", ""]
+    for check in checks:
+        if check.problem:
+            lines.append(f"- ❌ **{md_text(check.channel)}** cannot post: {md_code(check.problem)}")
+        elif check.expiring(now):
+            lines.append(f"- ⚠️ **{md_text(check.channel)}**: the token expires on "
+                         f"{check.expires_at.date().isoformat()}: renew it and update the secret")
+        else:
+            lines.append(f"- ✅ **{md_text(check.channel)}** posts as {md_code(check.account or '')}")
+    lines += ["", "Fix the credentials (docs/networks/), then run the publish workflow's channel check "
+                  "by hand, or wait for tomorrow's: this issue closes when every channel can post."]
+    return "\n".join(lines) + "\n"
