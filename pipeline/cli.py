@@ -442,6 +442,47 @@ def channels_check(root: Path, output_format: str, run_url: str | None, channel:
 
 
 @cli.group()
+def profiles() -> None:
+    """Profiles as code: content/profiles/<channel>.yml against the live profiles."""
+
+
+@profiles.command(name="diff")
+@root_option
+@click.argument("channel", required=False)
+def profiles_diff(root: Path, channel: str | None) -> None:
+    """Show what differs between content/profiles/ and each live profile.
+
+    A field changed in the app since the last sync is marked `!`: a sync leaves it as
+    it is. Exit 1 when a profile cannot be read from its network.
+    """
+    from pipeline.publish.profilesync import diff_lines, profile_diffs
+
+    diffs = profile_diffs(root, channel_id=channel)
+    echo("\n".join(diff_lines(diffs)) or "No profiles in content/profiles/.")
+    sys.exit(1 if any(d.problem for d in diffs) else 0)
+
+
+@profiles.command(name="sync")
+@root_option
+@click.option("--force", is_flag=True, help="Also overwrite fields changed in the app since the last sync.")
+@click.argument("channel", required=False)
+def profiles_sync(root: Path, force: bool, channel: str | None) -> None:
+    """Apply content/profiles/ to the live profiles, field by field.
+
+    Only what differs is written. A field someone changed in the app since the last
+    sync is reported and left alone (unless --force); Bluesky also refuses a write
+    over a profile changed meanwhile. What was written goes to state/profiles.jsonl
+    (push it with `social state push`). Exit 1 when anything was left unsynced.
+    """
+    from pipeline.publish.profilesync import diff_lines, profile_diffs
+
+    diffs = profile_diffs(root, channel_id=channel, apply=True, force=force)
+    echo("\n".join(diff_lines(diffs, applied=True)) or "No profiles in content/profiles/.")
+    left = any(d.problem or (d.conflicts and not force) for d in diffs)
+    sys.exit(1 if left else 0)
+
+
+@cli.group()
 def state() -> None:
     """The `state` branch that holds the ledger: check it out into state/, push it."""
 

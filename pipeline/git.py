@@ -20,6 +20,7 @@ import subprocess
 import tarfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.errors import PipelineError
@@ -259,3 +260,10 @@ def _through_link(top: Path, folder: Path) -> bool:
             return True
         folder = folder.parent
     return False
+
+
+def last_changed(folder: Path, path: str) -> datetime | None:
+    """When the last commit touching `path` (relative to `folder`) was made; None outside git or never."""
+    done = run(folder, "log", "-1", "--format=%ct", "--", path, text=True)
+    stamp = done.stdout.strip() if done.returncode == 0 else ""
+    return datetime.fromtimestamp(int(stamp), UTC) if stamp.isdigit() else None

@@ -296,3 +296,57 @@ def test_the_app_password_never_reaches_the_ledger_or_the_output(repo, pds):
     seen = "\n".join([(repo.root / "state/ledger.jsonl").read_text(), *run.outputs, repr(failed)])
     for secret in (run.alice.app_password, run.alice.password, "zzzz-yyyy-xxxx-wwww", "eyJ"):
         assert secret not in seen
+
+
+# -- profiles -----------------------------------------------------------------------------
+
+
+def test_profile_sync_against_the_pds_with_a_conflict_reported_not_overwritten(repo, pds, monkeypatch):
+    from pipeline.publish.profilesync import profile_diffs
+
+    run = Run(repo, pds)  # writes channels.yml for alice
+    png(repo.root / "content/media/profile/avatar.png", (200, 200))
+    repo.write("content/profiles/bluesky.yml", "display_name: Crumb & Co.\nbio: Sourdough and rye.\n"
+               "avatar: media/profile/avatar.png\n")
+    env = {"BLUESKY_APP_PASSWORD": run.alice.app_password}
+
+    def sync(**kwargs):
+        return profile_diffs(repo.root, env=env, clock=lambda: NOW, apply=True, **kwargs)[0]
+
+    first = sync()
+    assert first.synced and not first.problem, first
+    record = pds.xrpc("GET", "com.atproto.repo.getRecord", params={
+        "repo": run.alice.did, "collection": "app.bsky.actor.profile", "rkey": "self"}).json()
+    assert record["value"]["displayName"] == "Crumb & Co."
+    # the PDS names the blob by its content, as blob_cid computes it: the image counts as the same
+    assert not profile_diffs(repo.root, env=env, clock=lambda: NOW)[0].changes
+
+    # someone edits the profile in the app: the next sync reports it and leaves it
+    value = dict(record["value"], description="Closed until Monday.")
+    pds.xrpc("POST", "com.atproto.repo.putRecord", account="alice", json={
+        "repo": run.alice.did, "collection": "app.bsky.actor.profile", "rkey": "self", "record": value})
+    repo.write("content/profiles/bluesky.yml", "display_name: Crumb & Co.\nbio: Sourdough, rye, stollen.\n"
+               "avatar: media/profile/avatar.png\n")
+    second = sync()
+    assert [c.key for c in second.conflicts] == ["bio"] and not second.synced
+
+    # a write racing an edit made between the read and the write is refused by swapRecord
+    from pipeline.networks.bluesky.records import BlueskyNetwork
+
+    original = BlueskyNetwork.read_profile
+
+    def read_then_edit(self):
+        live = original(self)
+        current = pds.xrpc("GET", "com.atproto.repo.getRecord", params={
+            "repo": run.alice.did, "collection": "app.bsky.actor.profile", "rkey": "self"}).json()["value"]
+        pds.xrpc("POST", "com.atproto.repo.putRecord", account="alice", json={
+            "repo": run.alice.did, "collection": "app.bsky.actor.profile", "rkey": "self",
+            "record": dict(current, displayName="Edited meanwhile")})
+        return live
+
+    monkeypatch.setattr(BlueskyNetwork, "read_profile", read_then_edit)
+    third = sync(force=True)
+    assert third.problem and "changed in the app while it was being synced" in third.problem
+    after = pds.xrpc("GET", "com.atproto.repo.getRecord", params={
+        "repo": run.alice.did, "collection": "app.bsky.actor.profile", "rkey": "self"}).json()["value"]
+    assert after["displayName"] == "Edited meanwhile"

@@ -90,7 +90,7 @@ def test_checkouts_keep_no_credentials():
                 if "actions/checkout" in step.get("uses", ""):
                     checkouts += 1
                     assert step["with"]["persist-credentials"] is False, (name, job_id)
-    assert checkouts == 5
+    assert checkouts == 6
 
 
 def test_the_token_reaches_only_the_steps_that_fetch_and_push_the_state_branch_or_call_gh():
@@ -121,7 +121,8 @@ def jobs_with_secrets() -> list[tuple[str, str, dict]]:
 
 def test_secrets_are_read_only_by_jobs_in_the_publish_environment():
     found = jobs_with_secrets()
-    assert [(name, job_id) for name, job_id, _ in found] == [("publish", "publish"), ("publish", "channels")]
+    assert [(name, job_id) for name, job_id, _ in found] == [("publish", "publish"), ("publish", "channels"),
+                                                               ("publish", "profiles")]
     for _, _, job in found:
         environment = job.get("environment")
         assert (environment.get("name") if isinstance(environment, dict) else environment) == "publish"
@@ -394,6 +395,23 @@ def test_the_daily_channel_check_keeps_one_issue_open_until_every_channel_can_po
                        context, gh_responses=[[["issue", "list"], {"stdout": "31\n"}]])
     again.run("channels")
     assert again.gh_calls()[-1]["args"][:3] == ["issue", "edit", "31"]
+
+
+def test_a_merged_profile_change_is_synced_and_recorded_on_the_state_branch(origin, tmp_path):
+    bare, seed = origin
+    seed.write("content/profiles/outbox.yml", "bio: hi\n")  # outbox has no profile: the sync says so
+    git(seed.root, "add", "-A")
+    git(seed.root, "commit", "-qm", "a profile")
+    git(seed.root, "push", "-q", str(bare), "main")
+    context = {**publish_context(), "github.event_name": "push", "github.ref_name": "main",
+               "github.event.schedule": None}
+    workflow = load_workflow(WORKFLOWS / "publish.yml")
+    assert workflow["on"]["push"] == {"paths": ["content/profiles/**"]}
+    runner = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run"), tmp_path / "runner", context)
+    run = runner.run("profiles")
+    assert run.outcomes["state"] == "success"
+    assert run.outcomes["sync"] == "failure" and "profile" in run.logs["sync"]  # refused, with the reason
+    assert run.outcomes["Push what was synced to the state branch"] == "success"
 
 
 def test_publish_stops_itself_when_the_ledger_cannot_be_pushed(origin, tmp_path):

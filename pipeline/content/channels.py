@@ -74,11 +74,14 @@ def load_config(root: Path) -> tuple[Config | None, list[Finding]]:
         findings.append(Finding(CONFIG_FILE, line, column, ERROR, exc.code, exc.message))
     default_lateness = _duration(parsed.defaults.max_lateness, ("defaults", "max_lateness"),
                                  place, findings)
+    default_profile_age = _duration(parsed.defaults.profile_max_age, ("defaults", "profile_max_age"),
+                                    place, findings)
     default_cadence = _default_cadence(parsed.defaults.cadence, place, findings)
 
     channels: dict[str, Channel] = {}
     for channel_id, settings in parsed.channels.items():
-        channel = _channel(channel_id, settings, default_cadence, default_lateness, place, findings)
+        channel = _channel(channel_id, settings, default_cadence, default_lateness, place, findings,
+                           default_profile_age)
         if channel:
             channels[channel_id] = channel
     if findings:
@@ -144,7 +147,8 @@ def _cadence(channel_id, settings: ChannelConfig, default_cadence, place, findin
     return rules
 
 
-def _channel(channel_id, settings: ChannelConfig, default_cadence, default_lateness, place, findings):
+def _channel(channel_id, settings: ChannelConfig, default_cadence, default_lateness, place, findings,
+             default_profile_age=None):
     here = ("channels", channel_id)
     before = len(findings)
 
@@ -192,6 +196,9 @@ def _channel(channel_id, settings: ChannelConfig, default_cadence, default_laten
     lateness = default_lateness
     if settings.max_lateness is not None:
         lateness = _duration(settings.max_lateness, (*here, "max_lateness"), place, findings)
+    profile_age = default_profile_age
+    if settings.profile_max_age is not None:
+        profile_age = _duration(settings.profile_max_age, (*here, "profile_max_age"), place, findings)
     cadence = _cadence(channel_id, settings, default_cadence, place, findings)
     if len(findings) > before:
         return None
@@ -208,4 +215,5 @@ def _channel(channel_id, settings: ChannelConfig, default_cadence, default_laten
         hashtags=settings.hashtags,
         thread_numbering=settings.thread_numbering,
         utm=None if settings.utm is False else (settings.utm or Utm()).model_dump(),
+        profile_max_age=profile_age,
     )

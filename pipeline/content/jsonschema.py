@@ -44,11 +44,21 @@ def channels_schema() -> dict:
     return schema
 
 
+def profile_schema() -> dict:
+    from pipeline.content.profiles import ProfileFile
+
+    schema = ProfileFile.model_json_schema()
+    schema["$schema"] = DIALECT
+    schema["title"] = "content/profiles/<channel>.yml"
+    return schema
+
+
 def schema_files() -> dict[str, str]:
     """File name -> JSON text, as committed under schemas/."""
     return {
         "post.schema.json": json.dumps(post_schema(), indent=2, ensure_ascii=False) + "\n",
         "channels.schema.json": json.dumps(channels_schema(), indent=2, ensure_ascii=False) + "\n",
+        "profile.schema.json": json.dumps(profile_schema(), indent=2, ensure_ascii=False) + "\n",
     }
 
 

@@ -34,6 +34,8 @@ class Channel:
     utm: dict[str, Any] | None = field(default_factory=lambda: {"source": "{channel}",
                                                                "medium": "social",
                                                                "campaign": "{post}"})
+    #: how long its profile may go unchanged before validation warns (None: never)
+    profile_max_age: timedelta | None = timedelta(days=180)
 
 
 @dataclass(frozen=True)

@@ -128,11 +128,15 @@ class ChannelConfig(BaseModel):
     utm: Utm | Literal[False] | None = Field(
         None, description="Campaign parameters added to the post's link; false to add none"
     )
+    profile_max_age: str | None = Field(None, description="How long the profile (content/profiles/) may "
+                                        "go unchanged before validation warns (180d)")
 
 
 class Defaults(_Strict):
     cadence: CadenceSection | None = None
     max_lateness: str = "6h"
+    profile_max_age: str = Field("180d", description="How long a profile may go unchanged before "
+                                 "validation warns")
 
 
 class ChannelsFile(_Strict):

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from pipeline.errors import PipelineError
-from pipeline.networks.parts import PartRequest, Published, SentPart
+from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.text.count import Count
 from pipeline.text.markdown import PLAIN, TextStyle
 
@@ -87,6 +87,61 @@ class AccountCheck:
     suggested: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ProfileSupport:
+    """What a network's profile holds, and its limits; None or 0: the network has no such field."""
+
+    #: longest display name and bio, in `unit`
+    display_name: int | None = None
+    bio: int | None = None
+    unit: str = "characters"
+    #: name/value pairs shown on the profile (Mastodon's fields), and their lengths
+    fields: int = 0
+    field_name: int = 255
+    field_value: int = 255
+    avatar: bool = False
+    header: bool = False
+    image_bytes: int | None = None
+    image_formats: frozenset[str] = frozenset({"jpeg", "png"})
+
+    def length(self, text: str) -> int:
+        """`text` measured as the network measures profile text."""
+        if self.unit == "graphemes":
+            from pipeline.text.units import grapheme_count
+
+            return grapheme_count(text)
+        return len(text)
+
+
+@dataclass(frozen=True)
+class LiveProfile:
+    """A profile as the network shows it now."""
+
+    display_name: str = ""
+    bio: str = ""
+    fields: tuple[tuple[str, str], ...] = ()
+    #: what identifies the current images (a URL, a blob's CID), to tell a change
+    avatar: str | None = None
+    header: str | None = None
+    #: the record's version where the network has one (Bluesky: its CID, for swapRecord)
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class ProfileUpdate:
+    """What to change: only the fields that are set; images with their bytes."""
+
+    display_name: str | None = None
+    bio: str | None = None
+    fields: tuple[tuple[str, str], ...] | None = None
+    avatar: MediaFile | None = None
+    header: MediaFile | None = None
+
+
+class ProfileConflict(PipelineError):
+    """The live profile changed between reading it and writing it."""
+
+
 class Uncertain(PipelineError):
     """Whether a part went out cannot be known from here: a person must settle it."""
 
@@ -144,6 +199,8 @@ class Network:
     Options: ClassVar[type[BaseModel]] = NoOptions
     #: the page of docs/networks/ that explains it, if any
     docs: ClassVar[str | None] = None
+    #: what `content/profiles/<channel>.yml` may set on this network; None: no profiles
+    profile: ClassVar[ProfileSupport | None] = None
 
     @classmethod
     def can(cls, capability: Capability) -> bool:
@@ -231,6 +288,21 @@ class Network:
 
     def delete(self, part: SentPart) -> None:
         raise PipelineError(f"{self.name} cannot delete posts", code="delete-unsupported")
+
+    @classmethod
+    def image_id(cls, content: bytes) -> str | None:
+        """The id this network gives an image of these bytes, where it names images by content."""
+        return None
+
+    def read_profile(self) -> LiveProfile:
+        raise PipelineError(f"{self.title or self.name} profiles cannot be read", code="profile-unsupported")
+
+    def write_profile(self, update: ProfileUpdate, live: LiveProfile) -> LiveProfile:
+        """Apply `update` over `live` (read just before); returns the profile as it is after.
+
+        Raises ProfileConflict when the network says the profile changed meanwhile.
+        """
+        raise PipelineError(f"{self.title or self.name} profiles cannot be written", code="profile-unsupported")
 
     def check_account(self) -> AccountCheck:
         """The cheapest authenticated call: who the channel posts as, or an error saying why not.

@@ -35,7 +35,7 @@ from pipeline.state.ledger import Conflict, MemoryLedger
 from pipeline.state.reading import LedgerError, end_line, parse_text
 
 #: the files the bot writes; only these are ever committed to the state branch
-STATE_FILES = ("ledger.jsonl", "metrics.jsonl")
+STATE_FILES = ("ledger.jsonl", "metrics.jsonl", "profiles.jsonl", "inbox.jsonl")
 LEDGER = "ledger.jsonl"
 BRANCH = "state"
 REMOTE = "origin"

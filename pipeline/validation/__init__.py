@@ -58,6 +58,8 @@ def validate(content: Content, *, now: datetime, ledger: Ledger | None = None,
         findings = [f for f in findings if f.code not in IDENTITY_CODES]
     findings.extend(same_text_findings(content))
     findings.extend(channel_date_findings(content.config, now))
+    if "content" in checks:
+        findings.extend(_profile_findings(content, now))
     if "render" in checks:
         from pipeline.validation.rendering import render_findings  # templates and counting: only when asked
 
@@ -68,6 +70,20 @@ def validate(content: Content, *, now: datetime, ledger: Ledger | None = None,
         published = ledger.published_times() if ledger is not None else {}
         findings.extend(cadence_findings(content, now=now, published=published))
     return Report(findings=sorted(set(findings)), config_broken=content.config is None)
+
+
+def _profile_findings(content: Content, now: datetime) -> list[Finding]:
+    """content/profiles/ read and held against each channel's network."""
+    from pipeline import git
+    from pipeline.content.profiles import load_profiles
+    from pipeline.validation.profiles import profile_findings
+
+    profiles, findings = load_profiles(content.root)
+    if not profiles:
+        return findings
+    today = now.astimezone(content.config.zone).date() if content.config else now.date()
+    return findings + profile_findings(profiles, content.config, today,
+                                       lambda file: git.last_changed(content.root, file))
 
 
 def validate_workspace(workspace: Workspace, checks: tuple[str, ...] = CHECKS) -> Report:

@@ -12,6 +12,7 @@ and every `FakeServer.fail` fault (429 with RateLimit-Reset, dropped connections
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import itertools
 from collections.abc import Callable
@@ -127,6 +128,19 @@ class FakeBluesky(FakeServer):
             return 400, {"error": "RecordNotFound", "message": f"Could not locate record: {key}"}
         return 200, self.records[key]
 
+    @route("POST", r"/xrpc/com\.atproto\.repo\.putRecord")
+    def put_record(self, request: Request):
+        problem = self._token(request, self.access)
+        if problem:
+            return problem
+        body = request.json()
+        key = (body["repo"], body["collection"], body["rkey"])
+        current = self.records.get(key)
+        if "swapRecord" in body and (current or {}).get("cid") != body["swapRecord"]:
+            return 400, {"error": "InvalidSwap", "message": f"Record was at {(current or {}).get('cid')}"}
+        stored = self._store(*key, body["record"])
+        return 200, {"uri": stored["uri"], "cid": stored["cid"]}
+
     @route("POST", r"/xrpc/com\.atproto\.repo\.deleteRecord")
     def delete_record(self, request: Request):
         problem = self._token(request, self.access)
@@ -141,7 +155,9 @@ class FakeBluesky(FakeServer):
         problem = self._token(request, self.access)
         if problem:
             return problem
-        ref = "bafkrei" + hashlib.sha256(request.body).hexdigest()[:40]
+        # a blob's CID as a PDS makes it: CIDv1, raw codec, sha2-256, base32
+        ref = "b" + base64.b32encode(b"\x01\x55\x12\x20" + hashlib.sha256(request.body).digest()
+                                     ).decode().lower().rstrip("=")
         self.blobs[ref] = request.body
         return 200, {"blob": {"$type": "blob", "ref": {"$link": ref},
                               "mimeType": request.headers.get("content-type"), "size": len(request.body)}}

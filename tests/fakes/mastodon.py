@@ -47,6 +47,10 @@ class FakeMastodon(FakeServer):
                         "display_name": "Crumb & Co.", "followers_count": 12,
                         "url": f"{self.url}/@{username}"}
         self.statuses: dict[str, dict] = {}
+        self.profile = {"display_name": "Crumb & Co.", "note": "", "fields": [],
+                        "avatar": f"{self.url}/avatars/original/missing.png",
+                        "header": f"{self.url}/headers/original/missing.png"}
+        self.profile_images: dict[str, bytes] = {}
         self.media: dict[str, dict] = {}
         self.favourites: set[str] = set()
         self.remote: dict[str, dict] = {}          # foreign posts search can resolve, by URL
@@ -144,7 +148,45 @@ class FakeMastodon(FakeServer):
 
     @route("GET", r"/api/v1/accounts/verify_credentials")
     def verify_credentials(self, request: Request):
-        return 200, {**self.account, "source": {"privacy": "public", "language": "en"}}
+        return 200, self._credential_account()
+
+    def _credential_account(self) -> dict:
+        profile = self.profile
+        return {**self.account, "display_name": profile["display_name"], "note": f"<p>{profile['note']}</p>",
+                "avatar": profile["avatar"], "avatar_static": profile["avatar"], "header": profile["header"],
+                "header_static": profile["header"],
+                "fields": [{"name": n, "value": v, "verified_at": None} for n, v in profile["fields"]],
+                "source": {"privacy": "public", "language": "en", "note": profile["note"],
+                           "fields": [{"name": n, "value": v} for n, v in profile["fields"]]}}
+
+    @route("PATCH", r"/api/v1/accounts/update_credentials")
+    def update_credentials(self, request: Request):
+        """Multipart (or form) fields; fields_attributes[i][name|value]; avatar and header files."""
+        if "multipart/form-data" in request.headers.get("content-type", ""):
+            parts = multipart(request)
+            form = {name: body.decode("utf-8") for name, (filename, body, _) in parts.items() if filename is None}
+            files = {name: body for name, (filename, body, _) in parts.items() if filename is not None}
+        else:
+            form = {name: values[-1] for name, values in request.form().items()}
+            files = {}
+        profile = self.profile
+        if "display_name" in form:
+            if len(form["display_name"]) > 30:
+                return 422, {"error": "Validation failed: Display name is too long (maximum is 30 characters)"}
+            profile["display_name"] = form["display_name"]
+        if "note" in form:
+            profile["note"] = form["note"]
+        indexes = sorted({int(k.split("[")[1].rstrip("]")) for k in form if k.startswith("fields_attributes[")})
+        if indexes:
+            pairs = [(form.get(f"fields_attributes[{i}][name]", ""), form.get(f"fields_attributes[{i}][value]", ""))
+                     for i in indexes]
+            profile["fields"] = [(n, v) for n, v in pairs if n or v]
+        for key in ("avatar", "header"):
+            if key in files:
+                self.profile_images[key] = files[key]
+                self._next += 1
+                profile[key] = f"{self.url}/system/accounts/{key}s/{self._next}/original/{key}.png"
+        return 200, self._credential_account()
 
     @route("GET", r"/api/v1/accounts/(?P<account_id>\d+)/statuses")
     def account_statuses(self, request: Request, account_id: str):

@@ -10,6 +10,7 @@ in its own collection, so it is exactly-once too.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import re
@@ -22,7 +23,15 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.networks.base import AccountCheck, Capability, Network
+from pipeline.networks.base import (
+    AccountCheck,
+    Capability,
+    LiveProfile,
+    Network,
+    ProfileConflict,
+    ProfileSupport,
+    ProfileUpdate,
+)
 from pipeline.networks.delivery import DeliveryError, json_body
 from pipeline.networks.linkcard import read_link_card
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
@@ -31,6 +40,7 @@ from pipeline.text.count import Count
 POST = "app.bsky.feed.post"
 LIKE = "app.bsky.feed.like"
 REPOST = "app.bsky.feed.repost"
+PROFILE = "app.bsky.actor.profile"
 #: what a part with engagement creates besides its post, and the data key naming it
 ENGAGEMENT_RECORDS = {"like": LIKE, "repost": REPOST}
 FACET_FEATURES = {"link": ("#link", "uri"), "tag": ("#tag", "tag"), "mention": ("#mention", "did")}
@@ -69,6 +79,8 @@ class BlueskyNetwork(Network):
     required_credentials = ("password",)
     Options: ClassVar[type[BaseModel]] = BlueskyOptions
     docs = "networks/bluesky.md"
+    profile = ProfileSupport(display_name=64, bio=256, unit="graphemes", avatar=True, header=True,
+                             image_bytes=1_000_000, image_formats=frozenset({"jpeg", "png"}))
 
     @classmethod
     def count(cls, text: str, *, options: Any = None, limit: int | None = None,
@@ -99,6 +111,7 @@ class BlueskyNetwork(Network):
         self._auth: dict[str, str] | None = None
         self._dids: dict[str, str | None] = {}
         self._blobs: dict[tuple[str, str], dict] = {}
+        self._profile_record: dict | None = None
 
     # -- keys -----------------------------------------------------------------------
 
@@ -152,6 +165,47 @@ class BlueskyNetwork(Network):
     @property
     def did(self) -> str:
         return self._session()["did"]
+
+    # -- the profile ----------------------------------------------------------------
+
+    @classmethod
+    def image_id(cls, content: bytes) -> str | None:
+        return blob_cid(content)
+
+    def read_profile(self) -> LiveProfile:
+        """The `app.bsky.actor.profile/self` record, kept to merge into when writing."""
+        found = self._get_record(self.did, PROFILE, "self")
+        self._profile_record = found
+        if found is None:
+            return LiveProfile()
+        value = found.get("value") or {}
+        return LiveProfile(display_name=value.get("displayName") or "", bio=value.get("description") or "",
+                           avatar=_blob_cid(value.get("avatar")), header=_blob_cid(value.get("banner")),
+                           version=found.get("cid"))
+
+    def write_profile(self, update: ProfileUpdate, live: LiveProfile) -> LiveProfile:
+        """putRecord over the record read, with swapRecord: a change made meanwhile is refused, not lost."""
+        record = dict(((self._profile_record or {}).get("value")) or {"$type": PROFILE})
+        if update.display_name is not None:
+            record["displayName"] = update.display_name
+        if update.bio is not None:
+            record["description"] = update.bio
+        for field, image in (("avatar", update.avatar), ("banner", update.header)):
+            if image is not None:
+                record[field] = self._upload(image.content(f"the profile's {field}"), image.content_type,
+                                             image.path.name)
+        # swapRecord null: the record must not exist yet (a profile made meanwhile is not overwritten)
+        body = {"repo": self.did, "collection": PROFILE, "rkey": "self", "record": record,
+                "swapRecord": live.version}
+        try:
+            self._xrpc("POST", "com.atproto.repo.putRecord", what="writing the profile", json=body)
+        except DeliveryError as exc:
+            if "InvalidSwap" in exc.message:
+                raise ProfileConflict("bluesky: the profile changed in the app while it was being "
+                                      "synced; run `social profiles diff` and sync again",
+                                      code="profile-conflict") from None
+            raise
+        return self.read_profile()
 
     def check_account(self) -> AccountCheck:
         """Signing in is the check: the app password, the handle and the PDS in one call."""
@@ -458,6 +512,18 @@ class BlueskyNetwork(Network):
             return DeliveryError(f"{what}: the account cannot post ({reason})", status=status,
                                  code="account-unavailable")
         return DeliveryError(f"{what}: refused ({status}): {reason}", status=status)
+
+
+def blob_cid(content: bytes) -> str:
+    """The CID a PDS gives a blob of these bytes (CIDv1, raw codec, sha2-256, base32): to tell, without
+    asking, whether the profile already shows this image."""
+    digest = b"\x01\x55\x12\x20" + hashlib.sha256(content).digest()
+    return "b" + base64.b32encode(digest).decode("ascii").lower().rstrip("=")
+
+
+def _blob_cid(blob: Any) -> str | None:
+    ref = blob.get("ref") if isinstance(blob, dict) else None
+    return ref.get("$link") if isinstance(ref, dict) else None
 
 
 def tid(micros: int, clock_id: int) -> str:

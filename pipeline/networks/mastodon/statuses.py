@@ -19,7 +19,15 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.networks.base import AccountCheck, Capability, Network, Uncertain
+from pipeline.networks.base import (
+    AccountCheck,
+    Capability,
+    LiveProfile,
+    Network,
+    ProfileSupport,
+    ProfileUpdate,
+    Uncertain,
+)
 from pipeline.networks.delivery import DeliveryError
 from pipeline.networks.mastodon import counting
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
@@ -68,6 +76,10 @@ class MastodonNetwork(Network):
     required_credentials = ("token",)
     Options: ClassVar[type[BaseModel]] = MastodonOptions
     docs = "networks/mastodon.md"
+    # avatar and header: 2 MB each is Mastodon's long-standing limit (unverified for every version)
+    profile = ProfileSupport(display_name=30, bio=500, fields=4, field_name=255, field_value=255,
+                             avatar=True, header=True, image_bytes=2 * 1024 * 1024,
+                             image_formats=frozenset({"jpeg", "png", "gif", "webp"}))
 
     @classmethod
     def text_limit(cls, options: Any = None, *, with_media: bool = False) -> int:
@@ -302,6 +314,32 @@ class MastodonNetwork(Network):
                 raise DeliveryError(f"mastodon: {self._host} named no account id for the token")
         return self._account_id
 
+    # -- the profile ----------------------------------------------------------------
+
+    def read_profile(self) -> LiveProfile:
+        """The account as verify_credentials shows it: `source` holds the note and fields as typed."""
+        account = self._json(self._call("GET", "/api/v1/accounts/verify_credentials",
+                                        what="reading the profile"), "account", kind=dict)
+        return _live_profile(account)
+
+    def write_profile(self, update: ProfileUpdate, live: LiveProfile) -> LiveProfile:
+        """PATCH update_credentials with the changed fields only (multipart)."""
+        data: list[tuple[str, str]] = []
+        if update.display_name is not None:
+            data.append(("display_name", update.display_name))
+        if update.bio is not None:
+            data.append(("note", update.bio))
+        if update.fields is not None:
+            for index in range(max(len(update.fields), len(live.fields))):
+                name, value = update.fields[index] if index < len(update.fields) else ("", "")
+                data += [(f"fields_attributes[{index}][name]", name),
+                         (f"fields_attributes[{index}][value]", value)]
+        files = {key: (image.path.name, image.content(f"the profile's {key}"), image.content_type)
+                 for key, image in (("avatar", update.avatar), ("header", update.header)) if image}
+        response = self._call("PATCH", "/api/v1/accounts/update_credentials", what="writing the profile",
+                              data=data, files=files or None)
+        return _live_profile(self._json(response, "account", kind=dict))
+
     # -- the account ----------------------------------------------------------------
 
     def check_account(self) -> AccountCheck:
@@ -385,6 +423,17 @@ class _StatusText(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         self.pieces.append(data)
+
+
+def _live_profile(account: dict) -> LiveProfile:
+    source = account.get("source") if isinstance(account.get("source"), dict) else {}
+    fields = source.get("fields") if isinstance(source.get("fields"), list) else account.get("fields") or []
+    return LiveProfile(display_name=str(account.get("display_name") or ""),
+                       bio=str(source.get("note") if "note" in source else status_text(account.get("note") or "")),
+                       fields=tuple((str(f.get("name", "")), str(f.get("value", ""))) for f in fields
+                                    if isinstance(f, dict)),
+                       avatar=account.get("avatar_static") or account.get("avatar"),
+                       header=account.get("header_static") or account.get("header"))
 
 
 def status_text(html: str) -> str:
