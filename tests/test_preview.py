@@ -172,3 +172,18 @@ def test_markdown_helpers_show_text_exactly_and_never_mention_or_inject():
     assert md_code("a `b` c") == "``a `b` c``"
     assert md_code("`x") == "`` `x ``"
     assert md_fenced("a\n```\nb") == "````text\na\n```\nb\n````"
+
+
+def test_a_profile_change_is_shown_as_it_will_look(repo):
+    git(repo.root, "init", "-q", "-b", "main")
+    repo.write("content/profiles/mastodon.yml", "display_name: Crumb & Co.\nbio: Bread.\n")
+    commit(repo.root, "base")
+    repo.write("content/profiles/mastodon.yml", "display_name: Crumb & Co.\nbio: Bread, rye and stollen.\n"
+               "fields:\n  - {name: Hours, value: Tue-Sat 7-18}\n")
+    commit(repo.root, "new bio")
+    shown = preview(repo.root, "--changed", "HEAD~1..HEAD", "--format", "markdown")
+    assert "### Profile of `mastodon` (`content/profiles/mastodon.yml`)" in shown
+    assert "| bio | `Bread.` | `Bread, rye and stollen.` |" in shown
+    assert "| fields | – | `Hours: Tue-Sat 7-18` |" in shown and "display_name" not in shown.split("Profile of")[1]
+    data = json.loads(preview(repo.root, "--changed", "HEAD~1..HEAD", "--format", "json"))
+    assert [c["field"] for c in data["profiles"][0]["changes"]] == ["bio", "fields"]

@@ -199,6 +199,20 @@ def _removed_md(removed: list[Removed]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _profiles_md(profiles) -> str:
+    lines = []
+    for item in profiles:
+        channel = item.change.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        lines += [f"### Profile of {md_code(channel)} ({md_code(item.change.path)})",
+                  "| | Now | After the merge |", "|---|---|---|"]
+        lines += [f"| {key} | {md_code(was, in_table=True) if was else '–'} | "
+                  f"{md_code(will, in_table=True) if will else '–'} |" for key, was, will in item.fields]
+        if not item.fields:
+            lines.append("| (no visible change) | | |")
+        lines += ["", "Applied by the publish workflow after the merge (`social profiles sync`).", ""]
+    return "\n".join(lines) + "\n"
+
+
 def _others_md(others: list[FileChange]) -> str:
     lines = ["### Other files"]
     lines += [f"- {md_code(c.path)} {c.status}" for c in _limited(others)]
@@ -235,6 +249,8 @@ def format_markdown(preview: Preview, budget: int = SUMMARY_BYTES) -> str:
         blocks.append(Block(_removed_md(preview.removed), "removed-posts list"))
     if preview.other_files:
         blocks.append(Block(_others_md(preview.other_files), "other-files list"))
+    if preview.profiles:
+        blocks.append(Block(_profiles_md(preview.profiles), "profile"))
     return fit("\n".join(head), blocks, budget,
                f"Run `social preview --changed {preview.changed}` to see everything.")
 
@@ -264,6 +280,9 @@ def format_text(preview: Preview, budget: int = SUMMARY_BYTES) -> str:
                                                      for r in preview.removed) + "\n", "removed-posts list"))
     blocks += [Block("other files:\n" + "\n".join(f"  {c.status}: {c.path}" for c in preview.other_files)
                      + "\n", "other-files list")] if preview.other_files else []
+    blocks += [Block(f"profile {item.change.path}:\n" + "".join(
+        f"  {key}: {was or '-'!r} -> {will or '-'!r}\n" for key, was, will in item.fields), "profile")
+        for item in preview.profiles]
     return fit(head + "\n", blocks, budget, f"Run `social preview --changed {preview.changed}` to see all.")
 
 
@@ -293,5 +312,8 @@ def preview_dict(preview: Preview) -> dict:
         ],
         "removed": [{"file": r.change.path, "id": r.post.id if r.post else None} for r in preview.removed],
         "other_files": [{"status": c.status, "file": c.path} for c in preview.other_files],
+        "profiles": [{"file": item.change.path, "changes": [{"field": key, "before": was, "after": will}
+                                                            for key, was, will in item.fields]}
+                     for item in preview.profiles],
         "cadence": preview.comparison.as_dict(zone) if preview.comparison else None,
     }

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from pipeline.content.identity import History, post_history
 from pipeline.content.load import load_content
 from pipeline.content.model import POSTS_DIR, Content, Post, PostStatus
+from pipeline.content.profiles import PROFILES_DIR, load_profiles
 from pipeline.errors import ERROR, WARNING, Finding
 from pipeline.planning.against import Comparison, compare
 from pipeline.planning.evaluation import evaluate, events_from_content
@@ -50,6 +51,15 @@ class PostPreview:
 
 
 @dataclass
+class ProfileChange:
+    """A changed profile file: each field as it was at BASE and as it will be."""
+
+    change: FileChange
+    #: (field, before, after) for the fields that differ; images by their path
+    fields: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+@dataclass
 class Removed:
     change: FileChange
     post: Post | None  # the post as it was at BASE
@@ -67,6 +77,7 @@ class Preview:
     posts: list[PostPreview] = field(default_factory=list)
     removed: list[Removed] = field(default_factory=list)
     other_files: list[FileChange] = field(default_factory=list)
+    profiles: list[ProfileChange] = field(default_factory=list)
     comparison: Comparison | None = None
     config_findings: list[Finding] = field(default_factory=list)
 
@@ -107,7 +118,36 @@ def build_preview(root: Path, changed: str, *, now_text: str | None = None) -> P
             preview.comparison = compare(changed, before, after, now.astimezone(head.config.zone).date(),
                                          base_broken=base.config is None)
         _fill(preview, changes, base, head, now, ledger)
+        preview.profiles = _profile_changes(changes, base_root, head_root)
     return preview
+
+
+def _profile_changes(changes: list[FileChange], base_root: Path, head_root: Path) -> list[ProfileChange]:
+    """What each changed profile file will show, field by field, beside what it showed."""
+    touched = [c for c in changes if c.path.startswith(PROFILES_DIR + "/")]
+    if not touched:
+        return []
+    before = {p.file: p for p in load_profiles(base_root)[0]}
+    after = {p.file: p for p in load_profiles(head_root)[0]}
+    found = []
+    for change in touched:
+        old, new = before.get(change.old_path or change.path), after.get(change.path)
+        item = ProfileChange(change)
+        for key in ("display_name", "bio", "avatar", "header", "fields"):
+            was, will = _profile_value(old, key), _profile_value(new, key)
+            if was != will:
+                item.fields.append((key, was, will))
+        found.append(item)
+    return found
+
+
+def _profile_value(profile, key: str) -> str:
+    value = getattr(profile, key, None) if profile is not None else None
+    if key in ("avatar", "header"):
+        return value.path if value is not None else ""
+    if key == "fields":
+        return "; ".join(f"{n}: {v}" for n, v in value or ())
+    return value or ""
 
 
 def _fill(preview: Preview, changes: list[FileChange], base: Content, head: Content, now: datetime,
