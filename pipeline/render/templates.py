@@ -1,12 +1,18 @@
-"""Jinja2 templates in the immutable sandbox: a typo or a reach into internals is a finding.
+"""Jinja2 templates in a bounded sandbox: a typo, a reach into internals or a bomb is a finding.
 
 `<network>.j2` comes from the repository's templates/ when it has one, else it is
 the network's own default template (declared in its module), so a repository
 without templates/ renders exactly as one holding copies of the defaults.
+
+Templates arrive in pull requests, so each render runs within the budgets of
+`budget.Limits` (time, size, steps, depth), and whatever goes wrong while a template
+compiles or runs (an exception of any kind) is a finding at its line, never a
+traceback: one channel's template cannot stop the others.
 """
 
 from __future__ import annotations
 
+import time
 import traceback
 from itertools import islice
 from pathlib import Path
@@ -17,19 +23,24 @@ from jinja2 import (
     FunctionLoader,
     StrictUndefined,
     TemplateError,
+    TemplateNotFound,
     TemplateSyntaxError,
     UndefinedError,
 )
 from jinja2.runtime import new_context
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import SecurityError
 
 from pipeline.errors import ERROR, Finding
 from pipeline.networks import UnknownNetwork, network_class
+from pipeline.render.budget import TOO_BIG, TOO_DEEP, Clock, Limits, TemplateBudgetError
+from pipeline.render.sandbox import BoundedSandbox
 
 TEMPLATE_DIR = "templates"
 SUFFIX = ".j2"
 #: longest text a template may produce; far above any network's limit
 MAX_OUTPUT = 100_000
+TOO_DEEP_MESSAGE = ("the template calls itself without end (a macro, a recursive loop, an include or "
+                    "extends of itself): give the recursion an end")
 
 
 class TemplateProblem(Exception):
@@ -43,9 +54,12 @@ class TemplateProblem(Exception):
 class Templates:
     """Loads templates from `templates/` once and renders them safely."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, limits: Limits | None = None, clock: Clock = time.monotonic) -> None:
+        """`limits` and `clock` (monotonic seconds) are the render budgets; tests pass small ones."""
         self.root = root
-        self.env = ImmutableSandboxedEnvironment(
+        self.env = BoundedSandbox(
+            limits=limits,
+            clock=clock,
             loader=ChoiceLoader([FileSystemLoader(str(root / TEMPLATE_DIR)), FunctionLoader(default_template)]),
             undefined=StrictUndefined,
             autoescape=False,  # plain text for networks, not HTML
@@ -54,6 +68,8 @@ class Templates:
             lstrip_blocks=True,
         )
         self._cache: dict[str, object] = {}
+        #: seconds each template has run in this run, held to Limits.total_seconds
+        self._seconds: dict[str, float] = {}
         self._merged_globals: dict[int, dict] = {}
 
     def _globals(self, template) -> dict:
@@ -73,60 +89,87 @@ class Templates:
         if found is None:
             try:
                 found = self.env.get_template(name)
-            except TemplateSyntaxError as exc:
-                found = TemplateProblem(Finding(self.file_of(name), exc.lineno or 1, 1, ERROR,
-                                                "template-syntax", f"template syntax error: {exc.message}"))
-            except TemplateError as exc:
-                found = TemplateProblem(Finding(self.file_of(name), 1, 1, ERROR, "template-missing",
-                                                f"template {name} is missing ({exc}); add it to "
-                                                f"{TEMPLATE_DIR}/ or fix `template:` in channels.yml"))
+            except Exception as exc:
+                found = TemplateProblem(self._compile_finding(name, exc))
             self._cache[name] = found
         if isinstance(found, TemplateProblem):
             raise found
         return found
+
+    def _compile_finding(self, name: str, exc: Exception) -> Finding:
+        where = self.file_of(name)
+        if isinstance(exc, TemplateSyntaxError):
+            return Finding(where, exc.lineno or 1, 1, ERROR, "template-syntax",
+                           f"template syntax error: {exc.message}")
+        if isinstance(exc, TemplateBudgetError):
+            return Finding(where, 1, 1, ERROR, exc.code, exc.message or str(exc))
+        if isinstance(exc, TemplateNotFound):
+            return Finding(where, 1, 1, ERROR, "template-missing",
+                           f"template {name} is missing ({exc}); add it to {TEMPLATE_DIR}/ or fix "
+                           "`template:` in channels.yml")
+        if isinstance(exc, RecursionError):
+            return Finding(where, 1, 1, ERROR, TOO_DEEP, "the template nests too deep to be read (brackets "
+                                                         "or blocks inside each other): flatten it")
+        if isinstance(exc, MemoryError):
+            return Finding(where, 1, 1, ERROR, TOO_BIG, "the template is too big to be read")
+        return Finding(where, 1, 1, ERROR, "template-error", f"template error: {_describe(exc)}")
 
     def render(self, name: str, context: dict) -> str:
         """The template's output; TemplateProblem says what went wrong and where."""
         template = self._template(name)
         out: list[str] = []
         size = 0
+        spent = self._seconds.get(name, 0.0)
+        budget = None
         try:
-            # What Template.generate does, with the globals merged into one plain dict once:
-            # merging the template's ChainMap of globals anew for every render costs more
-            # than rendering the default templates.
-            context_object = new_context(self.env, template.name, template.blocks,
-                                         {**self._globals(template), **context}, True, None, None)
-            try:
-                chunks = template.root_render_func(context_object)
-                # Joined a batch at a time: the cap holds, without Python work for every chunk.
-                while batch := "".join(islice(chunks, 256)):
-                    out.append(batch)
-                    size += len(batch)
-                    if size > MAX_OUTPUT:
-                        raise TemplateProblem(Finding(
-                            self.file_of(name), 1, 1, ERROR, "template-too-long",
-                            f"template output is longer than {MAX_OUTPUT} characters; check its loops"))
-            except TemplateProblem:
-                raise
-            except Exception:
-                self.env.handle_exception()  # re-raises with the template's own lines in the traceback
+            with self.env.budgeted(self.env.limits.total_seconds - spent) as budget:
+                # What Template.generate does, with the globals merged into one plain dict once:
+                # merging the template's ChainMap of globals anew for every render costs more
+                # than rendering the default templates.
+                context_object = new_context(self.env, template.name, template.blocks,
+                                             {**self._globals(template), **context}, True, None, None)
+                try:
+                    chunks = template.root_render_func(context_object)
+                    # Taken a batch at a time: the cap holds, without Python work for every chunk.
+                    while batch := list(islice(chunks, 256)):
+                        size += sum(map(len, batch))
+                        if size > MAX_OUTPUT:
+                            raise TemplateProblem(Finding(
+                                self.file_of(name), 1, 1, ERROR, "template-too-long",
+                                f"template output is longer than {MAX_OUTPUT:,} characters; check its loops"))
+                        out.append("".join(batch))
+                except TemplateProblem:
+                    raise
+                except Exception:
+                    self.env.handle_exception()  # re-raises with the template's own lines in the traceback
+        except TemplateProblem:
+            raise
+        except TemplateBudgetError as exc:
+            raise self._problem(name, exc, exc.code, str(exc)) from None
         except SecurityError as exc:
-            raise TemplateProblem(Finding(
-                self.file_of(name), self._line(name, exc), 1, ERROR, "template-unsafe",
-                f"template reaches into Python internals ({exc}); templates may only use the "
-                "documented variables and filters")) from None
+            raise self._problem(name, exc, "template-unsafe",
+                                f"template reaches into Python internals ({exc}); templates may only use the "
+                                "documented variables and filters") from None
         except UndefinedError as exc:
-            raise TemplateProblem(Finding(
-                self.file_of(name), self._line(name, exc), 1, ERROR, "template-undefined",
-                f"template uses an undefined variable: {exc.message}; variables: "
-                f"{', '.join(sorted(context))}")) from None
+            raise self._problem(name, exc, "template-undefined",
+                                f"template uses an undefined variable: {exc.message}; variables: "
+                                f"{', '.join(sorted(context))}") from None
+        except RecursionError as exc:
+            raise self._problem(name, exc, TOO_DEEP, TOO_DEEP_MESSAGE) from None
+        except MemoryError as exc:
+            raise self._problem(name, exc, TOO_BIG, "the template runs out of memory: check its repetitions "
+                                                    "and loops") from None
         except TemplateError as exc:
-            raise TemplateProblem(Finding(self.file_of(name), self._line(name, exc), 1, ERROR,
-                                          "template-error", f"template error: {exc}")) from None
-        except (TypeError, ValueError, ArithmeticError, OverflowError) as exc:
-            raise TemplateProblem(Finding(self.file_of(name), self._line(name, exc), 1, ERROR,
-                                          "template-error", f"template error: {exc}")) from None
+            raise self._problem(name, exc, "template-error", f"template error: {exc}") from None
+        except Exception as exc:  # whatever a hostile template makes Python raise is its own problem
+            raise self._problem(name, exc, "template-error", f"template error: {_describe(exc)}") from None
+        finally:
+            if budget is not None:
+                self._seconds[name] = spent + (budget.clock() - budget.start)
         return "".join(out)
+
+    def _problem(self, name: str, exc: BaseException, code: str, message: str) -> TemplateProblem:
+        return TemplateProblem(Finding(self.file_of(name), self._line(name, exc), 1, ERROR, code, message))
 
     def _line(self, name: str, exc: BaseException) -> int:
         """The template line from the traceback Jinja rewrites to point into the template."""
@@ -146,3 +189,8 @@ def default_template(name: str) -> str | None:
         return network_class(name.removesuffix(SUFFIX)).template
     except UnknownNetwork:
         return None
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
