@@ -81,6 +81,10 @@ BOMBS = {
                           "{% set ns.a = ns.a ~ ns.a %}{% endfor %}{{ ns.a|length }}",
     "namespace-nesting": "{% set a = namespace(x='x' * 90000) %}"
                          + "{% set a = namespace(l=a, r=a) %}" * DOUBLINGS + "{{ a }}",
+    "deep-tuple": "{% set ns = namespace(t=()) %}{% for i in range(99999) %}{% set ns.t = (ns.t,) %}{% endfor %}"
+                  "{{ {ns.t: 1} }}",
+    "deep-list": "{% set ns = namespace(t=[]) %}{% for i in range(99999) %}{% set ns.t = [ns.t] %}{% endfor %}"
+                 "{{ ns.t == ns.t }}",
     "cycler-args": "{% set a = 'x' * 90000 %}{{ cycler(a, a, a, a, a, a, a, a, a, a, a, a).items }}",
     # writing a lot where the output cap does not look: blocks, macros
     "macro-body": "{% macro m() %}{% for i in range(100000) %}{{ big }}{% endfor %}{% endmacro %}"

@@ -42,7 +42,7 @@ class Limits:
     seconds: float = 2.0
     #: wall-clock seconds for all renders of one template in one run (one per post, channel and part)
     total_seconds: float = 30.0
-    #: calls inside calls (a macro calling itself)
+    #: calls inside calls (a macro calling itself), and lists, dicts and namespaces inside each other
     depth: int = 50
     #: bits of the largest whole number it computes (10,000 bits: about 3,000 digits)
     number_bits: int = 10_000
@@ -68,15 +68,22 @@ def refuse_over(what: str, size: int, limit: int) -> None:
         raise too_big(what, size, limit)
 
 
-def weight(value: object, limit: int, per_level: int = 0) -> int:
+def weight(value: object, limit: int, per_level: int = 0, max_level: int | None = None) -> int:
     """How much `value` holds once written out: the characters of its strings and one for every
     other item, an item held twice counted twice, so that a list doubled into itself forty times
     weighs what it would print. `per_level` adds that much for each level an item is nested at
-    (indentation). Counting stops past `limit`, so it never takes more than `limit` steps."""
+    (indentation). Counting stops past `limit`, so it never takes more than `limit` steps.
+
+    Items nested deeper than `max_level` are refused: Python compares, prints and hashes nested
+    values by recursing in C, and a tuple nested 200,000 deep crashes the interpreter when hashed.
+    """
     total = 0
     stack: list[tuple[object, int]] = [(value, 0)]
     while stack:
         item, level = stack.pop()
+        if max_level is not None and level > max_level:
+            raise TemplateBudgetError(TOO_DEEP, f"the template nests lists, tuples, dicts or namespaces more "
+                                                f"than {max_level} deep: check its loops")
         total += level * per_level
         if isinstance(item, str | bytes | bytearray):
             total += max(len(item), 1)

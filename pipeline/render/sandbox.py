@@ -116,7 +116,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
 
     def made(self, value):
         """`value` was built: refused over the budget for one value, else counted as work."""
-        size = weight(value, self.limits.value)
+        size = weight(value, self.limits.value, max_level=self.limits.depth)
         if size > self.limits.value:
             raise TemplateBudgetError(TOO_BIG, f"the template builds a value of more than {self.limits.value:,} "
                                                "characters or items: check its repetitions and loops")
