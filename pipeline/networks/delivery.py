@@ -17,10 +17,13 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from pipeline.errors import PipelineError
+from pipeline.networks.secrets import Secrets
 from pipeline.times import utc_now
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], datetime]
+#: how much of a server's reason an error message quotes
+REASON_LENGTH = 300
 
 
 class DeliveryError(PipelineError):
@@ -36,41 +39,6 @@ class DeliveryError(PipelineError):
         self.ambiguous = ambiguous
         self.retry_later = retry_later
         self.status = status
-
-
-class Secrets:
-    """Every secret value this run read; `mask` removes them from any text shown or stored."""
-
-    MIN_LENGTH = 4
-
-    def __init__(self, values: Iterable[str] = ()) -> None:
-        self._values: set[str] = set()
-        for value in values:
-            self.add(value)
-
-    def add(self, value: str | None) -> None:
-        if not value or len(value) < self.MIN_LENGTH:
-            return
-        self._values.add(value)
-        if "://" in value:
-            # Webhook URLs carry their secret in the path, the query or the user info, and
-            # error messages often show only a piece of the URL.
-            from urllib.parse import parse_qsl, urlsplit
-
-            parts = urlsplit(value)
-            pieces = [parts.path, parts.query, parts.password or "", *parts.path.split("/"),
-                      *(v for _, v in parse_qsl(parts.query))]
-            for piece in pieces:
-                if len(piece) >= 8:
-                    self._values.add(piece)
-
-    def mask(self, text: str | None) -> str:
-        if not text:
-            return text or ""
-        for value in sorted(self._values, key=len, reverse=True):
-            if value in text:
-                text = text.replace(value, "***")
-        return text
 
 
 @dataclass(frozen=True)
@@ -271,9 +239,9 @@ class Http:
                 value = body.get(key)
                 if isinstance(value, str) and value:
                     extra = body.get("message") if key == "error" and body.get("message") else ""
-                    return self.secrets.mask(f"{value}: {extra}" if extra else value)[:300]
+                    return self.secrets.excerpt(f"{value}: {extra}" if extra else value, REASON_LENGTH)
         text = (getattr(response, "text", "") or "").strip().replace("\n", " ")
-        return self.secrets.mask(text[:300]) or response.reason or "no reason given"
+        return self.secrets.excerpt(text, REASON_LENGTH) or response.reason or "no reason given"
 
     @staticmethod
     def _host(url: str) -> str:
