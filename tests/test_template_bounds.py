@@ -160,9 +160,11 @@ def test_the_step_budget_stops_a_long_loop_the_same_way_on_every_machine(tmp_pat
 
 
 def test_other_runtime_errors_are_findings_too(tmp_path):
-    for template in ("{{ 'x'.encode('no-such-codec') }}", "{{ cycler().next() }}", "{{ [][0:1][5] + 1 }}"):
+    for template in ("{{ 'x'.encode('no-such-codec') }}", "{{ cycler().next() }}", "{{ [][0:1][5] + 1 }}",
+                     "{{ 'x'.encode('y' * 90000) }}"):
         finding = refusal(tmp_path, template).finding
         assert finding.code in {"template-error", "template-undefined"}, (template, finding)
+        assert len(finding.message) < 400
 
 
 def test_a_huge_template_file_is_refused_before_it_is_compiled(tmp_path):
@@ -188,6 +190,37 @@ def test_ordinary_templates_still_render(tmp_path, template, expected):
     (tmp_path / "templates" / "fine.j2").write_text(template, encoding="utf-8")
     out = Templates(tmp_path).render("fine.j2", {"text": "Fresh bread today.", "tags": ["bread", "cake"]})
     assert out == expected
+
+
+FEATURES = {
+    "base.j2": "{% block body %}base{% endblock %}|{% block tail %}T{% endblock %}\n",
+    "child.j2": "{% extends 'base.j2' %}{% block body %}[{{ super() }}]{% for a, b in [(1, 2), (3, 4)] %}"
+                "{{ a + b }}{% endfor %}{% set x, y = 5, 6 %}{{ x * y }}{% endblock %}\n",
+    "macros.j2": "{% macro box(t, width=8) %}{{ t|center(width) }}{% endmacro %}\n",
+    "main.j2": "{% import 'macros.j2' as m %}{% from 'macros.j2' import box %}{{ m.box('a') }}|{{ box('b', 4) }}|"
+               "{% filter upper %}{{ text }}{% endfilter %}|{% macro wrap() %}<{{ caller('q') }}>{% endmacro %}"
+               "{% call(x) wrap() %}{{ x }}!{% endcall %}|{% for n in tree recursive %}{{ n.name }}"
+               "{% if n.kids %}({{ loop(n.kids) }}){% endif %}{% endfor %}|{% for i in range(3) %}"
+               "{{ loop.cycle('a', 'b') }}{{ loop.length }}{% endfor %}|{{ {'k': [1, 2]}['k'][1] }}|"
+               "{{ '{}-{}'.format(1, 'x') }}|{{ '%05.1f' % 3.14159 }}|{% include 'child.j2' %}|"
+               "{{ tags|join(', ') }}|{{ tags|map('upper')|list }}|{% set ns = namespace(n=0) %}"
+               "{% for t in tags %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.n }}|{{ text|wordwrap(5) }}|"
+               "{{ dict(a=1)|tojson(indent=2) }}|{{ tags|batch(1)|list }}{{ tags|slice(2)|list }}",
+}
+
+
+def test_the_budgets_change_nothing_a_template_writes(tmp_path):
+    from jinja2 import FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    for name, source in FEATURES.items():
+        (tmp_path / "templates").mkdir(exist_ok=True)
+        (tmp_path / "templates" / name).write_text(source, encoding="utf-8")
+    context = {"text": "Fresh bread today.", "tags": ["bread", "cake"],
+               "tree": [{"name": "r", "kids": [{"name": "k", "kids": []}]}]}
+    plain = ImmutableSandboxedEnvironment(loader=FileSystemLoader(str(tmp_path / "templates")), trim_blocks=True,
+                                          lstrip_blocks=True, undefined=StrictUndefined)
+    assert Templates(tmp_path).render("main.j2", context) == plain.get_template("main.j2").render(context)
 
 
 # -- through the commands -------------------------------------------------------------

@@ -9,7 +9,10 @@ memory and time; these budgets do that. Each is far above what any post needs
 Sizes are checked *before* anything big is built wherever the size is known in advance
 (see `growth`); everything a template builds or writes is then counted against `work`,
 and every loop turn, call, filter and operator is a step, checked against `steps` and
-against the clock. The clock is injected, so tests never wait.
+against the clock. The clock is injected, so tests never wait. No alarm signal is used:
+a render may run off the main thread, `social publish` has its own SIGINT and SIGTERM
+handling, and since every single step is bounded in size, looking at the clock at each
+step is enough.
 """
 
 from __future__ import annotations

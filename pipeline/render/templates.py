@@ -160,7 +160,7 @@ class Templates:
             raise self._problem(name, exc, TOO_BIG, "the template runs out of memory: check its repetitions "
                                                     "and loops") from None
         except TemplateError as exc:
-            raise self._problem(name, exc, "template-error", f"template error: {exc}") from None
+            raise self._problem(name, exc, "template-error", f"template error: {_describe(exc)}") from None
         except Exception as exc:  # whatever a hostile template makes Python raise is its own problem
             raise self._problem(name, exc, "template-error", f"template error: {_describe(exc)}") from None
         finally:
@@ -192,5 +192,10 @@ def default_template(name: str) -> str | None:
 
 
 def _describe(exc: BaseException) -> str:
+    """The error's type and message, cut short: a hostile template can make the message huge."""
     text = str(exc)
+    if len(text) > 300:
+        text = text[:300] + "..."
+    if isinstance(exc, TemplateError):
+        return text
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
