@@ -266,3 +266,17 @@ def test_the_site_builds_with_a_bombed_template(bombed):
     site = build_repo_site(bombed.root, now="2026-12-01 08:00")
     page = (site / "calendar" / "posts" / "a.html").read_text(encoding="utf-8")
     assert "template-too-big" in page or "100,000" in page
+
+
+@pytest.mark.parametrize(("template", "line", "words"), [
+    ("---\ntitle: {{ title }}\n---\n{{ 'a' * 10**9 }}\n", 4, "would build 1,000,000,000"),
+    ("---\ntitle: {{ title }}\n---\n{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}\n", 4, "nest more than"),
+    ("---\ntitle: {{ title }}\n{% if %}\n", 3, "syntax error"),
+])
+def test_social_new_refuses_a_bombed_new_post_template_with_its_line(repo, template, line, words):
+    repo.write("templates/new-post.md", template)
+    result = CliRunner().invoke(cli, ["new", "--root", str(repo.root), "Cake", "--channels", "outbox",
+                                      "--draft"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"templates/new-post.md:{line}: " in result.output and words in result.output
+    assert not list((repo.root / "content" / "posts").rglob("*.md"))

@@ -30,7 +30,7 @@ from jinja2 import (
 from jinja2.runtime import new_context
 from jinja2.sandbox import SecurityError
 
-from pipeline.errors import ERROR, Finding
+from pipeline.errors import ERROR, Finding, PipelineError
 from pipeline.networks import UnknownNetwork, network_class
 from pipeline.render.budget import TOO_BIG, TOO_DEEP, Clock, Limits, TemplateBudgetError
 from pipeline.render.sandbox import BoundedSandbox
@@ -54,18 +54,24 @@ class TemplateProblem(Exception):
 class Templates:
     """Loads templates from `templates/` once and renders them safely."""
 
-    def __init__(self, root: Path, *, limits: Limits | None = None, clock: Clock = time.monotonic) -> None:
-        """`limits` and `clock` (monotonic seconds) are the render budgets; tests pass small ones."""
+    def __init__(self, root: Path, *, limits: Limits | None = None, clock: Clock = time.monotonic,
+                 folder: Path | None = None, verbatim: bool = False) -> None:
+        """`limits` and `clock` (monotonic seconds) are the render budgets; tests pass small ones.
+
+        `folder` holds the templates (default: templates/), `verbatim` keeps every newline and
+        space as written (for files, not messages: templates/new-post.md).
+        """
         self.root = root
+        self.folder = folder or root / TEMPLATE_DIR
         self.env = BoundedSandbox(
             limits=limits,
             clock=clock,
-            loader=ChoiceLoader([FileSystemLoader(str(root / TEMPLATE_DIR)), FunctionLoader(default_template)]),
+            loader=ChoiceLoader([FileSystemLoader(str(self.folder)), FunctionLoader(default_template)]),
             undefined=StrictUndefined,
             autoescape=False,  # plain text for networks, not HTML
-            keep_trailing_newline=False,
-            trim_blocks=True,
-            lstrip_blocks=True,
+            keep_trailing_newline=verbatim,
+            trim_blocks=not verbatim,
+            lstrip_blocks=not verbatim,
         )
         self._cache: dict[str, object] = {}
         #: seconds each template has run in this run, held to Limits.total_seconds
@@ -80,9 +86,11 @@ class Templates:
 
     def file_of(self, name: str) -> str:
         """Where a template's problems are reported: its file, or the network that ships it."""
-        if (self.root / TEMPLATE_DIR / name).is_file() or default_template(name) is None:
-            return f"{TEMPLATE_DIR}/{name}"
-        return f"{TEMPLATE_DIR}/{name} (the {name.removesuffix(SUFFIX)} network's default)"
+        path = self.folder / name
+        shown = path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else name
+        if path.is_file() or default_template(name) is None:
+            return shown
+        return f"{shown} (the {name.removesuffix(SUFFIX)} network's default)"
 
     def _template(self, name: str):
         found = self._cache.get(name)
@@ -173,12 +181,25 @@ class Templates:
 
     def _line(self, name: str, exc: BaseException) -> int:
         """The template line from the traceback Jinja rewrites to point into the template."""
-        path = str(self.root / TEMPLATE_DIR / name)
+        path = str(self.folder / name)
         line = 1
         for frame in traceback.extract_tb(exc.__traceback__):
             if frame.filename == path and frame.lineno:
                 line = frame.lineno
         return line
+
+
+def render_file(root: Path, path: Path, context: dict) -> str:
+    """One template file rendered as written (templates/new-post.md), within the same budgets.
+
+    Raises PipelineError naming the file (relative to `root` when inside it) and the line.
+    """
+    templates = Templates(root, folder=path.parent, verbatim=True)
+    try:
+        return templates.render(path.name, context)
+    except TemplateProblem as problem:
+        found = problem.finding
+        raise PipelineError(found.message, file=found.file, line=found.line, code=found.code) from None
 
 
 def default_template(name: str) -> str | None:
