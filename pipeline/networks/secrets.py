@@ -40,8 +40,8 @@ class Secrets:
             self.add(value)
 
     def add(self, value: str | None) -> None:
-        if not value or len(value) < self.MIN_LENGTH:
-            return
+        if not value or len(value) < self.MIN_LENGTH or value in self._values:
+            return  # too short to mask, or known (a network reads its credential for every request)
         if "://" not in value:
             self._learn(value)
             return
