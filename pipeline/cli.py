@@ -148,10 +148,12 @@ def new(root: Path, title: str, publish_at: str | None, queue: bool, channels: s
         post_id: str | None, tags: str, draft: bool) -> None:
     """Write a new post file from templates/new-post.md and print its path."""
     from pipeline.content.newpost import create_post
+    from pipeline.render.templates import render_file
 
     path = create_post(
         root, title=title, publish_at=publish_at, queue=queue,
         channels=_split_list(channels), post_id=post_id, tags=_split_list(tags), draft=draft,
+        render=render_file,
     )
     echo(path.as_posix())
 

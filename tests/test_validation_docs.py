@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 KEBAB = re.compile(r"^[a-z]+(?:-[a-z0-9]+)+$")
 #: modules whose findings `social validate` reports
 VALIDATION = ["pipeline/content", "pipeline/files.py", "pipeline/render/loader.py", "pipeline/render/render.py",
-              "pipeline/render/templates.py",
+              "pipeline/render/templates.py", "pipeline/render/budget.py",
               "pipeline/cadence", "pipeline/planning/findings.py", "pipeline/validation"]
 NOT_CODES = {"utf-8", "utf-8-sig", "utf-16-le"}
 
@@ -25,6 +25,9 @@ def codes_in_source() -> set[str]:
         files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
     for file in files:
         for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) and t.id.isupper() for t in node.targets):
+                found |= {node.value.value} if isinstance(node.value, ast.Constant) and isinstance(
+                    node.value.value, str) and KEBAB.match(node.value.value) else set()  # TOO_BIG = "..."
             if not isinstance(node, ast.Call):
                 continue
             values = [kw.value for kw in node.keywords if kw.arg == "code"] + list(node.args)

@@ -14,6 +14,7 @@ from pipeline.content.model import Channel, Config
 from pipeline.content.placing import KeyPlacer
 from pipeline.content.schema import ChannelConfig, ChannelsFile, Utm
 from pipeline.content.schema_errors import schema_findings
+from pipeline.content.utm import utm_problem
 from pipeline.content.yamlload import describe_yaml_error, load_yaml
 from pipeline.errors import ERROR, Finding
 from pipeline.files import RegularFiles, UnsafeFile
@@ -192,6 +193,12 @@ def _channel(channel_id, settings: ChannelConfig, default_cadence, default_laten
         for finding in schema_findings(exc, network.Options, CONFIG_FILE, place, prefix=here,
                                        also_known=COMMON_CHANNEL_KEYS):
             findings.append(finding)
+
+    if settings.utm:
+        for key, value in settings.utm.model_dump().items():
+            problem = utm_problem(value) if value is not None else None
+            if problem:
+                report(("utm", key, "<value>"), "utm-invalid", f"channel {channel_id!r}: utm.{key}: {problem}")
 
     lateness = default_lateness
     if settings.max_lateness is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.content.model import PostStatus
@@ -14,6 +15,7 @@ from pipeline.errors import PipelineError, UsageError
 from pipeline.times import TimeError, format_local, parse_publish_at
 
 TEMPLATE = "templates/new-post.md"
+RenderFile = Callable[[Path, Path, dict], str]
 PACKAGED_TEMPLATE = Path(__file__).with_name("new-post.md")
 _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .,'!?()&/+-]*$")
 _YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
@@ -43,8 +45,13 @@ def _as_written(text: str | None, when, zone) -> str | None:
 
 
 def create_post(root: Path, *, title: str, publish_at: str | None, queue: bool,
-                channels: list[str], post_id: str | None, tags: list[str], draft: bool) -> Path:
-    """Write the post file and return its path relative to `root`; refuse anything invalid."""
+                channels: list[str], post_id: str | None, tags: list[str], draft: bool,
+                render: RenderFile) -> Path:
+    """Write the post file and return its path relative to `root`; refuse anything invalid.
+
+    `render(root, template_path, context)` fills the template; the caller passes the budgeted one
+    (pipeline.render.templates.render_file): the template is the repository's, so it may be hostile.
+    """
     workspace = Workspace(root)
     config = workspace.require_config()
     content = workspace.content
@@ -78,19 +85,15 @@ def create_post(root: Path, *, title: str, publish_at: str | None, queue: bool,
     template_path = root / TEMPLATE
     if not template_path.is_file():  # the repository keeps no template of its own: the packaged one
         template_path = PACKAGED_TEMPLATE
-    from jinja2 import StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True)
-    text = env.from_string(template_path.read_text(encoding="utf-8")).render(
-        id=post_id,
-        title=yaml_scalar(title),
-        publish_at=_as_written(publish_at, when, config.zone),
-        queue=queue,
-        channels="[" + ", ".join(channels) + "]",
-        tags="[" + ", ".join(yaml_scalar(t) for t in tags) + "]",
-        status=PostStatus.DRAFT if draft else PostStatus.READY,
-    )
+    text = render(root, template_path, {
+        "id": post_id,
+        "title": yaml_scalar(title),
+        "publish_at": _as_written(publish_at, when, config.zone),
+        "queue": queue,
+        "channels": "[" + ", ".join(channels) + "]",
+        "tags": "[" + ", ".join(yaml_scalar(t) for t in tags) + "]",
+        "status": PostStatus.DRAFT if draft else PostStatus.READY,
+    })
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     _, findings = PostReader(root, config).read(path)

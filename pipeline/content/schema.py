@@ -15,6 +15,7 @@ from pydantic_core import core_schema
 from pipeline.cadence.registry import cadence_schema
 from pipeline.cadence.values import SLOT_PATTERN
 from pipeline.content.model import PostStatus
+from pipeline.content.utm import UTM_PATTERN
 
 ENGAGEMENT_KEYS = ("reply_to", "repost", "quote", "like")
 #: An id names files and pages (the site, the outbox): far below the 255 bytes of a file name.
@@ -101,11 +102,13 @@ class CadenceSection:
 
 
 class Utm(_Strict):
-    """Campaign parameters for links; `{channel}` and `{post}` are replaced."""
+    """Campaign parameters for links: plain text in which `{channel}` and `{post}` are replaced (no other braces)."""
 
-    source: str = Field("{channel}", description="utm_source (default: the channel id)")
-    medium: str = Field("social", description="utm_medium")
-    campaign: str | None = Field("{post}", description="utm_campaign (default: the post id)")
+    source: str = Field("{channel}", description="utm_source (default: the channel id)",
+                        json_schema_extra={"pattern": UTM_PATTERN})
+    medium: str = Field("social", description="utm_medium", json_schema_extra={"pattern": UTM_PATTERN})
+    campaign: str | None = Field("{post}", description="utm_campaign (default: the post id)",
+                                 json_schema_extra={"pattern": UTM_PATTERN})
 
 
 class ChannelConfig(BaseModel):

@@ -22,6 +22,8 @@ from pipeline.times import utc_now
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], datetime]
+#: how much of a server's reason an error message quotes
+REASON_LENGTH = 300
 
 
 class DeliveryError(PipelineError):
@@ -237,9 +239,9 @@ class Http:
                 value = body.get(key)
                 if isinstance(value, str) and value:
                     extra = body.get("message") if key == "error" and body.get("message") else ""
-                    return self.secrets.mask(f"{value}: {extra}" if extra else value)[:300]
+                    return self.secrets.excerpt(f"{value}: {extra}" if extra else value, REASON_LENGTH)
         text = (getattr(response, "text", "") or "").strip().replace("\n", " ")
-        return self.secrets.mask(text[:300]) or response.reason or "no reason given"
+        return self.secrets.excerpt(text, REASON_LENGTH) or response.reason or "no reason given"
 
     @staticmethod
     def _host(url: str) -> str:

@@ -16,8 +16,8 @@ from jinja2.loaders import split_template_path
 from pipeline.files import RegularFiles, UnsafeFile
 
 TEMPLATE_DIR = "templates"
-#: the largest template file read; templates are a few lines each
-MAX_TEMPLATE_BYTES = 200_000
+#: the largest template file read at all (the sandbox refuses one over its own limit, in characters)
+MAX_TEMPLATE_BYTES = 1_000_000
 
 
 class UnsafeTemplate(TemplateError):
@@ -30,16 +30,23 @@ class UnsafeTemplate(TemplateError):
 
 
 class RepositoryLoader(BaseLoader):
-    """Loads `name` from `<root>/templates/`; a missing file is TemplateNotFound."""
+    """Loads `name` from `folder` (templates/ of the repository at `root`, or the package's own
+    folder); a missing file is TemplateNotFound. Inside `root`, no folder on the way may be a link."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.files = RegularFiles(root)
+    def __init__(self, folder: Path, root: Path | None = None) -> None:
+        folder, root = Path(os.path.abspath(folder)), Path(os.path.abspath(root or folder))
+        # Lexically: a templates/ that is a link to elsewhere is still inside, and refused.
+        inside = folder.is_relative_to(root)
+        self.files = RegularFiles(root if inside else folder)
+        self.folder = folder
+        self.prefix = folder.relative_to(root).as_posix() if inside else ""
+        self.shown = self.prefix
 
     def get_source(self, environment, template: str):
         pieces = split_template_path(template)  # refuses '..' and absolute names
-        relative = "/".join([TEMPLATE_DIR, *pieces])
-        path = self.root / relative
+        relative = "/".join([self.prefix, *pieces]) if self.prefix not in ("", ".") else "/".join(pieces)
+        shown = "/".join([self.shown, *pieces]) if self.shown not in ("", ".") else "/".join(pieces)
+        path = self.folder.joinpath(*pieces)
         if not os.path.lexists(path):
             raise TemplateNotFound(template)
         try:
@@ -47,12 +54,12 @@ class RepositoryLoader(BaseLoader):
         except UnsafeFile as problem:
             if problem.code == "file-unreadable" and not os.path.lexists(path):
                 raise TemplateNotFound(template) from None
-            raise UnsafeTemplate(relative, problem) from None
+            raise UnsafeTemplate(shown, problem) from None
         try:
             source = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise UnsafeTemplate(relative, UnsafeFile(
-                "encoding", f"{relative} is not UTF-8 (byte 0x{raw[exc.start]:02x} cannot be "
+            raise UnsafeTemplate(shown, UnsafeFile(
+                "encoding", f"{shown} is not UTF-8 (byte 0x{raw[exc.start]:02x} cannot be "
                 "read); save it as UTF-8")) from None
         # Templates never change during a run: no reload check.
         return source, str(path), lambda: True

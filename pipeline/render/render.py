@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.content.model import Channel, Config, Media, Post, split_with_lines
+from pipeline.content.utm import fill_utm
 from pipeline.errors import ERROR, Finding
 from pipeline.networks import network_class
 from pipeline.networks.base import Capability, Network
@@ -109,12 +110,11 @@ class Renderer:
         raw_link = post.link_for(channel.id)
         link = raw_link
         if link and channel.utm:
-            link = add_utm(
-                link,
-                source=channel.utm["source"].format(channel=channel.id, post=post.id),
-                medium=channel.utm["medium"],
-                campaign=(channel.utm.get("campaign") or "").format(channel=channel.id, post=post.id) or None,
-            )
+            def filled(key: str) -> str:
+                return fill_utm(channel.utm.get(key) or "", channel=channel.id, post=post.id)
+
+            link = add_utm(link, source=filled("source"), medium=filled("medium"),
+                           campaign=filled("campaign") or None)
         tags = post.tags_for(channel.id)
         use_hashtags = network.hashtags if channel.hashtags is None else channel.hashtags
         return {

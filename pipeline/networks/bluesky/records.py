@@ -32,7 +32,7 @@ from pipeline.networks.base import (
     ProfileSupport,
     ProfileUpdate,
 )
-from pipeline.networks.delivery import DeliveryError, json_body
+from pipeline.networks.delivery import REASON_LENGTH, DeliveryError, json_body
 from pipeline.networks.linkcard import read_link_card
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.text.count import Count
@@ -501,8 +501,8 @@ class BlueskyNetwork(Network):
     def _refused(self, response: Any, body: Any, what: str) -> DeliveryError:
         error = body.get("error") if isinstance(body, dict) else None
         message = body.get("message") if isinstance(body, dict) else None
-        reason = self.http.secrets.mask(": ".join(str(p) for p in (error, message) if p)
-                                        or (response.text or "")[:300] or "no reason given")
+        reason = self.http.secrets.excerpt(": ".join(str(p) for p in (error, message) if p)
+                                           or response.text or "", REASON_LENGTH) or "no reason given"
         status = response.status_code
         if status == 401 or error in ("AuthenticationRequired", "AuthMissing", "InvalidToken", "ExpiredToken"):
             return DeliveryError(f"{what}: app password rejected for {self.options.handle}: check "

@@ -25,7 +25,7 @@ from urllib.parse import quote, unquote
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.networks.base import AccountCheck, Capability, Network, Uncertain
-from pipeline.networks.delivery import DeliveryError, json_body
+from pipeline.networks.delivery import REASON_LENGTH, DeliveryError, json_body
 from pipeline.networks.linkedin.littletext import escape_little_text, unescape_little_text
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.text.count import Count
@@ -332,8 +332,8 @@ class LinkedInNetwork(Network):
         body = json_body(response)
         code = body.get("code") if isinstance(body, dict) else None
         message = body.get("message") if isinstance(body, dict) else None
-        reason = self.http.secrets.mask(str(message or (response.text or "").strip()[:300]
-                                            or response.reason or "no reason given"))
+        reason = self.http.secrets.excerpt(str(message or (response.text or "").strip()), REASON_LENGTH) \
+            or response.reason or "no reason given"
         variable = self.variable("token")
         if status == 426 or code == "NONEXISTENT_VERSION":
             return DeliveryError(f"{what}: LinkedIn does not serve version {self.options.version} of its "
