@@ -112,7 +112,6 @@ class FacebookNetwork(Network):
             raise DeliveryError(f"{request.label}: {len(request.media)} images, Facebook takes at most "
                                 f"{self.max_images} in a post; nothing was sent", code="too-many-images")
         earlier = self._attempts.get(request.key)
-        self._attempted(request.key, self.http.clock())
         try:
             post_id = self._create(request)
         except DeliveryError as exc:
@@ -133,6 +132,7 @@ class FacebookNetwork(Network):
                 fields["caption"] = request.text
             if media.alt:
                 fields["alt_text_custom"] = media.alt
+            self._attempted(request.key, self.http.clock())
             answer = self._json(self._call("POST", f"/{page}/photos", what=what, idempotent=False,
                                            data=fields, files={"source": (media.path.name, content,
                                                                           media.content_type)}), what)
@@ -145,6 +145,7 @@ class FacebookNetwork(Network):
                                                                                                  index, media)})
             if request.link and request.number == 1 and not request.media:
                 fields["link"] = request.link  # the preview card; photos leave no room for one
+            self._attempted(request.key, self.http.clock())
             post_id = self._json(self._call("POST", f"/{page}/feed", what=what, idempotent=False,
                                             data=fields), what).get("id")
         if not isinstance(post_id, str) or not _POST_ID.match(post_id):
@@ -194,6 +195,7 @@ class FacebookNetwork(Network):
         return found
 
     def _attempted(self, key: str, at: datetime) -> None:
+        """Note an attempt at the part that may reach Facebook (the earliest one counts)."""
         self._attempts[key] = min(at, self._attempts.get(key, at))
 
     # -- reconcile ------------------------------------------------------------------
