@@ -563,8 +563,18 @@ def test_social_validate_reports_the_version_at_the_channel(repo):
     assert warning["message"].startswith("channel 'fb': Graph API v21.0 retires on 2027-01-21")
 
 
+def test_a_page_id_written_without_quotes_is_the_same_page(repo):
+    repo.write("content/channels.yml", "timezone: Europe/Berlin\nchannels:\n  fb:\n    network: facebook\n"
+                                       f"    page_id: {PAGE_ID}\n    credentials: {{token: FACEBOOK_PAGE_TOKEN}}\n")
+    result = CliRunner().invoke(cli, ["validate", "--root", str(repo.root), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert Workspace(repo.root).require_config().channels["fb"].options.page_id == PAGE_ID
+
+
 @pytest.mark.parametrize(("setting", "says"), [
     ("page_id: crumbandco", "page_id"),
+    ("page_id: -5", "page_id"),
+    ("page_id: true", "page_id"),
     ("page_id: '1'\n    api_version: '25.0'", "api_version"),
     ("api_version: v26.0", "page_id"),
 ])

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pipeline.networks.base import AccountCheck, Capability, Network, Uncertain
 from pipeline.networks.delivery import DeliveryError, json_body
@@ -60,8 +60,9 @@ _POST_PATH = re.compile(r"^/[^/]+/posts/(\d+)/?$")
 class FacebookOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    page_id: str = Field(pattern=r"^\d+$", description="The page's numeric id (the `id` beside its token in "
-                         "`GET /me/accounts`, or the page's About → Page transparency)")
+    page_id: str = Field(pattern=r"^[0-9]+$", description="The page's numeric id (the `id` beside its token in "
+                         "`GET /me/accounts`, or the page's About → Page transparency)",
+                         json_schema_extra={"type": ["string", "integer"]})
     api_version: str = Field(DEFAULT_VERSION, pattern=r"^v\d+\.\d+$", description="Graph API version in "
                              "every path; Meta serves each until two years after the next one's release, "
                              "and validation warns 90 days before")
@@ -69,6 +70,12 @@ class FacebookOptions(BaseModel):
     token_expires: date | None = Field(None, description="When the page token expires, if it does (one "
                                        "made from a long-lived user token never does); `social channels "
                                        "check` warns two weeks ahead")
+
+    @field_validator("page_id", mode="before")
+    @classmethod
+    def _number_as_text(cls, value: Any) -> Any:
+        """YAML reads an unquoted id as a number: it is the same page."""
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 class FacebookNetwork(Network):
