@@ -33,7 +33,24 @@ def codes_in_source() -> set[str]:
             values = [kw.value for kw in node.keywords if kw.arg == "code"] + list(node.args)
             found |= {v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str)
                       and KEBAB.match(v.value)}
-    return (found - NOT_CODES) | {rule.code for rule in RULES.values()}
+    return (found - NOT_CODES) | {rule.code for rule in RULES.values()} | channel_finding_codes()
+
+
+def channel_finding_codes() -> set[str]:
+    """Codes a network's `channel_findings` reports: its (level, code, message) tuples."""
+    found = set()
+    for file in sorted((ROOT / "pipeline" / "networks").rglob("*.py")):
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Tuple) and len(node.elts) == 3
+                    and all(isinstance(e, ast.Constant) for e in node.elts[:2])
+                    and node.elts[0].value in ("error", "warning") and KEBAB.match(str(node.elts[1].value))):
+                found.add(node.elts[1].value)
+    return found
+
+
+def test_the_codes_of_networks_channel_findings_are_found():
+    assert {"linkedin-version-retiring", "linkedin-version-retired", "facebook-version-retiring",
+            "facebook-version-retired", "facebook-version-unknown"} <= channel_finding_codes()
 
 
 def test_every_finding_code_is_documented():
