@@ -109,7 +109,7 @@ def test_a_refusal_fails_the_part_and_the_next_run_sends_it_once(world):
 def test_a_rate_limit_holds_this_channel_only_and_a_later_run_sends_once(world):
     world.post("rye", channels="[net, outbox]")
     method, path = world.contract.create
-    world.server.faults.append(Fault(method, path, status=429, body={"error": "Too many requests"},
+    world.server.faults.append(Fault(method, path, status=429, body=world.contract.rate_limited_body(3600),
                                      headers=world.contract.rate_limited(world.server, 3600), times=3))
     outcomes = {o.channel: o.state for o in world.run().result.outcomes}
     assert outcomes == {"net": FAILED, "outbox": PUBLISHED}

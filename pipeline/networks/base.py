@@ -54,7 +54,7 @@ ENGAGEMENT = {"reply_to": Capability.REPLY, "quote": Capability.QUOTE,
 
 #: the template every network uses unless it declares its own or the repository overrides it
 DEFAULT_TEMPLATE = """\
-{#- Context: text, title, link, link_in_text, tags, hashtags, channel, network,
+{#- Context: text, title, link, link_in_text, tags, hashtags, images, channel, network,
     post, part, parts, first, last, numbering. See docs/rendering.md. -#}
 {{ text }}
 {% if first and link and not link_in_text %}
@@ -130,6 +130,9 @@ class Network:
     image_formats: ClassVar[frozenset[str]] = JPEG_PNG_GIF_WEBP
     #: alt-text length limit, when it takes alt text
     max_alt_length: ClassVar[int] = 1000
+    #: no alt-text field, but the template writes each image's description into the text
+    #: (Telegram's caption); validation checks that the rendered text holds every one
+    alt_in_text: ClassVar[bool] = False
     #: largest width or height in pixels, None when the network states none
     max_image_side: ClassVar[int | None] = None
     #: credential names (keys of `credentials:`) the channel must name

@@ -93,6 +93,8 @@ class Renderer:
             if not counted.ok:
                 rendering.findings.append(self._too_long(post, channel, counted, line))
         rendering.findings.extend(media_findings(post, channel, network))
+        if network.alt_in_text and rendering.parts:
+            rendering.findings.extend(descriptions_left_out(post, channel, network, rendering.parts[0].text))
         return rendering
 
     # -- the pieces ---------------------------------------------------------------
@@ -123,6 +125,8 @@ class Renderer:
             "raw_link": raw_link or "",
             "tags": tags,
             "hashtags": " ".join(f"#{tag}" for tag in tags) if use_hashtags else "",
+            # the descriptions of the images (the first part carries them), for networks without alt text
+            "images": [media.alt for media in post.media if media.alt],
             "channel": channel.id,
             "network": network.name,
             "post": {"id": post.id, "title": post.title or "", "language": post.language or ""},
@@ -233,6 +237,8 @@ def media_findings(post: Post, channel: Channel, network: type[Network]) -> list
                    f"at most {network.max_image_side} on a side")
         if not media.alt:
             continue
+        if network.alt_in_text:
+            continue  # checked against the rendered text: descriptions_left_out
         if not network.can(Capability.ALT_TEXT):
             findings.append(Finding(post.file, post.line_of("media", media.index, "alt"), 1, ERROR,
                                     "alt-unsupported", f"{channel.id} ({network.name}) cannot send alt "
@@ -242,3 +248,14 @@ def media_findings(post: Post, channel: Channel, network: type[Network]) -> list
             report(media, "alt-too-long", f"alt text of {media.path} is {len(media.alt)} characters;"
                    f" at most {network.max_alt_length}")
     return findings
+
+
+def descriptions_left_out(post: Post, channel: Channel, network: type[Network], text: str) -> list[Finding]:
+    """A network without alt text shows each description in the text: refuse the images whose
+    description the template (the repository's own, perhaps) leaves out."""
+    shown = " ".join(text.split())
+    return [Finding(post.file, post.line_of("media", media.index, "alt"), 1, ERROR, "alt-unsupported",
+                    f"{channel.id} ({network.name}) has no alt text, so the description of {media.path} "
+                    f"must be in the caption, but the template {channel.template or network.name + '.j2'} "
+                    "leaves it out: write `{{ images }}` into it (see the network's default template)")
+            for media in post.media if media.alt and " ".join(media.alt.split()) not in shown]
