@@ -149,8 +149,20 @@ class Network:
     docs: ClassVar[str | None] = None
 
     @classmethod
-    def can(cls, capability: Capability) -> bool:
-        return capability in cls.capabilities
+    def can(cls, capability: Capability, options: Any = None) -> bool:
+        """Whether the network can do this; for a channel's `options` when given (Slack: what an
+        incoming webhook can do is less than what a bot can)."""
+        return capability in (cls.capabilities if options is None else cls.channel_capabilities(options))
+
+    @classmethod
+    def channel_capabilities(cls, options: Any) -> frozenset[Capability]:
+        """What a channel with these settings can do; the default is everything the network can."""
+        return cls.capabilities
+
+    @classmethod
+    def channel_credentials(cls, options: Any) -> tuple[str, ...]:
+        """The credentials a channel with these settings must name; by default `required_credentials`."""
+        return cls.required_credentials
 
     # -- counting: class methods, so validation needs no instance and no credentials -----
 
@@ -215,7 +227,7 @@ class Network:
         if not self.can(Capability.PUBLISH):
             raise PipelineError(f"{self.name} cannot publish posts; its channels are refused by "
                                 "`social validate`", code="network-cannot-publish")
-        for name in self.required_credentials:
+        for name in self.channel_credentials(self.options):
             self.credential(name)
 
     def new_key(self, post_id: str, number: int) -> str:

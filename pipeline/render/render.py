@@ -75,7 +75,7 @@ class Renderer:
         if not post.text_for(channel.id).strip():
             return rendering  # a repost or a like: nothing to write
         source = self._source(post, channel.id)
-        if len(source.parts) > 1 and not network.can(Capability.THREADS):
+        if len(source.parts) > 1 and not network.can(Capability.THREADS, channel.options):
             rendering.findings.append(Finding(
                 post.file, source.parts[1][1] - 1, 1, ERROR, "thread-unsupported",
                 f"{channel.id} ({network.name}) has no threads, but the text has "
@@ -162,7 +162,7 @@ class Renderer:
             return measure(text, number, total).ok
 
         total = len(texts)
-        may_split = source.thread == "auto" and network.can(Capability.THREADS)
+        may_split = source.thread == "auto" and network.can(Capability.THREADS, channel.options)
         for _ in range(4):  # the total changes the numbering, which changes the fit
             final: list[tuple[str, int]] = []
             for text, line in texts:
@@ -216,7 +216,7 @@ def media_findings(post: Post, channel: Channel, network: type[Network]) -> list
 
     if not post.media:
         return findings
-    takes_images = network.can(Capability.IMAGES)
+    takes_images = network.can(Capability.IMAGES, channel.options)
     if not takes_images or len(post.media) > network.max_images:
         what = f"takes at most {network.max_images}" if takes_images else "takes no images"
         findings.append(Finding(post.file, post.line_of("media"), 1, ERROR, "media-too-many",
@@ -239,7 +239,7 @@ def media_findings(post: Post, channel: Channel, network: type[Network]) -> list
             continue
         if network.alt_in_text:
             continue  # checked against the rendered text: descriptions_left_out
-        if not network.can(Capability.ALT_TEXT):
+        if not network.can(Capability.ALT_TEXT, channel.options):
             findings.append(Finding(post.file, post.line_of("media", media.index, "alt"), 1, ERROR,
                                     "alt-unsupported", f"{channel.id} ({network.name}) cannot send alt "
                                     f"text, so {media.path} would go out without its description: "
