@@ -48,11 +48,12 @@ class Secrets:
         # A URL (a webhook's) carries its secret in the path, the query or the user info, and error
         # messages often show only a piece of it. The URL is masked whole; only those pieces are
         # masked in pieces, so that the scheme and host of other URLs stay readable.
-        self._values.update(encoded(value))
         parts = urlsplit(value)
-        for piece in (parts.path, parts.query, parts.password or "", *parts.path.split("/"),
-                      *(v for _, v in parse_qsl(parts.query))):
-            if len(piece) >= 8:
+        self._values.update(encoded(value) | encoded(parts.path) | encoded(parts.query))
+        # In pieces only what looks like a token: words such as `webhooks` or `services` in a
+        # path would otherwise be masked in every message that names them.
+        for piece in (parts.password or "", *parts.path.split("/"), *(v for _, v in parse_qsl(parts.query))):
+            if _token_like(piece):
                 self._learn(piece)
 
     def _learn(self, secret: str) -> None:
@@ -113,6 +114,13 @@ class Secrets:
                 text = MASK + text[size:]
                 break
         return text
+
+
+def _token_like(piece: str) -> bool:
+    """Long enough, and not a plain word: holds a digit, or mixes cases, or is long."""
+    if len(piece) < 8:
+        return False
+    return any(c.isdigit() for c in piece) or (piece.lower() != piece and piece.upper() != piece) or len(piece) >= 20
 
 
 def encoded(secret: str) -> set[str]:

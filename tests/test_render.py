@@ -122,8 +122,23 @@ def test_x_counts_with_twitter_text_and_telegram_caption_limit(repo):
     assert "290 of 280 (10 over)" in x.findings[0].message
     telegram = rendered(repo, "x", "telegram")
     assert telegram.parts[0].count.limit == 1024 and telegram.parts[0].count.ok
-    # Telegram shows images without a description: an image is refused there, at its alt text.
-    assert codes(telegram.findings) == [("alt-unsupported", 7)]
+    # Telegram has no alt text: the description goes into the caption, and counts there.
+    assert telegram.parts[0].text == "é" * 290 + "\n\nImage: A loaf"
+    assert telegram.parts[0].count.length == 290 + 2 + len("Image: A loaf")
+    assert codes(telegram.findings) == []
+
+
+def test_a_telegram_template_that_drops_the_description_is_refused_at_the_alt_text(repo):
+    repo.write("content/channels.yml", (repo.root / "content/channels.yml").read_text() + X_AND_TELEGRAM)
+    make_image(repo.root / "content/media/a.png", (400, 300))
+    make_image(repo.root / "content/media/b.png", (400, 300))
+    repo.post("x", "publish_at: 2026-12-02 09:00\nchannels: [telegram]\nmedia:\n  - path: media/a.png\n"
+              "    alt: A loaf\n  - path: media/b.png\n    alt: Two loaves", body="Bread.")
+    assert rendered(repo, "x", "telegram").parts[0].text == "Bread.\n\nImage: A loaf\nImage: Two loaves"
+    repo.write("templates/telegram.j2", "{{ text }}\n{% if first %}{{ images[0] }}{% endif %}")
+    result = rendered(repo, "x", "telegram")
+    assert codes(result.findings) == [("alt-unsupported", 8)]
+    assert "media/b.png" in result.findings[0].message and "caption" in result.findings[0].message
 
 
 def test_discord_keeps_markdown_and_shows_the_title(repo):

@@ -309,6 +309,7 @@ def publish_context(dry_run=None, post="") -> dict:
         "github.event.repository.default_branch": "main", "inputs.dry_run": dry_run, "inputs.post": post,
         "github.event_name": "schedule", "inputs.check_channels": None, "github.event.schedule": "7,22,37,52 * * * *",
         "secrets.MASTODON_TOKEN": "", "secrets.BLUESKY_APP_PASSWORD": "", "secrets.LINKEDIN_TOKEN": "",
+        "secrets.TELEGRAM_BOT_TOKEN": "",
         "github.run_id": 4242, "github.token": "fake-token", "github.repository": "bakery/social",
         "github.server_url": "https://github.com",
     }

@@ -179,12 +179,6 @@ def _channel(channel_id, settings: ChannelConfig, default_cadence, default_laten
                    f"channel {channel_id!r}: credentials.{name} must be the NAME of an "
                    f"environment variable (like {channel_id.upper().replace('-', '_')}_"
                    f"{name.upper()}), not the secret itself; keep secrets in the environment")
-    for name in network.required_credentials:
-        if name not in settings.credentials:
-            report(("credentials",) if settings.credentials else ("network",), "credential-missing",
-                   f"channel {channel_id!r}: {network.name} needs credentials.{name}: the name "
-                   f"of the environment variable holding it")
-
     extras = dict(settings.model_extra or {})
     options = None
     try:
@@ -199,6 +193,15 @@ def _channel(channel_id, settings: ChannelConfig, default_cadence, default_laten
             problem = utm_problem(value) if value is not None else None
             if problem:
                 report(("utm", key, "<value>"), "utm-invalid", f"channel {channel_id!r}: utm.{key}: {problem}")
+
+    # Which credentials a channel needs may depend on its settings (Slack: a bot token, or
+    # an incoming webhook's URL).
+    needed = network.required_credentials if options is None else network.channel_credentials(options)
+    for name in needed:
+        if name not in settings.credentials:
+            report(("credentials",) if settings.credentials else ("network",), "credential-missing",
+                   f"channel {channel_id!r}: {network.name} needs credentials.{name}: the name "
+                   f"of the environment variable holding it")
 
     lateness = default_lateness
     if settings.max_lateness is not None:

@@ -232,7 +232,7 @@ class PostReader:
                 continue
             network = network_class(channel.network)
             for key in engagement:
-                if not network.can(ENGAGEMENT[key]):
+                if not network.can(ENGAGEMENT[key], channel.options):
                     at(key, "engagement-unsupported",
                        f"{channel_id} ({channel.network}) cannot {key.replace('_', ' ')} another "
                        "post yet, and it must never go out as a plain post: remove "

@@ -54,7 +54,7 @@ ENGAGEMENT = {"reply_to": Capability.REPLY, "quote": Capability.QUOTE,
 
 #: the template every network uses unless it declares its own or the repository overrides it
 DEFAULT_TEMPLATE = """\
-{#- Context: text, title, link, link_in_text, tags, hashtags, channel, network,
+{#- Context: text, title, link, link_in_text, tags, hashtags, images, channel, network,
     post, part, parts, first, last, numbering. See docs/rendering.md. -#}
 {{ text }}
 {% if first and link and not link_in_text %}
@@ -185,6 +185,9 @@ class Network:
     image_formats: ClassVar[frozenset[str]] = JPEG_PNG_GIF_WEBP
     #: alt-text length limit, when it takes alt text
     max_alt_length: ClassVar[int] = 1000
+    #: no alt-text field, but the template writes each image's description into the text
+    #: (Telegram's caption); validation checks that the rendered text holds every one
+    alt_in_text: ClassVar[bool] = False
     #: largest width or height in pixels, None when the network states none
     max_image_side: ClassVar[int | None] = None
     #: credential names (keys of `credentials:`) the channel must name
@@ -203,8 +206,20 @@ class Network:
     profile: ClassVar[ProfileSupport | None] = None
 
     @classmethod
-    def can(cls, capability: Capability) -> bool:
-        return capability in cls.capabilities
+    def can(cls, capability: Capability, options: Any = None) -> bool:
+        """Whether the network can do this; for a channel's `options` when given (Slack: what an
+        incoming webhook can do is less than what a bot can)."""
+        return capability in (cls.capabilities if options is None else cls.channel_capabilities(options))
+
+    @classmethod
+    def channel_capabilities(cls, options: Any) -> frozenset[Capability]:
+        """What a channel with these settings can do; the default is everything the network can."""
+        return cls.capabilities
+
+    @classmethod
+    def channel_credentials(cls, options: Any) -> tuple[str, ...]:
+        """The credentials a channel with these settings must name; by default `required_credentials`."""
+        return cls.required_credentials
 
     # -- counting: class methods, so validation needs no instance and no credentials -----
 
@@ -269,7 +284,7 @@ class Network:
         if not self.can(Capability.PUBLISH):
             raise PipelineError(f"{self.name} cannot publish posts; its channels are refused by "
                                 "`social validate`", code="network-cannot-publish")
-        for name in self.required_credentials:
+        for name in self.channel_credentials(self.options):
             self.credential(name)
 
     def new_key(self, post_id: str, number: int) -> str:

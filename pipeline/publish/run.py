@@ -223,7 +223,7 @@ class Runner:
             if found is not None:
                 return self._record_outcome(outcomes, self._published(request, found, job, taken))
             if job.late:
-                if not network.can(Capability.RECONCILE):
+                if not network.can(Capability.RECONCILE, network.options):
                     return self._record_outcome(outcomes, self._entry(
                         request, UNCERTAIN, job, error=f"an earlier attempt may have gone out and it is "
                                                        f"now too late to send again ({self._late(job)})",
@@ -285,7 +285,7 @@ class Runner:
         mask = network.http.secrets.mask
         parts = self.ledger.parts(job.post.id, job.channel.id)
         numbers = sorted((n for n, e in parts.items() if e.state == PUBLISHED), reverse=True)
-        if not network.can(Capability.DELETE):
+        if not network.can(Capability.DELETE, network.options):
             for number in numbers:
                 if not _told_cannot_delete(parts[number]):
                     self._retraction_failed(parts[number], job, outcomes, "cannot delete: remove it by hand "

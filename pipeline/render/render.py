@@ -76,7 +76,7 @@ class Renderer:
         if not post.text_for(channel.id).strip():
             return rendering  # a repost or a like: nothing to write
         source = self._source(post, channel.id)
-        if len(source.parts) > 1 and not network.can(Capability.THREADS):
+        if len(source.parts) > 1 and not network.can(Capability.THREADS, channel.options):
             rendering.findings.append(Finding(
                 post.file, source.parts[1][1] - 1, 1, ERROR, "thread-unsupported",
                 f"{channel.id} ({network.name}) has no threads, but the text has "
@@ -94,6 +94,8 @@ class Renderer:
             if not counted.ok:
                 rendering.findings.append(self._too_long(post, channel, counted, line))
         rendering.findings.extend(media_findings(post, channel, network))
+        if network.alt_in_text and rendering.parts:
+            rendering.findings.extend(descriptions_left_out(post, channel, network, rendering.parts[0].text))
         return rendering
 
     # -- the pieces ---------------------------------------------------------------
@@ -123,6 +125,8 @@ class Renderer:
             "raw_link": raw_link or "",
             "tags": tags,
             "hashtags": " ".join(f"#{tag}" for tag in tags) if use_hashtags else "",
+            # the descriptions of the images (the first part carries them), for networks without alt text
+            "images": [media.alt for media in post.media if media.alt],
             "channel": channel.id,
             "network": network.name,
             "post": {"id": post.id, "title": post.title or "", "language": post.language or ""},
@@ -158,7 +162,7 @@ class Renderer:
             return measure(text, number, total).ok
 
         total = len(texts)
-        may_split = source.thread == "auto" and network.can(Capability.THREADS)
+        may_split = source.thread == "auto" and network.can(Capability.THREADS, channel.options)
         for _ in range(4):  # the total changes the numbering, which changes the fit
             final: list[tuple[str, int]] = []
             for text, line in texts:
@@ -212,7 +216,7 @@ def media_findings(post: Post, channel: Channel, network: type[Network]) -> list
 
     if not post.media:
         return findings
-    takes_images = network.can(Capability.IMAGES)
+    takes_images = network.can(Capability.IMAGES, channel.options)
     if not takes_images or len(post.media) > network.max_images:
         what = f"takes at most {network.max_images}" if takes_images else "takes no images"
         findings.append(Finding(post.file, post.line_of("media"), 1, ERROR, "media-too-many",
@@ -233,7 +237,9 @@ def media_findings(post: Post, channel: Channel, network: type[Network]) -> list
                    f"at most {network.max_image_side} on a side")
         if not media.alt:
             continue
-        if not network.can(Capability.ALT_TEXT):
+        if network.alt_in_text:
+            continue  # checked against the rendered text: descriptions_left_out
+        if not network.can(Capability.ALT_TEXT, channel.options):
             findings.append(Finding(post.file, post.line_of("media", media.index, "alt"), 1, ERROR,
                                     "alt-unsupported", f"{channel.id} ({network.name}) cannot send alt "
                                     f"text, so {media.path} would go out without its description: "
@@ -242,3 +248,14 @@ def media_findings(post: Post, channel: Channel, network: type[Network]) -> list
             report(media, "alt-too-long", f"alt text of {media.path} is {len(media.alt)} characters;"
                    f" at most {network.max_alt_length}")
     return findings
+
+
+def descriptions_left_out(post: Post, channel: Channel, network: type[Network], text: str) -> list[Finding]:
+    """A network without alt text shows each description in the text: refuse the images whose
+    description the template (the repository's own, perhaps) leaves out."""
+    shown = " ".join(text.split())
+    return [Finding(post.file, post.line_of("media", media.index, "alt"), 1, ERROR, "alt-unsupported",
+                    f"{channel.id} ({network.name}) has no alt text, so the description of {media.path} "
+                    f"must be in the caption, but the template {channel.template or network.name + '.j2'} "
+                    "leaves it out: write `{{ images }}` into it (see the network's default template)")
+            for media in post.media if media.alt and " ".join(media.alt.split()) not in shown]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pipeline.content.model import Content, PostStatus
+from pipeline.content.model import Content, Post, PostStatus
 from pipeline.errors import ERROR, WARNING, Finding
+from pipeline.networks import network_class
+from pipeline.networks.base import Capability
 from pipeline.render.render import Renderer
 
 
@@ -21,6 +23,7 @@ def render_findings(content: Content) -> list[Finding]:
     findings: set[Finding] = set()
     for post in content.usable_posts():
         if post.status == PostStatus.RETRACTED:
+            findings.update(retraction_findings(post, content))
             continue
         for channel_id in post.channels:
             channel = content.config.channels.get(channel_id)
@@ -31,3 +34,19 @@ def render_findings(content: Content) -> list[Finding]:
                     finding = replace(finding, level=WARNING, message=f"draft: {finding.message}")
                 findings.add(finding)
     return list(findings)
+
+
+def retraction_findings(post: Post, content: Content) -> list[Finding]:
+    """A retracted post on a channel that cannot delete (a Slack incoming webhook) would stay online."""
+    findings = []
+    for channel_id in post.channels:
+        channel = content.config.channels.get(channel_id) if content.config else None
+        if channel is None:
+            continue
+        network = network_class(channel.network)
+        if network.can(Capability.PUBLISH, channel.options) and not network.can(Capability.DELETE, channel.options):
+            findings.append(Finding(post.file, post.line_of("status"), 1, ERROR, "retraction-unsupported",
+                                    f"{channel_id} ({network.name}) cannot delete what it posted (see "
+                                    f"docs/networks/{network.name}.md): delete the post by hand there, then "
+                                    f"remove {channel_id} from this post's channels"))
+    return findings

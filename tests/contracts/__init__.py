@@ -60,6 +60,8 @@ class Contract:
     parents: Callable[[FakeServer], dict[str, str | None]] | None = None
     #: error answers to a create and what the run must record
     errors: tuple[ErrorCase, ...] = ()
+    #: the body of that 429 (Telegram says when in the body, not in a header)
+    rate_limited_body: Callable[[int], Any] = lambda reset: {"error": "Too many requests"}
     #: what `social channels check` prints for the account, as a fragment
     account: str = ""
     #: the most text one part may hold (a thread test uses three parts of it)
