@@ -174,12 +174,6 @@ def _channel(channel_id, settings: ChannelConfig, default_cadence, default_laten
                    f"channel {channel_id!r}: credentials.{name} must be the NAME of an "
                    f"environment variable (like {channel_id.upper().replace('-', '_')}_"
                    f"{name.upper()}), not the secret itself; keep secrets in the environment")
-    for name in network.required_credentials:
-        if name not in settings.credentials:
-            report(("credentials",) if settings.credentials else ("network",), "credential-missing",
-                   f"channel {channel_id!r}: {network.name} needs credentials.{name}: the name "
-                   f"of the environment variable holding it")
-
     extras = dict(settings.model_extra or {})
     options = None
     try:
@@ -188,6 +182,13 @@ def _channel(channel_id, settings: ChannelConfig, default_cadence, default_laten
         for finding in schema_findings(exc, network.Options, CONFIG_FILE, place, prefix=here,
                                        also_known=COMMON_CHANNEL_KEYS):
             findings.append(finding)
+    needed = (network.credential_names(options, settings.credentials) if options is not None
+              else network.required_credentials)
+    for name in needed:
+        if name not in settings.credentials:
+            report(("credentials",) if settings.credentials else ("network",), "credential-missing",
+                   f"channel {channel_id!r}: {network.name} needs credentials.{name}: the name "
+                   f"of the environment variable holding it")
 
     lateness = default_lateness
     if settings.max_lateness is not None:
