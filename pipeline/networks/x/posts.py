@@ -48,7 +48,8 @@ DUPLICATE = "duplicate content"
 POST_URL = re.compile(r"^https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/(?:i/web|[A-Za-z0-9_]{1,15})"
                       r"/status(?:es)?/(?P<id>\d{1,19})(?:[/?#].*)?$", re.IGNORECASE)
 #: X's prices, from its pricing page as NETWORKS.md records it (checked 2026-12-01)
-PRICES_SOURCE = "X's pay-per-use prices as of 2026-12-01; a channel's `prices:` in content/channels.yml overrides them"
+PRICES_SOURCE = ("X's pay-per-use prices as of 2026-12-01; prices: under the channel in content/channels.yml "
+                 "changes them")
 _LEADING_MENTIONS = re.compile(r"^(?:@\w{1,15}\s+)+")
 
 
