@@ -322,6 +322,18 @@ def test_a_duplicate_after_an_unclear_attempt_that_stays_unseen_is_uncertain(ser
     assert len(server.ours()) == 1
 
 
+def test_a_duplicate_after_an_unclear_attempt_whose_posts_cannot_be_read_stays_unclear(server, clock):
+    network = make_network(server, clock)
+    server.act_then_fail.append(500)
+    with pytest.raises(DeliveryError):
+        network.publish(part())
+    server.fail("GET", rf"/2/users/{USER_ID}/tweets", status=503, body={"title": "Service Unavailable"}, times=20)
+    with pytest.raises(DeliveryError) as caught:
+        network.publish(part())  # refused as a duplicate; the account's posts cannot be read
+    assert caught.value.ambiguous, caught.value.message  # never a plain failure: the next run must look again
+    assert "may be online" in caught.value.message and len(server.ours()) == 1
+
+
 # -- reconcile, in the adapter ----------------------------------------------------------
 
 

@@ -193,7 +193,13 @@ class XNetwork(Network):
                 f"whose record was lost), run `social resolve {request.post_id} --channel {request.channel_id} "
                 f"--part {request.number} --published URL`; otherwise change the text", status=403,
                 code="duplicate-content")
-        found = self._find(request, earlier - CLOCK_SKEW)
+        try:
+            found = self._find(request, earlier - CLOCK_SKEW)
+        except DeliveryError as exc:
+            # The earlier attempt is probably out: the part stays pending and the next run looks again.
+            raise DeliveryError(f"x: posting {request.label}: X refuses the text as a duplicate of an earlier "
+                                f"attempt, which may be online, and its posts cannot be read now: {exc.message}",
+                                ambiguous=True, status=403) from None
         if found is not None:
             return found
         raise self._cannot_tell(request, earlier, "X refuses the text as a duplicate, and the account's posts since "
