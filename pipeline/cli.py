@@ -184,7 +184,8 @@ def schemas(root: Path, check: bool) -> None:
 @click.argument("post_id")
 @click.option("--channel", "channel_id", help="Only this channel.")
 def render(root: Path, output_format: str, post_id: str, channel_id: str | None) -> None:
-    """Each part's exact text per channel, its count and limit, media with alt text, Bluesky facets."""
+    """Each part's exact text per channel, its count and limit, media with alt text, Bluesky facets,
+    and where a network charges for posting (X), each part's estimated price."""
     from pipeline.render.show import render_post, rendering_dict, rendering_text
 
     renderings = render_post(root, post_id, channel_id)
@@ -371,8 +372,9 @@ def preview(root: Path, output_format: str, changed: str, now_text: str | None, 
     For each post file added, changed or renamed between BASE and HEAD: each
     channel's exact text (every thread part), counts against limits, media with
     alt text, and the findings of `social validate` in those files; the posts it
-    removes; and what it does to the cadence. Always exits 0: `social validate`
-    is the check that fails.
+    removes; what it does to the cadence; and, per channel whose network charges
+    for posting (X), what its ready posts will cost. Always exits 0: `social
+    validate` is the check that fails.
     """
     from pipeline.review.formatting import format_markdown, format_text, preview_dict
     from pipeline.review.preview import build_preview

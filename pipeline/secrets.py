@@ -63,7 +63,11 @@ class Secrets:
         self._forms |= forms
         for form in forms:
             self._longest = max(self._longest, len(form))
-            self._pieces.update(form[i:i + self.PIECE] for i in range(len(form) - self.PIECE + 1))
+            # A run of digits alone is not masked in pieces: tokens often start with a public id
+            # (X's `<user id>-…`, Telegram's `<bot id>:…`) that messages rightly show.
+            self._pieces.update(piece for piece in (form[i:i + self.PIECE]
+                                                    for i in range(len(form) - self.PIECE + 1))
+                                if not piece.isdigit())
             self._heads.update(form[:n] for n in range(self.EDGE, min(self.PIECE, len(form))))
             self._tails.update(form[-n:] for n in range(self.EDGE, min(self.PIECE, len(form))))
 

@@ -187,21 +187,21 @@ def _channel(channel_id, settings: ChannelConfig, default_cadence, default_laten
         for finding in schema_findings(exc, network.Options, CONFIG_FILE, place, prefix=here,
                                        also_known=COMMON_CHANNEL_KEYS):
             findings.append(finding)
+    # Which credentials a channel needs may depend on its settings (Slack: a bot token or an
+    # incoming webhook's URL; X: one set for each way of signing in).
+    needed = (network.credential_names(options, settings.credentials) if options is not None
+              else network.required_credentials)
+    for name in needed:
+        if name not in settings.credentials:
+            report(("credentials",) if settings.credentials else ("network",), "credential-missing",
+                   f"channel {channel_id!r}: {network.name} needs credentials.{name}: the name "
+                   f"of the environment variable holding it")
 
     if settings.utm:
         for key, value in settings.utm.model_dump().items():
             problem = utm_problem(value) if value is not None else None
             if problem:
                 report(("utm", key, "<value>"), "utm-invalid", f"channel {channel_id!r}: utm.{key}: {problem}")
-
-    # Which credentials a channel needs may depend on its settings (Slack: a bot token, or
-    # an incoming webhook's URL).
-    needed = network.required_credentials if options is None else network.channel_credentials(options)
-    for name in needed:
-        if name not in settings.credentials:
-            report(("credentials",) if settings.credentials else ("network",), "credential-missing",
-                   f"channel {channel_id!r}: {network.name} needs credentials.{name}: the name "
-                   f"of the environment variable holding it")
 
     lateness = default_lateness
     if settings.max_lateness is not None:

@@ -231,12 +231,20 @@ class PostReader:
             if channel is None:
                 continue
             network = network_class(channel.network)
-            for key in engagement:
+            for key, url in engagement.items():
                 if not network.can(ENGAGEMENT[key], channel.options):
                     at(key, "engagement-unsupported",
                        f"{channel_id} ({channel.network}) cannot {key.replace('_', ' ')} another "
                        "post yet, and it must never go out as a plain post: remove "
                        f"{channel_id} from channels or drop {key}")
+                    continue
+                problem = network.engagement_problem(key, url) if _URL.match(url) else None
+                if problem:
+                    at(key, "engagement-url-foreign", f"{channel_id} ({channel.network}): {problem}; "
+                       f"remove {channel_id} from channels or point {key} at a post there")
+            if "quote" in engagement and meta.media and not network.quote_takes_images:
+                at("quote", "quote-with-images", f"{channel_id} ({channel.network}) cannot attach images "
+                   f"to a quote: remove the images, or leave {channel_id} out of this post")
 
     def _media(self, meta: PostFrontMatter, place, report) -> list[Media]:
         media = []

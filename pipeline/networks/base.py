@@ -13,7 +13,7 @@ done once, by `pipeline.networks.delivery.Http`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from pipeline.errors import PipelineError
+from pipeline.networks.cost import CostEstimate
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.text.count import Count
 from pipeline.text.markdown import PLAIN, TextStyle
@@ -190,8 +191,12 @@ class Network:
     alt_in_text: ClassVar[bool] = False
     #: largest width or height in pixels, None when the network states none
     max_image_side: ClassVar[int | None] = None
-    #: credential names (keys of `credentials:`) the channel must name
+    #: credential names (keys of `credentials:`) the channel must name (see `credential_names`)
     required_credentials: ClassVar[tuple[str, ...]] = ()
+    #: what the docs' table says about credentials besides `required_credentials` (other ways in)
+    credentials_note: ClassVar[str] = ""
+    #: whether a quote may carry images (X refuses media beside `quote_tweet_id`)
+    quote_takes_images: ClassVar[bool] = True
     #: how Markdown becomes text on this network
     text_style: ClassVar[TextStyle] = PLAIN
     #: whether tags become hashtags unless the channel says `hashtags: false`
@@ -216,11 +221,6 @@ class Network:
         """What a channel with these settings can do; the default is everything the network can."""
         return cls.capabilities
 
-    @classmethod
-    def channel_credentials(cls, options: Any) -> tuple[str, ...]:
-        """The credentials a channel with these settings must name; by default `required_credentials`."""
-        return cls.required_credentials
-
     # -- counting: class methods, so validation needs no instance and no credentials -----
 
     @classmethod
@@ -243,6 +243,28 @@ class Network:
         text not empty), the exact count would be too. None makes it count exactly,
         which is what the default does.
         """
+        return None
+
+    @classmethod
+    def credential_names(cls, options: Any = None, named: Collection[str] = ()) -> tuple[str, ...]:
+        """The credentials a channel with these options must name, given the ones it does name.
+
+        Most networks need one fixed set; X needs another set for each way of signing in.
+        """
+        return cls.required_credentials
+
+    @classmethod
+    def engagement_problem(cls, key: str, url: str) -> str | None:
+        """Why `url` cannot be the target of `key` (reply_to, quote, repost, like) here, or None.
+
+        Validation reports it at the key: X can only reply to or quote a post on X.
+        """
+        return None
+
+    @classmethod
+    def estimate_cost(cls, parts: Sequence[str], options: Any = None) -> CostEstimate | None:
+        """What sending these texts (one post's parts) costs on a channel with these options;
+        None where posting is free."""
         return None
 
     @classmethod
@@ -284,7 +306,7 @@ class Network:
         if not self.can(Capability.PUBLISH):
             raise PipelineError(f"{self.name} cannot publish posts; its channels are refused by "
                                 "`social validate`", code="network-cannot-publish")
-        for name in self.channel_credentials(self.options):
+        for name in self.credential_names(self.options, self.channel.credentials):
             self.credential(name)
 
     def new_key(self, post_id: str, number: int) -> str:

@@ -73,8 +73,10 @@ def _summary_row(network: type[Network]) -> str:
 
 def _settings_row(network: type[Network]) -> str:
     settings = "; ".join(_setting(name, field) for name, field in network.Options.model_fields.items())
-    credentials = ", ".join(f"`{name}`" for name in network.required_credentials)
-    return f"| `{network.name}` | {_cell(settings) or '(none)'} | {credentials or '(none)'} |"
+    credentials = ", ".join(f"`{name}`" for name in network.credential_names())
+    if network.credentials_note:
+        credentials = f"{credentials}; {network.credentials_note}" if credentials else network.credentials_note
+    return f"| `{network.name}` | {_cell(settings) or '(none)'} | {_cell(credentials) or '(none)'} |"
 
 
 def _setting(name: str, field: Any) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -104,7 +105,9 @@ class SlackNetwork(Network):
         return cls.capabilities if bot_mode(options) else frozenset({Capability.PUBLISH})
 
     @classmethod
-    def channel_credentials(cls, options: Any) -> tuple[str, ...]:
+    def credential_names(cls, options: Any = None, named: Collection[str] = ()) -> tuple[str, ...]:
+        if options is None:
+            return ("token",)
         return ("token",) if bot_mode(options) else ("webhook_url",)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

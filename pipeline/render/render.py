@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from pipeline.content.model import Channel, Config, Media, Post, split_with_lines
@@ -11,6 +12,7 @@ from pipeline.content.utm import fill_utm
 from pipeline.errors import ERROR, Finding
 from pipeline.networks import network_class
 from pipeline.networks.base import Capability, Network
+from pipeline.networks.cost import CostEstimate
 from pipeline.render.links import add_utm
 from pipeline.render.splitting import split_into_parts
 from pipeline.render.templates import TemplateProblem, Templates
@@ -43,6 +45,15 @@ class Rendering:
     @property
     def ok(self) -> bool:
         return not any(f.level == ERROR for f in self.findings)
+
+    @cached_property
+    def cost(self) -> CostEstimate | None:
+        """What sending the parts costs, where the channel's network charges (asked when shown, not
+        when validating)."""
+        if not self.parts:
+            return None
+        network = network_class(self.channel.network)
+        return network.estimate_cost([part.text for part in self.parts], self.channel.options)
 
 
 @dataclass

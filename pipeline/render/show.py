@@ -29,6 +29,7 @@ def render_post(root: Path, post_id: str, channel_id: str | None = None) -> list
 
 
 def rendering_dict(rendering: Rendering) -> dict:
+    cost = rendering.cost
     return {
         "post": rendering.post.id,
         "channel": rendering.channel.id,
@@ -37,9 +38,11 @@ def rendering_dict(rendering: Rendering) -> dict:
         "parts": [
             {**part.count.as_dict(), "part": part.number,
              "media": [{"path": m.path, "alt": m.alt, "width": m.width, "height": m.height}
-                       for m in part.media]}
-            for part in rendering.parts
+                       for m in part.media],
+             "cost": cost.posts[index].as_dict() if cost else None}
+            for index, part in enumerate(rendering.parts)
         ],
+        "cost": cost.as_dict() if cost else None,
         "findings": [{**f.as_dict(), "level": f.level} for f in rendering.findings],
     }
 
@@ -52,11 +55,13 @@ def rendering_text(rendering: Rendering) -> str:
     total = len(rendering.parts)
     if not rendering.parts and rendering.post.engagement:
         lines.append("(no text: " + ", ".join(f"{k} {v}" for k, v in rendering.post.engagement.items()) + ")")
-    for part in rendering.parts:
+    cost = rendering.cost
+    for index, part in enumerate(rendering.parts):
         counted = part.count
         mark = "ok" if counted.ok else "TOO LONG" if counted.over else "REFUSED"
         heading = f"-- part {part.number}/{total}: " if total > 1 else "-- "
-        lines.append(f"{heading}{counted.length} of {counted.limit} {mark}")
+        price = f", {cost.posts[index].describe()}" if cost else ""
+        lines.append(f"{heading}{counted.length} of {counted.limit} {mark}{price}")
         lines.append(part.text)
         for media in part.media:
             lines.append(f"   [image {media.path}, {media.width}x{media.height}] alt: {media.alt}")
@@ -66,6 +71,8 @@ def rendering_text(rendering: Rendering) -> str:
                          f"{shown!r} -> {facet.value}")
         for problem in counted.problems:
             lines.append(f"   problem: {problem}")
+    if cost:
+        lines.append(f"cost: {cost.summary()} ({cost.source})")
     for finding in rendering.findings:
         lines.append(f"{finding.level}: {finding.file}:{finding.line}: {finding.message}")
     return "\n".join(lines)

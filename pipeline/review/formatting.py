@@ -18,7 +18,7 @@ from pipeline.output import md_code, md_fenced, md_text, visible
 from pipeline.render.render import Rendering
 from pipeline.render.show import rendering_dict, rendering_text
 from pipeline.review.gitrange import ADDED, CHANGED, RENAMED, FileChange
-from pipeline.review.preview import PostPreview, Preview, Removed
+from pipeline.review.preview import ChannelCost, PostPreview, Preview, Removed
 from pipeline.times import format_local
 
 #: under GitHub's 1 MiB job-summary limit, with room for what other steps add
@@ -106,7 +106,8 @@ def _rendering_md(rendering: Rendering) -> list[str]:
     if not rendering.parts and rendering.post.engagement:
         lines.append("No text: " + md_text(", ".join(f"{k} {v}" for k, v in rendering.post.engagement.items())))
     total = len(rendering.parts)
-    for part in rendering.parts:
+    cost = rendering.cost
+    for index, part in enumerate(rendering.parts):
         counted = part.count
         if counted.ok:
             verdict = "✅"
@@ -115,7 +116,8 @@ def _rendering_md(rendering: Rendering) -> list[str]:
         else:
             verdict = "❌ refused"
         label = f"Part {part.number} of {total}" if total > 1 else "Text"
-        lines += [f"{label}: **{counted.length}** of {counted.limit} {verdict}", "", md_fenced(part.text), ""]
+        price = f" · {cost.posts[index].describe()}" if cost else ""
+        lines += [f"{label}: **{counted.length}** of {counted.limit} {verdict}{price}", "", md_fenced(part.text), ""]
         for media in part.media:
             size = f" {media.width}×{media.height}" if media.width else ""
             alt = f"alt: {md_text(media.alt)}" if media.alt else "⚠️ no alt text"
@@ -185,6 +187,14 @@ def _cadence_md(preview: Preview) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _costs_md(costs: list[ChannelCost]) -> str:
+    lines = ["### Estimated cost", "What the ready posts of this change will cost when they go out:", ""]
+    lines += [f"- {md_code(cost.channel)} ({md_text(cost.network)}): {md_text(cost.estimate.summary())}"
+              for cost in costs]
+    lines += ["", *(md_text(source) + "." for source in dict.fromkeys(cost.estimate.source for cost in costs))]
+    return "\n".join(lines) + "\n"
+
+
 def _removed_md(removed: list[Removed]) -> str:
     lines = ["### Removed"]
     for item in _limited(removed):
@@ -244,6 +254,8 @@ def format_markdown(preview: Preview, budget: int = SUMMARY_BYTES) -> str:
         head += ["**content/channels.yml or templates have problems:**",
                  *(_finding_line(f, with_file=True) for f in _limited(preview.config_findings)), ""]
     blocks = [Block(_cadence_md(preview))]
+    if preview.costs:
+        blocks.append(Block(_costs_md(preview.costs)))
     blocks += [Block(_post_md(item, zone), "post") for item in preview.posts]
     if preview.removed:
         blocks.append(Block(_removed_md(preview.removed), "removed-posts list"))
@@ -266,6 +278,10 @@ def format_text(preview: Preview, budget: int = SUMMARY_BYTES) -> str:
         blocks.append(Block(preview.comparison.as_text(zone, preview.now.astimezone(zone).year) + "\n"))
     blocks += [Block("\n".join(f"{f.file}:{f.line}:{f.column}: {f.level}[{f.code}]: {f.message}"
                                for f in preview.config_findings) + "\n")] if preview.config_findings else []
+    if preview.costs:
+        blocks.append(Block("estimated cost:\n" + "\n".join(f"  {cost.summary()}" for cost in preview.costs)
+                            + "".join(f"\n  ({source})" for source in dict.fromkeys(
+                                c.estimate.source for c in preview.costs)) + "\n"))
     for item in preview.posts:
         post = item.post
         lines = [f"{item.change.status}: {item.change.path}" + (f" (from {item.change.old_path})"
@@ -316,4 +332,6 @@ def preview_dict(preview: Preview) -> dict:
                                                             for key, was, will in item.fields]}
                      for item in preview.profiles],
         "cadence": preview.comparison.as_dict(zone) if preview.comparison else None,
+        "costs": [{"channel": cost.channel, "network": cost.network, **cost.estimate.as_dict()}
+                  for cost in preview.costs],
     }

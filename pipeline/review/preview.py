@@ -19,11 +19,13 @@ from pipeline.content.load import load_content
 from pipeline.content.model import POSTS_DIR, Content, Post, PostStatus
 from pipeline.content.profiles import PROFILES_DIR, load_profiles
 from pipeline.errors import ERROR, WARNING, Finding
+from pipeline.networks import network_class
+from pipeline.networks.cost import CostEstimate
 from pipeline.planning.against import Comparison, compare
 from pipeline.planning.evaluation import evaluate, events_from_content
 from pipeline.render.render import Renderer, Rendering
 from pipeline.review.gitrange import REMOVED, FileChange, changed_files, extract_tree, resolve_range
-from pipeline.state.ledger import Ledger
+from pipeline.state.ledger import PUBLISHED, Ledger
 from pipeline.times import parse_now
 from pipeline.validation import validate
 
@@ -65,6 +67,19 @@ class Removed:
     post: Post | None  # the post as it was at BASE
 
 
+@dataclass(frozen=True)
+class ChannelCost:
+    """What the posts a change adds or changes will cost on one channel, where its network charges."""
+
+    channel: str
+    network: str  # its title, as people know it ("X")
+    estimate: CostEstimate
+
+    def summary(self) -> str:
+        """`x (X): 3 posts, 1 with a link: about $0.23`."""
+        return f"{self.channel} ({self.network}): {self.estimate.summary()}"
+
+
 @dataclass
 class Preview:
     """What a range of commits does to the posts, their texts and the cadence."""
@@ -80,6 +95,8 @@ class Preview:
     profiles: list[ProfileChange] = field(default_factory=list)
     comparison: Comparison | None = None
     config_findings: list[Finding] = field(default_factory=list)
+    #: per channel that charges for posts: the ready parts of the change not yet published
+    costs: list[ChannelCost] = field(default_factory=list)
 
     @property
     def errors(self) -> int:
@@ -184,3 +201,32 @@ def _fill(preview: Preview, changes: list[FileChange], base: Content, head: Cont
             item.renderings = [renderer.render(post, head.config.channels[c])
                                for c in post.channels if c in head.config.channels]
         preview.posts.append(item)
+    preview.costs = change_costs(preview.posts, ledger)
+
+
+def change_costs(posts: list[PostPreview], ledger: Ledger) -> list[ChannelCost]:
+    """What the change's ready posts will cost per channel: parts already published are not sent again."""
+    found: dict[str, list[CostEstimate]] = {}
+    for item in posts:
+        if item.post is None or item.post.status != PostStatus.READY:
+            continue
+        for rendering in item.renderings:
+            cost = rendering.cost
+            if cost is None:
+                continue
+            channel = rendering.channel.id
+            unsent = tuple(price for part, price in zip(rendering.parts, cost.posts, strict=True)
+                           if not _published(ledger, item.post.id, channel, part.number))
+            found.setdefault(channel, []).append(CostEstimate(unsent, cost.source))
+    costs = []
+    for channel, estimates in found.items():
+        combined = CostEstimate.combine(estimates)
+        if combined is not None and combined.posts:
+            network = next(r.channel.network for item in posts for r in item.renderings if r.channel.id == channel)
+            costs.append(ChannelCost(channel, network_class(network).title or network, combined))
+    return sorted(costs, key=lambda cost: cost.channel)
+
+
+def _published(ledger: Ledger, post_id: str, channel: str, number: int) -> bool:
+    entry = ledger.current(post_id, channel, number)
+    return entry is not None and entry.state == PUBLISHED
