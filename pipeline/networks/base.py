@@ -138,6 +138,9 @@ class Network:
     text_style: ClassVar[TextStyle] = PLAIN
     #: whether tags become hashtags unless the channel says `hashtags: false`
     hashtags: ClassVar[bool] = True
+    #: how many of the tags the template's `hashtags` holds, None for all (Threads makes one topic
+    #: tag of a post's hashtags)
+    max_hashtags: ClassVar[int | None] = None
     #: the Jinja2 template used when the repository has no templates/<name>.j2
     template: ClassVar[str] = DEFAULT_TEMPLATE
     #: channel settings of this network beyond the common ones
@@ -170,6 +173,15 @@ class Network:
         Validation needs only a verdict: when the bound is within the limit (and the
         text not empty), the exact count would be too. None makes it count exactly,
         which is what the default does.
+        """
+        return None
+
+    @classmethod
+    def media_problem(cls, options: Any, path: str) -> str | None:
+        """Why a channel with these settings cannot send the image at `path` (relative to content/),
+        saying what to do; None when it can.
+
+        Threads fetches each image from a public URL, which the channel must say.
         """
         return None
 
