@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.fakes.server import Fault, FakeServer
+from tests.fakes.server import FakeServer, Fault
 
 
 @dataclass(frozen=True)
