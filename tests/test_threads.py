@@ -371,6 +371,49 @@ def test_a_retry_whose_container_went_out_meanwhile_is_unclear_and_never_publish
     assert caught.value.ambiguous and len(publishes(server)) == 1
 
 
+def test_a_refused_publish_of_a_container_that_is_out_is_unclear_never_failed(server, clock):
+    # Threads acted on an earlier publish late, and now refuses this one: the post is out, and a
+    # failure would make the next run post it again.
+    network = make_network(server, clock)
+    network.publish(part())
+    (container,) = server.containers
+    server.containers[container]["published"] = None  # not yet, when the retry looks ...
+
+    def published_meanwhile(request):  # ... but by the time it publishes
+        server.containers[container]["published"] = server.ours()[0]["id"]
+
+    server.before_publish = published_meanwhile
+    with pytest.raises(DeliveryError, match="published already") as caught:
+        make_network(server, clock).publish(part(progress={"container": container}))
+    assert caught.value.ambiguous and len(server.ours()) == 1
+
+
+def test_a_container_seen_published_while_waiting_is_unclear_never_published_again(server, clock):
+    server.processing["TEXT"] = 5
+    network = make_network(server, clock)
+    container = network._call("POST", "/me/threads", what="an earlier container",
+                              data={"media_type": "TEXT", "text": "Fresh bread today."}).json()["id"]
+    clock.now += timedelta(seconds=1)
+    original = clock.sleep
+
+    def sleep(seconds):  # an earlier publish goes through while this attempt waits
+        original(seconds)
+        server.containers[container]["published"] = server.add_post("Fresh bread today.")["id"]
+
+    network.http.sleep = sleep
+    with pytest.raises(DeliveryError, match="published already") as caught:
+        network.publish(part(progress={"container": container}))
+    assert caught.value.ambiguous and publishes(server) == []
+
+
+def test_an_image_the_site_refuses_is_not_online_and_no_token_is_blamed(server, clock, tmp_path):
+    media = images(tmp_path, server, 1)
+    server.fail("HEAD", r"/site/.+", status=403, body="Forbidden")
+    with pytest.raises(DeliveryError, match=r"is not online at .*loaf1\.png \(it answers 403\)") as caught:
+        make_network(server, clock, tmp_path).publish(part(media=media))
+    assert "token" not in caught.value.message and creates(server) == []
+
+
 # -- reconcile, in the adapter ----------------------------------------------------------
 
 

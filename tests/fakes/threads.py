@@ -23,6 +23,7 @@ Knobs a test sets: `scopes`, `token_expires_at`, `tester` (whether /debug_token
 answers), `processing` (per media type), `container_error` (the next container ends
 in ERROR with this message), `act_then_fail` (publish, then answer these statuses),
 `stall_after_publish` (seconds of real time between publishing and answering),
+`before_publish` (a hook run as a publish arrives, faults aside),
 `throttle_after` (answer code 4 once this many requests went through), `quota`,
 `hide_from_listing` (the listing lags).
 """
@@ -73,6 +74,7 @@ class FakeThreads(FakeServer):
         self.container_error: str | None = None
         self.act_then_fail: list[int] = []
         self.stall_after_publish = 0.0
+        self.before_publish: Callable[[Request], None] | None = None
         self.throttle_after: int | None = None
         self.regain_minutes = 60
         self.quota = {"posts": 250, "replies": 1000}
@@ -262,6 +264,8 @@ class FakeThreads(FakeServer):
         if "threads_content_publish" not in self.scopes:
             return self._denied("threads_content_publish")
         creation_id = self._fields(request).get("creation_id", "")
+        if self.before_publish:
+            self.before_publish(request)
         with self._state:
             container = self.containers.get(creation_id)
             if container is None or container["carousel_item"]:

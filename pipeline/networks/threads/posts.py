@@ -154,10 +154,7 @@ class ThreadsNetwork(Network):
         earlier = self._earlier_container(request)
         status = self._status(earlier)[0] if earlier else None
         if status == ContainerStatus.PUBLISHED:
-            # Published after the earlier attempt was settled as "not out" (Threads acts late):
-            # the engine looks again, knowing when that attempt was made.
-            raise DeliveryError(f"threads: {request.label}: its container {earlier} is published already; "
-                                "looking for the post", ambiguous=True)
+            raise _out_already(request, earlier)
         self._check_quota(request)
         usable = earlier is not None and status in (ContainerStatus.FINISHED, ContainerStatus.IN_PROGRESS)
         container = earlier if usable else self._create(request, reply_to)
@@ -234,8 +231,10 @@ class ThreadsNetwork(Network):
             if delay:
                 self.http.sleep(delay)
             status, error = self._status(container)
-            if status in (ContainerStatus.FINISHED, ContainerStatus.PUBLISHED):
+            if status == ContainerStatus.FINISHED:
                 return
+            if status == ContainerStatus.PUBLISHED:
+                raise _out_already(request, container)
             if status == ContainerStatus.IN_PROGRESS:
                 continue
             fetched = ("; Threads fetches the images from " + ", ".join(self._public_url(m, request)
@@ -258,7 +257,10 @@ class ThreadsNetwork(Network):
                                       idempotent=False, data={"creation_id": container})
                 break
             except GraphError as exc:
-                # A refused publish published nothing: "not ready" is worth another try.
+                # Refused, unless an earlier publish of the container went through late: then the
+                # post is out, and a failure would make the next run post it again.
+                if self._status(container)[0] == ContainerStatus.PUBLISHED:
+                    raise _out_already(request, container) from None
                 if not exc.not_ready or attempt == PUBLISH_TRIES:
                     raise
                 self.http.sleep(NOT_READY_WAIT)
@@ -303,11 +305,15 @@ class ThreadsNetwork(Network):
         advice = ("the site that serves content/media/ must be deployed with it before Threads can fetch it; "
                   "nothing was sent, the next run tries again")
         try:
+            # No token goes to the site; its refusals are read here, not as an API's.
             response = self.http.request("HEAD", url, idempotent=True, what=f"threads: checking {url}",
-                                         ok=(200,), allow_redirects=True)
+                                         ok=(200, 401, 403, 404, 410), allow_redirects=True)
+            problem = None if response.status_code == 200 else f"it answers {response.status_code}"
         except DeliveryError as exc:
-            raise DeliveryError(f"threads: {request.label}: {shown} is not online at {url} ({exc.message}): "
-                                f"{advice}", code="media-not-online") from None
+            problem = exc.message
+        if problem:
+            raise DeliveryError(f"threads: {request.label}: {shown} is not online at {url} ({problem}): "
+                                f"{advice}", code="media-not-online")
         served = response.headers.get("Content-Length")
         if served and served.isdigit() and int(served) != size:
             raise DeliveryError(f"threads: {request.label}: {url} serves {int(served):,} bytes, but "
@@ -510,6 +516,13 @@ class ThreadsNetwork(Network):
             return body
         raise DeliveryError(f"threads: {what}: the answer ({response.status_code}) is not the JSON the API "
                             "describes", ambiguous=ambiguous)
+
+
+def _out_already(request: PartRequest, container: str) -> DeliveryError:
+    """The container went out after all (an earlier publish Threads acted on late): unclear, so that the
+    engine looks for the post, knowing when the attempt was made."""
+    return DeliveryError(f"threads: {request.label}: its container {container} is published already; looking "
+                         "for the post", ambiguous=True)
 
 
 def _quota(response: Any, usage_key: str, config_key: str) -> tuple[Any, Any]:
