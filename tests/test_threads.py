@@ -590,6 +590,20 @@ def test_options_refuse_an_address_threads_cannot_fetch_from():
         ThreadsOptions(user_id="@crumbandco")
 
 
+def test_validate_refuses_what_a_threads_channel_cannot_do_at_its_line(repo):
+    from pipeline.content.load import load_content
+
+    repo.write("content/channels.yml", CHANNELS.format(url="https://graph.threads.net"))
+    repo.post("reply", "publish_at: 2026-12-01 11:30\nchannels: [threads]\n"
+              "reply_to: https://www.threads.com/@baker/post/C1", "Congratulations!")
+    assert [(f.code, f.file, f.line) for f in load_content(repo.root).findings] == [
+        ("engagement-unsupported", "content/posts/2026/12/reply.md", 4)]
+    repo.write("content/channels.yml", CHANNELS.format(url="https://graph.threads.net").replace(
+        "media_base_url: https://graph.threads.net/site/", "media_base_url: http://crumbandco.example/media/"))
+    (address,) = load_content(repo.root).findings
+    assert (address.file, address.line) == ("content/channels.yml", 8) and "https://" in address.message
+
+
 # -- through the engine -----------------------------------------------------------------
 
 CHANNELS = """\
