@@ -67,7 +67,7 @@ def refusal(response: Any, what: str, *, variable: str, permission: str, mask: A
     said = error.get("error_user_msg") or error.get("message") or (response.text or "").strip() or response.reason
     reason = mask(str(said or "no reason given"))[:300]
     numbers = {"graph_code": code, "subcode": subcode, "status": status}
-    if code in THROTTLED or subcode in PUBLISHING_LIMIT or status == 429:
+    if code in THROTTLED or subcode in PUBLISHING_LIMIT:
         wait = wait_from_headers(response.headers, None, now)
         when = f" for about {max(1, round(wait / 60))} min" if wait else ""
         return GraphError(f"{what}: Threads is limiting the account{when} ({reason}); it goes out in a "

@@ -126,6 +126,7 @@ class ThreadsNetwork(Network):
 
     @classmethod
     def media_problem(cls, options: Any, path: str) -> str | None:
+        """Threads fetches each image from `media_base_url` plus its path below content/media/."""
         if PurePosixPath(path).parts[:1] != ("media",):
             return (f"{path} is outside content/media/, and Threads fetches images from the public address "
                     "of content/media/ (media_base_url): move it into content/media/")
