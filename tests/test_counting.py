@@ -307,6 +307,13 @@ def test_threads_allows_five_links() -> None:
     assert not counted.ok
 
 
+def test_threads_counts_each_link_once_however_often_it_appears() -> None:
+    # Threads counts "all unique URLs found in the text field" (its text-attachment docs).
+    repeated = " ".join(f"https://example.com/{n % 3}" for n in range(9))
+    assert count("threads", repeated).ok
+    assert count("threads", repeated + " bakery.org shop.org news.org").problems == ("6 links, at most 5",)
+
+
 # LinkedIn --------------------------------------------------------------------------
 
 

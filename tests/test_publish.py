@@ -421,3 +421,30 @@ def test_only_files_that_may_be_due_are_read_in_full(site, memory):
     chosen = files_to_read(root, Workspace(root).require_config(), Ledger(root), now)
     assert sorted(name.rsplit("/", 1)[1][:-3] for name in chosen) == [
         "due", "gone", "offset", "old-new", "old-pending"]
+
+
+class Killed(BaseException):
+    """The process dies inside the network's publish, after a step it recorded."""
+
+
+def test_progress_a_network_recorded_is_handed_to_every_later_attempt(site, memory, monkeypatch):
+    # Threads records the container it created; a run killed after that, and another killed
+    # again before recording anything new, must still leave the container to the third run.
+    site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote]")
+    seen: list[dict] = []
+
+    def publish(self, request):
+        seen.append(dict(request.progress))
+        if not request.progress:
+            request.record_progress({"container": "c-1"})
+        if len(seen) < 3:
+            raise Killed()
+        return Published("r-1", "https://memory.example/r-1")
+
+    monkeypatch.setattr(MemoryNetwork, "publish", publish)
+    for _ in range(2):
+        with pytest.raises(Killed):
+            run(site)
+    assert run(site).ok
+    assert seen == [{}, {"container": "c-1"}, {"container": "c-1"}]
+    assert states(site)[("a", "remote", 1)] == "published"

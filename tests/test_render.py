@@ -229,3 +229,37 @@ def test_render_and_count_commands(repo):
     assert json.loads(counted.output)["length"] == 290
     unknown = CliRunner().invoke(cli, ["count", "--network", "myspace", "hi"])
     assert unknown.exit_code == 2 and "'myspace' is not one of 'bluesky'" in unknown.output
+
+
+THREADS = """\
+  threads:
+    network: threads
+    credentials: {token: THREADS_TOKEN}
+  threads-site:
+    network: threads
+    credentials: {token: THREADS_TOKEN}
+    media_base_url: https://crumbandco.github.io/social/calendar/media/
+"""
+
+
+def test_threads_makes_one_topic_tag_so_only_the_first_tag_is_appended(repo):
+    repo.write("content/channels.yml", (repo.root / "content/channels.yml").read_text() + THREADS)
+    repo.post("tags", "publish_at: 2026-12-02 09:00\nchannels: [threads, mastodon]\ntags: [stollen, baking]")
+    assert rendered(repo, "tags", "threads").parts[0].text == "Fresh bread today.\n\n#stollen"
+    assert rendered(repo, "tags", "mastodon").parts[0].text.endswith("#stollen #baking")
+
+
+def test_threads_images_need_the_public_address_of_content_media(repo):
+    repo.write("content/channels.yml", (repo.root / "content/channels.yml").read_text() + THREADS)
+    make_image(repo.root / "content/media/loaf.png", (64, 64))
+    make_image(repo.root / "content/photos/roll.png", (64, 64))
+    repo.post("loaf", "publish_at: 2026-12-02 09:00\nchannels: [threads, threads-site]\nmedia:\n"
+              "  - path: media/loaf.png\n    alt: A loaf\n  - path: photos/roll.png\n    alt: A roll\n")
+    findings = sorted(render_findings(load_content(repo.root)), key=lambda f: (f.message, f.line))
+    assert [(f.code, f.line, f.message.split(":")[0]) for f in findings] == [
+        ("media-url-unknown", 5, "threads (threads)"),
+        ("media-url-unknown", 7, "threads (threads)"),
+        ("media-url-unknown", 7, "threads-site (threads)"),
+    ]
+    assert "set media_base_url" in findings[0].message and "content/media/" in findings[0].message
+    assert "move it into content/media/" in findings[1].message and findings[2].message

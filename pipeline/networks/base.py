@@ -201,6 +201,9 @@ class Network:
     text_style: ClassVar[TextStyle] = PLAIN
     #: whether tags become hashtags unless the channel says `hashtags: false`
     hashtags: ClassVar[bool] = True
+    #: how many of the tags the template's `hashtags` holds, None for all (Threads makes one topic
+    #: tag of a post's hashtags)
+    max_hashtags: ClassVar[int | None] = None
     #: the Jinja2 template used when the repository has no templates/<name>.j2
     template: ClassVar[str] = DEFAULT_TEMPLATE
     #: channel settings of this network beyond the common ones
@@ -258,6 +261,15 @@ class Network:
         """Why `url` cannot be the target of `key` (reply_to, quote, repost, like) here, or None.
 
         Validation reports it at the key: X can only reply to or quote a post on X.
+        """
+        return None
+
+    @classmethod
+    def media_problem(cls, options: Any, path: str) -> str | None:
+        """Why a channel with these settings cannot send the image at `path` (relative to content/),
+        saying what to do; None when it can.
+
+        Threads fetches each image from a public URL, which the channel must say.
         """
         return None
 

@@ -8,6 +8,7 @@ and the publish engine reconciles it.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -59,6 +60,9 @@ def wait_from_headers(headers: Any, body: Any, now: datetime) -> float | None:
         seconds = _seconds(retry_after, now)
         if seconds is not None:
             return seconds
+    regain = _regain_access(headers.get("X-Business-Use-Case-Usage"))
+    if regain is not None:
+        return regain
     if isinstance(body, dict):
         for holder in (body, body.get("parameters") or {}):
             if isinstance(holder, dict) and isinstance(holder.get("retry_after"), int | float):
@@ -70,6 +74,22 @@ def wait_from_headers(headers: Any, body: Any, now: datetime) -> float | None:
             if seconds is not None:
                 return seconds
     return None
+
+
+def _regain_access(usage: str | None) -> float | None:
+    """Seconds from Meta's `X-Business-Use-Case-Usage` header: its longest
+    `estimated_time_to_regain_access` (minutes), when it names one above zero."""
+    if not usage:
+        return None
+    try:
+        parsed = json.loads(usage)
+    except ValueError:
+        return None
+    entries = [entry for group in parsed.values() if isinstance(group, list) for entry in group
+               if isinstance(entry, dict)] if isinstance(parsed, dict) else []
+    minutes = [entry.get("estimated_time_to_regain_access") for entry in entries]
+    longest = max((m for m in minutes if isinstance(m, int | float) and not isinstance(m, bool)), default=0)
+    return longest * 60.0 if longest > 0 else None
 
 
 def _seconds(value: str, now: datetime, epoch_or_delta: bool = False) -> float | None:

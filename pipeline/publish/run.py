@@ -230,7 +230,9 @@ class Runner:
                         data=taken))
                 return self._record_outcome(outcomes, self._entry(request, MISSED, job, error=self._late(job),
                                                                   data=taken))
-        self._append(self._entry(request, PENDING, job, data=taken))
+        # What an earlier attempt recorded goes on the new pending line too, so that a run killed
+        # again still leaves it to the next one.
+        self._append(self._entry(request, PENDING, job, data={**request.progress, **taken}))
         unsafe_before = network.http.unsafe_sent
         try:
             published = network.publish(request)
@@ -342,7 +344,7 @@ class Runner:
             engagement=post.engagement if number == 1 else {},
             facets=part.count.facets if part else (),
             claimed=self._claimed.get(job.channel.id, frozenset()),
-            progress=dict(current.data or {}) if current and current.state == PENDING else {},
+            progress=_progress(current),
             record_progress=lambda data: self._record_progress(job, post.id, number, data),
         )
 
@@ -427,6 +429,13 @@ def sent_part(entry: Entry) -> SentPart:
     """What a network needs to know of a part that went out, without the ledger."""
     return SentPart(entry.post, entry.channel, entry.part, entry.key, entry.remote_id, entry.url,
                     dict(entry.data or {}))
+
+
+def _progress(current: Entry | None) -> dict:
+    """What the network recorded on a pending part (the engine's own `takes_over` left out)."""
+    if current is None or current.state != PENDING:
+        return {}
+    return {key: value for key, value in (current.data or {}).items() if key != TAKES_OVER}
 
 
 def _told_cannot_delete(entry: Entry) -> bool:

@@ -135,7 +135,7 @@ class Renderer:
             "link": link or "",
             "raw_link": raw_link or "",
             "tags": tags,
-            "hashtags": " ".join(f"#{tag}" for tag in tags) if use_hashtags else "",
+            "hashtags": " ".join(f"#{tag}" for tag in tags[:network.max_hashtags]) if use_hashtags else "",
             # the descriptions of the images (the first part carries them), for networks without alt text
             "images": [media.alt for media in post.media if media.alt],
             "channel": channel.id,
@@ -246,6 +246,9 @@ def media_findings(post: Post, channel: Channel, network: type[Network]) -> list
         if network.max_image_side and side > network.max_image_side:
             report(media, "media-too-big", f"{media.path} is {media.width}x{media.height} pixels; "
                    f"at most {network.max_image_side} on a side")
+        unreachable = network.media_problem(channel.options, media.path)
+        if unreachable:
+            report(media, "media-url-unknown", unreachable)
         if not media.alt:
             continue
         if network.alt_in_text:
