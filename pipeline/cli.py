@@ -383,21 +383,22 @@ def preview(root: Path, output_format: str, changed: str, now_text: str | None, 
 
 
 @cli.command()
-@click.argument("report_file", metavar="REPORT", required=False,
-                type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("report_file", metavar="REPORT", required=False)
 @click.option("--failed-step", "failed_steps", multiple=True, metavar="TEXT",
               help="A workflow step that failed (repeatable).")
 @click.option("--run-url", metavar="URL", help="The workflow run, linked from the issue.")
 @root_option
-def failures(report_file: Path | None, failed_steps: tuple[str, ...], run_url: str | None, root: Path) -> None:
+def failures(report_file: str | None, failed_steps: tuple[str, ...], run_url: str | None, root: Path) -> None:
     """The body of the publish workflow's issue: what failed and why, from `social publish --format json`.
 
-    REPORT is that JSON (missing or cut short counts as a failure). The ledger
-    under --root (state/ledger.jsonl) is read too: parts that cannot be read,
-    posted twice, or whose retraction failed stay in the issue until settled.
-    Prints the Markdown body and exits 1 when a part failed, is uncertain or was
-    missed, a step failed, or the ledger needs a person; prints "All well" and
-    exits 0 otherwise (the workflow then closes the issue).
+    REPORT is that JSON. A report that says nothing of the run counts as a
+    failure: none given, an empty path, a missing, empty or unreadable file, JSON
+    of another shape, or `"ok": false` with no part named. The ledger under
+    --root (state/ledger.jsonl) is read too: parts that cannot be read, posted
+    twice, or whose retraction failed stay in the issue until settled. Prints the
+    Markdown body and exits 1 when a part failed, is uncertain or was missed, a
+    step failed, the report says nothing, or the ledger needs a person; prints
+    "All well" and exits 0 otherwise (the workflow then closes the issue).
     """
     from pipeline.publish.failures import failure_report
 

@@ -16,7 +16,8 @@ from pipeline.networks.base import Capability, Network
 from pipeline.networks.delivery import DeliveryError
 from pipeline.networks.parts import Published
 from pipeline.publish.service import publish, resolve
-from pipeline.state.ledger import Ledger, read_entries
+from pipeline.publish.summary import report_text
+from pipeline.state.ledger import Entry, Ledger, read_entries
 from pipeline.times import parse_now
 from tests.netreg import registered
 
@@ -238,6 +239,30 @@ def test_missing_credential_fails_that_channel_only(site, memory):
     assert [(o.channel, o.error) for o in failed] == [
         ("remote", "environment variable MEMORY_TOKEN is not set (credentials.token of channel 'remote')")]
     assert states(site) == {("a", "notes", 1): "published"}
+
+
+def test_every_row_of_the_report_names_its_part(site, memory):
+    """A channel that fails before sending, a channel waiting on a rate limit, a part waiting for a person
+    and a post that cannot be read: each row names its part ("all" where the parts are unknown)."""
+    site.post("thread", "publish_at: 2026-12-01 10:00\nchannels: [remote]", body="One.\n\n---\n\nTwo.")
+    site.post("single", "publish_at: 2026-12-01 10:30\nchannels: [remote]")
+    site.post("broken", "publish_at: 2026-12-01 10:45\nchannels: [notes]\nmedia:\n  - path: media/none.jpg\n"
+                        "    alt: nothing")
+    Ledger(site.root).append(Entry("waits", "notes", 2, "uncertain", "2026-12-01T09:00:00Z", error="timeout"))
+    site.post("waits", "publish_at: 2026-12-01 09:00\nchannels: [notes]", body="One.\n\n---\n\nTwo.")
+    report = publish(site.root, now_text="2026-12-01 12:00", env={}, sleep=lambda s: None,
+                     clock=clock_at("2026-12-01 12:00"))
+    rows = {(o.post, o.channel, o.part, o.state) for o in report.result.outcomes}
+    assert rows >= {("thread", "remote", 1, "failed"), ("thread", "remote", 2, "failed"),
+                    ("single", "remote", 1, "failed"), ("waits", "notes", 2, "uncertain"),
+                    ("broken", "notes", 0, "failed")}
+    table = report_text(report).splitlines()
+    assert not [row for row in table[3:-2] if row.split()[2] not in ("1", "2", "all")], table
+    memory.fail_next = ["rate"]
+    site.post("later", "publish_at: 2026-12-01 11:00\nchannels: [remote]", body="Three.\n\n---\n\nFour.")
+    waiting = run(site)
+    assert {(o.post, o.part) for o in waiting.result.outcomes if "rate limited" in (o.error or "")} >= {
+        ("single", 1), ("later", 1), ("later", 2)}
 
 
 def test_renaming_a_published_post_file_does_not_publish_it_again(site, memory):

@@ -45,6 +45,7 @@ from pipeline.state.ledger import (
     DELETED,
     FAILED,
     MISSED,
+    NEEDS_PERSON,
     PENDING,
     PUBLISHED,
     UNCERTAIN,
@@ -97,8 +98,10 @@ class Runner:
                     post.id, channel.id, number, MISSED, late, file=post.file,
                     error=f"due {utc_iso(post.publish_at)}, more than {channel.max_lateness} late at {late}"))
         for post, channel in plan.uncertain:
-            result.outcomes.append(Outcome(post.id, channel.id, 0, UNCERTAIN,
-                                           error="waiting for `social resolve`"))
+            for number, entry in sorted(self.ledger.parts(post.id, channel.id).items()):
+                if entry.state in NEEDS_PERSON:
+                    result.outcomes.append(Outcome(post.id, channel.id, number, UNCERTAIN,
+                                                   error=f"waiting for `social resolve` ({entry.state})"))
         for post, channel, reason in plan.invalid:
             result.outcomes.append(Outcome(post.id, channel.id, 0, FAILED, error=reason))
         for entry in plan.orphaned:
@@ -387,7 +390,9 @@ class Runner:
         self.progress(outcome)
 
     def _fail_job(self, job: Job, message: str, outcomes: list[Outcome]) -> None:
-        self._report(outcomes, Outcome(job.post.id, job.channel.id, 0, FAILED, error=message))
+        """Nothing of the job was tried: each part it has still to do is reported failed."""
+        for number in self._open_parts(job) or [0]:
+            self._report(outcomes, Outcome(job.post.id, job.channel.id, number, FAILED, error=message))
 
     def _open_parts(self, job: Job) -> list[int]:
         """The parts a job has still to do: to delete (last first), or to send (or settle)."""
@@ -410,7 +415,7 @@ class Runner:
                 self._record_outcome(outcomes, replace(entry, state=UNCERTAIN, at=utc_iso(self.clock()),
                                                        error=message, data={}, file=job.post.file))
                 return
-        outcomes.append(Outcome(job.post.id, job.channel.id, 0, FAILED, error=message))
+        self._fail_job(job, message, outcomes)
 
 
 def sent_part(entry: Entry) -> SentPart:

@@ -74,10 +74,15 @@ def _title(report: PublishReport) -> str:
     return " ".join(filter(None, ("Dry run" if report.dry_run else "Publish run", report.run)))
 
 
+def part_text(number: int) -> str:
+    """A part's number as shown; 0 stands for the whole post (its parts are not known: its file has errors)."""
+    return str(number) if number else "all"
+
+
 def _table(outcomes: list[Outcome]) -> str:
     rows = [("channel", "post", "part", "state", "link or reason")]
     for o in sorted(outcomes, key=lambda o: (o.channel, o.post, o.part)):
-        rows.append((o.channel, o.post, str(o.part or ""), o.state, o.error or o.url or ""))
+        rows.append((o.channel, o.post, part_text(o.part), o.state, o.error or o.url or ""))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4]
                      for row in rows).rstrip()
@@ -103,7 +108,7 @@ def report_markdown(report: PublishReport) -> str:
         detail = (o.error or o.url or "").replace("|", "\\|").replace("\n", " ")[:300]
         if o.url and o.url.startswith("http") and not o.error:
             detail = f"[{o.url}]({o.url})"
-        lines.append(f"| {o.channel} | {o.post} | {o.part or ''} | {SYMBOLS.get(o.state, '')} "
+        lines.append(f"| {o.channel} | {o.post} | {part_text(o.part)} | {SYMBOLS.get(o.state, '')} "
                      f"{o.state} | {detail} |")
     if len(ordered) > MAX_SUMMARY_ROWS:
         lines += ["", f"... and {len(ordered) - MAX_SUMMARY_ROWS} more rows (problems are listed first); "
