@@ -227,8 +227,10 @@ def count(output_format: str, network: str, limit: int | None, text: str) -> Non
 @format_option(*FORMATS)
 @click.option("--dry-run", is_flag=True, help="Write what would be sent to outbox/; send nothing.")
 @click.option("--now", "now_text", metavar="ISO",
-              help="With --dry-run: pretend it is this time. A real run publishes at the real time and "
-                   "refuses a --now more than 5 minutes from the clock.")
+              help="With --dry-run: pretend it is this time; at a later time than the clock, the runs in "
+                   "between are taken as done (what they would have sent on time is counted, not missed). "
+                   "A real run publishes at the real time and refuses a --now more than 5 minutes from "
+                   "the clock.")
 @click.option("--channel", "channel_id", help="Only this channel.")
 @click.option("--post", "post_id", help="Only this post.")
 def publish(root: Path, output_format: str, dry_run: bool, now_text: str | None,

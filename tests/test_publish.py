@@ -200,6 +200,20 @@ def test_refused_part_fails_and_the_next_run_tries_again(site, memory):
     assert len(memory.store) == 1
 
 
+def test_a_part_that_failed_until_it_was_too_late_is_recorded_missed(site, memory):
+    """Not left `failed` for ever (as if the next run still tried): the first run too late says missed."""
+    site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote]")
+    memory.fail_next = ["refused"]
+    run(site)
+    assert states(site)[("a", "remote", 1)] == "failed"
+    for now in ("2026-12-02 12:00", "2026-12-09 12:00"):  # within the day's margin, and long after
+        report = run(site, now=now)
+        assert [(o.post, o.state) for o in report.result.outcomes] == [("a", "missed")]
+        assert states(site)[("a", "remote", 1)] == "missed"
+        Ledger(site.root).append(Entry("a", "remote", 1, "failed", "2026-12-01T09:30:00Z", error="refused"))
+    assert len(memory.store) == 0
+
+
 def test_ambiguous_failure_is_reconciled_not_resent(site, memory):
     site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote]")
     memory.fail_next = ["after"]

@@ -93,7 +93,8 @@ class Runner:
         result = RunResult()
         for post, channel, numbers in plan.missed:
             for number in numbers:
-                late = utc_iso(plan.now)
+                # A dry run at a later time calls missed only what was too late already by the clock.
+                late = utc_iso(plan.runs_since or plan.now)
                 self._record_outcome(result.outcomes, Entry(
                     post.id, channel.id, number, MISSED, late, file=post.file,
                     error=f"due {utc_iso(post.publish_at)}, more than {channel.max_lateness} late at {late}"))

@@ -54,6 +54,7 @@ def report_dict(report: PublishReport) -> dict:
         "counts": dict(counts),
         "outcomes": [asdict(o) for o in report.result.outcomes],
         "warnings": report.ledger_warnings,
+        "assumed_sent": report.assumed_sent,
     }
 
 
@@ -61,12 +62,22 @@ def report_text(report: PublishReport) -> str:
     outcomes = report.result.outcomes
     when = format_local(report.now, report.zone)
     if not outcomes:
-        return f"Nothing due at {when}."
+        return "\n".join([f"Nothing due at {when}.", *_assumed_lines(report)])
     lines = [f"{_title(report)} at {when}:", ""]
     lines.append(_table(outcomes))
     counts = Counter(o.state for o in outcomes)
     lines += ["", ", ".join(f"{counts[state]} {state}" for state in ORDER if counts[state])]
-    return "\n".join(lines)
+    return "\n".join([*lines, *_assumed_lines(report)])
+
+
+def _assumed_lines(report: PublishReport) -> list[str]:
+    """What a dry run at a later time takes the runs before it to have sent."""
+    if not report.assumed_sent:
+        return []
+    parts = sum(len(item["parts"]) for item in report.assumed_sent)
+    return [f"{parts} parts due before then, too early for this run to send, are taken as sent by the runs "
+            f"between the clock ({format_local(report.clock, report.zone)}) and then; `--format json` lists "
+            "them (assumed_sent)."]
 
 
 def _title(report: PublishReport) -> str:
