@@ -127,7 +127,7 @@ def test_status_shows_a_duplicate_and_a_race_with_what_to_do(repo):
                           (PENDING, 0, "run-a", {}), (PUBLISHED, 1, "run-a", {"remote_id": "7", "url": "https://m/7"}),
                           (PENDING, 2, "run-b", {}), (UNCERTAIN, 3, "run-b", {"error": "timeout"}))]])
     result = CliRunner().invoke(cli, ["status", "--root", str(repo.root)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # both copies are online: a person deletes one
     text = result.output
     assert "posted twice (1)" in text and "handled by two runs (1)" in text
     assert "https://mastodon.example/@us/111 and https://mastodon.example/@us/222" in text

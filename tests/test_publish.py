@@ -252,7 +252,40 @@ def test_missing_credential_fails_that_channel_only(site, memory):
     failed = [o for o in report.result.outcomes if o.state == "failed"]
     assert [(o.channel, o.error) for o in failed] == [
         ("remote", "environment variable MEMORY_TOKEN is not set (credentials.token of channel 'remote')")]
-    assert states(site) == {("a", "notes", 1): "published"}
+    assert states(site) == {("a", "notes", 1): "published", ("a", "remote", 1): "failed"}
+
+
+def test_a_channel_that_fails_before_sending_records_why_for_each_part_once(site, memory):
+    """`social status` reads the ledger: a missing credential must be there, with its reason."""
+    site.post("t", "publish_at: 2026-12-01 10:00\nchannels: [remote]", body="One.\n\n---\n\nTwo.")
+    site.post("p", "publish_at: 2026-12-01 09:00\nchannels: [remote]")
+    Ledger(site.root).append(Entry("p", "remote", 1, "pending", "2026-12-01T08:00:01Z", key="k-p"))
+
+    def without_token(now):
+        return publish(site.root, now_text=now, env={}, sleep=lambda s: None, clock=clock_at(now))
+
+    without_token("2026-12-01 12:00")
+    lines = read_entries(site.root / "state/ledger.jsonl").entries
+    why = "environment variable MEMORY_TOKEN is not set (credentials.token of channel 'remote')"
+    assert [(e.post, e.part, e.state, e.error) for e in lines[1:]] == [("t", 1, "failed", why),
+                                                                    ("t", 2, "failed", why)]
+    assert states(site)[("p", "remote", 1)] == "pending"  # it may be out: only the network can say
+    without_token("2026-12-01 12:15")
+    assert len(read_entries(site.root / "state/ledger.jsonl").entries) == 3  # the same reason, not again
+    assert run(site, now="2026-12-01 12:30").ok
+    assert states(site)[("t", "remote", 2)] == "published"
+
+
+def test_a_part_asked_to_go_out_late_stays_asked_when_its_channel_fails_before_sending(site, memory):
+    site.post("a", "publish_at: 2026-11-30 09:00\nchannels: [remote]")
+    run(site)
+    assert states(site)[("a", "remote", 1)] == "missed"
+    resolve(site.root, "a", "remote", part=None, published_url=None, not_published=False, send_late=True,
+            clock=clock_at("2026-12-01 12:00"))
+    publish(site.root, now_text="2026-12-01 12:10", env={}, sleep=lambda s: None, clock=clock_at("2026-12-01 12:10"))
+    assert "MEMORY_TOKEN" in Ledger(site.root).current("a", "remote", 1).error
+    assert run(site, now="2026-12-01 12:20").ok
+    assert states(site)[("a", "remote", 1)] == "published"
 
 
 def test_every_row_of_the_report_names_its_part(site, memory):

@@ -39,7 +39,7 @@ from pipeline.errors import PipelineError
 from pipeline.networks.base import Capability, Network, Uncertain
 from pipeline.networks.delivery import DeliveryError
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
-from pipeline.publish.plan import Job, JobAction, Plan, settled
+from pipeline.publish.plan import SEND_LATE, Job, JobAction, Plan, asked_to_send_late, settled
 from pipeline.publish.result import DRY_RUN, NOT_STARTED, Outcome, Progress, RunResult
 from pipeline.state.ledger import (
     DELETED,
@@ -148,6 +148,7 @@ class Runner:
                 if self._halted():  # signing in was cut short by the stop, not refused
                     self._not_started(job, self._open_parts(job), outcomes)
                 else:
+                    self._record_unready(job, mask(exc.message))
                     self._fail_job(job, mask(exc.message), outcomes)
             return outcomes
         for index, job in enumerate(jobs):
@@ -394,6 +395,24 @@ class Runner:
         """Nothing of the job was tried: each part it has still to do is reported failed."""
         for number in self._open_parts(job) or [0]:
             self._report(outcomes, Outcome(job.post.id, job.channel.id, number, FAILED, error=message))
+
+    def _record_unready(self, job: Job, message: str) -> None:
+        """The channel failed before sending (a missing credential): say why in the ledger, where
+        `social status` reads it, on each part still to send; once, while the reason stays the same.
+
+        A part left pending keeps its line: it may be out, and only the network can tell.
+        """
+        if job.action != JobAction.PUBLISH or job.late:
+            return
+        post = job.post
+        for number in self._open_parts(job):
+            current = self.ledger.current(post.id, job.channel.id, number)
+            if current is None or (current.state in (FAILED, MISSED) and current.error != message):
+                # A person's wish to send it although late stays, as does a key already chosen.
+                data = {SEND_LATE: True} if asked_to_send_late(current) else {}
+                self._append(Entry(post.id, job.channel.id, number, FAILED, utc_iso(self.clock()), error=message,
+                                   key=current.key if current else None, data=data, file=post.file,
+                                   digest=body_digest(post.body)))
 
     def _open_parts(self, job: Job) -> list[int]:
         """The parts a job has still to do: to delete (last first), or to send (or settle)."""

@@ -1,4 +1,4 @@
-"""`social publish`, `social status` and `social resolve`: the library functions behind them."""
+"""`social publish` and `social resolve`: the library functions behind them (`social status`: status.py)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,6 @@ from pipeline.state.ledger import (
     PUBLISHED,
     UNCERTAIN,
     UNREADABLE,
-    Conflict,
     Entry,
     Ledger,
     MemoryLedger,
@@ -146,23 +145,7 @@ def real_now(asked: datetime, clock: datetime, zone: ZoneInfo) -> datetime:
     return min(asked, clock)
 
 
-# -- status and resolve ---------------------------------------------------------------
-
-
-@dataclass
-class LedgerStatus:
-    #: the current entry of every (post, channel, part), newest first
-    entries: list[Entry]
-    #: parts posted twice, or handled by two runs
-    conflicts: list[Conflict]
-    warnings: list[str]
-
-
-def ledger_status(root: Path) -> LedgerStatus:
-    """What the ledger says of every part, what racing runs left behind, and reading warnings."""
-    ledger = Workspace(root).ledger
-    entries = sorted(ledger.latest(), key=lambda e: (e.at, e.post, e.channel, e.part), reverse=True)
-    return LedgerStatus(entries, ledger.conflicts, ledger.warnings)
+# -- resolve ---------------------------------------------------------------
 
 
 def resolve(root: Path, post_id: str, channel_id: str, *, part: int | None, published_url: str | None,

@@ -1,4 +1,4 @@
-"""How a publish run and the ledger are shown: terminal lines, tables, JSON, the job summary."""
+"""How a publish run is shown: terminal lines, tables, JSON, the job summary (`social status`: status.py)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,6 @@ from pipeline.state.ledger import (
     PUBLISHED,
     UNCERTAIN,
     UNREADABLE,
-    Conflict,
-    ConflictKind,
-    Entry,
 )
 from pipeline.times import format_local
 
@@ -29,10 +26,6 @@ if TYPE_CHECKING:
 SYMBOLS = {PUBLISHED: "✓", DRY_RUN: "→", FAILED: "✗", UNCERTAIN: "?", MISSED: "⌛", DELETED: "⌫",
            PENDING: "…", NOT_STARTED: "·", UNREADABLE: "!"}
 ORDER = (PUBLISHED, DRY_RUN, DELETED, FAILED, UNCERTAIN, MISSED, NOT_STARTED)
-#: a published part whose retraction failed: still online, grouped apart from the plainly published
-RETRACTION_FAILED = "retraction failed"
-#: how `social status` groups the ledger, what needs a person first
-STATUS_ORDER = (UNREADABLE, UNCERTAIN, PENDING, FAILED, RETRACTION_FAILED, MISSED, PUBLISHED, DELETED)
 
 
 def outcome_line(outcome: Outcome) -> str:
@@ -133,67 +126,3 @@ def write_job_summary(text: str) -> None:
     if target:
         with Path(target).open("a", encoding="utf-8") as handle:
             handle.write(text)
-
-
-def status_group(entry: Entry) -> str:
-    """The group `social status` lists a part's current entry in."""
-    return RETRACTION_FAILED if entry.retraction_failed else entry.state
-
-
-def retraction(entry: Entry) -> dict | None:
-    """A retraction under way for the part, as `social status --format json` shows it."""
-    return {"state": "failed", "reason": entry.error} if entry.retraction_failed else None
-
-
-def status_dict(entries: list[Entry], conflicts: list[Conflict] = ()) -> dict:
-    return {"entries": [{**entry.as_dict(), "retraction": retraction(entry)} for entry in entries],
-            "conflicts": [conflict.as_dict() for conflict in conflicts]}
-
-
-def status_text(entries: list[Entry], conflicts: list[Conflict] = ()) -> str:
-    """The ledger for people: what needs a person first (unreadable parts, conflicts), each with what to do."""
-    if not entries:
-        return "The ledger is empty: nothing has been published yet."
-    groups: dict[str, list[Entry]] = {}
-    for entry in entries:
-        groups.setdefault(status_group(entry), []).append(entry)
-    lines = _group_lines(UNREADABLE, groups.get(UNREADABLE, [])) + _conflict_lines(conflicts)
-    for state in STATUS_ORDER[1:]:
-        lines += _group_lines(state, groups.get(state, []))
-    if UNCERTAIN in groups or PENDING in groups:
-        lines.append("Settle uncertain parts with: social resolve ID --channel C "
-                     "(--published URL | --not-published)")
-    return "\n".join(lines).rstrip()
-
-
-def _group_lines(state: str, chosen: list[Entry]) -> list[str]:
-    if not chosen:
-        return []
-    lines = [f"{state} ({len(chosen)})"]
-    for e in chosen:
-        lines.append(f"  {e.at}  {e.channel:<10} {e.post} part {e.part}  {_detail(e, state)}".rstrip())
-        if state == UNREADABLE:
-            lines.append(f"    then: social resolve {e.post} --channel {e.channel} --part {e.part} "
-                         "(--published URL | --not-published)")
-    if state == UNREADABLE:
-        lines += ["  A ledger line names the part but cannot be read, so the part waits and is not sent again.",
-                  "  See what the line said with `git log -p state -- ledger.jsonl`, look at the account, then",
-                  "  settle it: --published URL (it is online) or --not-published (the next run sends it)."]
-    return [*lines, ""]
-
-
-def _detail(e: Entry, group: str) -> str:
-    if group == RETRACTION_FAILED:
-        return f"still online: retraction failed ({e.error})  {e.url or ''}"
-    return e.url or "" if group in (PUBLISHED, DELETED) else (e.error or "")
-
-
-def _conflict_lines(conflicts: list[Conflict]) -> list[str]:
-    lines = []
-    for kind, title in ((ConflictKind.DUPLICATE, "posted twice"), (ConflictKind.TWO_RUNS, "handled by two runs")):
-        chosen = [c for c in conflicts if c.kind == kind]
-        if chosen:
-            lines.append(f"{title} ({len(chosen)})")
-            lines += [f"  {c.channel:<10} {c.post} part {c.part}  {c.what()}: {c.todo()}" for c in chosen]
-            lines.append("")
-    return lines
