@@ -113,7 +113,7 @@ def test_the_command_refuses_with_a_usage_error(repo, memory):
 FUTURE = "2026-12-08 09:30"  # next Tuesday morning, a week after the clock
 
 
-def test_a_dry_run_at_a_later_time_takes_the_runs_before_it_as_done(repo, memory):
+def test_a_dry_run_at_a_later_time_takes_the_runs_before_it_as_done(repo, memory, monkeypatch):
     """What goes out next Tuesday at 09:30? Not the 23 posts due before then: the runs in between sent them."""
     repo.write("content/channels.yml", CHANNELS.replace("  beta:\n    network: memory\n",
                                                         "  beta:\n    network: memory\n    max_lateness: 45m\n"))
@@ -148,6 +148,7 @@ def test_a_dry_run_at_a_later_time_takes_the_runs_before_it_as_done(repo, memory
     [missed] = [o for o in report.result.outcomes if o.state == MISSED]
     assert missed.error.endswith("late at 2026-12-01T11:00:00Z")  # late by the clock, not by --now
 
+    monkeypatch.setattr("pipeline.publish.service.utc_now", lambda: CLOCK)  # the command's clock
     text = CliRunner().invoke(cli, ["publish", "--root", str(repo.root), "--dry-run", "--now", FUTURE])
     assert text.exit_code == 0, text.output
     parts = sum(len(a["parts"]) for a in report.assumed_sent)

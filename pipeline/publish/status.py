@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from pipeline.content.model import Channel, Content, Post, PostStatus
 from pipeline.content.workspace import Clock, Workspace
 from pipeline.publish.plan import JobAction, Plan, asked_to_send_late, make_plan, settled
+from pipeline.publish.select import files_to_read
 from pipeline.state.ledger import (
     DELETED,
     FAILED,
@@ -148,7 +149,11 @@ def publishing_status(root: Path, *, now_text: str | None = None, clock: Clock =
         rows = [_ledger_row(entry, None, now, grace) for entry in ledger.latest()]
         return PublishingStatus(now, zone, _ordered(rows), ledger.conflicts, [], 0, warnings)
     content = workspace.content
-    plan = make_plan(content, ledger, now)
+    # The plan a run would make now, over the files a run reads: status says what the next run does.
+    chosen = {Path(name).relative_to(workspace.root).as_posix()
+              for name in files_to_read(workspace.root, content.config, ledger, now)}
+    plan = make_plan(Content(content.root, content.config, [p for p in content.posts if p.file in chosen],
+                             [f for f in content.findings if f.file in chosen]), ledger, now)
     picture = _Picture(content, plan, ledger)
     rows = [_ledger_row(entry, picture, now, grace) for entry in ledger.latest()]
     rows += _due_rows(plan, ledger, now, grace)
