@@ -200,6 +200,10 @@ def test_a_missed_part_needs_a_person_for_a_week_unless_its_post_has_a_new_time(
     result = status(repo)
     assert result.exit_code == 0, result.output
     assert "given a new time: 2026-12-03 09:00+01:00" in result.output
+    path.write_text(path.read_text().replace("2026-12-03 09:00", "2026-12-01 12:30"))  # its new time has come
+    data = status_json(repo, now="2026-12-01 13:00")
+    assert [(d["post"], d["part"], d["needs_person"]) for d in data["due"]] == [("late", 1, False)]
+    assert data["ok"] is True
 
 
 def test_retractions_under_way_and_failed_are_shown(repo, memory):

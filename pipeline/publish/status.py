@@ -74,15 +74,16 @@ class Group(StrEnum):
     DELETED = "deleted"
 
     @property
-    def title(self) -> str:
-        return TITLES.get(self, self.value)
+    def heading(self) -> str:
+        """How the text output names it."""
+        return HEADINGS.get(self, self.value)
 
 
-TITLES = {Group.DUPLICATE: "posted twice", Group.TWO_RUNS: "handled by two runs",
+HEADINGS = {Group.DUPLICATE: "posted twice", Group.TWO_RUNS: "handled by two runs",
           Group.RETRACTION_FAILED: "retraction failed", Group.DUE: "due, not sent",
           Group.TO_RETRACT: "to retract"}
 #: how the closing line counts a group ("3 failed")
-COUNTED = {**TITLES, Group.DUE: "due and not sent", Group.RETRACTION_FAILED: "retractions failed"}
+COUNTED = {**HEADINGS, Group.DUE: "due and not sent", Group.RETRACTION_FAILED: "retractions failed"}
 
 
 @dataclass
@@ -154,7 +155,7 @@ def publishing_status(root: Path, *, now_text: str | None = None, clock: Clock =
               for name in files_to_read(workspace.root, content.config, ledger, now)}
     plan = make_plan(Content(content.root, content.config, [p for p in content.posts if p.file in chosen],
                              [f for f in content.findings if f.file in chosen]), ledger, now)
-    picture = _Picture(content, plan, ledger)
+    picture = _Picture(content, plan)
     rows = [_ledger_row(entry, picture, now, grace) for entry in ledger.latest()]
     rows += _due_rows(plan, ledger, now, grace)
     later = sorted((p for p in content.posts if p.status == PostStatus.READY and p.publish_at and p.publish_at > now
@@ -167,7 +168,7 @@ def publishing_status(root: Path, *, now_text: str | None = None, clock: Clock =
 class _Picture:
     """What the posts and the plan say about the ledger's parts."""
 
-    def __init__(self, content: Content, plan: Plan, ledger: Ledger) -> None:
+    def __init__(self, content: Content, plan: Plan) -> None:
         self.posts = {post.id: post for post in content.posts}
         self.channels = content.config.channels
         self.zone = content.config.zone
@@ -242,8 +243,9 @@ def _due_rows(plan: Plan, ledger: Ledger, now: datetime, grace: timedelta) -> li
             numbers = [p.number for p in job.rendering.parts] if job.rendering and job.rendering.parts else [1]
             for number in numbers:
                 current = ledger.current(job.post.id, job.channel.id, number)
-                if current is not None and current.state != MISSED:
-                    continue  # the ledger's row says it (pending, failed)
+                # Out, or the ledger's row says it (pending, failed); a missed part given a new time is due.
+                if settled(current, job.post) or (current is not None and current.state != MISSED):
+                    continue
                 if job.late:
                     due(job.post, job.channel, number, _too_late(job.channel), True)
                     continue
@@ -365,7 +367,7 @@ def status_text(status: PublishingStatus) -> str:
 def _group_lines(status: PublishingStatus, group: Group, rows: list[Row]) -> list[str]:
     if not rows:
         return []
-    lines = [f"{group.title} ({len(rows)})"]
+    lines = [f"{group.heading} ({len(rows)})"]
     for row in rows:
         when = format_local(row.when, status.zone) if row.when else (row.entry.at if row.entry else "")
         part = f"part {row.part}" if row.part else "part all"
@@ -386,7 +388,7 @@ def _conflict_lines(conflicts: list[Conflict]) -> list[str]:
     for group in (Group.DUPLICATE, Group.TWO_RUNS):
         chosen = [c for c in conflicts if _conflict_group(c) == group]
         if chosen:
-            lines.append(f"{group.title} ({len(chosen)})")
+            lines.append(f"{group.heading} ({len(chosen)})")
             lines += [f"{'!' if c.needs_person else ' '} {c.channel:<10} {c.post} part {c.part}  {c.what()}: "
                       f"{c.todo()}" for c in chosen]
             lines.append("")
