@@ -68,9 +68,9 @@ def _assumed_lines(report: PublishReport) -> list[str]:
     if not report.assumed_sent:
         return []
     parts = sum(len(item["parts"]) for item in report.assumed_sent)
-    return [f"{parts} parts due before then, too early for this run to send, are taken as sent by the runs "
-            f"between the clock ({format_local(report.clock, report.zone)}) and then; `--format json` lists "
-            "them (assumed_sent)."]
+    return [f"{parts} parts due before then (more than their channel's max_lateness before) are taken as sent "
+            f"by the runs between the clock ({format_local(report.clock, report.zone)}) and then; `--format json` "
+            "lists them (assumed_sent)."]
 
 
 def _title(report: PublishReport) -> str:
