@@ -232,8 +232,10 @@ def count(output_format: str, network: str, limit: int | None, text: str) -> Non
 @format_option(*FORMATS)
 @click.option("--dry-run", is_flag=True, help="Write what would be sent to outbox/; send nothing.")
 @click.option("--now", "now_text", metavar="ISO",
-              help="With --dry-run: pretend it is this time. A real run publishes at the real time and "
-                   "refuses a --now more than 5 minutes from the clock.")
+              help="With --dry-run: pretend it is this time; at a later time than the clock, the runs in "
+                   "between are taken as done (what they would have sent on time is counted, not missed). "
+                   "A real run publishes at the real time and refuses a --now more than 5 minutes from "
+                   "the clock.")
 @click.option("--channel", "channel_id", help="Only this channel.")
 @click.option("--post", "post_id", help="Only this post.")
 def publish(root: Path, output_format: str, dry_run: bool, now_text: str | None,
@@ -269,24 +271,58 @@ def publish(root: Path, output_format: str, dry_run: bool, now_text: str | None,
     sys.exit(0 if report.ok else 1)
 
 
+class DurationType(click.ParamType):
+    """A duration as channels.yml writes one: 90m, 2h, 1d."""
+
+    name = "duration"
+
+    def convert(self, value, param, ctx):
+        from datetime import timedelta
+
+        from pipeline.times import parse_duration
+
+        if isinstance(value, timedelta):
+            return value
+        try:
+            return parse_duration(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
 @cli.command()
 @root_option
 @format_option(*FORMATS)
-def status(root: Path, output_format: str) -> None:
-    """The ledger: what needs a person first (unreadable, posted twice, uncertain), then the rest.
+@click.option("--now", "now_text", metavar="ISO", help="Look as if it were this time (default: now).")
+@click.option("--grace", type=DurationType(), default="1h", show_default=True,
+              help="How long a part may be due (or pending) without a run sending it before it needs a person.")
+@click.option("--next", "upcoming", type=click.IntRange(0), default=5, show_default=True,
+              help="How many of the next scheduled posts to show.")
+def status(root: Path, output_format: str, now_text: str | None, grace, upcoming: int) -> None:
+    """The whole picture: what needs a person first, then what is due, the ledger, and what comes next.
 
-    Exit 2 when the ledger cannot be read (a damaged line, not a file, no permission).
+    Lists unreadable parts, parts posted twice or handled by two runs, uncertain,
+    pending and failed parts (with the reason), failed retractions, parts due that
+    no run has sent, missed, retractions to do, published and deleted parts, and
+    the next scheduled posts with their times. A row marked ! needs a person.
+
+    Exit 0 when nothing needs a person. Exit 1 when something does: a part
+    unreadable, uncertain or posted twice (or a racing run that may have posted
+    it twice); a part failed while its post is still scheduled; a retraction that
+    failed; a part missed in the last 7 days (unless its post has a new time); a
+    part due and not sent for longer than --grace, too late to send, or that
+    cannot be published; a part pending for longer than --grace. Exit 2 when the
+    ledger cannot be read (a damaged line, not a file, no permission).
     """
-    from pipeline.publish import summary
-    from pipeline.publish.service import ledger_status
+    from pipeline.publish.status import publishing_status, status_dict, status_text
 
-    found = ledger_status(root)
+    found = publishing_status(root, now_text=now_text, grace=grace, upcoming=upcoming)
     for warning in found.warnings:
         echo(f"warning: {warning}", err=True)
     if output_format == "json":
-        echo(out_json(summary.status_dict(found.entries, found.conflicts)))
+        echo(out_json(status_dict(found)))
     else:
-        echo(summary.status_text(found.entries, found.conflicts))
+        echo(status_text(found))
+    sys.exit(0 if found.ok else 1)
 
 
 @cli.command()
@@ -389,21 +425,22 @@ def preview(root: Path, output_format: str, changed: str, now_text: str | None, 
 
 
 @cli.command()
-@click.argument("report_file", metavar="REPORT", required=False,
-                type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("report_file", metavar="REPORT", required=False)
 @click.option("--failed-step", "failed_steps", multiple=True, metavar="TEXT",
               help="A workflow step that failed (repeatable).")
 @click.option("--run-url", metavar="URL", help="The workflow run, linked from the issue.")
 @root_option
-def failures(report_file: Path | None, failed_steps: tuple[str, ...], run_url: str | None, root: Path) -> None:
+def failures(report_file: str | None, failed_steps: tuple[str, ...], run_url: str | None, root: Path) -> None:
     """The body of the publish workflow's issue: what failed and why, from `social publish --format json`.
 
-    REPORT is that JSON (missing or cut short counts as a failure). The ledger
-    under --root (state/ledger.jsonl) is read too: parts that cannot be read,
-    posted twice, or whose retraction failed stay in the issue until settled.
-    Prints the Markdown body and exits 1 when a part failed, is uncertain or was
-    missed, a step failed, or the ledger needs a person; prints "All well" and
-    exits 0 otherwise (the workflow then closes the issue).
+    REPORT is that JSON. A report that says nothing of the run counts as a
+    failure: none given, an empty path, a missing, empty or unreadable file, JSON
+    of another shape, or `"ok": false` with no part named. The ledger under
+    --root (state/ledger.jsonl) is read too: parts that cannot be read, posted
+    twice, or whose retraction failed stay in the issue until settled. Prints the
+    Markdown body and exits 1 when a part failed, is uncertain or was missed, a
+    step failed, the report says nothing, or the ledger needs a person; prints
+    "All well" and exits 0 otherwise (the workflow then closes the issue).
     """
     from pipeline.publish.failures import failure_report
 

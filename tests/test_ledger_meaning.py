@@ -127,7 +127,7 @@ def test_status_shows_a_duplicate_and_a_race_with_what_to_do(repo):
                           (PENDING, 0, "run-a", {}), (PUBLISHED, 1, "run-a", {"remote_id": "7", "url": "https://m/7"}),
                           (PENDING, 2, "run-b", {}), (UNCERTAIN, 3, "run-b", {"error": "timeout"}))]])
     result = CliRunner().invoke(cli, ["status", "--root", str(repo.root)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # both copies are online: a person deletes one
     text = result.output
     assert "posted twice (1)" in text and "handled by two runs (1)" in text
     assert "https://mastodon.example/@us/111 and https://mastodon.example/@us/222" in text
@@ -278,3 +278,19 @@ def test_a_run_that_took_the_pending_part_over_settles_it():
              line(PENDING, 30, "r2", key="k", data={"takes_over": "r1"}),
              line(FAILED, 31, "r2", key="k", error="refused")]
     assert MemoryLedger(taken).current("a", "mastodon", 1).state == FAILED
+
+
+@pytest.mark.parametrize("kind", ["file", "memory"])
+def test_the_parts_of_a_post_stay_what_its_lines_mean_as_lines_are_appended(tmp_path, kind):
+    """`parts` answers from an index (a run asks for thousands of posts): it must follow every append,
+    races and retractions included."""
+    states = [PENDING, PUBLISHED, FAILED, UNCERTAIN, DELETED]
+    lines = [Entry(f"p{n % 3}", ("alpha", "beta")[n % 2], 1 + n % 2, states[(n * 7) % 5], f"2026-12-01T{n:02d}:00:00Z",
+                   key=f"k{n % 4}", remote_id=str(n % 3), run=f"r{n % 3}") for n in range(24)]
+    ledger = Ledger(tmp_path) if kind == "file" else MemoryLedger()
+    for entry in lines:
+        ledger.parts("p0", "alpha")  # the index is built early, then kept up to date
+        ledger.append(entry)
+        for post, channel in itertools.product(("p0", "p1", "p2", "p3"), ("alpha", "beta")):
+            scanned = {e.part: e for e in ledger.latest() if (e.post, e.channel) == (post, channel)}
+            assert ledger.parts(post, channel) == scanned

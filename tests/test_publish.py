@@ -16,7 +16,8 @@ from pipeline.networks.base import Capability, Network
 from pipeline.networks.delivery import DeliveryError
 from pipeline.networks.parts import Published
 from pipeline.publish.service import publish, resolve
-from pipeline.state.ledger import Ledger, read_entries
+from pipeline.publish.summary import report_text
+from pipeline.state.ledger import Entry, Ledger, read_entries
 from pipeline.times import parse_now
 from tests.netreg import registered
 
@@ -199,6 +200,20 @@ def test_refused_part_fails_and_the_next_run_tries_again(site, memory):
     assert len(memory.store) == 1
 
 
+def test_a_part_that_failed_until_it_was_too_late_is_recorded_missed(site, memory):
+    """Not left `failed` for ever (as if the next run still tried): the first run too late says missed."""
+    site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote]")
+    memory.fail_next = ["refused"]
+    run(site)
+    assert states(site)[("a", "remote", 1)] == "failed"
+    for now in ("2026-12-02 12:00", "2026-12-09 12:00"):  # within the day's margin, and long after
+        report = run(site, now=now)
+        assert [(o.post, o.state) for o in report.result.outcomes] == [("a", "missed")]
+        assert states(site)[("a", "remote", 1)] == "missed"
+        Ledger(site.root).append(Entry("a", "remote", 1, "failed", "2026-12-01T09:30:00Z", error="refused"))
+    assert len(memory.store) == 0
+
+
 def test_ambiguous_failure_is_reconciled_not_resent(site, memory):
     site.post("a", "publish_at: 2026-12-01 10:00\nchannels: [remote]")
     memory.fail_next = ["after"]
@@ -237,7 +252,64 @@ def test_missing_credential_fails_that_channel_only(site, memory):
     failed = [o for o in report.result.outcomes if o.state == "failed"]
     assert [(o.channel, o.error) for o in failed] == [
         ("remote", "environment variable MEMORY_TOKEN is not set (credentials.token of channel 'remote')")]
-    assert states(site) == {("a", "notes", 1): "published"}
+    assert states(site) == {("a", "notes", 1): "published", ("a", "remote", 1): "failed"}
+
+
+def test_a_channel_that_fails_before_sending_records_why_for_each_part_once(site, memory):
+    """`social status` reads the ledger: a missing credential must be there, with its reason."""
+    site.post("t", "publish_at: 2026-12-01 10:00\nchannels: [remote]", body="One.\n\n---\n\nTwo.")
+    site.post("p", "publish_at: 2026-12-01 09:00\nchannels: [remote]")
+    Ledger(site.root).append(Entry("p", "remote", 1, "pending", "2026-12-01T08:00:01Z", key="k-p"))
+
+    def without_token(now):
+        return publish(site.root, now_text=now, env={}, sleep=lambda s: None, clock=clock_at(now))
+
+    without_token("2026-12-01 12:00")
+    lines = read_entries(site.root / "state/ledger.jsonl").entries
+    why = "environment variable MEMORY_TOKEN is not set (credentials.token of channel 'remote')"
+    assert [(e.post, e.part, e.state, e.error) for e in lines[1:]] == [("t", 1, "failed", why),
+                                                                    ("t", 2, "failed", why)]
+    assert states(site)[("p", "remote", 1)] == "pending"  # it may be out: only the network can say
+    without_token("2026-12-01 12:15")
+    assert len(read_entries(site.root / "state/ledger.jsonl").entries) == 3  # the same reason, not again
+    assert run(site, now="2026-12-01 12:30").ok
+    assert states(site)[("t", "remote", 2)] == "published"
+
+
+def test_a_part_asked_to_go_out_late_stays_asked_when_its_channel_fails_before_sending(site, memory):
+    site.post("a", "publish_at: 2026-11-30 09:00\nchannels: [remote]")
+    run(site)
+    assert states(site)[("a", "remote", 1)] == "missed"
+    resolve(site.root, "a", "remote", part=None, published_url=None, not_published=False, send_late=True,
+            clock=clock_at("2026-12-01 12:00"))
+    publish(site.root, now_text="2026-12-01 12:10", env={}, sleep=lambda s: None, clock=clock_at("2026-12-01 12:10"))
+    assert "MEMORY_TOKEN" in Ledger(site.root).current("a", "remote", 1).error
+    assert run(site, now="2026-12-01 12:20").ok
+    assert states(site)[("a", "remote", 1)] == "published"
+
+
+def test_every_row_of_the_report_names_its_part(site, memory):
+    """A channel that fails before sending, a channel waiting on a rate limit, a part waiting for a person
+    and a post that cannot be read: each row names its part ("all" where the parts are unknown)."""
+    site.post("thread", "publish_at: 2026-12-01 10:00\nchannels: [remote]", body="One.\n\n---\n\nTwo.")
+    site.post("single", "publish_at: 2026-12-01 10:30\nchannels: [remote]")
+    site.post("broken", "publish_at: 2026-12-01 10:45\nchannels: [notes]\nmedia:\n  - path: media/none.jpg\n"
+                        "    alt: nothing")
+    Ledger(site.root).append(Entry("waits", "notes", 2, "uncertain", "2026-12-01T09:00:00Z", error="timeout"))
+    site.post("waits", "publish_at: 2026-12-01 09:00\nchannels: [notes]", body="One.\n\n---\n\nTwo.")
+    report = publish(site.root, now_text="2026-12-01 12:00", env={}, sleep=lambda s: None,
+                     clock=clock_at("2026-12-01 12:00"))
+    rows = {(o.post, o.channel, o.part, o.state) for o in report.result.outcomes}
+    assert rows >= {("thread", "remote", 1, "failed"), ("thread", "remote", 2, "failed"),
+                    ("single", "remote", 1, "failed"), ("waits", "notes", 2, "uncertain"),
+                    ("broken", "notes", 0, "failed")}
+    table = report_text(report).splitlines()
+    assert not [row for row in table[3:-2] if row.split()[2] not in ("1", "2", "all")], table
+    memory.fail_next = ["rate"]
+    site.post("later", "publish_at: 2026-12-01 11:00\nchannels: [remote]", body="Three.\n\n---\n\nFour.")
+    waiting = run(site)
+    assert {(o.post, o.part) for o in waiting.result.outcomes if "rate limited" in (o.error or "")} >= {
+        ("single", 1), ("later", 1), ("later", 2)}
 
 
 def test_renaming_a_published_post_file_does_not_publish_it_again(site, memory):

@@ -109,11 +109,11 @@ def test_a_host_that_does_not_resolve_is_failed(probe, monkeypatch):
     assert history(probe) == [PENDING, FAILED]
 
 
-def test_a_missing_credential_is_failed_before_anything_is_written(probe):
+def test_a_missing_credential_is_failed_without_a_pending_line(probe):
     probe.write("content/channels.yml", CHANNELS.format(base="http://127.0.0.1:9"))
     now = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)
     report = publish(probe.root, now_text="2026-12-01 12:00", env={}, sleep=lambda s: None, clock=lambda: now)
-    assert history(probe) == []
+    assert history(probe) == [FAILED]  # why, for `social status`; nothing was about to be sent
     assert report.result.outcomes[0].state == FAILED
     assert "PROBE_TOKEN is not set" in report.result.outcomes[0].error
 
@@ -157,6 +157,6 @@ def test_a_network_that_cannot_publish_fails_without_a_pending_line(probe):
     probe.write("content/channels.yml", CHANNELS.format(base="http://127.0.0.1:9"))
     with registered("probe", CountOnly):
         report = run(probe)
-    assert history(probe) == []
+    assert history(probe) == [FAILED]  # with the reason, for `social status`
     assert report.result.outcomes[0].state == FAILED
     assert "cannot publish" in report.result.outcomes[0].error

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.errors import UsageError
 from pipeline.publish.service import publish
-from pipeline.state.ledger import MISSED, PUBLISHED, Ledger, read_entries
+from pipeline.state.ledger import FAILED, MISSED, PUBLISHED, UNCERTAIN, Entry, Ledger, read_entries
 from tests.fakes.memory import CHANNELS, MemoryNetwork
 from tests.netreg import registered
 
@@ -106,6 +106,69 @@ def test_the_command_refuses_with_a_usage_error(repo, memory):
     assert not (repo.root / "state").exists()
     dry = CliRunner().invoke(cli, ["publish", "--root", str(repo.root), "--now", "2001-01-01 00:00", "--dry-run"])
     assert dry.exit_code == 0, dry.output
+
+
+# -- a dry run at another time -----------------------------------------------------
+
+FUTURE = "2026-12-08 09:30"  # next Tuesday morning, a week after the clock
+
+
+def test_a_dry_run_at_a_later_time_takes_the_runs_before_it_as_done(repo, memory, monkeypatch):
+    """What goes out next Tuesday at 09:30? Not the 23 posts due before then: the runs in between sent them."""
+    repo.write("content/channels.yml", CHANNELS.replace("  beta:\n    network: memory\n",
+                                                        "  beta:\n    network: memory\n    max_lateness: 45m\n"))
+    earlier = [f"earlier-{n}" for n in range(23)]
+    for n, slug in enumerate(earlier):  # every few hours between the clock and Tuesday morning
+        due = CLOCK + timedelta(hours=1 + 7 * n)
+        repo.post(slug, f"publish_at: {local(due)}\nchannels: [alpha]")
+    repo.post("due-now", "publish_at: 2026-12-01 11:00\nchannels: [alpha]")  # the next real run sends it
+    repo.post("really-missed", "publish_at: 2026-11-30 09:00\nchannels: [alpha]")  # missed by the clock already
+    repo.post("went-out", "publish_at: 2026-12-03 09:00\nchannels: [alpha]")
+    repo.post("waits", "publish_at: 2026-12-04 09:00\nchannels: [alpha]")
+    repo.post("failed-once", "publish_at: 2026-12-05 09:00\nchannels: [alpha]")
+    repo.post("before-dawn", "publish_at: 2026-12-08 03:00\nchannels: [alpha]")  # 6 h 30 min before: earlier run
+    repo.post("tuesday", "publish_at: 2026-12-08 04:00\nchannels: [alpha]")  # within 6 h: this run
+    repo.post("both", "publish_at: 2026-12-08 08:30\nchannels: [alpha, beta]")  # beta: 45 min at most
+    repo.post("next-week", "publish_at: 2026-12-15 09:00\nchannels: [alpha]")
+    ledger = Ledger(repo.root)
+    ledger.append(Entry("went-out", "alpha", 1, PUBLISHED, "2026-12-03T08:00:01Z", remote_id="1", url="u"))
+    ledger.append(Entry("waits", "alpha", 1, UNCERTAIN, "2026-12-01T08:00:01Z", error="timeout"))
+    ledger.append(Entry("failed-once", "alpha", 1, FAILED, "2026-12-01T08:00:01Z", error="refused"))
+    before = (repo.root / "state/ledger.jsonl").read_bytes()
+
+    report = run(repo, FUTURE, dry_run=True)
+    shown = sorted((o.post, o.channel, o.state) for o in report.result.outcomes)
+    # what the ledger says stands: "went-out" is out, and "waits" waits for a person, not taken as sent
+    assert shown == [("both", "alpha", "dry-run"), ("really-missed", "alpha", MISSED),
+                     ("tuesday", "alpha", "dry-run")]
+    assumed = {(a["post"], a["channel"]) for a in report.assumed_sent}
+    assert assumed == {*((slug, "alpha") for slug in earlier), ("due-now", "alpha"), ("failed-once", "alpha"),
+                       ("before-dawn", "alpha"), ("both", "beta")}
+    assert (repo.root / "state/ledger.jsonl").read_bytes() == before and memory.calls == []
+    [missed] = [o for o in report.result.outcomes if o.state == MISSED]
+    assert missed.error.endswith("late at 2026-12-01T11:00:00Z")  # late by the clock, not by --now
+
+    monkeypatch.setattr("pipeline.publish.service.utc_now", lambda: CLOCK)  # the command's clock
+    text = CliRunner().invoke(cli, ["publish", "--root", str(repo.root), "--dry-run", "--now", FUTURE])
+    assert text.exit_code == 0, text.output
+    parts = sum(len(a["parts"]) for a in report.assumed_sent)
+    assert f"{parts} parts due before then" in text.output and "taken as sent" in text.output
+    as_json = json.loads(CliRunner().invoke(cli, ["publish", "--root", str(repo.root), "--dry-run", "--now",
+                                                  FUTURE, "--format", "json"]).output)
+    assert len(as_json["assumed_sent"]) == len(report.assumed_sent)
+    assert {"post", "channel", "parts", "publish_at"} <= set(as_json["assumed_sent"][0])
+
+
+@pytest.mark.parametrize("now", ["2026-12-01 12:00", "2026-11-30 20:00", "2001-01-01 00:00"])
+def test_a_dry_run_at_the_clock_or_before_it_takes_nothing_as_sent(repo, memory, now):
+    repo.post("old", "publish_at: 2026-11-29 09:00\nchannels: [alpha]")
+    repo.post("recent", "publish_at: 2026-11-30 19:00\nchannels: [alpha]")
+    report = run(repo, now, dry_run=True)
+    assert report.assumed_sent == []
+    expected = {"2026-12-01 12:00": [("old", MISSED), ("recent", MISSED)],
+                "2026-11-30 20:00": [("old", MISSED), ("recent", "dry-run")],
+                "2001-01-01 00:00": []}[now]
+    assert sorted((o.post, o.state) for o in report.result.outcomes) == expected
 
 
 # -- the run id ----------------------------------------------------------------------

@@ -346,7 +346,7 @@ def test_publish_dry_run(origin, tmp_path):
     assert created["args"][:4] == ["issue", "create", "--title", "Publishing needs attention"]
     body = created["files"]["--body-file"]
     assert body.startswith("<!-- social-publish-failures -->\n## Publishing needs attention")
-    assert "| mastodon | now |  | `environment variable MASTODON_TOKEN is not set" in body
+    assert "| mastodon | now | 1 | `environment variable MASTODON_TOKEN is not set" in body
     assert "https://github.com/bakery/social/actions/runs/4242" in body
 
     # second run, on a fresh runner: the failure is still there, the same issue is updated

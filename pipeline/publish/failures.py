@@ -57,7 +57,10 @@ class FailureReport:
 
     problems: dict[str, list[dict]] = field(default_factory=dict)
     failed_steps: list[str] = field(default_factory=list)
+    #: why there is no report of the run to read
     unreadable: str | None = None
+    #: a report that says the run went wrong but names no part
+    unexplained: str | None = None
     run_url: str | None = None
     #: what the ledger holds that needs a person, by LEDGER_ATTENTION key: rows of (channel, post, part, why)
     ledger: dict[str, list[tuple[str, str, int, str]]] = field(default_factory=dict)
@@ -66,7 +69,8 @@ class FailureReport:
 
     @property
     def all_well(self) -> bool:
-        return not (self.problems or self.failed_steps or self.unreadable or self.ledger or self.ledger_error)
+        return not (self.problems or self.failed_steps or self.unreadable or self.unexplained or self.ledger
+                    or self.ledger_error)
 
     def markdown(self) -> str:
         """The issue body: a hidden marker, what failed and why, what to do, the run."""
@@ -78,6 +82,8 @@ class FailureReport:
             lines += ["**Steps that failed:**", *(f"- {md_text(step)}" for step in self.failed_steps), ""]
         if self.unreadable:
             lines += [f"**No report from `social publish`:** {md_text(self.unreadable)}. See the run's log.", ""]
+        if self.unexplained:
+            lines += [f"**The run did not go well:** {md_text(self.unexplained)}. See the run's log.", ""]
         if self.ledger_error:
             lines += [f"**The ledger cannot be read:** {md_code(self.ledger_error)}", ""]
         for key, (title, todo) in LEDGER_ATTENTION.items():
@@ -94,7 +100,7 @@ class FailureReport:
             lines += [f"### {state.capitalize()} ({len(outcomes)})", "", WHAT_TO_DO[state], "",
                       "| Channel | Post | Part | Why |", "|---|---|---|---|"]
             for o in outcomes:
-                lines.append(f"| {_cell(o.get('channel'))} | {_cell(o.get('post'))} | {_cell(o.get('part'))} | "
+                lines.append(f"| {_cell(o.get('channel'))} | {_cell(o.get('post'))} | {_part(o.get('part'))} | "
                              f"{_quoted(o.get('error'))} |")
             lines.append("")
         return "\n".join(lines)
@@ -103,6 +109,11 @@ class FailureReport:
         if self.all_well:
             return "All well: nothing failed, nothing is uncertain or missed."
         return self.markdown()
+
+
+def _part(number: object) -> str:
+    """A part's number; 0 (or none) stands for the whole post, as when its file cannot be read."""
+    return _cell(number) if number else "all"
 
 
 def _cell(value: object) -> str:
@@ -115,30 +126,55 @@ def _quoted(value: object) -> str:
     return md_code(str(value), in_table=True) if value else ""
 
 
-def failure_report(report_file: Path | None, *, failed_steps: tuple[str, ...] = (), run_url: str | None = None,
-                   root: Path | None = None) -> FailureReport:
+def failure_report(report_file: Path | str | None, *, failed_steps: tuple[str, ...] = (),
+                   run_url: str | None = None, root: Path | None = None) -> FailureReport:
     """Read `social publish --format json` output (which may be missing or cut short) into a report.
 
-    With `root`, the ledger under it too: what it holds that needs a person.
+    A report that says nothing of the run (none given, missing, empty, not that JSON) is
+    itself a failure: the issue says so. With `root`, the ledger under it too: what it
+    holds that needs a person.
     """
     result = FailureReport(failed_steps=list(failed_steps), run_url=run_url)
     if root is not None:
         _read_ledger(result, root)
-    if report_file is None:
+    outcomes, why = _read_report(report_file)
+    if outcomes is None:
+        result.unreadable = why
         return result
-    try:
-        data = json.loads(Path(report_file).read_text(encoding="utf-8"))
-        outcomes = data["outcomes"]
-    except FileNotFoundError:
-        result.unreadable = f"{report_file} does not exist"
-        return result
-    except (ValueError, KeyError, TypeError):
-        result.unreadable = f"{report_file} is not the JSON of `social publish --format json`"
-        return result
+    result.unexplained = why
     for outcome in outcomes:
-        if isinstance(outcome, dict) and outcome.get("state") in ATTENTION and not _in_ledger_rows(result, outcome):
+        if outcome.get("state") in ATTENTION and not _in_ledger_rows(result, outcome):
             result.problems.setdefault(outcome["state"], []).append(outcome)
     return result
+
+
+def _read_report(report_file: Path | str | None) -> tuple[list[dict] | None, str | None]:
+    """The outcomes of a publish report (None: there are none to read, and why); and what it leaves
+    unexplained."""
+    if report_file is None or not str(report_file).strip():
+        return None, "no report was given (REPORT, the file `social publish --format json` wrote)"
+    path = Path(report_file)
+    not_the_json = f"{path} is not the JSON of `social publish --format json`"
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        return None, f"{path} does not exist"
+    except IsADirectoryError:
+        return None, f"{path} is not a file"
+    except OSError as error:
+        return None, f"{path} cannot be read ({error.strerror or error})"
+    if not text.strip():
+        return None, f"{path} is empty"
+    try:
+        data = json.loads(text.decode("utf-8"))
+    except ValueError:
+        return None, not_the_json
+    outcomes = data.get("outcomes") if isinstance(data, dict) else None
+    if not isinstance(outcomes, list) or not all(isinstance(outcome, dict) for outcome in outcomes):
+        return None, not_the_json
+    if data.get("ok") is False and not any(o.get("state") in ATTENTION for o in outcomes):
+        return outcomes, f"{path} says the run did not go well (`ok: false`) but names no part that failed"
+    return outcomes, None
 
 
 def _read_ledger(result: FailureReport, root: Path) -> None:
@@ -166,6 +202,7 @@ def _in_ledger_rows(result: FailureReport, outcome: dict) -> bool:
     where = (outcome.get("channel"), outcome.get("post"))
     if outcome.get("state") == FAILED and str(outcome.get("error") or "").startswith("delete failed"):
         return any(row[:3] == (*where, outcome.get("part")) for row in result.ledger.get("retraction", []))
-    if outcome.get("state") == UNCERTAIN and not outcome.get("part"):
-        return any(row[:2] == where for row in result.ledger.get(UNREADABLE, []))
+    if outcome.get("state") == UNCERTAIN:  # a part waiting for a person because its line is unreadable
+        return any(row[:2] == where and outcome.get("part") in (None, 0, row[2])
+                   for row in result.ledger.get(UNREADABLE, []))
     return False

@@ -47,6 +47,8 @@ class Job:
 @dataclass
 class Plan:
     now: datetime
+    #: a dry run at a later time: the clock, since when the scheduled runs are taken as done
+    runs_since: datetime | None = None
     jobs: dict[str, list[Job]] = field(default_factory=dict)
     #: (post, channel, parts not yet out) that are too late to send
     missed: list[tuple[Post, Channel, list[int]]] = field(default_factory=list)
@@ -56,6 +58,9 @@ class Plan:
     invalid: list[tuple[Post, Channel, str]] = field(default_factory=list)
     #: parts left pending whose post is gone (its file deleted, or its id taken by another post)
     orphaned: list[Entry] = field(default_factory=list)
+    #: (post, channel, parts) that a run at this (later) time finds too late, but that the runs
+    #: since the clock would have sent on time: a dry run at a later time takes them as sent
+    assumed: list[tuple[Post, Channel, list[int]]] = field(default_factory=list)
 
     def add(self, job: Job) -> None:
         self.jobs.setdefault(job.channel.id, []).append(job)
@@ -66,9 +71,14 @@ class Plan:
 
 
 def make_plan(content: Content, ledger: Ledger, now: datetime, *, channel_id: str | None = None,
-              post_id: str | None = None) -> Plan:
-    """The plan of this run; renders only the posts that are due."""
-    plan = Plan(now=now)
+              post_id: str | None = None, runs_since: datetime | None = None) -> Plan:
+    """The plan of this run; renders only the posts that are due.
+
+    `runs_since` (a dry run at a time later than the clock: the clock) takes the scheduled runs
+    from then until `now` as done: a part they would have sent on time is not this run's to send
+    or to call missed. What the ledger says stands; a part already too late at the clock is missed.
+    """
+    plan = Plan(now=now, runs_since=runs_since)
     config = content.config
     _plan_orphans(plan, content, ledger, channel_id, post_id)
     if not content.posts:
@@ -114,8 +124,14 @@ def make_plan(content: Content, ledger: Ledger, now: datetime, *, channel_id: st
                 plan.invalid.append((post, channel, f"{first.file}:{first.line}: {first.message}"))
                 continue
             asked = any(asked_to_send_late(parts.get(n)) for n in waiting)
-            if now - post.publish_at > channel.max_lateness and not asked:
-                if any(states.get(n) == PENDING for n in waiting):
+            late = now - post.publish_at > channel.max_lateness
+            pending = any(states.get(n) == PENDING for n in waiting)
+            if late and not pending and runs_since is not None \
+                    and runs_since - post.publish_at <= channel.max_lateness:
+                plan.assumed.append((post, channel, waiting))
+                continue
+            if late and not asked:
+                if pending:
                     # A part may be out already: the runner asks the network before calling it missed.
                     plan.add(Job(post, channel, JobAction.PUBLISH, rendering, late=True))
                 else:

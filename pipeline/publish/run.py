@@ -40,12 +40,13 @@ from pipeline.errors import PipelineError
 from pipeline.networks.base import Capability, Network, Uncertain
 from pipeline.networks.delivery import DeliveryError
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
-from pipeline.publish.plan import Job, JobAction, Plan, settled
+from pipeline.publish.plan import SEND_LATE, Job, JobAction, Plan, asked_to_send_late, settled
 from pipeline.publish.result import DRY_RUN, NOT_STARTED, Outcome, Progress, RunResult
 from pipeline.state.ledger import (
     DELETED,
     FAILED,
     MISSED,
+    NEEDS_PERSON,
     PENDING,
     PUBLISHED,
     UNCERTAIN,
@@ -93,13 +94,16 @@ class Runner:
         result = RunResult()
         for post, channel, numbers in plan.missed:
             for number in numbers:
-                late = utc_iso(plan.now)
+                # A dry run at a later time calls missed only what was too late already by the clock.
+                late = utc_iso(plan.runs_since or plan.now)
                 self._record_outcome(result.outcomes, Entry(
                     post.id, channel.id, number, MISSED, late, file=post.file,
                     error=f"due {utc_iso(post.publish_at)}, more than {channel.max_lateness} late at {late}"))
         for post, channel in plan.uncertain:
-            result.outcomes.append(Outcome(post.id, channel.id, 0, UNCERTAIN,
-                                           error="waiting for `social resolve`"))
+            for number, entry in sorted(self.ledger.parts(post.id, channel.id).items()):
+                if entry.state in NEEDS_PERSON:
+                    result.outcomes.append(Outcome(post.id, channel.id, number, UNCERTAIN,
+                                                   error=f"waiting for `social resolve` ({entry.state})"))
         for post, channel, reason in plan.invalid:
             result.outcomes.append(Outcome(post.id, channel.id, 0, FAILED, error=reason))
         for entry in plan.orphaned:
@@ -145,6 +149,7 @@ class Runner:
                 if self._halted():  # signing in was cut short by the stop, not refused
                     self._not_started(job, self._open_parts(job), outcomes)
                 else:
+                    self._record_unready(job, mask(exc.message))
                     self._fail_job(job, mask(exc.message), outcomes)
             return outcomes
         for index, job in enumerate(jobs):
@@ -399,7 +404,27 @@ class Runner:
         self.progress(outcome)
 
     def _fail_job(self, job: Job, message: str, outcomes: list[Outcome]) -> None:
-        self._report(outcomes, Outcome(job.post.id, job.channel.id, 0, FAILED, error=message))
+        """Nothing of the job was tried: each part it has still to do is reported failed."""
+        for number in self._open_parts(job) or [0]:
+            self._report(outcomes, Outcome(job.post.id, job.channel.id, number, FAILED, error=message))
+
+    def _record_unready(self, job: Job, message: str) -> None:
+        """The channel failed before sending (a missing credential): say why in the ledger, where
+        `social status` reads it, on each part still to send; once, while the reason stays the same.
+
+        A part left pending keeps its line: it may be out, and only the network can tell.
+        """
+        if job.action != JobAction.PUBLISH or job.late:
+            return
+        post = job.post
+        for number in self._open_parts(job):
+            current = self.ledger.current(post.id, job.channel.id, number)
+            if current is None or (current.state in (FAILED, MISSED) and current.error != message):
+                # A person's wish to send it although late stays, as does a key already chosen.
+                data = {SEND_LATE: True} if asked_to_send_late(current) else {}
+                self._append(Entry(post.id, job.channel.id, number, FAILED, utc_iso(self.clock()), error=message,
+                                   key=current.key if current else None, data=data, file=post.file,
+                                   digest=body_digest(post.body)))
 
     def _open_parts(self, job: Job) -> list[int]:
         """The parts a job has still to do: to delete (last first), or to send (or settle)."""
@@ -422,7 +447,7 @@ class Runner:
                 self._record_outcome(outcomes, replace(entry, state=UNCERTAIN, at=utc_iso(self.clock()),
                                                        error=message, data={}, file=job.post.file))
                 return
-        outcomes.append(Outcome(job.post.id, job.channel.id, 0, FAILED, error=message))
+        self._fail_job(job, message, outcomes)
 
 
 def sent_part(entry: Entry) -> SentPart:

@@ -19,8 +19,7 @@ from pipeline.content.model import Config, PostStatus
 from pipeline.content.peek import peek
 from pipeline.content.posts import MAX_POST_BYTES
 from pipeline.files import RegularFiles, UnsafeFile
-from pipeline.publish.plan import asked_to_send_late
-from pipeline.state.ledger import PENDING, PUBLISHED, Ledger
+from pipeline.state.ledger import FAILED, PENDING, PUBLISHED, Ledger
 from pipeline.times import TimeError, parse_publish_at
 
 _KEYS = frozenset({"publish_at", "status", "id"})
@@ -31,9 +30,10 @@ _HEAD_BYTES = 16_384
 
 def files_to_read(root: Path, config: Config, ledger: Ledger, now: datetime) -> list[str]:
     current = list(ledger.latest())
-    # Posts with a part still pending must be read: the run settles it, however late it is; and so
-    # must posts a person asked to send although they are late.
-    open_ = {entry.post for entry in current if entry.state == PENDING or asked_to_send_late(entry)}
+    # Posts with a part still pending must be read: the run settles it, however late it is; so must
+    # posts a person asked to send although they are late, and posts with a failed part: the run
+    # tries again or, once too late, records it missed (a failed part is never left for ever).
+    open_ = {entry.post for entry in current if entry.state in (PENDING, FAILED)}
     known = {entry.post for entry in current} - open_
     published = {entry.post for entry in current if entry.state == PUBLISHED}
     oldest_sendable = now - max((c.max_lateness for c in config.channels.values()),

@@ -1,4 +1,4 @@
-"""`social publish`, `social status` and `social resolve`: the library functions behind them."""
+"""`social publish` and `social resolve`: the library functions behind them (`social status`: status.py)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,6 @@ from pipeline.state.ledger import (
     PUBLISHED,
     UNCERTAIN,
     UNREADABLE,
-    Conflict,
     Entry,
     Ledger,
     MemoryLedger,
@@ -47,6 +46,10 @@ class PublishReport:
     ledger_warnings: list[str] = field(default_factory=list)
     #: this run's short random id, written on every ledger line it appends
     run: str = ""
+    #: a dry run at a later time than the clock: the clock, from which earlier runs are taken as done
+    clock: datetime | None = None
+    #: what those runs are taken to have sent: {"post", "channel", "parts", "publish_at"}
+    assumed_sent: list[dict] = field(default_factory=list)
 
     @property
     def stopped(self) -> bool:
@@ -66,7 +69,9 @@ def publish(root: Path, *, now_text: str | None = None, dry_run: bool = False,
     """Publish every due part (or, with dry_run, write what would be sent to outbox/).
 
     A dry run is the same run with every channel's network replaced by an outbox
-    writer and the ledger kept in memory: it sends nothing and writes no ledger.
+    writer and the ledger kept in memory: it sends nothing and writes no ledger. A dry
+    run at a time later than the clock takes the scheduled runs in between as done: what
+    they would have sent on time is listed in `assumed_sent`, not sent again or called missed.
     A real run happens at the clock's time: `now_text` may only round it (NOW_TOLERANCE).
     Setting `stop` (`social publish` does on SIGTERM and SIGINT) ends the run after the
     parts in flight; a wait between retries ends at once.
@@ -76,7 +81,9 @@ def publish(root: Path, *, now_text: str | None = None, dry_run: bool = False,
     workspace = Workspace(root, now_text=now_text, clock=clock)
     config = workspace.require_config()
     workspace.require_channel(channel_id)
-    now = workspace.now if dry_run else real_now(workspace.now, clock(), config.zone)
+    real = clock()
+    now = workspace.now if dry_run else real_now(workspace.now, real, config.zone)
+    runs_since = real if dry_run and now > real else None
     env = os.environ if env is None else env
     secrets = secrets or Secrets()
     for channel in config.channels.values():
@@ -85,7 +92,7 @@ def publish(root: Path, *, now_text: str | None = None, dry_run: bool = False,
     ledger = workspace.ledger
     run_id = os.urandom(4).hex()
     report = PublishReport(now=now, zone=config.zone, dry_run=dry_run, ledger_warnings=list(ledger.warnings),
-                           run=run_id)
+                           run=run_id, clock=runs_since)
 
     def pause(seconds: float) -> None:
         """Wait as the delivery layer asks, unless the run is asked to stop: then the wait ends it."""
@@ -108,7 +115,10 @@ def publish(root: Path, *, now_text: str | None = None, dry_run: bool = False,
     run_ledger = MemoryLedger(ledger.entries) if dry_run else ledger
     with ledger.locked() if not dry_run else nullcontext():
         content = workspace.content_of(files_to_read(workspace.root, config, ledger, now))
-        plan = make_plan(content, run_ledger, now, channel_id=channel_id, post_id=post_id)
+        plan = make_plan(content, run_ledger, now, channel_id=channel_id, post_id=post_id, runs_since=runs_since)
+        report.assumed_sent = [{"post": post.id, "channel": channel.id, "parts": parts,
+                                "publish_at": format_local(post.publish_at, config.zone)}
+                               for post, channel, parts in plan.assumed]
         if plan.empty:
             report.result.stopped = stop.is_set()
             return report
@@ -135,23 +145,7 @@ def real_now(asked: datetime, clock: datetime, zone: ZoneInfo) -> datetime:
     return min(asked, clock)
 
 
-# -- status and resolve ---------------------------------------------------------------
-
-
-@dataclass
-class LedgerStatus:
-    #: the current entry of every (post, channel, part), newest first
-    entries: list[Entry]
-    #: parts posted twice, or handled by two runs
-    conflicts: list[Conflict]
-    warnings: list[str]
-
-
-def ledger_status(root: Path) -> LedgerStatus:
-    """What the ledger says of every part, what racing runs left behind, and reading warnings."""
-    ledger = Workspace(root).ledger
-    entries = sorted(ledger.latest(), key=lambda e: (e.at, e.post, e.channel, e.part), reverse=True)
-    return LedgerStatus(entries, ledger.conflicts, ledger.warnings)
+# -- resolve ---------------------------------------------------------------
 
 
 def resolve(root: Path, post_id: str, channel_id: str, *, part: int | None, published_url: str | None,

@@ -126,6 +126,14 @@ class Ledger:
         for entry in entries:
             add(entry)
         self._current = self._states.current
+        #: (post, channel) -> {part: current entry}, built on first use and kept up to date by `_add`
+        self._by_post: dict[tuple[str, str], dict[int, Entry]] | None = None
+
+    def _add(self, entry: Entry) -> None:
+        """Fold one appended line into the current states (and the index of them, once built)."""
+        self._states.add(entry)
+        if self._by_post is not None:
+            self._by_post.setdefault((entry.post, entry.channel), {})[entry.part] = self._current[entry.slot]
 
     @property
     def entries(self) -> list[Entry]:
@@ -141,8 +149,12 @@ class Ledger:
 
     def parts(self, post: str, channel: str) -> dict[int, Entry]:
         """The current entry of every part of a post on a channel, by part number."""
-        return {slot[2]: entry for slot, entry in self._current.items()
-                if slot[0] == post and slot[1] == channel}
+        if self._by_post is None:  # a dict lookup, not a scan: a run or status asks for thousands of posts
+            index: dict[tuple[str, str], dict[int, Entry]] = {}
+            for (post_id, channel_id, number), entry in self._current.items():
+                index.setdefault((post_id, channel_id), {})[number] = entry
+            self._by_post = index
+        return dict(self._by_post.get((post, channel), {}))
 
     def latest(self) -> Iterator[Entry]:
         return iter(self._current.values())
@@ -171,7 +183,7 @@ class Ledger:
                     reason=exc.strerror or str(exc), file=str(self.path), code="ledger-write") from None
             self._ending = ""
             self._entries.append(entry)
-            self._states.add(entry)
+            self._add(entry)
             self._read_stamp = self._stamp()
         return entry
 
@@ -228,7 +240,7 @@ class MemoryLedger(Ledger):
     def append(self, entry: Entry) -> Entry:
         with self._write_lock:
             self._entries.append(entry)
-            self._states.add(entry)
+            self._add(entry)
         return entry
 
     @contextmanager
