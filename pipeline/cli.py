@@ -180,7 +180,10 @@ def schemas(root: Path, check: bool) -> None:
 @click.argument("post_id")
 @click.option("--channel", "channel_id", help="Only this channel.")
 def render(root: Path, output_format: str, post_id: str, channel_id: str | None) -> None:
-    """Each part's exact text per channel, its count and limit, media with alt text, Bluesky facets."""
+    """Each part's exact text per channel, its count and limit, media with alt text, Bluesky facets.
+
+    The text is what readers will see; JSON adds `wire_text`, the text as the network's
+    request carries it (LinkedIn's escaped little text)."""
     from pipeline.render.show import render_post, rendering_dict, rendering_text
 
     renderings = render_post(root, post_id, channel_id)

@@ -102,7 +102,8 @@ def publish(root: Path, *, now_text: str | None = None, dry_run: bool = False,
         if dry_run:
             from pipeline.networks.outbox import OutboxNetwork
 
-            return OutboxNetwork.dry_run(channel, channel.network, env=env, http=http, root=workspace.root)
+            return OutboxNetwork.dry_run(channel, network_class(channel.network), env=env, http=http,
+                                         root=workspace.root)
         return network_class(channel.network)(channel, env=env, http=http, root=workspace.root)
 
     run_ledger = MemoryLedger(ledger.entries) if dry_run else ledger

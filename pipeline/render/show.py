@@ -84,7 +84,7 @@ def count_report(counted: Count) -> str:
     status = "ok" if counted.ok else (f"{counted.over} over" if counted.over else "refused")
     lines = [f"{counted.network}: {counted.length} of {counted.limit} ({status})"]
     if counted.text:
-        lines.append(f"as sent: {counted.text}")
+        lines.append(f"as shown: {counted.text}")
     for facet in counted.facets:
         shown = counted.text.encode()[facet.byte_start:facet.byte_end].decode()
         lines.append(f"facet {facet.type} bytes {facet.byte_start}-{facet.byte_end} {shown!r} -> {facet.value}")
