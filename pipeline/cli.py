@@ -22,10 +22,26 @@ def root_option(func):
     return click.option(
         "--root",
         type=click.Path(file_okay=False, path_type=Path),
-        default=Path("."),
-        show_default=True,
+        callback=_found_root,
+        show_default="the nearest folder holding content/channels.yml, from the current one up to the "
+                     "top of its git repository",
         help="The content repository (holding content/ and templates/).",
     )(func)
+
+
+def _found_root(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    """`--root` as given; without it, the repository found from the current folder up, named on
+    stderr when it is not the current folder (stdout stays the command's output)."""
+    if value is not None:
+        return value
+    from pipeline.content.workspace import find_root
+
+    here = Path.cwd()
+    found = find_root(here)
+    if found is None or found == here.resolve():
+        return Path(".")
+    click.echo(f"using the repository at {found}", err=True)
+    return found
 
 
 def format_option(*choices: str):
