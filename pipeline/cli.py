@@ -155,7 +155,8 @@ def show(root: Path, output_format: str, post_id: str) -> None:
               help="Local publish time (in channels.yml's time zone), or with an offset.")
 @click.option("--queue", is_flag=True, help="Take the next free slot instead of a fixed time.")
 @click.option("--channels", required=True, metavar="A,B", help="Comma-separated channel ids.")
-@click.option("--id", "post_id", help="The post's id (default: made from the title).")
+@click.option("--id", "post_id", help="The post's id (default: the title in lowercase ASCII: "
+              "'Grüße aus Zürich' becomes gruesse-aus-zuerich).")
 @click.option("--tags", default="", metavar="A,B", help="Comma-separated tags.")
 @click.option("--draft", is_flag=True, help="Create it as a draft.")
 def new(root: Path, title: str, publish_at: str | None, queue: bool, channels: str,
