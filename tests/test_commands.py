@@ -250,3 +250,12 @@ def test_render_and_show_say_no_alt_text_rather_than_none(repo):
     assert "None" not in shown and "image:     media/loaf.png (64x48) no alt text" in shown
     data = json.loads(run(repo, "render", "loaf", "--format", "json").output)
     assert data["renderings"][0]["parts"][0]["media"][0]["alt"] is None
+
+
+def test_publish_with_an_unknown_post_id_says_so_instead_of_nothing_due(repo):
+    repo.post("winter-cake-launch", "publish_at: 2026-12-02 09:00\nchannels: [outbox]")
+    result = run(repo, "publish", "--dry-run", "--post", "winter-cake-lunch", "--now", "2026-12-02 09:30")
+    assert result.exit_code == 2
+    assert "no post with id 'winter-cake-lunch'; did you mean 'winter-cake-launch'?" in result.output
+    result = run(repo, "publish", "--dry-run", "--post", "winter-cake-launch", "--now", "2026-12-01 09:30")
+    assert result.exit_code == 0 and "Nothing due" in result.output

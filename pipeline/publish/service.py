@@ -111,6 +111,8 @@ def publish(root: Path, *, now_text: str | None = None, dry_run: bool = False,
         content = workspace.content_of(files_to_read(workspace.root, config, ledger, now))
         plan = make_plan(content, run_ledger, now, channel_id=channel_id, post_id=post_id)
         if plan.empty:
+            if post_id is not None:
+                workspace.content.require_post(post_id)  # a mistyped id is an error, not "nothing due"
             report.result.stopped = stop.is_set()
             return report
         from pipeline.publish.run import Runner  # the networks' code: only when something is due
