@@ -24,10 +24,26 @@ def root_option(func):
     return click.option(
         "--root",
         type=click.Path(file_okay=False, path_type=Path),
-        default=Path("."),
-        show_default=True,
+        callback=_found_root,
+        show_default="the nearest folder holding content/channels.yml, from the current one up to the "
+                     "top of its git repository",
         help="The content repository (holding content/ and templates/).",
     )(func)
+
+
+def _found_root(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    """`--root` as given; without it, the repository found from the current folder up, named on
+    stderr when it is not the current folder (stdout stays the command's output)."""
+    if value is not None:
+        return value
+    from pipeline.content.workspace import find_root
+
+    here = Path.cwd()
+    found = find_root(here)
+    if found is None or found == here.resolve():
+        return Path(".")
+    click.echo(f"using the repository at {found}", err=True)
+    return found
 
 
 def format_option(*choices: str):
@@ -141,7 +157,8 @@ def show(root: Path, output_format: str, post_id: str) -> None:
               help="Local publish time (in channels.yml's time zone), or with an offset.")
 @click.option("--queue", is_flag=True, help="Take the next free slot instead of a fixed time.")
 @click.option("--channels", required=True, metavar="A,B", help="Comma-separated channel ids.")
-@click.option("--id", "post_id", help="The post's id (default: made from the title).")
+@click.option("--id", "post_id", help="The post's id (default: the title in lowercase ASCII: "
+              "'Grüße aus Zürich' becomes gruesse-aus-zuerich).")
 @click.option("--tags", default="", metavar="A,B", help="Comma-separated tags.")
 @click.option("--draft", is_flag=True, help="Create it as a draft.")
 def new(root: Path, title: str, publish_at: str | None, queue: bool, channels: str,
@@ -185,7 +202,10 @@ def schemas(root: Path, check: bool) -> None:
 @click.option("--channel", "channel_id", help="Only this channel.")
 def render(root: Path, output_format: str, post_id: str, channel_id: str | None) -> None:
     """Each part's exact text per channel, its count and limit, media with alt text, Bluesky facets,
-    and where a network charges for posting (X), each part's estimated price."""
+    and where a network charges for posting (X), each part's estimated price.
+
+    The text is what readers will see; JSON adds `wire_text`, the text as the network's
+    request carries it (LinkedIn's escaped little text)."""
     from pipeline.render.show import render_post, rendering_dict, rendering_text
 
     renderings = render_post(root, post_id, channel_id)

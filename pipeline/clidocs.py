@@ -26,6 +26,11 @@ def cli_markdown() -> str:
         "Exit codes: 0 ok (warnings alone do not fail; `--strict` makes them fail), "
         "1 errors or failures, 2 usage or configuration error.",
         "",
+        "Without `--root`, a command uses the nearest folder holding `content/channels.yml`, from "
+        "the current one up (never past the top of a git repository, never one that belongs to "
+        "another user), and names it on stderr (`using the repository at /path`) when it is not "
+        "the current folder.",
+        "",
         "## social",
         "",
         "```text",

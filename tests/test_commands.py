@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
@@ -193,3 +194,68 @@ def test_plain_pytest_collects_the_tests_as_python_m_pytest_does():
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "No module named 'tests'" not in done.stdout
+
+
+@pytest.mark.parametrize(("title", "slug"), [
+    ("Straße", "strasse"),
+    ("Grüße & Ümläute", "gruesse-uemlaeute"),  # Ü is Ue as ü is ue
+    ("ÄÖÜ äöü ẞ", "aeoeue-aeoeue-ss"),
+    ("Zürich", "zuerich"),
+    ("Crème brûlée", "creme-brulee"),
+    ("Ærøskøbing", "aeroskobing"),
+    ("Привет, мир", "privet-mir"),
+    ("こんにちは", "konnichiha"),
+    ("東京の冬", "dong-jing-no-dong"),
+    ("🎄🎁", "christmas-tree-gift"),
+    ("Stollen 🎄", "stollen-christmas-tree"),
+    ("Zu\u0308rich", "zuerich"),  # decomposed ü
+])
+def test_titles_in_any_script_make_readable_ascii_slugs(title, slug):
+    assert slugify(title) == slug
+
+
+@pytest.mark.parametrize("title", ["!!!", "   ", "---", "\u200b"])
+def test_a_title_with_nothing_to_spell_gives_no_slug(title):
+    assert slugify(title) == ""
+
+
+def test_new_with_a_title_that_spells_nothing_names_the_post_by_its_date(repo):
+    result = run(repo, "new", "!!!", "--at", "2026-12-05 10:00", "--channels", "mastodon")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "content/posts/2026/12/post-2026-12-05.md"
+    result = run(repo, "new", "Straße", "--at", "2026-12-05 10:00", "--channels", "mastodon")
+    assert result.output.strip() == "content/posts/2026/12/strasse.md"
+
+
+def test_render_and_show_an_unknown_id_suggest_the_nearest(repo):
+    repo.post("winter-cake-launch", "publish_at: 2026-12-02 09:00\nchannels: [mastodon]")
+    for command in ("render", "show"):
+        result = run(repo, command, "winter-cake-lunch")
+        assert result.exit_code == 2
+        assert "no post with id 'winter-cake-lunch'; did you mean 'winter-cake-launch'?" in result.output
+    result = run(repo, "render", "zzzz")
+    assert "no post with id 'zzzz'; `social list --all` shows them all" in result.output
+
+
+def test_render_and_show_say_no_alt_text_rather_than_none(repo):
+    from PIL import Image
+
+    (repo.root / "content/media").mkdir(parents=True)
+    Image.new("RGB", (64, 48), "wheat").save(repo.root / "content/media/loaf.png")
+    repo.post("loaf", "publish_at: 2026-12-02 09:00\nchannels: [outbox]\nmedia:\n  - path: media/loaf.png")
+    result = run(repo, "render", "loaf")
+    assert "None" not in result.output
+    assert "[image media/loaf.png, 64x48] no alt text" in result.output
+    shown = run(repo, "show", "loaf").output
+    assert "None" not in shown and "image:     media/loaf.png (64x48) no alt text" in shown
+    data = json.loads(run(repo, "render", "loaf", "--format", "json").output)
+    assert data["renderings"][0]["parts"][0]["media"][0]["alt"] is None
+
+
+def test_publish_with_an_unknown_post_id_says_so_instead_of_nothing_due(repo):
+    repo.post("winter-cake-launch", "publish_at: 2026-12-02 09:00\nchannels: [outbox]")
+    result = run(repo, "publish", "--dry-run", "--post", "winter-cake-lunch", "--now", "2026-12-02 09:30")
+    assert result.exit_code == 2
+    assert "no post with id 'winter-cake-lunch'; did you mean 'winter-cake-launch'?" in result.output
+    result = run(repo, "publish", "--dry-run", "--post", "winter-cake-launch", "--now", "2026-12-01 09:30")
+    assert result.exit_code == 0 and "Nothing due" in result.output

@@ -319,7 +319,7 @@ def test_threads_counts_each_link_once_however_often_it_appears() -> None:
 
 def test_linkedin_counts_the_escaped_commentary() -> None:
     counted = count("linkedin", "a (b) #c")
-    assert counted.text == "a \\(b\\) \\#c"
+    assert (counted.text, counted.wire_text) == ("a (b) #c", "a \\(b\\) \\#c")
     assert counted.length == 11
     assert count("linkedin", FAMILY).length == 7  # code points
     assert count("linkedin", "a" * 3000).ok
@@ -389,6 +389,7 @@ def test_count_as_dict_is_the_social_count_json() -> None:
     assert counted.as_dict() == {
         "network": "bluesky",
         "text": "hi #tag",
+        "wire_text": "hi #tag",
         "length": 7,
         "limit": 300,
         "ok": True,

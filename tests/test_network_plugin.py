@@ -217,8 +217,8 @@ def test_validate_render_and_count_ask_the_installed_network(distribution, loft,
 
     counted = social(distribution, None, "count", "--network", "pigeon", "--format", "json", "coo coo coo")
     assert json.loads(counted.stdout) | {"facets": None} == {
-        "network": "pigeon", "text": "coo coo coo", "length": 3, "limit": 12, "ok": True, "facets": None,
-        "problems": []}
+        "network": "pigeon", "text": "coo coo coo", "wire_text": "coo coo coo", "length": 3, "limit": 12,
+        "ok": True, "facets": None, "problems": []}
 
 
 def test_publish_dry_run_then_for_real_exactly_once(distribution, loft, tmp_path):

@@ -2,8 +2,8 @@
 
 Screenshots, a hostile corpus that must render as text, no request to another host,
 and axe-core's accessibility checks. `scripts/test` installs `chromium` and
-`chromium-driver`; without them these tests are skipped, except in CI (CI=true) where
-they fail. `--update-snapshots` also writes the screenshots into docs/screenshots/.
+`chromium-driver` where it can (Debian or Ubuntu, as root); without them these tests
+skip, except with CI=true, where they fail. `--update-snapshots` also writes the screenshots into docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import os
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -21,15 +21,15 @@ import pytest
 from site_corpus import write_hostile_posts
 from sitebuild import REPO, build_repo_site, build_site
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
+from tests.needs import unavailable
+
+CHROMIUM = shutil.which("chromium")
+CHROMEDRIVER = shutil.which("chromedriver")
 AXE = Path(__file__).parent / "site" / "axe" / "axe.min.js"
 
-if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-    if os.environ.get("CI"):
-        raise RuntimeError("CI needs /usr/bin/chromium and /usr/bin/chromedriver (scripts/test installs them)")
-    pytest.skip("headless Chromium is not installed (apt-get install chromium chromium-driver)",
-                allow_module_level=True)
+if not (CHROMIUM and CHROMEDRIVER):
+    unavailable("headless Chromium is not installed (chromium and chromedriver on PATH; Debian/Ubuntu, as "
+                "root: apt-get install chromium chromium-driver)", module=True)
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402

@@ -45,6 +45,8 @@ def snapshot_of(network: str) -> str:
             lines.append(f"--- part {part.number}/{len(rendering.parts)}: {counted.length} of {counted.limit}"
                          + ("" if counted.ok else " NOT OK"))
             lines.append(part.text)
+            if counted.wire_text != part.text:  # what the request carries, where readers see otherwise
+                lines += ["[wire_text]", counted.wire_text]
             lines += [f"[facet {f.type} {f.byte_start}-{f.byte_end} {f.value}]" for f in counted.facets]
             lines += [f"[image {m.path} {m.width}x{m.height}: {m.alt}]" for m in part.media]
         lines += [f"[{f.level} {f.code}: {f.message}]" for f in rendering.findings]

@@ -35,8 +35,10 @@ def load_config(root: Path) -> tuple[Config | None, list[Finding]]:
     path = root / CONFIG_FILE
     if not path.exists() and not path.is_symlink():
         return None, [Finding(CONFIG_FILE, 1, 1, ERROR, "config-missing",
-                              "content/channels.yml is missing: it names the time zone and the "
-                              "channels; copy the one from the example content")]
+                              f"content/channels.yml is missing in {root.resolve()}, nor is it in a folder "
+                              "above (up to the top of a git repository): run the command inside the "
+                              "repository or give --root. It names the time zone and the channels; "
+                              "for a new repository, copy the one from the example content")]
     try:
         raw = RegularFiles(root).read(CONFIG_FILE, MAX_CONFIG_BYTES, "channels.yml")
     except UnsafeFile as problem:

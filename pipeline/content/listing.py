@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from pipeline.content.model import Config, Post
 from pipeline.content.workspace import Workspace
-from pipeline.errors import PipelineError, UsageError
 from pipeline.output import visible
 from pipeline.times import format_local, utc_iso
 
@@ -119,7 +118,8 @@ class ShownPost:
         for key, url in post.engagement.items():
             lines.append(f"{key + ':':<11}{url}")
         for media in post.media:
-            lines.append(f"image:     {media.path} ({media.width}x{media.height}) alt: {media.alt}")
+            alt = f"alt: {media.alt}" if media.alt else "no alt text"
+            lines.append(f"image:     {media.path} ({media.width}x{media.height}) {alt}")
         parts = post.parts
         for number, part in enumerate(parts, 1):
             heading = f"--- part {number}/{len(parts)} ---" if len(parts) > 1 else "---"
@@ -131,11 +131,4 @@ def show_post(root: Path, post_id: str) -> ShownPost:
     workspace = Workspace(root)
     config = workspace.require_config()
     content = workspace.content
-    post = content.post(post_id)
-    if post is None:
-        broken = [f for f in content.findings if Path(f.file).stem == post_id]
-        if broken:
-            raise PipelineError(f"post {post_id!r} has errors: {broken[0].message}",
-                                file=broken[0].file, line=broken[0].line, code=broken[0].code)
-        raise UsageError(f"no post with id {post_id!r}; `social list --all` shows them all")
-    return ShownPost(post, config)
+    return ShownPost(content.require_post(post_id), config)

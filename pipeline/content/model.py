@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -10,6 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from pipeline.errors import PipelineError, UsageError
 
 #: where post files live, relative to the repository's root
 POSTS_DIR = "content/posts"
@@ -183,3 +186,17 @@ class Content:
 
     def post(self, post_id: str) -> Post | None:
         return next((p for p in self.posts if p.id == post_id), None)
+
+    def require_post(self, post_id: str) -> Post:
+        """The post with `post_id`; else a PipelineError naming its file's first error, or a
+        UsageError suggesting the nearest id."""
+        post = self.post(post_id)
+        if post is not None:
+            return post
+        broken = [f for f in self.findings if Path(f.file).stem == post_id]
+        if broken:
+            raise PipelineError(f"post {post_id!r} has errors: {broken[0].message}",
+                                file=broken[0].file, line=broken[0].line, code=broken[0].code)
+        guess = difflib.get_close_matches(post_id, [p.id for p in self.posts], n=1)
+        hint = f"did you mean {guess[0]!r}?" if guess else "`social list --all` shows them all"
+        raise UsageError(f"no post with id {post_id!r}; {hint}")

@@ -8,6 +8,8 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
+from anyascii import anyascii
+
 from pipeline.content.model import PostStatus
 from pipeline.content.posts import POST_ID, PostReader
 from pipeline.content.workspace import Workspace
@@ -21,11 +23,25 @@ _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .,'!?()&/+-]*$")
 _YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
 
 
+#: German spelling without umlauts, as a German reader expects it (a transliteration table would
+#: drop the dots: Grüße -> grusse); ß is ss either way
+_GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss",
+                         "ẞ": "SS"})
+
+
 def slugify(title: str) -> str:
-    """A file-name and id friendly form of a title: `Winter cake launch!` -> `winter-cake-launch`."""
-    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    """A file-name and id friendly form of a title, in ASCII: `Winter cake launch!` ->
+    `winter-cake-launch`, `Grüße aus Zürich` -> `gruesse-aus-zuerich`, `Привет` -> `privet`,
+    `🎄` -> `christmas-tree`; empty when the title spells nothing (only punctuation)."""
+    text = unicodedata.normalize("NFC", title).translate(_GERMAN)
+    # Every other script through anyascii; each Han character is a word of its own (pinyin).
+    ascii_text = "".join(f" {anyascii(char)} " if _is_han(char) else anyascii(char) for char in text)
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:60].rstrip("-") or "post"
+    return slug[:60].rstrip("-")
+
+
+def _is_han(char: str) -> bool:
+    return unicodedata.name(char, "").startswith("CJK UNIFIED IDEOGRAPH")
 
 
 def yaml_scalar(value: str) -> str:
@@ -71,7 +87,7 @@ def create_post(root: Path, *, title: str, publish_at: str | None, queue: bool,
             when = parse_publish_at(publish_at, config.zone)
         except TimeError as exc:
             raise UsageError(f"--at: {exc.message}") from None
-    post_id = post_id or slugify(title)
+    post_id = post_id or slugify(title) or (f"post-{when.astimezone(config.zone):%Y-%m-%d}" if when else "post")
     if not POST_ID.match(post_id):
         raise UsageError(f"id {post_id!r} may only hold lowercase letters, digits, '-' and '_'")
     if content.post(post_id):

@@ -8,13 +8,14 @@ it uses (a publish run with nothing due never reads the posts it can rule out).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipeline.content.channels import load_config
+from pipeline.content.channels import CONFIG_FILE, load_config
 from pipeline.content.identity import History, post_history
 from pipeline.content.load import post_file_names, read_posts
 from pipeline.content.model import Config, Content
@@ -23,6 +24,37 @@ from pipeline.state.ledger import Ledger
 from pipeline.times import parse_now, utc_now
 
 Clock = Callable[[], datetime]
+
+
+def find_root(start: Path, *, user: int | None = None) -> Path | None:
+    """The repository a command run in `start` means, as git finds its top: the nearest folder,
+    `start` or above, holding content/channels.yml. The search stops at the top of a git
+    repository (a folder holding `.git`) and at the file system's root; None when none holds it.
+
+    Like git, it refuses a repository above `start` that belongs to another user (`user`, by
+    default the one running): someone else's content/channels.yml in a shared folder such as
+    /tmp must not decide what a run publishes with this user's credentials."""
+    folder = Path(start).resolve()
+    for candidate in (folder, *folder.parents):
+        if (candidate / CONFIG_FILE).is_file():
+            if candidate != folder:
+                _owned(candidate, user)
+            return candidate
+        if (candidate / ".git").exists():
+            return None
+    return None
+
+
+def _owned(candidate: Path, user: int | None) -> None:
+    """UsageError unless `candidate` and its channels.yml belong to `user` (POSIX only)."""
+    if user is None:
+        if not hasattr(os, "getuid"):
+            return
+        user = os.getuid()
+    owners = {candidate.stat().st_uid, (candidate / CONFIG_FILE).stat().st_uid}
+    if owners != {user}:
+        raise UsageError(f"found {CONFIG_FILE} in {candidate}, but it belongs to another user, so it is "
+                         f"not used; give --root {candidate} if you trust it")
 
 
 class Workspace:

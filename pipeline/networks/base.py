@@ -239,6 +239,13 @@ class Network:
         return Count(cls.name, text, len(text), limit)
 
     @classmethod
+    def wire_text(cls, text: str) -> str:
+        """`text` as a request carries it, where the network wants an encoding readers never see
+        (LinkedIn escapes its reserved characters); the text itself by default. Previews show
+        the text; only the transport, the outbox and JSON output use this."""
+        return text
+
+    @classmethod
     def upper_bound(cls, text: str, *, options: Any = None, content_warning: str = "") -> int | None:
         """A cheap number the exact count never exceeds, or None when there is none.
 

@@ -23,8 +23,10 @@ class OutboxOptions(BaseModel):
     directory: str = Field("outbox", description="Folder (relative to the root) to write to")
 
 
-def part_document(request: PartRequest, network: str) -> dict:
-    """The JSON written for one part: everything the network would be sent, no secrets."""
+def part_document(request: PartRequest, network: str, *, wire_text: str | None = None) -> dict:
+    """The JSON written for one part: everything the network would be sent, no secrets; with
+    `wire_text`, also the text as the network's request carries it."""
+    wire = {} if wire_text is None else {"wire_text": wire_text}
     return {
         "post": request.post_id,
         "channel": request.channel_id,
@@ -33,6 +35,7 @@ def part_document(request: PartRequest, network: str) -> dict:
         "parts": request.total,
         "key": request.key,
         "text": request.text,
+        **wire,
         "title": request.title,
         "link": request.link,
         "language": request.language,
@@ -65,11 +68,11 @@ class OutboxNetwork(Network):
     Options: ClassVar[type[BaseModel]] = OutboxOptions
     docs = "publishing.md#the-outbox"
 
-    #: the network named in each document: the channel's own for a dry run of another network
-    writes_as: str = name
+    #: the network each document is written for: the channel's own for a dry run of another network
+    writes_as: type[Network] | None = None
 
     @classmethod
-    def dry_run(cls, channel, network: str, **kwargs) -> OutboxNetwork:
+    def dry_run(cls, channel, network: type[Network], **kwargs) -> OutboxNetwork:
         """An outbox standing in for `channel`'s real network: what a dry run writes instead of sending."""
         outbox = cls(channel, **kwargs)
         outbox.options = OutboxOptions()
@@ -87,7 +90,8 @@ class OutboxNetwork(Network):
 
     def publish(self, request: PartRequest) -> Published:
         path = self._path(request.post_id, request.number)
-        write_atomically(path, part_document(request, self.writes_as))
+        network = self.writes_as or type(self)
+        write_atomically(path, part_document(request, network.name, wire_text=network.wire_text(request.text)))
         return Published(remote_id=f"{request.post_id}.{request.number}",
                          url=path.relative_to(self.root).as_posix())
 

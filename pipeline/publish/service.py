@@ -109,7 +109,8 @@ def publish(root: Path, *, now_text: str | None = None, dry_run: bool = False,
         if dry_run:
             from pipeline.networks.outbox import OutboxNetwork
 
-            return OutboxNetwork.dry_run(channel, channel.network, env=env, http=http, root=workspace.root)
+            return OutboxNetwork.dry_run(channel, network_class(channel.network), env=env, http=http,
+                                         root=workspace.root)
         return network_class(channel.network)(channel, env=env, http=http, root=workspace.root)
 
     run_ledger = MemoryLedger(ledger.entries) if dry_run else ledger
@@ -120,6 +121,8 @@ def publish(root: Path, *, now_text: str | None = None, dry_run: bool = False,
                                 "publish_at": format_local(post.publish_at, config.zone)}
                                for post, channel, parts in plan.assumed]
         if plan.empty:
+            if post_id is not None:
+                workspace.content.require_post(post_id)  # a mistyped id is an error, not "nothing due"
             report.result.stopped = stop.is_set()
             return report
         from pipeline.publish.run import Runner  # the networks' code: only when something is due

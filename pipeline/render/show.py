@@ -16,9 +16,7 @@ def render_post(root: Path, post_id: str, channel_id: str | None = None) -> list
     workspace = Workspace(root)
     config = workspace.require_config()
     content = workspace.content
-    post = content.post(post_id)
-    if post is None:
-        raise UsageError(f"no post with id {post_id!r}; `social list --all` shows them all")
+    post = content.require_post(post_id)
     channels = post.channels
     if channel_id:
         if channel_id not in post.channels:
@@ -64,7 +62,8 @@ def rendering_text(rendering: Rendering) -> str:
         lines.append(f"{heading}{counted.length} of {counted.limit} {mark}{price}")
         lines.append(part.text)
         for media in part.media:
-            lines.append(f"   [image {media.path}, {media.width}x{media.height}] alt: {media.alt}")
+            alt = f"alt: {media.alt}" if media.alt else "no alt text"
+            lines.append(f"   [image {media.path}, {media.width}x{media.height}] {alt}")
         for facet in counted.facets:
             shown = part.text.encode()[facet.byte_start:facet.byte_end].decode()
             lines.append(f"   facet {facet.type} bytes {facet.byte_start}-{facet.byte_end} "
@@ -91,7 +90,7 @@ def count_report(counted: Count) -> str:
     status = "ok" if counted.ok else (f"{counted.over} over" if counted.over else "refused")
     lines = [f"{counted.network}: {counted.length} of {counted.limit} ({status})"]
     if counted.text:
-        lines.append(f"as sent: {counted.text}")
+        lines.append(f"as shown: {counted.text}")
     for facet in counted.facets:
         shown = counted.text.encode()[facet.byte_start:facet.byte_end].decode()
         lines.append(f"facet {facet.type} bytes {facet.byte_start}-{facet.byte_end} {shown!r} -> {facet.value}")

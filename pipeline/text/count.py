@@ -14,11 +14,18 @@ class Count:
     """A text as one network would count it."""
 
     network: str
-    text: str  # as it would be sent (Bluesky: long URLs shortened for display; LinkedIn: escaped)
+    text: str  # as readers will see it (Bluesky: long URLs shortened for display)
     length: int  # in the network's own unit
     limit: int
     facets: tuple[Facet, ...] = ()
     problems: tuple[str, ...] = ()  # rules broken besides the length limit
+    #: the text as the request carries it, where that differs from `text` (LinkedIn: escaped)
+    wire: str | None = None
+
+    @property
+    def wire_text(self) -> str:
+        """The text as the network's request carries it (for most networks, `text` itself)."""
+        return self.text if self.wire is None else self.wire
 
     @property
     def ok(self) -> bool:
@@ -31,10 +38,11 @@ class Count:
         return max(0, self.length - self.limit)
 
     def as_dict(self) -> dict:
-        """The JSON shape of `social count` (DESIGN.md), plus `problems`."""
+        """The JSON shape of `social count` (DESIGN.md), plus `problems` and `wire_text`."""
         return {
             "network": self.network,
             "text": self.text,
+            "wire_text": self.wire_text,
             "length": self.length,
             "limit": self.limit,
             "ok": self.ok,

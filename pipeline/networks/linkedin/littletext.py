@@ -1,9 +1,10 @@
 """LinkedIn's "little text": the format of a post's `commentary`.
 
 The characters it reserves must be backslash-escaped wherever they are meant as
-plain text (an unescaped `(` has been seen to cut a post short). Rendering sends
-the escaped text (`LinkedInNetwork.count` escapes it), so the transport sends
-`commentary` as it is and only reads it back through `unescape_little_text`.
+plain text (an unescaped `(` has been seen to cut a post short). Rendering and every
+preview keep the text as readers see it; `LinkedInNetwork.wire_text` escapes it for
+the request (and for counting), and commentary read back goes through
+`unescape_little_text`.
 """
 
 from __future__ import annotations

@@ -9,8 +9,9 @@ recent posts and looks for ours. A peer saw LinkedIn answer success for a page
 post that never appeared, so every new post is read back; when LinkedIn says it
 does not exist, the outcome counts as unclear and is reconciled the same way.
 
-`commentary` arrives already escaped: `count` escapes the little text and
-rendering sends what it counted. It is never escaped here a second time.
+`commentary` is little text: the part arrives as readers will see it (every preview
+shows that), and the request escapes it here, once (`wire_text`). The limit is held
+against the escaped text, which is never shorter than what readers see.
 """
 
 from __future__ import annotations
@@ -102,10 +103,16 @@ class LinkedInNetwork(Network):
     @classmethod
     def count(cls, text: str, *, options: Any = None, limit: int | None = None,
               with_media: bool = False, content_warning: str = "") -> Count:
-        """Code points of the escaped commentary (LinkedIn's own rule is unverified)."""
+        """Code points of the escaped commentary (LinkedIn's own rule is unverified), so a text that
+        fits is within 3,000 whether LinkedIn counts what it is sent or what it shows."""
         limit = cls.text_limit(options, with_media=with_media) if limit is None else limit
-        sent = escape_little_text(text)
-        return Count(cls.name, sent, len(sent), limit)
+        sent = cls.wire_text(text)
+        return Count(cls.name, text, len(sent), limit, wire=sent)
+
+    @classmethod
+    def wire_text(cls, text: str) -> str:
+        """The commentary as sent: little text, every reserved character escaped."""
+        return escape_little_text(text)
 
     @classmethod
     def upper_bound(cls, text: str, *, options: Any = None, content_warning: str = "") -> int | None:
@@ -129,7 +136,7 @@ class LinkedInNetwork(Network):
             raise DeliveryError(f"{request.label}: nothing to post (no text, no image)", code="part-empty")
         post: dict[str, Any] = {
             "author": self.options.author,
-            "commentary": request.text,
+            "commentary": self.wire_text(request.text),
             "visibility": "PUBLIC",
             "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
                              "thirdPartyDistributionChannels": []},
@@ -226,7 +233,6 @@ class LinkedInNetwork(Network):
         not there. Raise Uncertain when the token may not read them."""
         sent_at = sent_at or self.http.clock()
         since = sent_at - CLOCK_SKEW
-        wanted = comparable(request.text)
         params: dict[str, Any] = {"q": "author", "author": self.options.author, "count": PAGE_SIZE,
                                   "sortBy": "LAST_MODIFIED"}
         found: list[str] = []
@@ -245,7 +251,7 @@ class LinkedInNetwork(Network):
                                     "elements")
             # A post another part already went out as is never taken for this one.
             found += [post["id"] for post in page if isinstance(post, dict)
-                      and self._same_part(post, request, wanted, since) and post["id"] not in request.claimed]
+                      and self._same_part(post, request, since) and post["id"] not in request.claimed]
             # Sorted by the last change, and a post changes no earlier than it is created: past
             # `since`, nothing of ours can follow.
             oldest = _moment(page[-1].get("lastModifiedAt")) if page else None
@@ -258,18 +264,18 @@ class LinkedInNetwork(Network):
         raise self._cannot_tell(request, sent_at, f"more than {PAGE_SIZE * MAX_PAGES} of the author's "
                                 "posts changed since, and only those were read")
 
-    def _same_part(self, post: dict, request: PartRequest, wanted: str, since: datetime) -> bool:
+    def _same_part(self, post: dict, request: PartRequest, since: datetime) -> bool:
         created = _moment(post.get("createdAt"))
         return (isinstance(post.get("id"), str) and post.get("author") == self.options.author
                 and created is not None and created >= since
-                and comparable(str(post.get("commentary") or "")) == wanted
+                and same_text(str(post.get("commentary") or ""), request.text)
                 and image_count(post.get("content")) == len(request.media))
 
     def _cannot_tell(self, request: PartRequest, sent_at: datetime, why: str) -> Uncertain:
         author = self.options.author
         where = (f"https://www.linkedin.com/company/{author.removeprefix(ORGANIZATION)}/"
                  if author.startswith(ORGANIZATION) else "your profile's activity on LinkedIn")
-        preview = " ".join(unescape_little_text(request.text).split())[:60]
+        preview = " ".join(request.text.split())[:60]
         return Uncertain(f"{request.label} was sent to LinkedIn at {sent_at.astimezone(UTC):%Y-%m-%d %H:%M} "
                          f"UTC and may have been published, but {why}, so sending it again could post it "
                          f"twice. Look at {where} for a post starting {preview!r}, then run `social resolve "
@@ -371,9 +377,16 @@ class LinkedInNetwork(Network):
 # -- reading posts back ----------------------------------------------------------------
 
 
-def comparable(commentary: str) -> str:
-    """Commentary reduced to what a reader sees, for matching ours with LinkedIn's copy."""
-    return " ".join(unicodedata.normalize("NFC", unescape_little_text(commentary)).split())
+def same_text(commentary: str, text: str) -> bool:
+    """Whether LinkedIn's copy of a post's commentary is `text` (as readers see it). LinkedIn may
+    answer it escaped as sent or as shown; spacing and Unicode normalization aside."""
+    wanted = comparable(text)
+    return comparable(unescape_little_text(commentary)) == wanted or comparable(commentary) == wanted
+
+
+def comparable(text: str) -> str:
+    """Text reduced for matching: NFC, and every run of white space one space."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def image_count(content: Any) -> int:
