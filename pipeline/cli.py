@@ -89,7 +89,7 @@ def validate(root: Path, output_format: str, strict: bool, now_text: str | None,
         text = out.format_github(result.findings)
         if text:
             click.echo(text)
-        click.echo(out.summary_line(len(result.errors), len(result.warnings)))
+        click.echo(out.summary_line(len(result.errors), len(result.warnings), len(result.notices)))
     else:
         click.echo(out.format_text(result.findings, colour=out.use_colour()))
     if result.config_broken:

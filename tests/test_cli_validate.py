@@ -13,7 +13,7 @@ from test_bad_input import build_repo
 
 from pipeline import output as report
 from pipeline.cli import cli
-from pipeline.errors import ERROR, WARNING, Finding
+from pipeline.errors import ERROR, NOTICE, WARNING, Finding
 from pipeline.validation import Report
 
 BAD_TIME = "---\nchannels: [mastodon]\npublish_at: 12:30\n---\nFresh bread today.\n"
@@ -34,7 +34,7 @@ def test_a_valid_repository_exits_0_with_an_empty_report(tmp_path):
     root = build_repo(tmp_path, {})
     code, output = validate(root, "--format", "json")
     assert code == 0
-    assert json.loads(output) == {"ok": True, "errors": [], "warnings": []}
+    assert json.loads(output) == {"ok": True, "errors": [], "warnings": [], "notices": []}
     assert validate(root) == (0, "All good: no errors, no warnings.\n")
 
 
@@ -44,7 +44,7 @@ def test_json_has_exactly_the_documented_shape_with_files_relative_to_root(tmp_p
     code, output = validate("site", "--format", "json")
     data = json.loads(output)
     assert code == 1
-    assert list(data) == ["ok", "errors", "warnings"]
+    assert list(data) == ["ok", "errors", "warnings", "notices"]
     assert data["ok"] is False
     assert data["warnings"] == []
     [error] = data["errors"]
@@ -140,7 +140,7 @@ def test_strict_turns_warnings_into_failure_in_the_report():
     result = Report(findings=[warning])
     assert result.ok() and not result.ok(strict=True)
     assert result.as_dict(strict=True) == {"ok": False, "errors": [],
-                                           "warnings": [warning.as_dict()]}
+                                           "warnings": [warning.as_dict()], "notices": []}
     assert Report(findings=[]).ok(strict=True)
 
 
@@ -168,3 +168,25 @@ def test_the_same_text_twice_on_a_channel_within_a_day_is_a_warning(repo):
     warnings = json.loads(result.output)["warnings"]
     assert [(w["file"].rsplit("/", 1)[-1], w["code"]) for w in warnings] == [("b.md", "same-text-nearby")]
     assert "mastodon: the same text as a" in warnings[0]["message"] and "11 h apart" in warnings[0]["message"]
+
+
+def test_a_notice_is_shown_in_every_format_and_never_fails_not_even_with_strict():
+    notice = Finding("content/posts/a.md", 3, 1, NOTICE, "thread-split", "bluesky: will go out as 2 posts")
+    result = Report(findings=[notice])
+    assert result.ok() and result.ok(strict=True)
+    assert result.notices == [notice] and result.errors == result.warnings == []
+    assert result.as_dict(strict=True) == {"ok": True, "errors": [], "warnings": [],
+                                           "notices": [notice.as_dict()]}
+    assert report.format_text([notice]).splitlines() == [
+        "content/posts/a.md:3:1: notice[thread-split]: bluesky: will go out as 2 posts",
+        "All good: no errors, no warnings; 1 notice.",
+    ]
+    assert report.format_github([notice]) == (
+        "::notice file=content/posts/a.md,line=3,col=1,title=thread-split::bluesky: will go out as 2 posts")
+
+
+def test_the_summary_line_counts_notices_beside_errors_and_warnings():
+    assert report.summary_line(1, 0) == "1 error, 0 warnings."
+    assert report.summary_line(1, 0, 2) == "1 error, 0 warnings, 2 notices."
+    assert report.summary_line(0, 0, 0) == "All good: no errors, no warnings."
+    assert report.summary_line(0, 0, 3) == "All good: no errors, no warnings; 3 notices."

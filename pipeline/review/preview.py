@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from pipeline.content.identity import History, post_history
 from pipeline.content.load import load_content
 from pipeline.content.model import POSTS_DIR, Content, Post, PostStatus
-from pipeline.errors import ERROR, WARNING, Finding
+from pipeline.errors import ERROR, NOTICE, WARNING, Finding
 from pipeline.planning.against import Comparison, compare
 from pipeline.planning.evaluation import evaluate, events_from_content
 from pipeline.render.render import Renderer, Rendering
@@ -48,6 +48,10 @@ class PostPreview:
     def warnings(self) -> int:
         return sum(f.level == WARNING for f in self.findings)
 
+    @property
+    def notices(self) -> int:
+        return sum(f.level == NOTICE for f in self.findings)
+
 
 @dataclass
 class Removed:
@@ -77,6 +81,10 @@ class Preview:
     @property
     def warnings(self) -> int:
         return sum(p.warnings for p in self.posts) + sum(f.level == WARNING for f in self.config_findings)
+
+    @property
+    def notices(self) -> int:
+        return sum(p.notices for p in self.posts) + sum(f.level == NOTICE for f in self.config_findings)
 
 
 def is_post_file(path: str) -> bool:

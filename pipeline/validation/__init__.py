@@ -8,14 +8,14 @@ from datetime import datetime
 from pipeline.content.identity import IDENTITY_CODES
 from pipeline.content.model import Content
 from pipeline.content.workspace import Workspace
-from pipeline.errors import ERROR, WARNING, Finding
+from pipeline.errors import ERROR, NOTICE, WARNING, Finding
 from pipeline.state.ledger import Ledger
 from pipeline.validation.sametext import same_text_findings
 
 
 @dataclass
 class Report:
-    """Findings sorted by file and line; `config_broken` means exit 2."""
+    """Findings sorted by file and line; `config_broken` means exit 2. Notices never fail it."""
 
     findings: list[Finding] = field(default_factory=list)
     config_broken: bool = False
@@ -28,6 +28,10 @@ class Report:
     def warnings(self) -> list[Finding]:
         return [f for f in self.findings if f.level == WARNING]
 
+    @property
+    def notices(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == NOTICE]
+
     def ok(self, strict: bool = False) -> bool:
         return not self.errors and not (strict and self.warnings)
 
@@ -36,6 +40,7 @@ class Report:
             "ok": self.ok(strict),
             "errors": [f.as_dict() for f in self.errors],
             "warnings": [f.as_dict() for f in self.warnings],
+            "notices": [f.as_dict() for f in self.notices],
         }
 
 
