@@ -64,9 +64,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @format_option("text", "json", "github")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option("--now", "now_text", metavar="ISO",
-              help="Check cadence as if it were this time (default: now).")
+              help="Check cadence and posts whose time has passed as if it were this time (default: now).")
 @click.option("--checks", default="content,render,cadence,ledger", show_default=True, metavar="A,B",
-              help="Which checks: content (always), render, cadence, ledger.")
+              help="Which checks: content (always), render, cadence, ledger (ids, and posts whose time has "
+                   "passed, against state/ledger.jsonl).")
 def validate(root: Path, output_format: str, strict: bool, now_text: str | None, checks: str) -> None:
     """Check every post and channels.yml; report all problems at once.
 
@@ -142,14 +143,20 @@ def show(root: Path, output_format: str, post_id: str) -> None:
 @click.option("--id", "post_id", help="The post's id (default: made from the title).")
 @click.option("--tags", default="", metavar="A,B", help="Comma-separated tags.")
 @click.option("--draft", is_flag=True, help="Create it as a draft.")
+@click.option("--now", "now_text", metavar="ISO", help="Refuse an --at before this time (default: now).")
 def new(root: Path, title: str, publish_at: str | None, queue: bool, channels: str,
-        post_id: str | None, tags: str, draft: bool) -> None:
-    """Write a new post file from templates/new-post.md and print its path."""
+        post_id: str | None, tags: str, draft: bool, now_text: str | None) -> None:
+    """Write a new post file from templates/new-post.md and print its path.
+
+    Exit 2 when it cannot be written as asked: an unknown channel, a taken id, or an
+    --at time that does not exist or has passed.
+    """
     from pipeline.content.newpost import create_post
 
     path = create_post(
         root, title=title, publish_at=publish_at, queue=queue,
         channels=_split_list(channels), post_id=post_id, tags=_split_list(tags), draft=draft,
+        now_text=now_text,
     )
     click.echo(path.as_posix())
 

@@ -10,6 +10,7 @@ from pipeline.content.model import Content
 from pipeline.content.workspace import Workspace
 from pipeline.errors import ERROR, NOTICE, WARNING, Finding
 from pipeline.state.ledger import Ledger
+from pipeline.validation.lateness import lateness_findings
 from pipeline.validation.sametext import same_text_findings
 
 
@@ -52,15 +53,21 @@ def validate(content: Content, *, now: datetime, ledger: Ledger | None = None,
     """Every check over loaded content; never stops at the first problem.
 
     `now` is where cadence starts looking: the past still counts, but what ended
-    before now is not reported. `ledger` (None: none) gives the times published
-    posts really went out and the ids they went out under. `checks` picks groups:
-    content (files, schema, times, media) always runs; render, cadence and ledger
-    (ids of published posts) can be left out for a quick look.
+    before now is not reported; a ready post due before `now` that the ledger does
+    not know is reported (it would be missed, or it goes out with the next run).
+    `ledger` (None: none) gives the times published posts really went out and the
+    ids they went out under. `checks` picks groups: content (files, schema, times,
+    media) always runs; render, cadence and ledger (ids of published posts, and
+    posts whose time has passed) can be left out for a quick look.
     """
     findings = list(content.findings)
     if "ledger" not in checks:  # reading held each post against the ledger; leave that out if asked
         findings = [f for f in findings if f.code not in IDENTITY_CODES]
     findings.extend(same_text_findings(content))
+    if "ledger" in checks and content.config is not None:
+        doubted = {f.file for f in content.findings if f.code in IDENTITY_CODES or f.code == "id-duplicate"}
+        findings.extend(lateness_findings([p for p in content.posts if p.file not in doubted], content.config,
+                                          ledger, now))
     if "render" in checks:
         from pipeline.validation.rendering import render_findings  # templates and counting: only when asked
 
