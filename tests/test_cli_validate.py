@@ -68,7 +68,9 @@ def test_text_names_file_line_column_level_and_code(tmp_path):
     lines = output.splitlines()
     assert code == 1
     assert lines[0].startswith("content/posts/2026/12/bad.md:3:13: error[publish-at-time-only]: ")
-    assert lines[-1] == "1 error, 0 warnings."
+    assert lines[1].startswith("content/posts/2026/12/bad.md:3:13: notice[not-checked]: not checked until "
+                               "publish_at can be read: cadence")
+    assert lines[-1] == "1 error, 0 warnings, 1 notice."
 
 
 def test_exit_2_when_channels_yml_is_broken_even_with_post_errors_too(tmp_path):
@@ -107,9 +109,11 @@ def test_github_shows_at_most_10_annotations_then_how_many_more(tmp_path):
     lines = output.splitlines()
     assert code == 1
     assert sum(line.startswith("::error ") for line in lines) == 10
-    assert lines[10] == ("... and 3 more errors not shown as annotations; run `social validate` "
-                         "to see them all")
-    assert lines[11] == "13 errors, 0 warnings."
+    assert sum(line.startswith("::notice ") for line in lines) == 10  # cadence was not checked: no time
+    assert lines[-3:] == [
+        "... and 3 more errors not shown as annotations; run `social validate` to see them all",
+        "... and 3 more notices not shown as annotations; run `social validate` to see them all",
+        "13 errors, 0 warnings, 13 notices."]
 
 
 def test_github_limits_each_level_on_its_own():
@@ -161,7 +165,7 @@ def test_the_installed_command_prints_no_traceback_and_keeps_its_exit_code(tmp_p
     assert done.returncode == 1
     assert "Traceback" not in done.stdout + done.stderr
     assert done.stderr == ""
-    assert done.stdout.splitlines()[-1] == "4 errors, 0 warnings."
+    assert done.stdout.splitlines()[-1] == "4 errors, 0 warnings, 4 notices."
 
 
 def test_the_same_text_twice_on_a_channel_within_a_day_is_a_warning(repo):

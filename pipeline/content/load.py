@@ -54,16 +54,21 @@ def read_posts(root: Path, config, findings: list[Finding], files: list[Path] | 
     """
     reader = PostReader(root, config)
     posts: list[Post] = []
+    partial: list[Post] = []
     for path in files:
         post, post_findings = reader.read(path)
         findings.extend(post_findings)
         if post is not None:
-            posts.append(post)
+            (partial if post.unread else posts).append(post)
+    # A post read in part still has its id, unless that is what cannot be read: it takes part
+    # in the checks of ids, so that fixing its other keys brings no new error.
+    with_ids = sorted(posts + [post for post in partial if "id" not in post.unread], key=lambda p: p.file) \
+        if partial else posts
     if history is not None:
-        all_ids = {post.id for post in posts} if every_post else None
-        findings.extend(resolve_identities(posts, history, root, all_ids))
-    findings.extend(duplicate_ids(posts))
-    return Content(root=root, config=config, posts=posts, findings=findings)
+        all_ids = {post.id for post in with_ids} if every_post else None
+        findings.extend(resolve_identities(with_ids, history, root, all_ids))
+    findings.extend(duplicate_ids(with_ids))
+    return Content(root=root, config=config, posts=posts, findings=findings, partial=partial)
 
 
 def duplicate_ids(posts: list[Post]) -> list[Finding]:

@@ -107,6 +107,9 @@ class Post:
     lines: Callable[[tuple], tuple[int, int]] | None = field(default=None, repr=False)
     #: whether the id comes from the file name (no `id:` written): it then follows the file's history
     id_from_file: bool = False
+    #: front-matter keys whose values could not be read (a schema error): the post has their defaults
+    #: instead, so it is only validated (Content.partial), never published, listed or shown
+    unread: frozenset[str] = frozenset()
 
     def override(self, channel_id: str) -> Override:
         return self.overrides.get(channel_id, NO_OVERRIDE)
@@ -162,12 +165,18 @@ def split_with_lines(body: str, first_line: int) -> tuple[tuple[str, int], ...]:
 
 @dataclass
 class Content:
-    """Everything under content/: the config, the posts, and what was found wrong."""
+    """Everything under content/: the config, the posts, and what was found wrong.
+
+    `posts` are the files read in full (some may have errors: see `broken_files`);
+    `partial` are the posts read in part, for validation only: a schema error left some
+    keys unread (`Post.unread`), and the checks that need none of them still run.
+    """
 
     root: Path
     config: Config | None
     posts: list[Post]
     findings: list = field(default_factory=list)
+    partial: list[Post] = field(default_factory=list)
 
     @property
     def broken_files(self) -> set[str]:

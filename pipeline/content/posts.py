@@ -16,8 +16,8 @@ from pydantic import ValidationError
 from pipeline.content.media import MediaLibrary, MediaProblem
 from pipeline.content.model import Config, Media, Override, Post, PostStatus
 from pipeline.content.placing import KeyPlacer
-from pipeline.content.schema import ENGAGEMENT_KEYS, MAX_ID, PostFrontMatter
-from pipeline.content.schema_errors import schema_findings
+from pipeline.content.schema import ENGAGEMENT_KEYS, MAX_ID, PartialFrontMatter, PostFrontMatter
+from pipeline.content.schema_errors import schema_findings, unread_keys
 from pipeline.content.yamlload import describe_yaml_error, load_yaml
 from pipeline.errors import ERROR, Finding
 from pipeline.files import RegularFiles, UnsafeFile
@@ -70,17 +70,16 @@ class PostReader:
                    "(channels: [...], publish_at: ...), not " + ("nothing" if data is None else
                                                                  type(data).__name__))
             return None, findings
+        unread: frozenset[str] = frozenset()
         try:
             meta = PostFrontMatter.model_validate(data)
         except ValidationError as exc:
             findings.extend(schema_findings(exc, PostFrontMatter, file, place))
-            # a wrong type elsewhere must not hide a wrong time
-            value = data.get("publish_at")
-            if isinstance(value, str) and not any(
-                    problem["loc"][:1] == ("publish_at",) for problem in exc.errors()):
-                self._publish_at(value, place, report)
-            return None, findings
-        post = self._post(path, file, meta, body, body_line, close_line, place, report)
+            # A wrong key must not hide what the others say: read the rest, for validation only.
+            meta, unread = _partially(data, exc)
+            if meta is None:
+                return None, findings
+        post = self._post(path, file, meta, body, body_line, close_line, place, report, unread)
         return post, findings
 
     def _text(self, path: str, report) -> str | None:
@@ -124,23 +123,25 @@ class PostReader:
         return front, front_line, close_line, stripped.rstrip(), body_line
 
     def _post(self, path, file, meta: PostFrontMatter, body, body_line, close_line, place,
-              report) -> Post | None:
+              report, unread: frozenset[str]) -> Post | None:
+        """The post and the checks of one file; a check that needs an `unread` key is left out."""
         def at(key: str, code: str, message: str, level: str = ERROR, value: bool = True) -> None:
             line, column = place((key, "<value>") if value else (key,))
             report(line, column, code, message, level)
 
         name = os.path.basename(path)
         post_id = meta.id or os.path.splitext(name)[0]
-        if meta.id is None and not POST_ID.match(post_id):
+        if meta.id is None and "id" not in unread and not POST_ID.match(post_id):
             report(1, 1, "id-invalid", f"the file name {name!r} is not a usable id: rename "
                    "it to lowercase letters, digits and '-', or set id: in the front matter")
-        elif meta.id is None and len(post_id) > MAX_ID:
+        elif meta.id is None and "id" not in unread and len(post_id) > MAX_ID:
             report(1, 1, "id-invalid", f"the file name is {len(post_id)} characters long, too long "
                    f"for an id (at most {MAX_ID}): shorten it, or set a shorter id: in the front matter")
         publish_at = None
         if meta.publish_at is not None:
             publish_at = self._publish_at(meta.publish_at, place, report)
-        if meta.status == PostStatus.READY and meta.publish_at is None and not meta.queue:
+        if (meta.status == PostStatus.READY and meta.publish_at is None and not meta.queue
+                and not unread & {"status", "publish_at", "queue"}):
             report(1, 1, "no-schedule", "the post is ready but has no time: add publish_at: "
                    "YYYY-MM-DD HH:MM, or queue: true to take the next free slot, or "
                    "status: draft")
@@ -148,10 +149,10 @@ class PostReader:
             at("queue", "schedule-conflict", "the post has both publish_at and queue: true; "
                "keep one of them")
 
-        self._check_channels(meta, at, place, report)
+        self._check_channels(meta, at, place, report, unread)
         engagement = {key: getattr(meta, key) for key in ENGAGEMENT_KEYS if getattr(meta, key)}
         self._check_engagement(meta, engagement, body, at)
-        if not body.strip() and not (set(engagement) & {"repost", "like"}):
+        if not body.strip() and not ((set(engagement) | unread) & {"repost", "like"}):
             report(close_line, 1, "body-empty", "the post has no text: write it below this "
                    "closing '---' of the front matter")
         if meta.link is not None and not _URL.match(meta.link):
@@ -180,7 +181,8 @@ class PostReader:
             body=body,
             body_line=body_line,
             lines=place,
-            id_from_file=meta.id is None,
+            id_from_file=meta.id is None and "id" not in unread,
+            unread=unread,
         )
 
     def _publish_at(self, value: str, place, report) -> datetime | None:
@@ -192,7 +194,7 @@ class PostReader:
             report(*place(("publish_at", "<value>")), exc.code, exc.message)
             return None
 
-    def _check_channels(self, meta: PostFrontMatter, at, place, report) -> None:
+    def _check_channels(self, meta: PostFrontMatter, at, place, report, unread: frozenset[str]) -> None:
         if self.config is None:
             return
         known = list(self.config.channels)
@@ -205,7 +207,7 @@ class PostReader:
                        f"unknown channel {channel!r} (not in content/channels.yml); {hint}")
             if meta.channels.index(channel) != index:
                 at("channels", "channel-repeated", f"channel {channel!r} is listed twice")
-        for channel in meta.overrides:
+        for channel in meta.overrides if "channels" not in unread else ():
             if channel not in meta.channels:
                 report(*place(("overrides", channel)), "override-unused", f"overrides.{channel} is "
                        "for a channel the post does not go to; add it to channels or remove the "
@@ -256,3 +258,13 @@ class PostReader:
                        f"the alt text of image {item.path} is blank: describe what it shows, "
                        "for people who cannot see it")
         return media
+
+
+def _partially(data: dict, error: ValidationError) -> tuple[PostFrontMatter | None, frozenset[str]]:
+    """The front matter without the keys `error` makes unusable, and those keys."""
+    unread = unread_keys(error, PostFrontMatter, data)
+    try:
+        return PartialFrontMatter.model_validate({key: value for key, value in data.items()
+                                                  if str(key) not in unread}), unread
+    except ValidationError:  # each key is validated on its own, so the rest should pass: if not, none is read
+        return None, unread

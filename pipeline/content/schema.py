@@ -84,6 +84,13 @@ class PostFrontMatter(_Strict):
     like: str | None = Field(None, description="URL of someone else's post to like")
 
 
+class PartialFrontMatter(PostFrontMatter):
+    """What can be read of a front matter with schema errors, once the keys in error are left out:
+    `channels` may be one of them."""
+
+    channels: list[str] = Field(default_factory=list)
+
+
 class CadenceSection:
     """A `cadence:` section, passed on as written: pipeline.cadence reads it after merging
     with defaults and says what to write instead. Its JSON Schema comes from the rules'

@@ -10,6 +10,7 @@ from pipeline.content.model import Content
 from pipeline.content.workspace import Workspace
 from pipeline.errors import ERROR, NOTICE, WARNING, Finding
 from pipeline.state.ledger import Ledger
+from pipeline.validation.coverage import CADENCE, LATENESS, RENDER, SAME_TEXT, coverage
 from pipeline.validation.lateness import lateness_findings
 from pipeline.validation.sametext import same_text_findings
 
@@ -58,25 +59,27 @@ def validate(content: Content, *, now: datetime, ledger: Ledger | None = None,
     `ledger` (None: none) gives the times published posts really went out and the
     ids they went out under. `checks` picks groups: content (files, schema, times,
     media) always runs; render, cadence and ledger (ids of published posts, and
-    posts whose time has passed) can be left out for a quick look.
+    posts whose time has passed) can be left out for a quick look. A check looks at
+    every post whose values it needs can be read, errors elsewhere in the file or
+    not (see coverage.py).
     """
     findings = list(content.findings)
     if "ledger" not in checks:  # reading held each post against the ledger; leave that out if asked
         findings = [f for f in findings if f.code not in IDENTITY_CODES]
-    findings.extend(same_text_findings(content))
+    covered = coverage(content, checks, findings)
+    findings.extend(covered.notices)
+    findings.extend(same_text_findings(content, posts=covered.posts[SAME_TEXT]))
     if "ledger" in checks and content.config is not None:
-        doubted = {f.file for f in content.findings if f.code in IDENTITY_CODES or f.code == "id-duplicate"}
-        findings.extend(lateness_findings([p for p in content.posts if p.file not in doubted], content.config,
-                                          ledger, now))
+        findings.extend(lateness_findings(covered.posts[LATENESS], content.config, ledger, now))
     if "render" in checks:
         from pipeline.validation.rendering import render_findings  # templates and counting: only when asked
 
-        findings.extend(render_findings(content))
+        findings.extend(render_findings(content, posts=covered.posts[RENDER]))
     if "cadence" in checks:
         from pipeline.planning.findings import cadence_findings  # rapidfuzz and the rules: only when asked
 
         published = ledger.published_times() if ledger is not None else {}
-        findings.extend(cadence_findings(content, now=now, published=published))
+        findings.extend(cadence_findings(content, now=now, published=published, posts=covered.posts[CADENCE]))
     return Report(findings=sorted(set(findings)), config_broken=content.config is None)
 
 
