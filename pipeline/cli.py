@@ -68,7 +68,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--checks", default="content,render,cadence,ledger", show_default=True, metavar="A,B",
               help="Which checks: content (always), render, cadence, ledger (ids, and posts whose time has "
                    "passed, against state/ledger.jsonl).")
-def validate(root: Path, output_format: str, strict: bool, now_text: str | None, checks: str) -> None:
+@click.option("--unused", is_flag=True, help="Also list the files in content/media/ that no post uses (as notices).")
+def validate(root: Path, output_format: str, strict: bool, now_text: str | None, checks: str,
+             unused: bool) -> None:
     """Check every post and channels.yml; report all problems at once.
 
     Exit 0 when there are no errors (warnings alone pass unless --strict), 1 with
@@ -83,7 +85,7 @@ def validate(root: Path, output_format: str, strict: bool, now_text: str | None,
     if unknown:
         raise click.BadParameter(f"unknown check {', '.join(unknown)}; checks: {', '.join(CHECKS)}",
                                  param_hint="--checks")
-    result = validate_workspace(Workspace(root, now_text=now_text), chosen)
+    result = validate_workspace(Workspace(root, now_text=now_text), chosen, unused=unused)
     if output_format == "json":
         click.echo(out.format_json(result.as_dict(strict)))
     elif output_format == "github":

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-#: where post files live, relative to the repository's root
+#: what the repository holds: channels.yml, posts, media, relative to its root
+CONTENT_DIR = "content"
+#: where post files live, relative to the repository's root: the `.md` files under it
 POSTS_DIR = "content/posts"
 
 
@@ -110,6 +112,8 @@ class Post:
     #: front-matter keys whose values could not be read (a schema error): the post has their defaults
     #: instead, so it is only validated (Content.partial), never published, listed or shown
     unread: frozenset[str] = frozenset()
+    #: every media path the front matter names, usable or not (`media` holds the usable ones)
+    media_paths: tuple[str, ...] = ()
 
     def override(self, channel_id: str) -> Override:
         return self.overrides.get(channel_id, NO_OVERRIDE)
@@ -177,6 +181,8 @@ class Content:
     posts: list[Post]
     findings: list = field(default_factory=list)
     partial: list[Post] = field(default_factory=list)
+    #: every file under content/ that is not a post file (paths relative to root); None: not looked for
+    other_files: list[str] | None = None
 
     @property
     def broken_files(self) -> set[str]:

@@ -183,6 +183,7 @@ class PostReader:
             lines=place,
             id_from_file=meta.id is None and "id" not in unread,
             unread=unread,
+            media_paths=tuple(item.path for item in meta.media),
         )
 
     def _publish_at(self, value: str, place, report) -> datetime | None:

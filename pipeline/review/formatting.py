@@ -251,7 +251,7 @@ def format_markdown(preview: Preview, budget: int = SUMMARY_BYTES) -> str:
             f"{counts(preview)} in these files · "
             f"times in {zone.key if zone else 'UTC'}, checked at {format_local(preview.now, zone)}", ""]
     if preview.config_findings:
-        head += ["**content/channels.yml or templates have problems:**",
+        head += ["**Problems outside the changed posts (channels.yml, templates, other files):**",
                  *(_finding_line(f, with_file=True) for f in _limited(preview.config_findings)), ""]
     blocks = [Block(_cadence_md(preview))]
     blocks += [Block(_post_md(item, zone), "post") for item in preview.posts]

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pipeline.content.identity import IDENTITY_CODES
 from pipeline.content.model import Content
+from pipeline.content.strays import stray_findings, unused_media
 from pipeline.content.workspace import Workspace
 from pipeline.errors import ERROR, NOTICE, WARNING, Finding
 from pipeline.state.ledger import Ledger
@@ -50,7 +51,7 @@ CHECKS = ("content", "render", "cadence", "ledger")
 
 
 def validate(content: Content, *, now: datetime, ledger: Ledger | None = None,
-             checks: tuple[str, ...] = CHECKS) -> Report:
+             checks: tuple[str, ...] = CHECKS, unused: bool = False) -> Report:
     """Every check over loaded content; never stops at the first problem.
 
     `now` is where cadence starts looking: the past still counts, but what ended
@@ -61,13 +62,18 @@ def validate(content: Content, *, now: datetime, ledger: Ledger | None = None,
     media) always runs; render, cadence and ledger (ids of published posts, and
     posts whose time has passed) can be left out for a quick look. A check looks at
     every post whose values it needs can be read, errors elsewhere in the file or
-    not (see coverage.py).
+    not (see coverage.py). Files under content/ that look like posts but are not
+    read as one are warned about; with `unused`, images no post uses are listed.
     """
     findings = list(content.findings)
     if "ledger" not in checks:  # reading held each post against the ledger; leave that out if asked
         findings = [f for f in findings if f.code not in IDENTITY_CODES]
     covered = coverage(content, checks, findings)
     findings.extend(covered.notices)
+    if content.other_files is not None:
+        findings.extend(stray_findings(content.root, content.other_files))
+        if unused:
+            findings.extend(unused_media(content.other_files, content.posts + content.partial))
     findings.extend(same_text_findings(content, posts=covered.posts[SAME_TEXT]))
     if "ledger" in checks and content.config is not None:
         findings.extend(lateness_findings(covered.posts[LATENESS], content.config, ledger, now))
@@ -83,6 +89,6 @@ def validate(content: Content, *, now: datetime, ledger: Ledger | None = None,
     return Report(findings=sorted(set(findings)), config_broken=content.config is None)
 
 
-def validate_workspace(workspace: Workspace, checks: tuple[str, ...] = CHECKS) -> Report:
+def validate_workspace(workspace: Workspace, checks: tuple[str, ...] = CHECKS, unused: bool = False) -> Report:
     """`social validate`: the repository's content against its ledger, as of the workspace's now."""
-    return validate(workspace.content, now=workspace.now, ledger=workspace.ledger, checks=checks)
+    return validate(workspace.content, now=workspace.now, ledger=workspace.ledger, checks=checks, unused=unused)
