@@ -33,6 +33,8 @@ class Channel:
     line: int = 1
     hashtags: bool | None = None
     thread_numbering: bool = False
+    #: whether a text may go out as a thread here (`threads: false`: never)
+    threads: bool = True
     utm: dict[str, Any] | None = field(default_factory=lambda: {"source": "{channel}",
                                                                "medium": "social",
                                                                "campaign": "{post}"})

@@ -131,6 +131,9 @@ class ChannelConfig(BaseModel):
     template: str | None = Field(None, description="Template file in templates/ for this channel")
     max_lateness: str | None = Field(None, description="How late a post may still go out (6h)")
     hashtags: bool | None = Field(None, description="Append tags as hashtags (network default)")
+    threads: bool = Field(True, description="Split a text too long for the network into a thread (with "
+                                            "thread: auto); false: an over-long text is an error, and so is a "
+                                            "text in several parts")
     thread_numbering: bool = Field(False, description="Number thread parts: 1/3, 2/3, 3/3")
     utm: Utm | Literal[False] | None = Field(
         None, description="Campaign parameters added to the post's link; false to add none"

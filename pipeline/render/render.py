@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.content.model import Channel, Config, Media, Post, split_with_lines
-from pipeline.errors import ERROR, Finding
+from pipeline.errors import ERROR, NOTICE, Finding
 from pipeline.networks import network_class
 from pipeline.networks.base import Capability, Network
 from pipeline.render.links import add_utm
@@ -75,15 +75,17 @@ class Renderer:
         if not post.text_for(channel.id).strip():
             return rendering  # a repost or a like: nothing to write
         source = self._source(post, channel.id)
-        if len(source.parts) > 1 and not network.can(Capability.THREADS):
+        if len(source.parts) > 1 and not (network.can(Capability.THREADS) and channel.threads):
+            why = (f"{channel.id} ({network.name}) has no threads" if not network.can(Capability.THREADS)
+                   else f"{channel.id} posts no threads (threads: false in content/channels.yml)")
             rendering.findings.append(Finding(
                 post.file, source.parts[1][1] - 1, 1, ERROR, "thread-unsupported",
-                f"{channel.id} ({network.name}) has no threads, but the text has "
-                f"{len(source.parts)} parts: remove the '---' lines or leave {channel.id} out"))
+                f"{why}, but the text has {len(source.parts)} parts: remove the '---' lines or leave "
+                f"{channel.id} out"))
             return rendering
         context = self._context(post, channel, network)
         try:
-            texts = self._parts(post, channel, network, source, context, rendering)
+            texts, split = self._parts(post, channel, network, source, context, rendering)
         except TemplateProblem as problem:
             rendering.findings.append(problem.finding)
             return rendering
@@ -92,6 +94,8 @@ class Renderer:
             rendering.parts.append(part)
             if not counted.ok:
                 rendering.findings.append(self._too_long(post, channel, counted, line))
+        if split and rendering.ok:
+            rendering.findings.append(_thread_split(post, channel, len(source.parts), len(texts), split))
         rendering.findings.extend(media_findings(post, channel, network))
         return rendering
 
@@ -129,8 +133,10 @@ class Renderer:
             "numbering": channel.thread_numbering,
         }
 
-    def _parts(self, post, channel, network, source, context, rendering) -> list[tuple[Count, int]]:
-        """The final parts, counted: explicit parts, each split further when too long and allowed."""
+    def _parts(self, post, channel, network, source, context, rendering
+               ) -> tuple[list[tuple[Count, int]], list[tuple[Count, int]]]:
+        """The final parts, counted: explicit parts, each split further when too long and allowed;
+        and each explicit part that was split, counted whole, with its line."""
         template = self.template_name(channel)
         texts = [(to_text(markdown, network.text_style), line) for markdown, line in source.parts]
         raw_link = context.pop("raw_link")
@@ -158,20 +164,24 @@ class Renderer:
             return measure(text, number, total).ok
 
         total = len(texts)
-        may_split = source.thread == "auto" and network.can(Capability.THREADS)
+        may_split = source.thread == "auto" and network.can(Capability.THREADS) and channel.threads
         for _ in range(4):  # the total changes the numbering, which changes the fit
             final: list[tuple[str, int]] = []
+            split: list[tuple[Count, int]] = []
             for text, line in texts:
                 pieces = [text]
                 if may_split and not fits(text, len(final) + 1, total):
                     offset = len(final)
                     pieces = split_into_parts(
                         text, lambda t, n, _t, o=offset, all_=total: fits(t, o + n, all_)) or [text]
+                    if len(pieces) > 1:
+                        split.append((measure(text, offset + 1, len(texts)), line))
                 final.extend((piece, line) for piece in pieces)
             if len(final) == total or not may_split:
                 break
             total = len(final)
-        return [(measure(text, number, len(final)), line) for number, (text, line) in enumerate(final, 1)]
+        return ([(measure(text, number, len(final)), line) for number, (text, line) in enumerate(final, 1)],
+                split)
 
     def _count(self, network: type[Network], channel: Channel, text: str, number: int, post: Post,
                content_warning: str | None) -> Count:
@@ -192,7 +202,10 @@ class Renderer:
         if counted.over:
             message = (f"too long for {channel.id}: {counted.length} of {counted.limit} "
                        f"({counted.over} over)")
-            if post.thread == "off":
+            if not channel.threads:
+                message += (f"; shorten it or give {channel.id} a shorter text in overrides ({channel.id} "
+                            "posts no threads: threads: false in content/channels.yml)")
+            elif post.thread_for(channel.id) == "off":
                 message += "; shorten it, or set thread: auto to split it into a thread"
             else:
                 message += "; shorten it or give this channel a shorter text in overrides"
@@ -200,6 +213,19 @@ class Renderer:
             message = f"{channel.id} would refuse it: {'; '.join(counted.problems)}"
         return Finding(post.file, line, 1, ERROR, "too-long" if counted.over else "text-refused",
                        message)
+
+
+def _thread_split(post: Post, channel: Channel, written: int, total: int,
+                  split: list[tuple[Count, int]]) -> Finding:
+    """A notice that a text too long for the network goes out as a thread: nobody may have asked for one."""
+    counted, line = split[0]
+    what = ("the text is" if written == 1 else f"a part (line {line}) is") + \
+        f" {counted.length} of {counted.limit} characters"
+    return Finding(post.file, line, 1, NOTICE, "thread-split",
+                   f"{channel.id}: will go out as {total} posts, not {'one' if written == 1 else written}: "
+                   f"{what}, so it is split into a thread, the rest in replies. To keep it one post, shorten "
+                   f"it or give {channel.id} a shorter text in overrides; thread: off makes an over-long text "
+                   "an error instead")
 
 
 def media_findings(post: Post, channel: Channel, network: type[Network]) -> list[Finding]:
