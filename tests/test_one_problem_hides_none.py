@@ -136,3 +136,32 @@ def test_a_post_read_in_part_is_never_published_listed_or_retracted(repo):
     report = publish(repo.root, now_text="2026-12-01 10:00", env={}, sleep=lambda s: None, clock=lambda: moment)
     assert report.result.outcomes == []
     assert [e.state for e in Ledger(repo.root).latest()] == ["published"]
+
+
+def test_a_key_written_twice_leaves_out_that_key_only(repo):
+    with_image(repo)
+    repo.post("first", "publish_at: 2026-12-10 10:00\nchannels: [bluesky]", body="First post.")
+    repo.post("twice", "publish_at: 2026-12-10 10:05\nchannels: [bluesky]\nthread: off\nthread: auto\n"
+                       "media:\n  - path: media/stollen.jpg", body=LONG)
+    repo.post("nested", "publish_at: 2026-12-12 10:00\nchannels: [bluesky]\noverrides:\n  bluesky: {text: a, text: b}")
+    report = validate(repo)
+    assert codes(report, "twice.md") == ["cadence-min-gap", "duplicate-key", "media-no-alt"]
+    assert notices(report, "twice.md") == ["not checked until thread can be read: rendering and length"]
+    assert codes(report, "nested.md") == ["duplicate-key"]
+    assert notices(report, "nested.md") == [
+        "not checked until overrides can be read: rendering and length, cadence, the same text nearby"]
+
+
+def test_a_notice_follows_the_error_that_explains_it_and_names_the_reading_checks_left_out(repo):
+    repo.post("list", "publish_at: 2026-12-10 10:00\nchannels: bluesky\n"
+                      "media:\n  - path: media/none.jpg\n    alt: [a, b]", body="Hi.")
+    result = CliRunner().invoke(cli, ["validate", "--root", str(repo.root), "--now", NOW])
+    lines = [line.split(": ", 1)[1] for line in result.output.splitlines() if line.startswith("content/")]
+    assert lines == [
+        "error[wrong-type]: channels must be a list, e.g. channels: [bluesky]",
+        "notice[not-checked]: not checked until channels and media can be read: rendering and length",
+        "notice[not-checked]: not checked until channels can be read: cadence, the same text nearby, whether its "
+        "time has passed, its channels against channels.yml",
+        "error[wrong-type]: media[0].alt must be text, not a list",
+        "notice[not-checked]: not checked until media can be read: its images and their alt text",
+    ]

@@ -18,7 +18,7 @@ from pipeline.content.model import Config, Media, Override, Post, PostStatus
 from pipeline.content.placing import KeyPlacer
 from pipeline.content.schema import ENGAGEMENT_KEYS, MAX_ID, PartialFrontMatter, PostFrontMatter
 from pipeline.content.schema_errors import schema_findings, unread_keys
-from pipeline.content.yamlload import describe_yaml_error, load_yaml
+from pipeline.content.yamlload import DuplicateKeyError, describe_yaml_error, load_yaml
 from pipeline.errors import ERROR, Finding
 from pipeline.files import RegularFiles, UnsafeFile
 from pipeline.networks import network_class
@@ -59,24 +59,36 @@ class PostReader:
             return None, findings
         front, front_line, close_line, body, body_line = split
         place = KeyPlacer(front, front_line)
+        duplicates: list = []
         try:
-            data = load_yaml(front)
+            try:
+                data = load_yaml(front)
+            except DuplicateKeyError:  # a key written twice is unread; the others can still be read
+                data = load_yaml(front, duplicates)
         except yaml.YAMLError as exc:
             line, column, code, problem = describe_yaml_error(exc, front, front_line)
             report(line, column, code, f"YAML syntax error in front matter: {problem}")
             return None, findings
+        for duplicate, _ in duplicates:
+            line, column, code, problem = describe_yaml_error(duplicate, front, front_line)
+            report(line, column, code, f"YAML syntax error in front matter: {problem}")
         if not isinstance(data, dict):
             report(front_line + 1, 1, "frontmatter-invalid", "front matter must be keys and values "
                    "(channels: [...], publish_at: ...), not " + ("nothing" if data is None else
                                                                  type(data).__name__))
             return None, findings
-        unread: frozenset[str] = frozenset()
+        unread = frozenset(str(key) for _, key in duplicates)
+        # With a key unread from the start, a required one may be among them: the partial model says so.
+        model = PartialFrontMatter if unread else PostFrontMatter
+        if unread:
+            data = {key: value for key, value in data.items() if str(key) not in unread}
         try:
-            meta = PostFrontMatter.model_validate(data)
+            meta = model.model_validate(data)
         except ValidationError as exc:
-            findings.extend(schema_findings(exc, PostFrontMatter, file, place))
+            findings.extend(schema_findings(exc, model, file, place))
             # A wrong key must not hide what the others say: read the rest, for validation only.
-            meta, unread = _partially(data, exc)
+            meta, more = _partially(data, exc)
+            unread |= more
             if meta is None:
                 return None, findings
         post = self._post(path, file, meta, body, body_line, close_line, place, report, unread)

@@ -27,7 +27,12 @@ RENDER = "rendering and length"
 CADENCE = "cadence"
 SAME_TEXT = "the same text nearby"
 LATENESS = "whether its time has passed"
+#: checks made while reading the file (posts.py, load.py): they need only keys it could read
 IDS = "its id against other posts and the ledger"
+CHANNELS = "its channels against channels.yml"
+IMAGES = "its images and their alt text"
+SCHEDULE = "whether it has a time"
+READING = frozenset({IDS, CHANNELS, IMAGES, SCHEDULE})
 
 #: what each check reads of a post: front-matter keys ("id": the post's identity)
 NEEDS: dict[str, frozenset[str]] = {
@@ -37,10 +42,14 @@ NEEDS: dict[str, frozenset[str]] = {
     SAME_TEXT: frozenset({"id", "channels", "publish_at", "status", "overrides"}),
     LATENESS: frozenset({"id", "channels", "publish_at", "status"}),
     IDS: frozenset({"id"}),
+    CHANNELS: frozenset({"channels"}),
+    IMAGES: frozenset({"media"}),
+    SCHEDULE: frozenset({"status", "publish_at", "queue"}),
 }
 
 #: the check group of `social validate --checks` each check belongs to
-GROUPS = {RENDER: "render", CADENCE: "cadence", SAME_TEXT: "content", LATENESS: "ledger", IDS: "content"}
+GROUPS = {RENDER: "render", CADENCE: "cadence", SAME_TEXT: "content", LATENESS: "ledger",
+          IDS: "content", CHANNELS: "content", IMAGES: "content", SCHEDULE: "content"}
 
 #: findings that leave a readable key unusable: a publish_at that is no time, an id that is not the post's own
 _DOUBTS = {**{code: "publish_at" for code in PUBLISH_AT_CODES},
@@ -63,30 +72,38 @@ def coverage(content: Content, groups: Iterable[str], findings: Iterable[Finding
         groups -= {"render", "cadence", "ledger"}
     checks = [check for check, group in GROUPS.items() if group in groups]
     doubts: dict[str, set[str]] = {}
+    errors: dict[str, list[tuple[int, int]]] = {}
     for finding in findings:
         if finding.code in _DOUBTS:
             doubts.setdefault(finding.file, set()).add(_DOUBTS[finding.code])
-    found = Coverage({check: [] for check in NEEDS})
+        if finding.level == ERROR:
+            errors.setdefault(finding.file, []).append((finding.line, finding.column))
+    found = Coverage({check: [] for check in NEEDS if check not in READING})
     for post in sorted(content.posts + content.partial, key=lambda p: p.file) if content.partial else content.posts:
         unusable = post.unread | doubts.get(post.file, set())
         left_out: dict[str, list[str]] = {}
         for check in checks:
-            blocked = unusable & _needs(check, post)
+            # the reading's own checks left out only what it could not read; a doubt came from them
+            blocked = (post.unread if check in READING else unusable) & _needs(check, post)
             if blocked:
                 left_out.setdefault(_until(blocked, post), []).append(check)
-            else:
+            elif check not in READING:
                 found.posts[check].append(post)
         for until, names in left_out.items():
-            # at the value in error, so that the notice follows the error that explains it
-            line, column = min(_place(post, key) for key in unusable & set().union(*map(NEEDS.get, names)))
+            keys = unusable & set().union(*map(NEEDS.get, names))
+            line, column = min(_place(post, key, errors.get(post.file, [])) for key in keys)
             found.notices.append(Finding(post.file, line, column, NOTICE, "not-checked",
                                          f"not checked until {until}: {', '.join(names)}"))
     found.notices += _unread_files(content, checks, findings)
     return found
 
 
-def _place(post: Post, key: str) -> tuple[int, int]:
-    return post.lines((key, "<value>")) if post.lines else (1, 1)
+def _place(post: Post, key: str, errors: list[tuple[int, int]]) -> tuple[int, int]:
+    """The first error at or after the key (the one that explains the notice, which then follows
+    it), else the key's value."""
+    at = post.lines((key,)) if post.lines else (1, 1)
+    return min((error for error in errors if error >= at),
+               default=post.lines((key, "<value>")) if post.lines else at)
 
 
 def _needs(check: str, post: Post) -> frozenset[str]:
