@@ -165,3 +165,22 @@ def test_a_notice_follows_the_error_that_explains_it_and_names_the_reading_check
         "error[wrong-type]: media[0].alt must be text, not a list",
         "notice[not-checked]: not checked until media can be read: its images and their alt text",
     ]
+
+
+def test_a_missing_image_still_counts_against_the_number_of_images_a_network_takes(repo):
+    with_image(repo)
+    images = "".join(f"  - {{path: media/{name}, alt: A loaf}}\n"
+                     for name in ["stollen.jpg"] * 4 + ["missing.jpg"])
+    repo.post("many", "publish_at: 2026-12-10 10:00\nchannels: [bluesky]\nmedia:\n" + images.rstrip("\n"))
+    assert codes(validate(repo), "many.md") == ["media-missing", "media-too-many"]
+
+
+def test_a_text_that_cannot_be_split_hides_no_image_problem(repo):
+    with_image(repo)
+    path = repo.root / "content/channels.yml"
+    path.write_text(path.read_text().replace("    handle: bakery.bsky.social\n",
+                                             "    handle: bakery.bsky.social\n    threads: false\n"))
+    images = "".join("  - {path: media/stollen.jpg, alt: A loaf}\n" for _ in range(5))
+    repo.post("parts", "publish_at: 2026-12-10 10:00\nchannels: [bluesky]\nmedia:\n" + images.rstrip("\n"),
+              body="One.\n---\nTwo.")
+    assert codes(validate(repo), "parts.md") == ["media-too-many", "thread-unsupported"]

@@ -82,12 +82,14 @@ class Renderer:
                 post.file, source.parts[1][1] - 1, 1, ERROR, "thread-unsupported",
                 f"{why}, but the text has {len(source.parts)} parts: remove the '---' lines or leave "
                 f"{channel.id} out"))
+            rendering.findings.extend(media_findings(post, channel, network))  # the images do not wait on the text
             return rendering
         context = self._context(post, channel, network)
         try:
             texts, split = self._parts(post, channel, network, source, context, rendering)
         except TemplateProblem as problem:
             rendering.findings.append(problem.finding)
+            rendering.findings.extend(media_findings(post, channel, network))
             return rendering
         for number, (counted, line) in enumerate(texts, 1):
             part = RenderedPart(number, counted.text, counted, post.media if number == 1 else [])
@@ -185,7 +187,8 @@ class Renderer:
 
     def _count(self, network: type[Network], channel: Channel, text: str, number: int, post: Post,
                content_warning: str | None) -> Count:
-        with_media = bool(post.media) and number == 1  # the first part carries the images
+        # The first part carries the images; one that cannot be read yet still will (validation).
+        with_media = bool(post.media or post.media_paths) and number == 1
         warning = content_warning or ""
         if not self.exact:
             bound = network.upper_bound(text, options=channel.options, content_warning=warning)
@@ -236,14 +239,16 @@ def media_findings(post: Post, channel: Channel, network: type[Network]) -> list
         findings.append(Finding(post.file, post.line_of("media", media.index), 1, level, code,
                                 f"{channel.id} ({network.name}): {message}"))
 
-    if not post.media:
+    # every image named counts, also one that cannot be read yet (its own error says why)
+    count = max(len(post.media), len(post.media_paths))
+    if not count:
         return findings
     takes_images = network.can(Capability.IMAGES)
-    if not takes_images or len(post.media) > network.max_images:
+    if not takes_images or count > network.max_images:
         what = f"takes at most {network.max_images}" if takes_images else "takes no images"
         findings.append(Finding(post.file, post.line_of("media"), 1, ERROR, "media-too-many",
                                 f"{channel.id} ({network.name}) {what}; the post has "
-                                f"{len(post.media)}: remove some or leave {channel.id} out"))
+                                f"{count}: remove some or leave {channel.id} out"))
     if not takes_images:
         return findings
     for media in post.media:
