@@ -40,6 +40,25 @@ def test_a_post_with_another_extension_is_a_warning_saying_what_to_rename_it_to(
     assert validate(repo, "--strict")[0] == 1
 
 
+@pytest.mark.parametrize(("name", "new_name"), [("offer.md.txt", "offer.md"), ("Winter Offer.MD", "winter-offer.md"),
+                                               ("offer.txt.md~", None)])
+def test_the_new_name_is_one_that_works_as_an_id(repo, name, new_name):
+    repo.write(f"content/posts/2026/12/{name}", POST)
+    found = never_read(validate(repo)[1])
+    if new_name is None:  # an editor's backup
+        assert found == {}
+    else:
+        assert found[f"content/posts/2026/12/{name}"].endswith(f"rename it to {new_name}")
+
+
+def test_a_readme_among_the_posts_is_told_where_it_belongs(repo):
+    repo.write("content/posts/README.md", "# How we write posts\n")
+    _, report = validate(repo)
+    [error] = report["errors"]
+    assert error["code"] == "frontmatter-missing"
+    assert "every .md file under content/posts/ is a post" in error["message"]
+
+
 def test_the_rename_says_when_that_name_is_taken(repo):
     repo.write("content/posts/2026/12/offer.md", POST)
     repo.write("content/posts/2026/12/offer.txt", POST.replace("offer", "second offer"))

@@ -54,7 +54,7 @@ class PostReader:
         text = self._text(path, report)
         if text is None:
             return None, findings
-        split = self._split(text, report)
+        split = self._split(text, report, os.path.basename(path))
         if split is None:
             return None, findings
         front, front_line, close_line, body, body_line = split
@@ -112,11 +112,13 @@ class PostReader:
             return None
         return text.removeprefix("\ufeff").replace("\r\n", "\n")
 
-    def _split(self, text: str, report) -> tuple[str, int, int, str, int] | None:
+    def _split(self, text: str, report, name: str = "") -> tuple[str, int, int, str, int] | None:
         """(front matter, its first line, the closing '---' line, body, the body's first line)."""
         if not _HANDLER.detect(text):
+            hint = (": every .md file under content/posts/ is a post, so keep notes like this one in content/"
+                    if name.lower().startswith("readme") else "")
             report(1, 1, "frontmatter-missing", "the file has no front matter: start it with a "
-                   "line '---', then channels and publish_at, then a line '---', then the text")
+                   "line '---', then channels and publish_at, then a line '---', then the text" + hint)
             return None
         # The handler's own boundaries, with their positions: its split() loses them, and
         # blank lines after the opening '---' would shift every reported line.

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pipeline.content.model import CONTENT_DIR, POSTS_DIR, Post
+from pipeline.content.newpost import slugify
+from pipeline.content.posts import POST_ID
 from pipeline.errors import NOTICE, WARNING, Finding
 from pipeline.files import RegularFiles, UnsafeFile
 
@@ -35,7 +37,7 @@ def stray_findings(root: Path, other_files: Iterable[str]) -> list[Finding]:
     findings = []
     for path in other_files:
         folder, name = posixpath.split(path)
-        stem, suffix = posixpath.splitext(name)
+        stem, suffix = _split(name)
         if path == CONFIG or name.startswith(".") or name.endswith("~") or suffix.lower() not in POST_LIKE:
             continue
         in_posts = folder == POSTS_DIR or folder.startswith(POSTS_DIR + "/")
@@ -45,14 +47,29 @@ def stray_findings(root: Path, other_files: Iterable[str]) -> list[Finding]:
         message = "this looks like a post but is never read, so it would never be published: "
         if not in_posts:
             message += (f"posts are read only from {POSTS_DIR}/; move it there, e.g. to "
-                        f"{POSTS_DIR}/YYYY/MM/{stem}.md")
-        elif _taken(root / folder / f"{stem}.md", root / path):
-            message += (f"only files ending in .md (lower case) are posts, and {stem}.md is taken by another "
-                        "post: rename it to a new name ending in .md")
+                        f"{POSTS_DIR}/YYYY/MM/{_usable(stem)}.md")
+        elif _taken(root / folder / f"{_usable(stem)}.md", root / path):
+            message += (f"only files ending in .md (lower case) are posts, and {_usable(stem)}.md is taken by "
+                        "another post: rename it to a new name ending in .md")
         else:
-            message += f"only files ending in .md (lower case) are posts; rename it to {stem}.md"
+            message += f"only files ending in .md (lower case) are posts; rename it to {_usable(stem)}.md"
         findings.append(Finding(path, 1, 1, WARNING, "file-not-read", message))
     return findings
+
+
+def _split(name: str) -> tuple[str, str]:
+    """(stem, extension), the stem without any further post-like extension: `offer.md.txt` -> offer."""
+    stem, suffix = posixpath.splitext(name)
+    while True:
+        inner, more = posixpath.splitext(stem)
+        if not more or more.lower() not in POST_LIKE:
+            return stem, suffix
+        stem = inner
+
+
+def _usable(stem: str) -> str:
+    """The name as it can be an id (the file name is the id of a post without `id:`)."""
+    return stem if POST_ID.match(stem) else slugify(stem)
 
 
 def _taken(target: Path, path: Path) -> bool:
