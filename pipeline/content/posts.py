@@ -29,6 +29,7 @@ MAX_POST_BYTES = 1_000_000
 UTC_ZONE = ZoneInfo("UTC")
 POST_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _HANDLER = YAMLHandler()
+_NOTHING: frozenset[str] = frozenset()
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 
@@ -54,7 +55,7 @@ class PostReader:
         text = self._text(path, report)
         if text is None:
             return None, findings
-        split = self._split(text, report, os.path.basename(path))
+        split = self._split(text, report, path)
         if split is None:
             return None, findings
         front, front_line, close_line, body, body_line = split
@@ -77,10 +78,12 @@ class PostReader:
                    "(channels: [...], publish_at: ...), not " + ("nothing" if data is None else
                                                                  type(data).__name__))
             return None, findings
-        unread = frozenset(str(key) for _, key in duplicates)
-        # With a key unread from the start, a required one may be among them: the partial model says so.
-        model = PartialFrontMatter if unread else PostFrontMatter
-        if unread:
+        unread = _NOTHING
+        model = PostFrontMatter
+        if duplicates:
+            unread = frozenset(str(key) for _, key in duplicates)
+            # A key unread from the start may be a required one: the partial model says so.
+            model = PartialFrontMatter
             data = {key: value for key, value in data.items() if str(key) not in unread}
         try:
             meta = model.model_validate(data)
@@ -112,11 +115,11 @@ class PostReader:
             return None
         return text.removeprefix("\ufeff").replace("\r\n", "\n")
 
-    def _split(self, text: str, report, name: str = "") -> tuple[str, int, int, str, int] | None:
+    def _split(self, text: str, report, path: str = "") -> tuple[str, int, int, str, int] | None:
         """(front matter, its first line, the closing '---' line, body, the body's first line)."""
         if not _HANDLER.detect(text):
             hint = (": every .md file under content/posts/ is a post, so keep notes like this one in content/"
-                    if name.lower().startswith("readme") else "")
+                    if os.path.basename(path).lower().startswith("readme") else "")
             report(1, 1, "frontmatter-missing", "the file has no front matter: start it with a "
                    "line '---', then channels and publish_at, then a line '---', then the text" + hint)
             return None
@@ -197,7 +200,7 @@ class PostReader:
             lines=place,
             id_from_file=meta.id is None and "id" not in unread,
             unread=unread,
-            media_paths=tuple(item.path for item in meta.media),
+            media_paths=tuple([item.path for item in meta.media]) if meta.media else (),
         )
 
     def _publish_at(self, value: str, place, report) -> datetime | None:

@@ -79,8 +79,13 @@ def coverage(content: Content, groups: Iterable[str], findings: Iterable[Finding
         if finding.level == ERROR:
             errors.setdefault(finding.file, []).append((finding.line, finding.column))
     found = Coverage({check: [] for check in NEEDS if check not in READING})
+    every = [found.posts[check] for check in checks if check not in READING]
     for post in sorted(content.posts + content.partial, key=lambda p: p.file) if content.partial else content.posts:
-        unusable = post.unread | doubts.get(post.file, set())
+        unusable = post.unread | doubts[post.file] if post.file in doubts else post.unread
+        if not unusable:  # nearly every post: each check looks at it
+            for posts in every:
+                posts.append(post)
+            continue
         left_out: dict[str, list[str]] = {}
         for check in checks:
             # the reading's own checks left out only what it could not read; a doubt came from them
