@@ -184,3 +184,13 @@ def test_a_text_that_cannot_be_split_hides_no_image_problem(repo):
     repo.post("parts", "publish_at: 2026-12-10 10:00\nchannels: [bluesky]\nmedia:\n" + images.rstrip("\n"),
               body="One.\n---\nTwo.")
     assert codes(validate(repo), "parts.md") == ["media-too-many", "thread-unsupported"]
+
+
+def test_a_post_whose_id_is_in_doubt_is_left_out_of_what_counts_by_id_and_told_so(repo):
+    repo.post("a", "id: launch\npublish_at: 2026-12-10 10:00\nchannels: [bluesky]", body="One.")
+    repo.post("b", "id: launch\npublish_at: 2026-12-10 10:05\nchannels: [bluesky]", body="Two.")
+    report = validate(repo)
+    assert codes(report, "b.md") == ["id-duplicate"]  # no cadence finding about two posts under one id
+    assert notices(report, "b.md") == [
+        "not checked until its id is settled (see the error about it): cadence, the same text nearby, "
+        "whether its time has passed"]

@@ -64,7 +64,7 @@ class Coverage:
     notices: list[Finding] = field(default_factory=list)
 
 
-def coverage(content: Content, groups: Iterable[str], findings: Iterable[Finding]) -> Coverage:
+def coverage(content: Content, groups: Iterable[str], findings: list[Finding]) -> Coverage:
     """Every post (read in full or in part) for each check of `groups` that can look at it;
     `findings` are the reading's, as reported (they may leave a value in doubt)."""
     groups = set(groups)
@@ -119,12 +119,14 @@ def _needs(check: str, post: Post) -> frozenset[str]:
 
 
 def _until(blocked: set[str], post: Post) -> str:
-    if blocked <= post.unread or "id" not in blocked:
-        return f"{' and '.join(sorted(blocked))} can be read"
-    return "its id is settled (see the error about it)"
+    """`publish_at can be read`; an id that was read but is in doubt waits to be settled instead."""
+    doubted_id = "id" in blocked and "id" not in post.unread
+    keys = sorted(blocked - {"id"} if doubted_id else blocked)
+    waits = [f"{' and '.join(keys)} can be read"] if keys else []
+    return " and ".join(waits + ["its id is settled (see the error about it)"] * doubted_id)
 
 
-def _unread_files(content: Content, checks: list[str], findings: Iterable[Finding]) -> list[Finding]:
+def _unread_files(content: Content, checks: list[str], findings: list[Finding]) -> list[Finding]:
     """A notice at each post file that could not be read at all: no check looked at it."""
     read = {post.file for post in content.posts} | {post.file for post in content.partial}
     first_errors: dict[str, Finding] = {}
