@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -13,9 +15,11 @@ from twitter_text import parse_tweet
 from pipeline.networks import count, network_class, network_names
 from pipeline.networks.mastodon import MastodonOptions
 from pipeline.networks.mastodon.counting import url_pattern, urls
+from pipeline.networks.x import counting as x_counting
 from pipeline.networks.x import weighted_count
 from pipeline.text.count import Count
-from pipeline.text.units import is_emoji
+from pipeline.text.twittertext import twitter_text
+from pipeline.text.units import graphemes, is_emoji
 
 CONFORMANCE = Path(__file__).parent / "data" / "twitter-text" / "twitter-text-validate.yml"
 
@@ -167,6 +171,53 @@ def test_x_agrees_with_twitter_text_parser_where_its_emoji_table_is_current(text
     counted = count("x", text)
     assert counted.length == expected.weightedLength
     assert counted.ok is expected.valid
+
+
+# The fast X count against the plain way: twitter-text's URL expression over the whole
+# text, and every grapheme cluster weighed one by one (what counting.py did before).
+
+def _x_urls_by_scanning(text: str) -> list[tuple[int, int]]:
+    return [tuple(url["indices"]) for url in twitter_text().extract_urls_with_indices(text)]
+
+
+def _x_weight_cluster_by_cluster(text: str) -> int:
+    return sum(x_counting.DEFAULT_WEIGHT if is_emoji(cluster)
+               else sum(x_counting._code_point_weight(char) for char in cluster) for cluster in graphemes(text))
+
+
+def _x_count_the_plain_way(text: str) -> int:
+    normalized = re.sub(r"\r\n|\r|\n", "\n", unicodedata.normalize("NFC", text))
+    weight, position = 0, 0
+    for start, end in _x_urls_by_scanning(normalized):
+        weight += _x_weight_cluster_by_cluster(normalized[position:start]) + 23 * x_counting.SCALE
+        position = end
+    return (weight + _x_weight_cluster_by_cluster(normalized[position:])) // x_counting.SCALE
+
+
+# Pieces that make and break URLs: every space twitter-text knows (and one it does not), what may
+# and may not come before a URL, dots of every width, schemes, paths, queries, ports, t.co, IDN.
+_URLISH = st.lists(st.sampled_from([
+    " ", "\n", "\r\n", "\t", "\xa0", "\u2003", "\u3000", "\u2028", "\u200b", "\u202a", "\u200e", "\ufeff",
+    "a", "Z", "9", "-", "_", ".", "/", "@", "$", "#", "＃", "(", ")", "!", ",", ":", "?", "=", "&", "~", "'",
+    "https://", "http://", "ftp://", "example.com", "x.co", "t.co/abc", "t.co/" + "a" * 41, "www.", "a.b",
+    "bücher.de", "日本語.jp", "xn--bcher-kva.de", ".com", ".ly", "．com", "。jp", "｡org", ":8080", "/path",
+    "/p_(q)", "?q=1&r=2", "#frag", "é", "東京", "🍞", "\u00a9", "1\u20e3", FLAG_DE, FAMILY, "e\u0301",
+]), max_size=30).map("".join)
+
+
+@given(_URLISH)
+def test_x_url_spans_match_a_scan_of_the_whole_text(text: str) -> None:
+    assert x_counting.url_spans(text) == _x_urls_by_scanning(text)
+
+
+@given(_URLISH)
+def test_x_weighted_count_matches_the_plain_way(text: str) -> None:
+    assert weighted_count(text).length == _x_count_the_plain_way(text)
+
+
+@given(st.text(max_size=60))
+def test_x_weighted_count_matches_the_plain_way_on_any_text(text: str) -> None:
+    assert weighted_count(text).length == _x_count_the_plain_way(text)
 
 
 @pytest.mark.parametrize(

@@ -263,3 +263,38 @@ def test_threads_images_need_the_public_address_of_content_media(repo):
     ]
     assert "set media_base_url" in findings[0].message and "content/media/" in findings[0].message
     assert "move it into content/media/" in findings[1].message and findings[2].message
+
+
+@pytest.mark.parametrize("numbering", [False, True])
+@pytest.mark.parametrize("written", [1, 3])
+def test_an_automatic_thread_renders_and_counts_each_candidate_once(repo, monkeypatch, numbering, written):
+    """A text split into a thread is measured once per candidate part and numbering, not again when
+    the count of parts changes the numbering (or does not change it)."""
+    if numbering:
+        channels = (repo.root / "content/channels.yml").read_text().replace(
+            "    handle: bakery.bsky.social", "    handle: bakery.bsky.social\n    thread_numbering: true")
+        repo.write("content/channels.yml", channels)
+    part = " ".join(f"Sentence {i} tells the story of our bread and its slow rise." for i in range(12))
+    repo.post("long", "publish_at: 2026-12-02 09:00\nchannels: [bluesky]", body="\n\n---\n\n".join([part] * written))
+    from pipeline.networks.bluesky import BlueskyNetwork
+    from pipeline.render.templates import Templates
+
+    rendered_contexts, counted = [], []
+    render, count = Templates.render, BlueskyNetwork.count.__func__
+
+    def counting_render(self, name, context):
+        rendered_contexts.append((context["text"], context["part"], context["parts"]))
+        return render(self, name, context)
+
+    def counting_count(cls, text, **options):
+        counted.append(text)
+        return count(cls, text, **options)
+
+    monkeypatch.setattr(Templates, "render", counting_render)
+    monkeypatch.setattr(BlueskyNetwork, "count", classmethod(counting_count))
+    result = rendered(repo, "long", "bluesky")
+    assert result.ok and len(result.parts) >= 3 * written
+    assert len(rendered_contexts) == len(set(rendered_contexts))
+    assert len(counted) == len(set(counted))
+    # a piece of a split text is only ever measured as one of more parts than were written
+    assert all(total > written for text, _, total in rendered_contexts if text != part)

@@ -169,42 +169,53 @@ class Renderer:
                 "link_in_text": link_in_text,
             }).strip()
 
+        # Each candidate is rendered once for each place it may take (its number, the count of
+        # parts), and each rendered text counted once (the first part's with its images): the
+        # numbering may change nothing.
         counted: dict[tuple[str, int, int], Count] = {}
+        by_text: dict[tuple[str, bool], Count] = {}
 
         def measure(text: str, number: int, total: int) -> Count:
             key = (text, number, total)
-            if key not in counted:
-                counted[key] = self._count(network, channel, render(text, number, total), number,
-                                           post, rendering.content_warning)
-            return counted[key]
+            found = counted.get(key)
+            if found is None:
+                out = render(text, number, total), number == 1 and self._with_media(post)
+                found = by_text.get(out)
+                if found is None:
+                    found = by_text[out] = self._count(network, channel, out[0], number, post,
+                                                       rendering.content_warning)
+                counted[key] = found
+            return found
 
-        def fits(text: str, number: int, total: int) -> bool:
-            return measure(text, number, total).ok
-
-        total = len(texts)
         may_split = source.thread == "auto" and network.can(Capability.THREADS, channel.options) and channel.threads
-        for _ in range(4):  # the total changes the numbering, which changes the fit
+        # How many parts each written part makes: the count of all parts numbers each one, so a
+        # split is made for the count it brings about (the others' counts as last worked out).
+        made = [1] * len(texts)
+        for _ in range(4):
+            total = sum(made)
             final: list[tuple[str, int]] = []
             split: list[tuple[Count, int]] = []
-            for text, line in texts:
+            now_made: list[int] = []
+            for (text, line), before in zip(texts, made, strict=True):
+                offset, others = len(final), total - before
                 pieces = [text]
-                if may_split and not fits(text, len(final) + 1, total):
-                    offset = len(final)
+                if may_split and not measure(text, offset + 1, others + 1).ok:
                     pieces = split_into_parts(
-                        text, lambda t, n, _t, o=offset, all_=total: fits(t, o + n, all_)) or [text]
+                        text, lambda t, n, assumed, o=offset, rest=others: measure(t, o + n, rest + assumed).ok
+                    ) or [text]
                     if len(pieces) > 1:
                         split.append((measure(text, offset + 1, len(texts)), line))
                 final.extend((piece, line) for piece in pieces)
-            if len(final) == total or not may_split:
+                now_made.append(len(pieces))
+            if now_made == made or not may_split:
                 break
-            total = len(final)
+            made = now_made
         return ([(measure(text, number, len(final)), line) for number, (text, line) in enumerate(final, 1)],
                 split)
 
     def _count(self, network: type[Network], channel: Channel, text: str, number: int, post: Post,
                content_warning: str | None) -> Count:
-        # The first part carries the images; one that cannot be read yet still will (validation).
-        with_media = bool(post.media or post.media_paths) and number == 1
+        with_media = self._with_media(post) and number == 1
         warning = content_warning or ""
         if not self.exact:
             bound = network.upper_bound(text, options=channel.options, content_warning=warning)
@@ -212,6 +223,11 @@ class Renderer:
             if bound is not None and bound <= limit:
                 return Count(network.name, text, bound, limit)
         return network.count(text, options=channel.options, with_media=with_media, content_warning=warning)
+
+    @staticmethod
+    def _with_media(post: Post) -> bool:
+        """Whether the first part carries images: one that cannot be read yet still will (validation)."""
+        return bool(post.media or post.media_paths)
 
     @staticmethod
     def _too_long(post: Post, channel: Channel, counted: Count, line: int) -> Finding:
