@@ -59,7 +59,7 @@ def best_cpu(work: Callable[[object], object], repeat: int,
 
 def all_rules_config():
     text = CHANNELS_YML.replace(
-        '{max_per_day: 3, min_gap: 2h, max_silence: 4d, hours: "08:00-20:00"}', ALL_RULES)
+        '{max_per_day: 6, min_gap: 1h, max_silence: 4d, hours: "08:00-20:00"}', ALL_RULES)
     with tempfile.TemporaryDirectory() as folder:
         (Path(folder) / "content").mkdir()
         (Path(folder) / "content" / "channels.yml").write_text(text, encoding="utf-8")

@@ -2,8 +2,10 @@
 
     python benchmarks/generate.py 10000 benchmarks/.data/posts-10000
 
-Posts spread over five channels, about six a day, with tags, links, some
-images, threads and overrides, like a busy team's five years.
+Posts spread over five channels (X among them), about six a day, each on one to five
+of them: tags, links in the front matter and in the text, some images, overrides,
+texts near X's and Bluesky's limits (some over them, which go out as automatic
+threads), written threads, and some accents and emoji, like a busy team's years.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 CHANNELS_YML = """\
 timezone: Europe/Berlin
 defaults:
-  cadence: {max_per_day: 3, min_gap: 2h, max_silence: 4d, hours: "08:00-20:00"}
+  cadence: {max_per_day: 6, min_gap: 1h, max_silence: 4d, hours: "08:00-20:00"}
 channels:
   mastodon:
     network: mastodon
@@ -31,8 +33,12 @@ channels:
     network: linkedin
     author: urn:li:organization:1
     credentials: {token: LINKEDIN_TOKEN}
-  outbox:
-    network: outbox
+  x:
+    network: x
+    username: benchbakery
+    thread_numbering: true
+    credentials: {api_key: X_API_KEY, api_secret: X_API_SECRET, access_token: X_ACCESS_TOKEN,
+                  access_secret: X_ACCESS_SECRET}
   webhook:
     network: webhook
     credentials: {url: HOOK_URL, secret: HOOK_SECRET}
@@ -42,17 +48,55 @@ WORDS = (
     "bread sourdough rye crust oven flour butter morning market stollen cake winter spring "
     "neighbours recipe workshop baker apprentice pretzel honey seeds"
 ).split()
+#: a few words from further afield: X weighs them by code point and emoji by cluster
+FOREIGN = ["Brötchen", "café", "crème", "naïve", "Zürich", "🥐", "🍞", "👩‍🍳", "パン", "빵"]
+LINKS = ["https://example.com/news/{index}", "example.org/recipes", "https://bakery.example.net/menu?day=mon",
+         "shop.example.co.uk/bread"]
 TAGS = ["launch", "promo", "behindthescenes", "community", "recipe", "seasonal"]
-NETWORKS = ["mastodon", "bluesky", "linkedin", "outbox", "webhook"]
+NETWORKS = ["mastodon", "bluesky", "linkedin", "x", "webhook"]
+THREADED = ["mastodon", "bluesky", "x"]
 
 
-def sentence(rng: random.Random) -> str:
+def sentence(rng: random.Random, foreign: bool = False) -> str:
     words = rng.choices(WORDS, k=rng.randint(6, 14))
+    if foreign:
+        words.insert(rng.randrange(len(words)), rng.choice(FOREIGN))
     return " ".join(words).capitalize() + "."
 
 
+def paragraph(rng: random.Random, index: int, length: int) -> str:
+    """Sentences up to about `length` characters, now and then with a link or a foreign word."""
+    foreign = rng.random() < 0.1
+    sentences: list[str] = []
+    size = 0
+    while size < length:
+        text = sentence(rng, foreign and rng.random() < 0.5)
+        if rng.random() < 0.08:
+            text = text[:-1] + " at " + rng.choice(LINKS).format(index=index) + " today."
+        sentences.append(text)
+        size += len(text) + 1
+    return " ".join(sentences)
+
+
+def body(rng: random.Random, index: int, kind: float) -> str:
+    """Short texts, texts near X's limit (some just over), long ones, and written threads."""
+    if kind < 0.50:
+        return paragraph(rng, index, rng.randint(60, 200))
+    if kind < 0.85:
+        return paragraph(rng, index, rng.randint(210, 280))
+    if kind < 0.93:
+        return paragraph(rng, index, rng.randint(300, 700))
+    return "\n\n---\n\n".join(paragraph(rng, index, rng.randint(100, 260)) for _ in range(rng.randint(2, 4)))
+
+
 def post_text(rng: random.Random, index: int, moment: datetime) -> str:
-    channels = rng.sample(NETWORKS, k=rng.randint(1, 3))
+    kind = rng.random()
+    # a written thread goes only where threads can go
+    networks = NETWORKS if kind < 0.93 else THREADED
+    count = rng.choices((1, 2, 3, 4, 5)[:len(networks)], weights=(25, 30, 25, 12, 8)[:len(networks)])[0]
+    channels = rng.sample(networks, k=count)
+    if "x" not in channels and rng.random() < 0.6:  # most posts go to X: the costliest count
+        channels[rng.randrange(len(channels))] = "x"
     lines = [
         "---",
         f"title: Post number {index}",
@@ -67,10 +111,7 @@ def post_text(rng: random.Random, index: int, moment: datetime) -> str:
     if rng.random() < 0.1 and "mastodon" in channels:
         lines += ["overrides:", "  mastodon:", f"    text: {sentence(rng)}"]
     lines.append("---")
-    body = " ".join(sentence(rng) for _ in range(rng.randint(1, 3)))
-    if rng.random() < 0.05:
-        body += "\n\n---\n\n" + sentence(rng)
-    return "\n".join(lines) + "\n" + body + "\n"
+    return "\n".join(lines) + "\n" + body(rng, index, kind) + "\n"
 
 
 def generate(count: int, target: Path, seed: int = 7, start: datetime = datetime(2027, 1, 4, 8, 0)) -> Path:
@@ -90,7 +131,7 @@ def generate(count: int, target: Path, seed: int = 7, start: datetime = datetime
         moment = day.replace(hour=8 + (index % 6) * 2, minute=rng.choice((0, 15, 30, 45)))
         folder = target / "content" / "posts" / f"{moment:%Y}" / f"{moment:%m}"
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"post-{index:05d}.md").write_text(post_text(rng, index, moment), encoding="utf-8")
+        (folder / f"post-{index:06d}.md").write_text(post_text(rng, index, moment), encoding="utf-8")
     return target
 
 
