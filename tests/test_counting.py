@@ -493,6 +493,20 @@ def test_upper_bound_is_never_below_the_exact_count(text, network) -> None:
     assert exact.problems == ()  # a bound is only given where no other rule can fail
 
 
+@given(TEXTS, st.sampled_from(network_names()))
+def test_lower_bound_is_never_above_the_exact_count(text, network) -> None:
+    bound = network_class(network).lower_bound(text)
+    if bound is not None:
+        assert bound <= count(network, text, limit=10**9).length
+
+
+@given(_URLISH, st.sampled_from(["x", "bluesky"]))
+def test_lower_bound_is_never_above_the_exact_count_with_links(text, network) -> None:
+    bound = network_class(network).lower_bound(text)
+    if bound is not None:
+        assert bound <= count(network, text, limit=10**9).length
+
+
 def upper_bound(network: str, text: str) -> int | None:
     return network_class(network).upper_bound(text)
 

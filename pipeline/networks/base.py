@@ -256,6 +256,15 @@ class Network:
         return None
 
     @classmethod
+    def lower_bound(cls, text: str, *, options: Any = None, content_warning: str = "") -> int | None:
+        """A cheap number the exact count is never below, or None when there is none.
+
+        Splitting a text into a thread tries candidate parts that are plainly too long:
+        a bound over the limit says so without counting them (the parts kept are counted).
+        """
+        return None
+
+    @classmethod
     def credential_names(cls, options: Any = None, named: Collection[str] = ()) -> tuple[str, ...]:
         """The credentials a channel with these options must name, given the ones it does name.
 

@@ -171,21 +171,33 @@ class Renderer:
 
         # Each candidate is rendered once for each place it may take (its number, the count of
         # parts), and each rendered text counted once (the first part's with its images): the
-        # numbering may change nothing.
-        counted: dict[tuple[str, int, int], Count] = {}
+        # numbering may change nothing. Whether a candidate fits is settled by the network's
+        # cheap bounds where they settle it; a count is made only where they do not.
+        with_media = self._with_media(post)
+        rendered: dict[tuple[str, int, int], str] = {}
         by_text: dict[tuple[str, bool], Count] = {}
 
-        def measure(text: str, number: int, total: int) -> Count:
+        def placed(text: str, number: int, total: int) -> tuple[str, bool]:
             key = (text, number, total)
-            found = counted.get(key)
+            out = rendered.get(key)
+            if out is None:
+                out = rendered[key] = render(text, number, total)
+            return out, number == 1 and with_media
+
+        def measure(text: str, number: int, total: int) -> Count:
+            out = placed(text, number, total)
+            found = by_text.get(out)
             if found is None:
-                out = render(text, number, total), number == 1 and self._with_media(post)
-                found = by_text.get(out)
-                if found is None:
-                    found = by_text[out] = self._count(network, channel, out[0], number, post,
-                                                       rendering.content_warning)
-                counted[key] = found
+                found = by_text[out] = self._count(network, channel, out[0], number, post, rendering.content_warning)
             return found
+
+        def fits(text: str, number: int, total: int) -> bool:
+            out = placed(text, number, total)
+            found = by_text.get(out)
+            if found is not None:
+                return found.ok
+            verdict = _verdict(network, channel, *out, rendering.content_warning or "")
+            return measure(text, number, total).ok if verdict is None else verdict
 
         may_split = source.thread == "auto" and network.can(Capability.THREADS, channel.options) and channel.threads
         # How many parts each written part makes: the count of all parts numbers each one, so a
@@ -199,9 +211,9 @@ class Renderer:
             for (text, line), before in zip(texts, made, strict=True):
                 offset, others = len(final), total - before
                 pieces = [text]
-                if may_split and not measure(text, offset + 1, others + 1).ok:
+                if may_split and not fits(text, offset + 1, others + 1):
                     pieces = split_into_parts(
-                        text, lambda t, n, assumed, o=offset, rest=others: measure(t, o + n, rest + assumed).ok
+                        text, lambda t, n, assumed, o=offset, rest=others: fits(t, o + n, rest + assumed)
                     ) or [text]
                     if len(pieces) > 1:
                         split.append((measure(text, offset + 1, len(texts)), line))
@@ -248,6 +260,19 @@ class Renderer:
             message = f"{channel.id} would refuse it: {'; '.join(counted.problems)}"
         return Finding(post.file, line, 1, ERROR, "too-long" if counted.over else "text-refused",
                        message)
+
+
+def _verdict(network: type[Network], channel: Channel, text: str, with_media: bool,
+             content_warning: str) -> bool | None:
+    """Whether the network takes `text`, where its cheap bounds tell (None: only a count tells)."""
+    limit = network.text_limit(channel.options, with_media=with_media)
+    bound = network.upper_bound(text, options=channel.options, content_warning=content_warning)
+    if bound is not None and bound <= limit:
+        return True
+    bound = network.lower_bound(text, options=channel.options, content_warning=content_warning)
+    if bound is not None and bound > limit:
+        return False
+    return None
 
 
 def _thread_split(post: Post, channel: Channel, written: int, total: int,

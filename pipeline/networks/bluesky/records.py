@@ -103,6 +103,19 @@ class BlueskyNetwork(Network):
             return None
         return len(text)
 
+    @classmethod
+    def lower_bound(cls, text: str, *, options: Any = None, content_warning: str = "") -> int | None:
+        """ASCII: the characters (a CRLF is one grapheme) outside every word that may hold a link,
+        whose shown text may be shortened."""
+        if not text.isascii():
+            return None
+        from pipeline.text.facets import MAYBE_LINK
+
+        length = len(text) - text.count("\r\n")
+        if MAYBE_LINK.search(text):
+            length -= sum(len(word) for word in text.split() if MAYBE_LINK.search(word))
+        return length
+
     _tid_lock = threading.Lock()
     _tid_last = 0
 

@@ -51,6 +51,23 @@ def upper_bound(text: str) -> int | None:
     return 2 * len(normalized) + URL_WEIGHT * len(_DOT_LETTER.findall(normalized))
 
 
+def lower_bound(text: str) -> int | None:
+    """ASCII: each character weighs 1 (a CRLF is one line break), but a URL weighs 23 whatever its
+    length, so a word that may hold one may weigh as little as 23."""
+    if not text.isascii():
+        return None
+    length = len(text) - text.count("\r\n")
+    end = 0
+    for at in _dots_before_letters(text):
+        if at < end:
+            continue
+        start = max(text.rfind(" ", 0, at), text.rfind("\n", 0, at)) + 1
+        ends = [found for found in (text.find(" ", at), text.find("\n", at)) if found >= 0]
+        end = min(ends) if ends else len(text)
+        length -= max(0, end - start - URL_WEIGHT)
+    return length
+
+
 def url_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of every URL twitter-text finds in `text` (bare domains too), in order.
 

@@ -31,7 +31,7 @@ from pipeline.networks.cost import CostEstimate, PostCost
 from pipeline.networks.delivery import DeliveryError, json_body
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.networks.x import auth
-from pipeline.networks.x.counting import has_url, upper_bound, url_spans, weighted_count
+from pipeline.networks.x.counting import has_url, lower_bound, upper_bound, url_spans, weighted_count
 from pipeline.text.count import Count
 
 API = "https://api.x.com"
@@ -113,6 +113,10 @@ class XNetwork(Network):
     @classmethod
     def upper_bound(cls, text: str, *, options: Any = None, content_warning: str = "") -> int | None:
         return upper_bound(text)
+
+    @classmethod
+    def lower_bound(cls, text: str, *, options: Any = None, content_warning: str = "") -> int | None:
+        return lower_bound(text)
 
     @classmethod
     def engagement_problem(cls, key: str, url: str) -> str | None:
