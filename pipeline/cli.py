@@ -87,12 +87,18 @@ def cli(ctx: click.Context, debug: bool) -> None:
               help="Which checks: content (always), render, cadence, ledger (ids, and posts whose time has "
                    "passed, against state/ledger.jsonl).")
 @click.option("--unused", is_flag=True, help="Also list the files in content/media/ that no post uses (as notices).")
+@click.option("--cache/--no-cache", default=True, show_default=True,
+              help="Keep each post's reading and render findings in .social-cache/ and use them while nothing "
+                   "they depend on changed; --no-cache reads and renders everything and keeps nothing.")
+@click.option("--jobs", type=click.IntRange(min=1), metavar="N",
+              help="Processes to read and render in when many posts changed (default: one per core).")
 def validate(root: Path, output_format: str, strict: bool, now_text: str | None, checks: str,
-             unused: bool) -> None:
+             unused: bool, cache: bool, jobs: int | None) -> None:
     """Check every post and channels.yml; report all problems at once.
 
     Exit 0 when there are no errors (warnings alone pass unless --strict), 1 with
-    errors, 2 when content/channels.yml itself is broken.
+    errors, 2 when content/channels.yml itself is broken. Only what changed since the
+    last run is read and rendered again (see docs/validation.md).
     """
     from pipeline import output as out
     from pipeline.content.workspace import Workspace
@@ -103,7 +109,7 @@ def validate(root: Path, output_format: str, strict: bool, now_text: str | None,
     if unknown:
         raise click.BadParameter(f"unknown check {', '.join(unknown)}; checks: {', '.join(CHECKS)}",
                                  param_hint="--checks")
-    result = validate_workspace(Workspace(root, now_text=now_text), chosen, unused=unused)
+    result = validate_workspace(Workspace(root, now_text=now_text), chosen, unused=unused, cache=cache, jobs=jobs)
     if output_format == "json":
         echo(out.format_json(result.as_dict(strict)))
     elif output_format == "github":

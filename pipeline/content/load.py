@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from pipeline.content.channels import load_config
@@ -70,10 +71,16 @@ def read_posts(root: Path, config, findings: list[Finding], files: list[Path] | 
     (see identity.py); `every_post` says whether `files` are all the posts there are.
     """
     reader = PostReader(root, config)
+    return assemble(root, config, findings, (reader.read(path) for path in files), history, every_post)
+
+
+def assemble(root: Path, config, findings: list[Finding], readings: Iterable[tuple[Post | None, list[Finding]]],
+             history: History | None = None, every_post: bool = True) -> Content:
+    """Content from each post file's reading (its Post, or None, and its findings, in file order),
+    with the checks across posts: ids against each other and, with `history`, the ledger."""
     posts: list[Post] = []
     partial: list[Post] = []
-    for path in files:
-        post, post_findings = reader.read(path)
+    for post, post_findings in readings:
         findings.extend(post_findings)
         if post is not None:
             (partial if post.unread else posts).append(post)

@@ -64,6 +64,15 @@ class MediaLibrary:
         return Media(path=path, alt=alt, index=index, width=found.width, height=found.height,
                      format=found.format, bytes=found.bytes)
 
+    def outcome(self, path: str) -> list:
+        """What `path` turned out to be, as plain data: [width, height, format, bytes], or the
+        problem's [code, message]."""
+        try:
+            found = self.inspect(path, None, 0)
+        except MediaProblem as problem:
+            return [problem.code, problem.message]
+        return [found.width, found.height, found.format, found.bytes]
+
     def _inspect(self, path: str) -> Media:
         if not path.strip():
             raise MediaProblem("media-missing", "the media path is empty; write the image's "

@@ -18,6 +18,7 @@ from pipeline.content.model import Config, Media, Override, Post, PostStatus
 from pipeline.content.placing import KeyPlacer
 from pipeline.content.schema import ENGAGEMENT_KEYS, MAX_ID, PartialFrontMatter, PostFrontMatter
 from pipeline.content.schema_errors import schema_findings, unread_keys
+from pipeline.content.stored import StoredError, post_from_record
 from pipeline.content.yamlload import DuplicateKeyError, describe_yaml_error, load_yaml
 from pipeline.errors import ERROR, Finding
 from pipeline.files import RegularFiles, UnsafeFile
@@ -43,16 +44,21 @@ class PostReader:
         self.media = MediaLibrary(root / "content", self.files)
         self._prefix = len(root.as_posix().rstrip("/")) + 1
 
-    def read(self, path: Path | str) -> tuple[Post | None, list[Finding]]:
-        """Read one post file (a Path or, cheaper for thousands of files, a path string)."""
+    def file_of(self, path: Path | str) -> str:
+        """The post file as findings name it: relative to the root, with slashes."""
+        return os.fspath(path)[self._prefix:].replace(os.sep, "/")
+
+    def read(self, path: Path | str, raw: bytes | None = None) -> tuple[Post | None, list[Finding]]:
+        """Read one post file (a Path or, cheaper for thousands of files, a path string); `raw`: its
+        bytes, when they were read already (through `self.files`)."""
         path = os.fspath(path)
-        file = path[self._prefix:].replace(os.sep, "/")
+        file = self.file_of(path)
         findings: list[Finding] = []
 
         def report(line: int, column: int, code: str, message: str, level: str = ERROR) -> None:
             findings.append(Finding(file, line, column, level, code, message))
 
-        text = self._text(path, report)
+        text = self._text(path, report, raw)
         if text is None:
             return None, findings
         split = self._split(text, report, path)
@@ -97,14 +103,31 @@ class PostReader:
         post = self._post(path, file, meta, body, body_line, close_line, place, report, unread)
         return post, findings
 
-    def _text(self, path: str, report) -> str | None:
-        try:
-            raw = self.files.read(path, MAX_POST_BYTES, "post")
-        except UnsafeFile as problem:
-            hint = (": put images in content/media/ and keep the text short"
-                    if problem.code == "file-too-large" else "")
-            report(1, 1, problem.code, problem.message + hint)
-            return None
+    def rebuild(self, path: Path | str, raw: bytes, record: object) -> Post:
+        """The post a cache record holds (content/stored.py), with the body and front matter of the
+        bytes it was read from; StoredError when the record cannot be that file's."""
+        text = self._text(os.fspath(path), _refuse, raw)
+        split = self._split(text, _refuse)
+        front, front_line, _close_line, body, body_line = split
+        post = post_from_record(record, body, body_line, front, front_line)
+        if post.file != self.file_of(path):
+            raise StoredError("a record of another file")
+        return post
+
+    def media_outcomes(self, post: Post | None) -> list:
+        """What each image the post names turned out to be, as a cache record keeps it: what reading
+        the post again would depend on besides its bytes."""
+        return [[path, self.media.outcome(path)] for path in post.media_paths] if post else []
+
+    def _text(self, path: str, report, raw: bytes | None = None) -> str | None:
+        if raw is None:
+            try:
+                raw = self.files.read(path, MAX_POST_BYTES, "post")
+            except UnsafeFile as problem:
+                hint = (": put images in content/media/ and keep the text short"
+                        if problem.code == "file-too-large" else "")
+                report(1, 1, problem.code, problem.message + hint)
+                return None
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -284,6 +307,11 @@ class PostReader:
                        f"the alt text of image {item.path} is blank: describe what it shows, "
                        "for people who cannot see it")
         return media
+
+
+def _refuse(*_finding) -> None:
+    """A file a record was made from reads without a finding up to its front matter."""
+    raise StoredError("the record's file no longer reads as it did")
 
 
 def _partially(data: dict, error: ValidationError) -> tuple[PostFrontMatter | None, frozenset[str]]:

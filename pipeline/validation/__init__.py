@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from pipeline.content.identity import IDENTITY_CODES
-from pipeline.content.model import Content
+from pipeline.content.model import Content, Post
 from pipeline.content.strays import stray_findings, unused_media
 from pipeline.content.workspace import Workspace
 from pipeline.errors import ERROR, NOTICE, WARNING, Finding
@@ -52,7 +53,8 @@ CHECKS = ("content", "render", "cadence", "ledger")
 
 
 def validate(content: Content, *, now: datetime, ledger: Ledger | None = None,
-             checks: tuple[str, ...] = CHECKS, unused: bool = False) -> Report:
+             checks: tuple[str, ...] = CHECKS, unused: bool = False,
+             render: Callable[[list[Post]], list[Finding]] | None = None) -> Report:
     """Every check over loaded content; never stops at the first problem.
 
     `now` is where cadence starts looking: the past still counts, but what ended
@@ -65,6 +67,8 @@ def validate(content: Content, *, now: datetime, ledger: Ledger | None = None,
     every post whose values it needs can be read, errors elsewhere in the file or
     not (see coverage.py). Files under content/ that look like posts but are not
     read as one are warned about; with `unused`, images no post uses are listed.
+    `render` gives the render findings of the posts the render check looks at (default:
+    rendering them; changed.py keeps them between runs).
     """
     findings = list(content.findings)
     if "ledger" not in checks:  # reading held each post against the ledger; leave that out if asked
@@ -81,7 +85,9 @@ def validate(content: Content, *, now: datetime, ledger: Ledger | None = None,
     findings.extend(channel_date_findings(content.config, now))
     if "content" in checks:
         findings.extend(_profile_findings(content, now))
-    if "render" in checks:
+    if "render" in checks and render is not None and content.config is not None:
+        findings.extend(render(covered.posts[RENDER]))
+    elif "render" in checks:
         from pipeline.validation.rendering import render_findings  # templates and counting: only when asked
 
         findings.extend(render_findings(content, posts=covered.posts[RENDER]))
@@ -107,6 +113,13 @@ def _profile_findings(content: Content, now: datetime) -> list[Finding]:
                                        lambda file: git.last_changed(content.root, file))
 
 
-def validate_workspace(workspace: Workspace, checks: tuple[str, ...] = CHECKS, unused: bool = False) -> Report:
-    """`social validate`: the repository's content against its ledger, as of the workspace's now."""
-    return validate(workspace.content, now=workspace.now, ledger=workspace.ledger, checks=checks, unused=unused)
+def validate_workspace(workspace: Workspace, checks: tuple[str, ...] = CHECKS, unused: bool = False, *,
+                       cache: bool = True, jobs: int | None = None) -> Report:
+    """`social validate`: the repository's content against its ledger, as of the workspace's now.
+
+    Only what changed since the last run is read and rendered again (`cache=False`: everything),
+    over `jobs` processes (default: every core) when there is much of it: see changed.py.
+    """
+    from pipeline.validation.changed import validate_changed
+
+    return validate_changed(workspace, checks, unused, cache=cache, jobs=jobs)

@@ -89,7 +89,7 @@ def coverage(content: Content, groups: Iterable[str], findings: list[Finding]) -
         left_out: dict[str, list[str]] = {}
         for check in checks:
             # the reading's own checks left out only what it could not read; a doubt came from them
-            blocked = (post.unread if check in READING else unusable) & _needs(check, post)
+            blocked = (post.unread if check in READING else unusable) & needs(check, post)
             if blocked:
                 left_out.setdefault(_until(blocked, post), []).append(check)
             elif check not in READING:
@@ -111,7 +111,7 @@ def _place(post: Post, key: str, errors: list[tuple[int, int]]) -> tuple[int, in
                default=post.lines((key, "<value>")) if post.lines else at)
 
 
-def _needs(check: str, post: Post) -> frozenset[str]:
+def needs(check: str, post: Post) -> frozenset[str]:
     # A link carries the post's id in its campaign parameters (utm_campaign), and so in its length.
     if check == RENDER and post.link:
         return NEEDS[check] | {"id"}

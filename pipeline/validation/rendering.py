@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import Path
 
-from pipeline.content.model import Content, Post, PostStatus
+from pipeline.content.model import Config, Content, Post, PostStatus
 from pipeline.errors import ERROR, WARNING, Finding
 from pipeline.networks import network_class
 from pipeline.networks.base import Capability
@@ -20,28 +21,39 @@ def render_findings(content: Content, posts: Iterable[Post] | None = None) -> li
     """
     if content.config is None:
         return []
-    renderer = Renderer(content.root, content.config, exact=False)  # verdicts, not exact counts
+    renderer = validation_renderer(content.root, content.config)
     findings: set[Finding] = set()
     for post in content.usable_posts() if posts is None else posts:
-        if post.status == PostStatus.RETRACTED:
-            findings.update(retraction_findings(post, content))
-            continue
-        for channel_id in post.channels:
-            channel = content.config.channels.get(channel_id)
-            if channel is None:
-                continue
-            for finding in renderer.render(post, channel).findings:
-                if post.status == PostStatus.DRAFT and finding.level == ERROR and finding.file == post.file:
-                    finding = replace(finding, level=WARNING, message=f"draft: {finding.message}")
-                findings.add(finding)
+        findings.update(post_render_findings(post, content.config, renderer))
     return list(findings)
 
 
-def retraction_findings(post: Post, content: Content) -> list[Finding]:
+def validation_renderer(root: Path, config: Config) -> Renderer:
+    """A Renderer that gives verdicts, not exact counts, where a cheap bound settles it."""
+    return Renderer(root, config, exact=False)
+
+
+def post_render_findings(post: Post, config: Config, renderer: Renderer) -> list[Finding]:
+    """The findings of rendering one post for each of its channels (a draft's errors are warnings)."""
+    if post.status == PostStatus.RETRACTED:
+        return retraction_findings(post, config)
+    findings: list[Finding] = []
+    for channel_id in post.channels:
+        channel = config.channels.get(channel_id)
+        if channel is None:
+            continue
+        for finding in renderer.render(post, channel).findings:
+            if post.status == PostStatus.DRAFT and finding.level == ERROR and finding.file == post.file:
+                finding = replace(finding, level=WARNING, message=f"draft: {finding.message}")
+            findings.append(finding)
+    return findings
+
+
+def retraction_findings(post: Post, config: Config | None) -> list[Finding]:
     """A retracted post on a channel that cannot delete (a Slack incoming webhook) would stay online."""
     findings = []
     for channel_id in post.channels:
-        channel = content.config.channels.get(channel_id) if content.config else None
+        channel = config.channels.get(channel_id) if config else None
         if channel is None:
             continue
         network = network_class(channel.network)

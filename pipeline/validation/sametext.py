@@ -24,11 +24,15 @@ def same_text_findings(content: Content, nearby: timedelta = NEARBY,
     """A warning at the later of two posts (default: those without errors) with the same text on one
     channel within `nearby`."""
     by_text: dict[tuple[str, str], list[Post]] = {}
+    spaced: dict[str, str] = {}  # most channels get the body itself: its spaces are evened out once
     for post in content.usable_posts() if posts is None else posts:
         if post.status != PostStatus.READY or post.publish_at is None:
             continue
         for channel in post.channels:
-            text = " ".join(post.text_for(channel).split())
+            written = post.text_for(channel)
+            text = spaced.get(written)
+            if text is None:
+                text = spaced[written] = " ".join(written.split())
             if text:
                 by_text.setdefault((channel, text), []).append(post)
     findings = []
