@@ -38,8 +38,8 @@ def test_actions_are_pinned_to_full_shas_with_their_version(name):
     text = (WORKFLOWS / f"{name}.yml").read_text()
     uses = re.findall(r"uses:\s*(\S+)(.*)", text)
     assert uses
-    for action, comment in uses:
-        assert re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", action), action
+    for action, comment in uses:  # an action, or one in a folder of its repository (actions/cache/save)
+        assert re.fullmatch(r"[\w-]+/[\w-]+(?:/[\w-]+)*@[0-9a-f]{40}", action), action
         assert re.match(r"\s+# v\d+\.\d+\.\d+$", comment), f"{action}: say which version the SHA is"
 
 
@@ -223,6 +223,34 @@ def test_the_check_reads_the_ledger_and_refuses_a_reused_id(origin, tmp_path):
     assert git(workspace / "state", "status", "--porcelain", "--branch").startswith("## HEAD (no branch)")
 
 
+def test_the_check_keeps_what_validation_read_and_rendered_for_the_pull_requests_next_run(origin, tmp_path):
+    bare, seed = origin
+    git(seed.root, "checkout", "-q", "-b", "more")
+    seed.post("a", "publish_at: 2030-03-05 10:00\nchannels: [mastodon]", body="x" * 600, month="2030/03")
+    git(seed.root, "add", "-A")
+    git(seed.root, "commit", "-qm", "a post too long")
+    git(seed.root, "push", "-q", str(bare), "more")
+    runs = []
+    for attempt in (1, 2):
+        workspace = clone(bare, tmp_path / f"workspace-{attempt}")
+        git(workspace, "checkout", "-q", "--detach", "origin/main")
+        git(workspace, "merge", "-q", "--no-ff", "origin/more", "-m", "Merge 9 into main")
+        context = {"github.base_ref": "main", "github.event.pull_request.number": 9, "github.run_id": 40 + attempt,
+                   "github.event": {"pull_request": {"number": 9}}}
+        runner = FakeRunner(WORKFLOWS / "check.yml", workspace, tmp_path / "runner", context)
+        runs.append(runner.run("check"))
+    first, second = runs
+    # saved although validation failed; the second run restores it and finds the same
+    assert first.outcomes["Validate"] == "failure" and first.outcomes["Keep what validation read and rendered"] == \
+        "success"
+    assert first.outputs["validation-cache"]["cache-matched-key"] == ""
+    assert second.outputs["validation-cache"]["cache-matched-key"] == "social-validate-41-1"
+    assert sorted(path.name for path in (tmp_path / "runner" / "caches").iterdir()) == \
+        ["social-validate-41-1", "social-validate-42-1"]
+    assert "too long for mastodon" in first.logs["Validate"]
+    assert second.logs["Validate"] == first.logs["Validate"]
+
+
 def test_check_and_preview_comment_dry_run(origin, tmp_path):
     bare, seed = origin
     git(seed.root, "checkout", "-q", "-b", "new-posts")
@@ -242,7 +270,8 @@ def test_check_and_preview_comment_dry_run(origin, tmp_path):
     run = check.run("check")
     assert run.outcomes == {
         "Check out the pull request (merged into its base)": "success", "Set up Python": "success",
-        "install": "success", "ledger": "success", "Validate": "failure", "site": "success",
+        "install": "success", "ledger": "success", "validation-cache": "success", "Validate": "failure",
+        "Keep what validation read and rendered": "success", "site": "success",
         "Cadence against the base branch": "success", "preview": "success",
         "Upload the preview for the comment": "success"}
     assert "the ledger is empty" in run.logs["ledger"]  # no state branch yet

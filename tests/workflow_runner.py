@@ -10,7 +10,9 @@ What is stubbed:
 - `uses:` steps: actions/checkout calls a function of the test (which has prepared the
   workspace from a local bare repository); setup-python does nothing (the venv's bin is
   first on PATH); upload-artifact / download-artifact copy to and from a local folder;
-  upload-pages-artifact checks the folder exists; deploy-pages only sets page_url.
+  upload-pages-artifact checks the folder exists; deploy-pages only sets page_url;
+  cache/restore and cache/save copy to and from a local folder of caches by key (the
+  newest whose key starts with a restore key, as Actions restores).
 - steps that need the network: `pip install` (the package is already installed in the venv).
 - `gh`: a script on PATH that records its arguments (and the files given with
   --input / --body-file) and prints canned answers the test chose.
@@ -135,6 +137,8 @@ class FakeRunner:
     def __post_init__(self):
         self.home.mkdir(parents=True, exist_ok=True)
         self.artifacts = self.home / "artifacts"
+        self.caches = self.home / "caches"  # Actions' cache of this repository, by key
+        self.context = {"github.run_id": 1, "github.run_attempt": 1, **self.context}
         self.summary = self.home / "step_summary.md"
         self.bin = self.home / "bin"
         self.bin.mkdir(exist_ok=True)
@@ -242,9 +246,33 @@ class FakeRunner:
                 raise StepFailed({}, f"no site at {with_['path']}")
         elif name == "actions/deploy-pages":
             return {"page_url": "https://example.github.io/site/"}
+        elif name == "actions/cache/restore":
+            return self._restore_cache(with_)
+        elif name == "actions/cache/save":
+            target = self.caches / with_["key"]
+            # a key, once saved, is never written again; a path that is not there is only a warning
+            if not target.exists() and (self.workspace / with_["path"]).exists():
+                shutil.copytree(self.workspace / with_["path"], target)
         elif name != "actions/setup-python":
             raise AssertionError(f"the dry run does not know the action {name}")
         return {}
+
+
+    def _restore_cache(self, with_: dict) -> dict:
+        key = with_["key"]
+        found = self.caches / key if (self.caches / key).is_dir() else None
+        prefixes = [line.strip() for line in with_.get("restore-keys", "").splitlines() if line.strip()]
+        if found is None and self.caches.is_dir():
+            for prefix in prefixes:
+                matches = sorted((p for p in self.caches.iterdir() if p.name.startswith(prefix)),
+                                 key=lambda p: p.stat().st_mtime_ns)
+                if matches:
+                    found = matches[-1]
+                    break
+        if found is not None:
+            shutil.copytree(found, self.workspace / with_["path"], dirs_exist_ok=True)
+        return {"cache-hit": str(found is not None and found.name == key).lower(), "cache-primary-key": key,
+                "cache-matched-key": found.name if found is not None else ""}
 
 
 class StepFailed(Exception):
