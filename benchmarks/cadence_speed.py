@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import random
 import sys
@@ -81,36 +82,51 @@ def synthetic_events(count: int, seed: int = 7) -> dict[str, list[Event]]:
     return events
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--posts", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    data = generated(args.posts)
-
-    cli = best_time([sys.executable, "-m", "pipeline", "validate", "--root", str(data),
-                     "--now", NOW.isoformat()], args.repeat, ok=(0, 1))[1]
-    content = load_content(data)
-    events = sum(len(post.channels) for post in content.usable_posts())
+def measure_cadence(posts: int, repeat: int) -> dict[str, float]:
+    """CPU seconds, best of `repeat`, each run cold: validate() after loading, and cadence alone
+    with the generator's rules and with all ten."""
+    data = generated(posts)
     rules = all_rules_config()
 
     def loaded():  # fresh posts: where a finding's line is has not been looked up yet
         return load_content(data)
 
-    whole = best_cpu(lambda fresh: validate(fresh, now=NOW), args.repeat, loaded)
-    cadence = best_cpu(lambda fresh: cadence_findings(fresh, now=NOW, published={}), args.repeat,
-                       loaded)
-    cadence_all = best_cpu(lambda fresh: cadence_findings(fresh, now=NOW, published={}),
-                           args.repeat, lambda: replace(loaded(), config=rules))
+    content = loaded()
+    return {
+        "events": sum(len(post.channels) for post in content.usable_posts()),
+        "channels": len(content.config.channels),
+        "validate": best_cpu(lambda fresh: validate(fresh, now=NOW), repeat, loaded),
+        "cadence": best_cpu(lambda fresh: cadence_findings(fresh, now=NOW, published={}), repeat, loaded),
+        "cadence_all_rules": best_cpu(lambda fresh: cadence_findings(fresh, now=NOW, published={}), repeat,
+                                      lambda: replace(loaded(), config=rules)),
+    }
 
-    print(f"posts: {args.posts} ({events} post-channel events on {len(content.config.channels)} "
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--posts", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--growth", action=argparse.BooleanOptionalAction, default=True,
+                        help="Also time all ten rules over synthetic events as their number doubles.")
+    parser.add_argument("--json", type=Path, help="Also write the figures to this file, as JSON.")
+    args = parser.parse_args()
+    data = generated(args.posts)
+    cli = best_time([sys.executable, "-m", "pipeline", "validate", "--root", str(data), "--no-cache", "--jobs", "1",
+                     "--now", NOW.isoformat()], args.repeat, ok=(0, 1))[1]
+    figures = measure_cadence(args.posts, args.repeat)
+    whole, cadence, cadence_all = figures["validate"], figures["cadence"], figures["cadence_all_rules"]
+    print(f"posts: {args.posts} ({figures['events']} post-channel events on {figures['channels']} "
           f"channels); CPU seconds, best of {args.repeat}")
-    print(f"social validate, fresh process:     {cli:6.2f} s")
+    print(f"social validate, fresh process:     {cli:6.2f} s (no cache, one process)")
     print(f"validate() in one process:          {whole:6.2f} s (after loading the content)")
     print(f"cadence, the generator's 4 rules:   {cadence:6.2f} s  = {cadence / whole:5.1%} of "
           f"validate(), {cadence / cli:5.1%} of the process")
     print(f"cadence, all 10 rules:              {cadence_all:6.2f} s  = {cadence_all / whole:5.1%} "
           f"of validate(), {cadence_all / cli:5.1%} of the process")
+    if args.json:
+        args.json.write_text(json.dumps(figures), encoding="utf-8")
+    if not args.growth:
+        return
     print("growth, all 10 rules over synthetic events:")
     print("  events   seconds   ns per n log2 n")
     config = all_rules_config()

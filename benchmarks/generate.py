@@ -80,11 +80,11 @@ def paragraph(rng: random.Random, index: int, length: int) -> str:
 
 def body(rng: random.Random, index: int, kind: float) -> str:
     """Short texts, texts near X's limit (some just over), long ones, and written threads."""
-    if kind < 0.50:
+    if kind < 0.60:
         return paragraph(rng, index, rng.randint(60, 200))
-    if kind < 0.85:
-        return paragraph(rng, index, rng.randint(210, 280))
-    if kind < 0.93:
+    if kind < 0.90:
+        return paragraph(rng, index, rng.randint(220, 280))
+    if kind < 0.95:
         return paragraph(rng, index, rng.randint(300, 700))
     return "\n\n---\n\n".join(paragraph(rng, index, rng.randint(100, 260)) for _ in range(rng.randint(2, 4)))
 
@@ -92,10 +92,10 @@ def body(rng: random.Random, index: int, kind: float) -> str:
 def post_text(rng: random.Random, index: int, moment: datetime) -> str:
     kind = rng.random()
     # a written thread goes only where threads can go
-    networks = NETWORKS if kind < 0.93 else THREADED
-    count = rng.choices((1, 2, 3, 4, 5)[:len(networks)], weights=(25, 30, 25, 12, 8)[:len(networks)])[0]
+    networks = NETWORKS if kind < 0.95 else THREADED
+    count = rng.choices((1, 2, 3, 4, 5)[:len(networks)], weights=(35, 30, 20, 10, 5)[:len(networks)])[0]
     channels = rng.sample(networks, k=count)
-    if "x" not in channels and rng.random() < 0.6:  # most posts go to X: the costliest count
+    if "x" not in channels and rng.random() < 0.7:  # most posts go to X: the costliest count
         channels[rng.randrange(len(channels))] = "x"
     lines = [
         "---",

@@ -2,40 +2,58 @@
 
 from __future__ import annotations
 
-import resource
+import os
 import subprocess
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from generate import generate
 
 HERE = Path(__file__).resolve().parent
+#: where generated calendars are kept between runs (git-ignored)
+DATA = Path(os.environ.get("SOCIAL_BENCHMARK_DATA") or HERE / ".data")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a command: wall-clock and CPU seconds (its processes', workers included), and the
+    peak memory of its largest process in MiB."""
+
+    wall: float
+    cpu: float
+    peak_mib: float
+
+
+def run_once(command: list[str], *, ok: tuple[int, ...] = (0,), cwd: Path | None = None,
+             env: dict | None = None) -> Run:
+    """Run `command` once as a fresh process. A run that exits with a status outside `ok` stops the
+    benchmark: a broken run is no figure."""
+    with open(os.devnull, "wb") as devnull, tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=devnull, stderr=errors)
+        # wait4, not wait: the resources of this child alone (and of the workers it waited for)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode not in ok:
+            errors.seek(0)
+            text = errors.read().decode(errors="replace")
+            raise SystemExit(f"{' '.join(command)} exited with {process.returncode}:\n{text[-3000:]}")
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
 def best_time(command: list[str], repeat: int, *, ok: tuple[int, ...] = (0,), cwd: Path | None = None,
               env: dict | None = None) -> tuple[float, float]:
-    """Best wall-clock and best CPU seconds (user + system of the child) over `repeat` runs.
-
-    A run that exits with a status outside `ok` stops the benchmark: a broken run is no figure.
-    """
-    best_wall = best_cpu = float("inf")
-    for _ in range(repeat):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        done = subprocess.run(command, cwd=cwd, env=env, check=False, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
-        wall = time.perf_counter() - start
-        if done.returncode not in ok:
-            raise SystemExit(f"{' '.join(command)} exited with {done.returncode}:\n{done.stderr[-3000:]}")
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        best_wall, best_cpu = min(best_wall, wall), min(best_cpu, cpu)
-    return best_wall, best_cpu
+    """Best wall-clock and best CPU seconds (user + system of the child) over `repeat` runs."""
+    runs = [run_once(command, ok=ok, cwd=cwd, env=env) for _ in range(repeat)]
+    return min(run.wall for run in runs), min(run.cpu for run in runs)
 
 
 def generated(posts: int) -> Path:
-    """benchmarks/.data/posts-N, generated on first use."""
-    data = HERE / ".data" / f"posts-{posts}"
+    """benchmarks/.data/posts-N (or under $SOCIAL_BENCHMARK_DATA), generated on first use."""
+    data = DATA / f"posts-{posts}"
     if not (data / "content" / "posts").is_dir():
         generate(posts, data)
     return data

@@ -12,6 +12,7 @@ traceback: one channel's template cannot stop the others.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import traceback
@@ -91,6 +92,11 @@ class Templates:
         if os.path.lexists(path) or default_template(name) is None:
             return shown
         return f"{shown} (the {name.removesuffix(SUFFIX)} network's default)"
+
+    def load(self, name: str) -> None:
+        """Compile the template now (a broken one is reported when it renders)."""
+        with contextlib.suppress(TemplateProblem):
+            self._template(name)
 
     def _template(self, name: str):
         found = self._cache.get(name)

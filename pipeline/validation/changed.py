@@ -158,6 +158,8 @@ def _read_the_rest(run: _Run, jobs: int | None, threshold: int) -> None:
                 item.reading = post, findings
                 item.record, item.changed = _record(run, item, post, findings), True
         return
+    if run.render_key is not None:
+        run.renderer.load()
     for index, record in zip(to_do, run_each(lambda index: _examine(run, index), to_do, workers), strict=True):
         item = run.files[index]
         if item.reading is None:

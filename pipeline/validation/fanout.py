@@ -22,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 #: below this many posts to read or render, starting workers costs more than it saves (measured
 #: on the 2-core development machine: docs/benchmarks.md, "Where the pool starts to pay")
-THRESHOLD = 300
+THRESHOLD = 2000
 #: tasks per worker: small enough to even out, large enough that sending them costs little
 TASKS_PER_WORKER = 4
 
