@@ -17,7 +17,6 @@ import base64
 import io
 import os
 import subprocess
-import tarfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -237,6 +236,8 @@ def extract_tree(place: Place, commit: str, folders: Iterable[str], target: Path
 
 
 def _extract(data: bytes, target: Path) -> None:
+    import tarfile  # only for `--against`: every command imports this module
+
     top = target.resolve()
     with tarfile.open(fileobj=io.BytesIO(data)) as archive:
         for member in archive.getmembers():

@@ -144,6 +144,24 @@ def test_what_a_result_depends_on_besides_the_post_is_noticed(repo, change):
     assert kept(repo.root) == expected
 
 
+def test_an_image_file_unchanged_since_well_before_is_not_inspected_again(repo, monkeypatch):
+    from pipeline.content.media import MediaLibrary
+    from pipeline.validation import changed
+
+    calendar(repo)
+    monkeypatch.setattr(changed, "SETTLED_NS", 0)  # as if the image had been there for long
+    expected = plain(repo.root)
+    kept(repo.root)
+    inspect = MediaLibrary._inspect
+    monkeypatch.setattr(MediaLibrary, "_inspect", lambda *a: pytest.fail("inspected again"))
+    assert kept(repo.root) == expected
+    make_image(repo.root / "content/media/photo.png", (9000, 10))  # another size: another signature
+    monkeypatch.setattr(MediaLibrary, "_inspect", inspect)
+    expected = plain(repo.root)
+    assert any(f.code == "media-too-big" for f in expected)
+    assert kept(repo.root) == expected
+
+
 def test_a_renamed_post_that_keeps_its_published_id_is_rendered_under_that_id(repo):
     calendar(repo)
     repo.post("near", "publish_at: 2026-12-03 09:00\nchannels: [mastodon]\nlink: https://example.com/a",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import stat
 from pathlib import Path
 
 from pipeline.content.model import Media
@@ -44,6 +45,7 @@ class MediaLibrary:
         self.content_dir = content_dir
         self.files = files or RegularFiles(content_dir.parent)
         self._cache: dict[str, Media | MediaProblem] = {}
+        self._outcomes: dict[str, list] = {}
 
     def inspect(self, path: str, alt: str | None, index: int) -> Media:
         """Media for `path`; raises MediaProblem saying what is wrong and what to do."""
@@ -67,11 +69,28 @@ class MediaLibrary:
     def outcome(self, path: str) -> list:
         """What `path` turned out to be, as plain data: [width, height, format, bytes], or the
         problem's [code, message]."""
+        found = self._outcomes.get(path)
+        if found is None:
+            try:
+                media = self.inspect(path, None, 0)
+            except MediaProblem as problem:
+                found = [problem.code, problem.message]
+            else:
+                found = [media.width, media.height, media.format, media.bytes]
+            self._outcomes[path] = found
+        return found
+
+    def signature(self, path: str) -> list | None:
+        """The file's size, times, inode and device, as a cache record keeps them: while they stay the
+        same, so does the file (see validation/cache.py for when they are trusted); None where
+        there is no regular file (its outcome then says why, cheaply)."""
         try:
-            found = self.inspect(path, None, 0)
-        except MediaProblem as problem:
-            return [problem.code, problem.message]
-        return [found.width, found.height, found.format, found.bytes]
+            info = os.lstat(self.content_dir / path)
+        except (OSError, ValueError):
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev]
 
     def _inspect(self, path: str) -> Media:
         if not path.strip():

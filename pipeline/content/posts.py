@@ -103,21 +103,30 @@ class PostReader:
         post = self._post(path, file, meta, body, body_line, close_line, place, report, unread)
         return post, findings
 
-    def rebuild(self, path: Path | str, raw: bytes, record: object) -> Post:
+    def places(self, raw: bytes) -> list[int]:
+        """Where the front matter and the body of a post file that was read are (see `rebuild`)."""
+        return list(self._places(self._text("", _refuse, raw), _refuse))
+
+    def rebuild(self, path: Path | str, raw: bytes, record: object, places: object) -> Post:
         """The post a cache record holds (content/stored.py), with the body and front matter of the
-        bytes it was read from; StoredError when the record cannot be that file's."""
+        bytes it was read from, where `places` says they are; StoredError when the record cannot be
+        that file's."""
         text = self._text(os.fspath(path), _refuse, raw)
-        split = self._split(text, _refuse)
-        front, front_line, _close_line, body, body_line = split
-        post = post_from_record(record, body, body_line, front, front_line)
+        if not (type(places) is list and len(places) == 7 and all(type(place) is int for place in places)
+                and 0 <= places[0] <= places[1] <= places[4] <= places[5] <= len(text)):
+            raise StoredError("not where a post's parts are")
+        front_start, front_end, front_line, _close_line, body_start, body_end, body_line = places
+        post = post_from_record(record, text[body_start:body_end], body_line, text[front_start:front_end],
+                                front_line)
         if post.file != self.file_of(path):
             raise StoredError("a record of another file")
         return post
 
     def media_outcomes(self, post: Post | None) -> list:
-        """What each image the post names turned out to be, as a cache record keeps it: what reading
-        the post again would depend on besides its bytes."""
-        return [[path, self.media.outcome(path)] for path in post.media_paths] if post else []
+        """What each image the post names turned out to be, and its file's signature, as a cache
+        record keeps them: what reading the post again depends on besides its bytes."""
+        return ([[path, self.media.outcome(path), self.media.signature(path)] for path in post.media_paths]
+                if post else [])
 
     def _text(self, path: str, report, raw: bytes | None = None) -> str | None:
         if raw is None:
@@ -140,6 +149,15 @@ class PostReader:
 
     def _split(self, text: str, report, path: str = "") -> tuple[str, int, int, str, int] | None:
         """(front matter, its first line, the closing '---' line, body, the body's first line)."""
+        found = self._places(text, report, path)
+        if found is None:
+            return None
+        front_start, front_end, front_line, close_line, body_start, body_end, body_line = found
+        return text[front_start:front_end], front_line, close_line, text[body_start:body_end], body_line
+
+    def _places(self, text: str, report, path: str = "") -> tuple[int, int, int, int, int, int, int] | None:
+        """Where the front matter and the body are: (front start, end, first line, closing '---' line,
+        body start, end, first line)."""
         if not _HANDLER.detect(text):
             hint = (": every .md file under content/posts/ is a post, so keep notes like this one in content/"
                     if os.path.basename(path).lower().startswith("readme") else "")
@@ -154,13 +172,14 @@ class PostReader:
             report(1, 1, "frontmatter-unclosed", "the front matter opened on line 1 is never "
                    "closed: add a line '---' between the front matter and the text")
             return None
-        front = text[opening.end():closing.start()]
         front_line = text.count("\n", 0, opening.end()) + 1
         close_line = text.count("\n", 0, closing.start()) + 1
         body = text[closing.end():]
         stripped = body.lstrip("\n")
+        body_start = closing.end() + len(body) - len(stripped)
         body_line = text.count("\n", 0, closing.end()) + 1 + len(body) - len(stripped)
-        return front, front_line, close_line, stripped.rstrip(), body_line
+        return (opening.end(), closing.start(), front_line, close_line, body_start,
+                body_start + len(stripped.rstrip()), body_line)
 
     def _post(self, path, file, meta: PostFrontMatter, body, body_line, close_line, place,
               report, unread: frozenset[str]) -> Post | None:

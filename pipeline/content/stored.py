@@ -47,23 +47,40 @@ def post_record(post: Post) -> list:
 
 
 def post_from_record(record: object, body: str, body_line: int, front: str, front_line: int) -> Post:
-    """The Post a record holds, with the body and front matter of the file it was read from."""
-    if not isinstance(record, list) or len(record) != len(STORED):
+    """The Post a record holds, with the body and front matter of the file it was read from.
+
+    Every value is checked for its type (ten thousand records are read in a warm run, so the
+    checks are made in bulk: the types of a list's items as one set)."""
+    if type(record) is not list or len(record) != len(STORED):
         raise StoredError("not a post record")
     (post_id, file, title, publish_at, queue, channels, status, tags, link, media, thread, language,
      content_warning, overrides, engagement, id_from_file, unread, media_paths) = record
+    if not (_STR_TYPES.issuperset(map(type, (post_id, file, thread)))
+            and _MAYBE_STR_TYPES.issuperset(map(type, (title, link, language, content_warning, publish_at)))
+            and type(queue) is bool and type(id_from_file) is bool
+            and _are_texts(channels) and _are_texts(tags) and _are_texts(unread) and _are_texts(media_paths)
+            and type(media) is list and type(overrides) is dict and type(engagement) is dict
+            and _are_texts(list(engagement)) and _are_texts(list(engagement.values()))
+            and _are_texts(list(overrides))):
+        raise StoredError("not a post record")
     return Post(
-        id=_text(post_id), file=_text(file), title=_maybe(title),
-        publish_at=_moment(publish_at) if publish_at is not None else None,
-        queue=_flag(queue), channels=_texts(channels), status=_status(status), tags=_texts(tags),
-        link=_maybe(link), media=[_media(item) for item in _list(media)], thread=_text(thread),
-        language=_maybe(language), content_warning=_maybe(content_warning),
-        overrides={_text(channel): _override(value) for channel, value in _dict(overrides).items()},
-        engagement={_text(key): _text(url) for key, url in _dict(engagement).items()},
-        body=body, body_line=body_line, lines=KeyPlacer(front, front_line),
-        id_from_file=_flag(id_from_file), unread=frozenset(_texts(unread)),
-        media_paths=tuple(_texts(media_paths)),
+        id=post_id, file=file, title=title, publish_at=_moment(publish_at) if publish_at is not None else None,
+        queue=queue, channels=list(channels), status=_status(status), tags=list(tags), link=link,
+        media=[_media(item) for item in media] if media else [], thread=thread, language=language,
+        content_warning=content_warning,
+        overrides={channel: _override(value) for channel, value in overrides.items()} if overrides else {},
+        engagement=dict(engagement), body=body, body_line=body_line, lines=KeyPlacer(front, front_line),
+        id_from_file=id_from_file, unread=frozenset(unread) if unread else frozenset(),
+        media_paths=tuple(media_paths),
     )
+
+
+_STR_TYPES = frozenset({str})
+_MAYBE_STR_TYPES = frozenset({str, type(None)})
+
+
+def _are_texts(value: object) -> bool:
+    return type(value) is list and _STR_TYPES.issuperset(map(type, value))
 
 
 def findings_record(findings: list[Finding]) -> list:

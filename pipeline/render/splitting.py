@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|\n+")
 _SPACE = re.compile(r"\s+")
@@ -32,7 +33,8 @@ def split_into_parts(text: str, fits: Fits, max_parts: int = 25) -> list[str] | 
     return parts
 
 
-def _pieces(text: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=256)  # a text is split again when the count of parts changes its numbering
+def _pieces(text: str) -> tuple[tuple[str, str], ...]:
     """(piece, separator after it): sentences, keeping paragraph breaks."""
     pieces = []
     position = 0
@@ -43,10 +45,10 @@ def _pieces(text: str) -> list[tuple[str, str]]:
         position = match.end()
     if position < len(text):
         pieces.append((text[position:], ""))
-    return [(piece, sep) for piece, sep in pieces if piece.strip()]
+    return tuple((piece, sep) for piece, sep in pieces if piece.strip())
 
 
-def _greedy(pieces: list[tuple[str, str]], fits: Fits, total: int) -> list[str] | None:
+def _greedy(pieces: tuple[tuple[str, str], ...], fits: Fits, total: int) -> list[str] | None:
     parts: list[str] = []
     current = ""
     queue = list(pieces)

@@ -7,7 +7,9 @@ result depends on is as it was:
 
 - the reading: the file's bytes, channels.yml (the channels, the time zone) and the
   zone's rules, and what each image the post names turned out to be (its size and
-  format, or the problem with it);
+  format, or the problem with it): inspected again unless its file's size, times and
+  inode are as they were, and it had not changed for two seconds before the record
+  was made (as git trusts its index);
 - the rendering, besides: the post's id as resolved against the ledger and git, every
   file under templates/ and content/profiles/;
 - both: the code (`fingerprint`: this package's files, every installed distribution's
@@ -44,7 +46,7 @@ from pipeline.files import RegularFiles, UnsafeFile
 CACHE_DIR = ".social-cache"
 FOLDER = f"{CACHE_DIR}/validate"
 #: what a record holds; raised whenever that changes, so older caches are ignored
-FORMAT = 1
+FORMAT = 3
 SHARDS = 64
 #: a shard larger than this is not read (a cache is megabytes, not gigabytes)
 MAX_SHARD_BYTES = 200_000_000

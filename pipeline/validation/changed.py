@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,10 @@ from pipeline.validation.cache import ValidationCache, config_digest, file_diges
 from pipeline.validation.coverage import RENDER, needs
 from pipeline.validation.fanout import THRESHOLD, run_each, workers_for
 
+#: how long before a record was made an image's file must have last changed for its signature to
+#: be trusted: file times advance in steps (milliseconds on some file systems), so a file changed
+#: twice within one step keeps its time
+SETTLED_NS = 2_000_000_000
 #: what a cached record cannot be read as, whoever wrote it (see content/stored.py)
 _UNTRUSTED = (StoredError, LookupError, TypeError, ValueError, AttributeError)
 
@@ -130,9 +135,9 @@ def _prepare(run: _Run, store: ValidationCache, path: str) -> _File:
     if not (isinstance(kept, dict) and kept.get("digest") == item.digest and kept.get("config") == run.reading_key):
         return item
     try:
-        if kept["media"] != [[path, run.reader.media.outcome(path)] for path, _ in kept["media"]]:
+        if not all(_same_image(run, kept, *image) for image in kept["media"]):
             return item
-        post = run.reader.rebuild(path, item.raw, kept["post"]) if kept["post"] is not None else None
+        post = run.reader.rebuild(path, item.raw, kept["post"], kept["at"]) if kept["post"] is not None else None
         findings = findings_from_record(kept["findings"])
         rendered = kept.get("render")
         if rendered is not None and run.render_key is not None:
@@ -142,6 +147,16 @@ def _prepare(run: _Run, store: ValidationCache, path: str) -> _File:
         return item
     item.record, item.reading = kept, (post, findings)
     return item
+
+
+def _same_image(run: _Run, kept: dict, path: str, outcome: list, signature: list | None) -> bool:
+    """Whether the image is as it was when the record was made: its file's signature unchanged and
+    older than the record by more than the file system's clock steps (else it could have changed
+    within one), or, failing that, what inspecting it anew finds."""
+    if signature is not None and signature == run.reader.media.signature(path) and \
+            signature[2] < kept["made"] - SETTLED_NS:
+        return True
+    return outcome == run.reader.media.outcome(path)
 
 
 def _read_the_rest(run: _Run, jobs: int | None, threshold: int) -> None:
@@ -163,7 +178,8 @@ def _read_the_rest(run: _Run, jobs: int | None, threshold: int) -> None:
     for index, record in zip(to_do, run_each(lambda index: _examine(run, index), to_do, workers), strict=True):
         item = run.files[index]
         if item.reading is None:
-            post = run.reader.rebuild(item.path, item.raw, record["post"]) if record["post"] is not None else None
+            post = (run.reader.rebuild(item.path, item.raw, record["post"], record["at"])
+                    if record["post"] is not None else None)
             item.reading = post, findings_from_record(record["findings"])
         if record["render"] is not None:
             key, post_id, render_found = record["render"]
@@ -186,9 +202,11 @@ def _examine(run: _Run, index: int) -> dict:
 
 
 def _record(run: _Run, item: _File, post: Post | None, findings: list[Finding]) -> dict:
-    return {"digest": item.digest, "config": run.reading_key, "media": run.reader.media_outcomes(post),
-            "post": post_record(post) if post is not None else None, "findings": findings_record(findings),
-            "render": None}
+    return {"digest": item.digest, "config": run.reading_key, "made": time.time_ns(),
+            "media": run.reader.media_outcomes(post),
+            "post": post_record(post) if post is not None else None,
+            "at": run.reader.places(item.raw) if post is not None else None,
+            "findings": findings_record(findings), "render": None}
 
 
 def _render_record(run: _Run, post: Post, found: list[Finding] | None = None) -> list | None:

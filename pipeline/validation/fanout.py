@@ -14,11 +14,9 @@ and macOS, where forking is unsafe), the work stays in this process.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 
 #: below this many posts to read or render, starting workers costs more than it saves (measured
 #: on the 2-core development machine: docs/benchmarks.md, "Where the pool starts to pay")
@@ -38,6 +36,8 @@ def available_cores() -> int:
 
 
 def can_fork() -> bool:
+    import multiprocessing  # only where there is enough work to fork for
+
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -54,6 +54,9 @@ def run_each(work: Callable[[int], object], items: Sequence[int], workers: int) 
     global _JOB
     if workers < 1 or not items:
         return [work(item) for item in items]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     size = max(1, -(-len(items) // (workers * TASKS_PER_WORKER)))
     spans = [range(start, min(start + size, len(items))) for start in range(0, len(items), size)]
     # Output still in a buffer would be written again by each worker as it exits.

@@ -37,6 +37,8 @@ def same_text_findings(content: Content, nearby: timedelta = NEARBY,
                 by_text.setdefault((channel, text), []).append(post)
     findings = []
     for (channel, _), posts in by_text.items():
+        if len(posts) < 2:
+            continue
         posts.sort(key=lambda post: (post.publish_at, post.id))
         for earlier, later in pairwise(posts):
             gap = later.publish_at - earlier.publish_at

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
-
-import regex
+from functools import cache, lru_cache
 
 from pipeline.text.count import Count
 from pipeline.text.twittertext import twitter_text
@@ -30,14 +28,24 @@ SCALE = 100
 DEFAULT_WEIGHT = 200
 LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-#: every URL twitter-text finds has a dot before a letter; its URL scan is slow
-_DOT_LETTER = regex.compile(r"[.．。｡]\p{L}")
 #: code points outside LIGHT_RANGES: they weigh DEFAULT_WEIGHT
 _HEAVY = re.compile("[^\x00-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]")
-#: a code point without which no grapheme cluster is an emoji (see units.is_emoji; U+20E3: keycaps)
-_EMOJI_PART = regex.compile(r"[\p{Extended_Pictographic}\p{Emoji_Presentation}\p{Regional_Indicator}\u20e3]")
 #: what twitter-text's `invalid_chars` finds
 _REFUSED = frozenset("\ufffe\ufeff\uffff")
+
+
+@cache
+def _expressions():
+    """What needs the regex module's Unicode properties, compiled on the first count of a text
+    that is not ASCII (loading it costs every run that reads channels.yml otherwise).
+
+    A dot before a letter (every URL twitter-text finds has one; its URL scan is slow), and
+    a code point without which no grapheme cluster is an emoji (see units.is_emoji; U+20E3:
+    keycaps)."""
+    import regex
+
+    return (regex.compile(r"[.．。｡]\p{L}"),
+            regex.compile(r"[\p{Extended_Pictographic}\p{Emoji_Presentation}\p{Regional_Indicator}\u20e3]"))
 
 
 def upper_bound(text: str) -> int | None:
@@ -48,7 +56,7 @@ def upper_bound(text: str) -> int | None:
     if not text.strip() or not _REFUSED.isdisjoint(text):
         return None
     normalized = unicodedata.normalize("NFC", text)
-    return 2 * len(normalized) + URL_WEIGHT * len(_DOT_LETTER.findall(normalized))
+    return 2 * len(normalized) + URL_WEIGHT * len(_expressions()[0].findall(normalized))
 
 
 def lower_bound(text: str) -> int | None:
@@ -89,10 +97,11 @@ def url_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+@lru_cache(maxsize=64)  # a text's bounds and its count each ask, one after the other
 def _dots_before_letters(text: str) -> list[int]:
     """Where a dot before a letter is: str.find is quicker than an expression over the text."""
     if not text.isascii():
-        return [match.start() for match in _DOT_LETTER.finditer(text)]
+        return [match.start() for match in _expressions()[0].finditer(text)]
     found = []
     at = text.find(".")
     while at >= 0:
@@ -138,10 +147,11 @@ def _weight(text: str) -> int:
     if text.isascii():  # all of ASCII is in the first, lightest range
         return len(text) * SCALE
     weight = (len(text) + len(_HEAVY.findall(text))) * SCALE
-    if _EMOJI_PART.search(text) is None:
+    emoji_part = _expressions()[1]
+    if emoji_part.search(text) is None:
         return weight
     for cluster in graphemes(text):
-        if (len(cluster) > 1 or _EMOJI_PART.match(cluster)) and is_emoji(cluster):
+        if (len(cluster) > 1 or emoji_part.match(cluster)) and is_emoji(cluster):
             weight += DEFAULT_WEIGHT - sum(_code_point_weight(char) for char in cluster)
     return weight
 
