@@ -56,6 +56,7 @@ def run_each(work: Callable[[int], object], items: Sequence[int], workers: int) 
         return [work(item) for item in items]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     size = max(1, -(-len(items) // (workers * TASKS_PER_WORKER)))
     spans = [range(start, min(start + size, len(items))) for start in range(0, len(items), size)]
@@ -66,6 +67,8 @@ def run_each(work: Callable[[int], object], items: Sequence[int], workers: int) 
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
             return [result for chunk in pool.map(_run_span, spans) for result in chunk]
+    except BrokenProcessPool:  # a worker was killed (out of memory?): the work is done here instead
+        return [work(item) for item in items]
     finally:
         _JOB = None
 
