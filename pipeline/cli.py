@@ -544,6 +544,34 @@ def profiles_sync(root: Path, force: bool, channel: str | None) -> None:
 
 
 @cli.group()
+def stats() -> None:
+    """Growth: follower counts and each post's engagement, read into state/metrics.jsonl."""
+
+
+@stats.command(name="collect")
+@root_option
+@format_option(*FORMATS)
+@click.option("--channel", "channel_id", help="Only this channel.")
+@click.option("--window", type=DurationType(), default="60d", show_default=True,
+              help="Read again the parts published this far back (older ones keep their last counts).")
+def stats_collect(root: Path, output_format: str, channel_id: str | None, window) -> None:
+    """Read each channel's followers and what its recent parts earned; append to state/metrics.jsonl.
+
+    Likes, reposts, replies and quotes of every part the ledger holds as published
+    within --window; a part's line is written only when its counts changed. A network
+    that cannot read metrics is skipped with a note. Push the file with `social state
+    push`. Exit 1 when a channel could not be read (the others are still written).
+    """
+    from pipeline.growth.collect import collect
+
+    report = collect(root, channel_id=channel_id, window=window)
+    for warning in report.warnings:
+        echo(f"warning: {warning}", err=True)
+    echo(out_json(report.as_dict()) if output_format == "json" else report.as_text())
+    sys.exit(0 if report.ok else 1)
+
+
+@cli.group()
 def state() -> None:
     """The `state` branch that holds the ledger: check it out into state/, push it."""
 
