@@ -571,6 +571,31 @@ def stats_collect(root: Path, output_format: str, channel_id: str | None, window
     sys.exit(0 if report.ok else 1)
 
 
+@stats.command(name="suggest-slots")
+@root_option
+@format_option(*FORMATS)
+@click.argument("channel", required=False)
+def stats_suggest_slots(root: Path, output_format: str, channel: str | None) -> None:
+    """Propose queue slots from the local hours that earned the most engagement per post.
+
+    Reads state/metrics.jsonl. Says how many posts the suggestion rests on and prints
+    the change to make in content/channels.yml (it changes no file). Refuses, and
+    exits 1, with fewer than 20 posts whose counts have settled (two days old) in the
+    last 180 days, or when no hour has 3 posts yet (docs/growth.md has the whole rule).
+    Without CHANNEL: every channel whose network reads metrics.
+    """
+    from pipeline.growth.slots import suggest_slots
+
+    zone, suggestions, warnings = suggest_slots(root, channel)
+    for warning in warnings:
+        echo(f"warning: {warning}", err=True)
+    if output_format == "json":
+        echo(out_json({"timezone": zone.key, "channels": [s.as_dict() for s in suggestions]}))
+    else:
+        echo("\n\n".join(s.as_text(zone) for s in suggestions) or "No channel reads metrics.")
+    sys.exit(0 if suggestions and all(s.refused is None for s in suggestions) else 1)
+
+
 @cli.group()
 def state() -> None:
     """The `state` branch that holds the ledger: check it out into state/, push it."""
