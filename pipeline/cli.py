@@ -575,7 +575,9 @@ def stats_collect(root: Path, output_format: str, channel_id: str | None, window
 @root_option
 @format_option(*FORMATS)
 @click.argument("channel", required=False)
-def stats_suggest_slots(root: Path, output_format: str, channel: str | None) -> None:
+@click.option("--metrics", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Read this history instead of state/metrics.jsonl (a copy, or the demo's sample).")
+def stats_suggest_slots(root: Path, output_format: str, channel: str | None, metrics: Path | None) -> None:
     """Propose queue slots from the local hours that earned the most engagement per post.
 
     Reads state/metrics.jsonl. Says how many posts the suggestion rests on and prints
@@ -586,13 +588,14 @@ def stats_suggest_slots(root: Path, output_format: str, channel: str | None) -> 
     """
     from pipeline.growth.slots import suggest_slots
 
-    zone, suggestions, warnings = suggest_slots(root, channel)
+    zone, suggestions, warnings = suggest_slots(root, channel, metrics=metrics)
     for warning in warnings:
         echo(f"warning: {warning}", err=True)
+    source = str(metrics) if metrics else "state/metrics.jsonl"
     if output_format == "json":
-        echo(out_json({"timezone": zone.key, "channels": [s.as_dict() for s in suggestions]}))
+        echo(out_json({"source": source, "timezone": zone.key, "channels": [s.as_dict() for s in suggestions]}))
     else:
-        echo("\n\n".join(s.as_text(zone) for s in suggestions) or "No channel reads metrics.")
+        echo(f"From {source}:\n" + ("\n\n".join(s.as_text(zone) for s in suggestions) or "No channel reads metrics."))
     sys.exit(0 if suggestions and all(s.refused is None for s in suggestions) else 1)
 
 

@@ -135,3 +135,31 @@ def test_slots_already_as_suggested_need_no_change(repo):
     Journal(repo.root, "metrics.jsonl").append(post_lines("mastodon", ENOUGH))
     _, (found,), _ = suggest_slots(repo.root, "mastodon")
     assert found.refused is None and found.change is None
+
+
+def test_another_history_can_be_read_and_says_where_it_comes_from(repo, tmp_path):
+    """--metrics reads a sample (the demo's) or a copy instead of state/metrics.jsonl, and says so."""
+    sample = tmp_path / "sample.jsonl"
+    sample.write_text("".join(json.dumps(line) + "\n" for line in post_lines("mastodon", ENOUGH)), encoding="utf-8")
+    args = ["stats", "suggest-slots", "--root", str(repo.root), "--metrics", str(sample), "mastodon"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"From {sample}:") and "mon-fri 09:00" in result.output
+    report = json.loads(CliRunner().invoke(cli, [*args, "--format", "json"]).output)
+    assert report["source"] == str(sample) and report["channels"][0]["slots"] == ["mon-fri 09:00", "mon-fri 18:00"]
+    assert not (repo.root / "state" / "metrics.jsonl").exists()
+    result = CliRunner().invoke(cli, ["stats", "suggest-slots", "--root", str(repo.root),
+                                      "--metrics", str(tmp_path / "missing.jsonl")])
+    assert result.exit_code == 2 and "missing.jsonl" in result.output and "Traceback" not in result.output
+
+
+def test_the_shipped_sample_gives_the_example_channels_a_suggestion():
+    """What the demo shows: the sample history is rich enough for both channels it covers."""
+    from sitebuild import REPO
+
+    zone, found, warnings = suggest_slots(REPO, None, metrics=REPO / "docs" / "sample-data" / "metrics.jsonl")
+    by_channel = {s.channel: s for s in found}
+    assert not warnings
+    for channel in ("mastodon", "bluesky"):
+        assert by_channel[channel].refused is None and by_channel[channel].slots, by_channel[channel].refused
+        assert by_channel[channel].posts >= MIN_POSTS

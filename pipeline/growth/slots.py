@@ -149,15 +149,19 @@ def suggest(history: History, channel: Channel, zone: ZoneInfo) -> Suggestion:
     return found
 
 
-def suggest_slots(root: Path, channel_id: str | None = None) -> tuple[ZoneInfo, list[Suggestion], list[str]]:
-    """(the zone, a suggestion per channel, warnings) from state/metrics.jsonl.
+def suggest_slots(root: Path, channel_id: str | None = None, *,
+                  metrics: Path | None = None) -> tuple[ZoneInfo, list[Suggestion], list[str]]:
+    """(the zone, a suggestion per channel, warnings) from state/metrics.jsonl, or from `metrics`.
 
     Without `channel_id`: every channel whose network reads metrics or that has readings.
     """
     workspace = Workspace(root)
     config = workspace.require_config()
     workspace.require_channel(channel_id)
-    history = read_history(workspace.root / STATE_DIR / METRICS_FILE, source=f"{STATE_DIR}/{METRICS_FILE}")
+    if metrics is None:
+        history = read_history(workspace.root / STATE_DIR / METRICS_FILE, source=f"{STATE_DIR}/{METRICS_FILE}")
+    else:
+        history = read_history(metrics, source=str(metrics))
     found = []
     for channel in config.channels.values():
         if channel_id not in (None, channel.id):

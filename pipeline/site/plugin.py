@@ -5,6 +5,7 @@
       - social-calendar:
           content_root: .      # the folder holding content/ (relative to mkdocs.yml)
           now: ""              # pretend time (YYYY-MM-DD HH:MM local), default the clock
+          metrics_sample: ""   # a metrics file shown as "sample data" while state/ has none
 
 Nothing it generates is written to docs/: pages and feeds are mkdocs `File`s with
 their content in memory, so `mkdocs serve` rebuilds them when a post changes.
@@ -24,16 +25,20 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 
 from pipeline.content.workspace import Workspace
 from pipeline.errors import UsageError
+from pipeline.growth.history import METRICS_FILE, read_history
 from pipeline.render.render import Renderer
 from pipeline.site.calendar import Calendar, build_calendar
 from pipeline.site.feeds import feeds_in_background
 from pipeline.site.gitlog import last_changes
+from pipeline.site.growth import GrowthView, growth_view
 from pipeline.site.pages import SitePages, feed_uri, media_files
+from pipeline.state.ledger import STATE_DIR
 
 log = logging.getLogger(f"mkdocs.plugins.{__name__}")
 
 ASSETS = Path(__file__).parent / "assets"
-STYLESHEET = "assets/social-calendar.css"
+#: the calendar's stylesheet, and the Growth page's (kept apart: it has nothing to share)
+STYLESHEETS = ("assets/social-calendar.css", "assets/social-growth.css")
 _SEARCH_DIALOG = 'data-md-component="search" role="dialog"'
 
 
@@ -51,10 +56,13 @@ class CalendarConfig(base.Config):
     """How many upcoming and recent posts a channel page lists."""
     git = c.Type(bool, default=True)
     """Show each post's last change from `git log`."""
+    metrics_sample = c.Type(str, default="")
+    """A metrics file (relative to mkdocs.yml) shown, labelled as sample data, while the repository
+    has no state/metrics.jsonl; empty: the Growth page says there are no metrics yet."""
 
 
 class CalendarPlugin(BasePlugin[CalendarConfig]):
-    """Generates the calendar, agenda, post, channel, tag and cadence pages, and the ICS feeds."""
+    """Generates the calendar, agenda, post, channel, tag, cadence and growth pages, and the ICS feeds."""
 
     supports_multiple_instances = False
 
@@ -62,9 +70,11 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
         self.html: dict[str, str] = {}
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
-        self.root = (Path(config.config_file_path or ".").parent / self.config.content_root).resolve()
-        if STYLESHEET not in config.extra_css:
-            config.extra_css.append(STYLESHEET)
+        self.config_dir = Path(config.config_file_path or ".").parent
+        self.root = (self.config_dir / self.config.content_root).resolve()
+        for sheet in STYLESHEETS:
+            if sheet not in config.extra_css:
+                config.extra_css.append(sheet)
         return config
 
     def on_serve(self, server, /, *, config: MkDocsConfig, builder):
@@ -80,7 +90,8 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
             calendar, Renderer(self.root, calendar.config), prefix=self.config.prefix,
             use_directory_urls=config.use_directory_urls, agenda_days=self.config.agenda_days,
             listed=self.config.listed,
-            media={path: f"{self.config.prefix}/{path}" for path in media})
+            media={path: f"{self.config.prefix}/{path}" for path in media},
+            growth=self.growth(calendar))
         site_url = (config.site_url or "").rstrip("/")
 
         def post_url(view) -> str:
@@ -97,7 +108,8 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
                 inclusion=InclusionLevel.UNDEFINED if page.in_nav else InclusionLevel.NOT_IN_NAV))
         for path, source in media.items():
             self._add(files, File.generated(config, f"{self.config.prefix}/{path}", abs_src_path=str(source)))
-        self._add(files, File.generated(config, STYLESHEET, abs_src_path=str(ASSETS / "social-calendar.css")))
+        for sheet in STYLESHEETS:
+            self._add(files, File.generated(config, sheet, abs_src_path=str(ASSETS / Path(sheet).name)))
         for channel, data in feed_files().items():
             self._add(files, File.generated(config, feed_uri(channel), content=data))
         return files
@@ -127,6 +139,25 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
             log.info("social-calendar: %s", warning)
         changes = last_changes(self.root) if self.config.git else {}
         return build_calendar(content, workspace.ledger.latest(), workspace.now, changes)
+
+    def growth(self, calendar: Calendar) -> GrowthView:
+        """The Growth page's charts: from state/metrics.jsonl, else from the configured sample."""
+        real = self.root / STATE_DIR / METRICS_FILE
+        sample = None
+        if not real.is_file() and self.config.metrics_sample:
+            sample = (self.config_dir / self.config.metrics_sample).resolve()
+            if not sample.is_file():
+                raise PluginError(f"social-calendar: metrics_sample {self.config.metrics_sample!r} is no file "
+                                  f"(looked for {sample})")
+        if sample is None:
+            history = read_history(real, source=f"{STATE_DIR}/{METRICS_FILE}")
+        else:
+            history = read_history(sample, source=self.config.metrics_sample)
+        for warning in history.warnings:
+            log.info("social-calendar: %s", warning)
+        by_id = calendar.by_id
+        return growth_view(history, calendar.zone, sample=sample is not None,
+                           title_of=lambda post: by_id[post].title if post in by_id else post)
 
     @staticmethod
     def _add(files: Files, file: File) -> None:
