@@ -114,3 +114,16 @@ def test_charts_come_out_the_same_every_time():
     first = [str(chart.svg) for chart in growth_view(history, zone).charts]
     assert first == [str(chart.svg) for chart in growth_view(history, zone).charts]
     assert all("Generated with pygal" not in svg for svg in first)   # pygal's dated comment is gone
+
+
+def test_a_sample_that_is_not_there_is_named_with_the_option_and_what_to_do(repo, caplog):
+    from mkdocs.exceptions import Abort
+
+    build_repo_site(repo.root)   # writes the minimal mkdocs.yml
+    config = repo.root / "mkdocs.yml"
+    config.write_text(config.read_text().replace('      now: "', '      metrics_sample: docs/gone.jsonl\n      now: "'))
+    with pytest.raises(Abort):
+        build_site(config, repo.root / "site")
+    said = caplog.text
+    assert "metrics_sample 'docs/gone.jsonl' is no file" in said and "tools/make_sample_metrics.py" in said
+    assert "Traceback" not in said

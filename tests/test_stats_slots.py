@@ -157,7 +157,7 @@ def test_the_shipped_sample_gives_the_example_channels_a_suggestion():
     """What the demo shows: the sample history is rich enough for both channels it covers."""
     from sitebuild import REPO
 
-    zone, found, warnings = suggest_slots(REPO, None, metrics=REPO / "docs" / "sample-data" / "metrics.jsonl")
+    _, found, warnings = suggest_slots(REPO, None, metrics=REPO / "docs" / "sample-data" / "metrics.jsonl")
     by_channel = {s.channel: s for s in found}
     assert not warnings
     for channel in ("mastodon", "bluesky"):

@@ -148,7 +148,8 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
             sample = (self.config_dir / self.config.metrics_sample).resolve()
             if not sample.is_file():
                 raise PluginError(f"social-calendar: metrics_sample {self.config.metrics_sample!r} is no file "
-                                  f"(looked for {sample})")
+                                  f"(looked for {sample}): write it with `python tools/make_sample_metrics.py`, "
+                                  "or leave the option out of mkdocs.yml")
         if sample is None:
             history = read_history(real, source=f"{STATE_DIR}/{METRICS_FILE}")
         else:
