@@ -5,6 +5,7 @@
       - social-calendar:
           content_root: .      # the folder holding content/ (relative to mkdocs.yml)
           now: ""              # pretend time (YYYY-MM-DD HH:MM local), default the clock
+          feed_past_days: 90   # how far back the .ics feeds reach (the future is all there)
 
 Nothing it generates is written to docs/: pages and feeds are mkdocs `File`s with
 their content in memory, so `mkdocs serve` rebuilds them when a post changes.
@@ -13,10 +14,12 @@ their content in memory, so `mkdocs serve` rebuilds them when a post changes.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
+from mkdocs.config.base import ValidationError
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
@@ -26,7 +29,7 @@ from pipeline.content.workspace import Workspace
 from pipeline.errors import UsageError
 from pipeline.render.render import Renderer
 from pipeline.site.calendar import Calendar, build_calendar
-from pipeline.site.feeds import feeds_in_background
+from pipeline.site.feeds import DEFAULT_PAST, feeds_in_background
 from pipeline.site.gitlog import last_changes
 from pipeline.site.pages import SitePages, feed_uri, media_files
 
@@ -35,6 +38,15 @@ log = logging.getLogger(f"mkdocs.plugins.{__name__}")
 ASSETS = Path(__file__).parent / "assets"
 STYLESHEET = "assets/social-calendar.css"
 _SEARCH_DIALOG = 'data-md-component="search" role="dialog"'
+
+
+class Days(c.OptionallyRequired[int]):
+    """A whole number of days, 0 or more."""
+
+    def run_validation(self, value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValidationError(f"expected a whole number of days, 0 or more, but got {value!r}")
+        return value
 
 
 class CalendarConfig(base.Config):
@@ -51,6 +63,8 @@ class CalendarConfig(base.Config):
     """How many upcoming and recent posts a channel page lists."""
     git = c.Type(bool, default=True)
     """Show each post's last change from `git log`."""
+    feed_past_days = Days(default=DEFAULT_PAST.days)
+    """How many days of the past the .ics feeds hold; the future is always all there."""
 
 
 class CalendarPlugin(BasePlugin[CalendarConfig]):
@@ -86,7 +100,8 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
         def post_url(view) -> str:
             return f"{site_url}/{pages.url(pages.post_uri(view))}" if site_url else pages.url(pages.post_uri(view))
 
-        feed_files = feeds_in_background(calendar, post_url, name=config.site_name)
+        feed_files = feeds_in_background(calendar, post_url, name=config.site_name,
+                                         past=timedelta(days=self.config.feed_past_days))
         self.html = {}
         for page in pages.all():
             # The page's Markdown is only its front matter: its body is HTML already, put in
