@@ -4,6 +4,11 @@ Everything that comes from content (titles, texts, tags, alt texts, URLs) reache
 HTML only through an autoescaping template or `markupsafe`; only http(s) URLs
 become links. Each page's title goes into front matter already HTML-escaped,
 because the theme prints page titles into its templates unescaped.
+
+Post, channel and tag pages also have a short summary for the search index (title,
+when, channels, state, tags, the text as written): the search plugin sees it instead of
+the page, so an index of 10,000 posts holds each text once, not once per preview, and
+the build does not parse the previews' HTML again for it.
 """
 
 from __future__ import annotations
@@ -37,18 +42,23 @@ _PRIVATE_SETTINGS = {"credentials"}
 
 @dataclass(frozen=True)
 class GeneratedPage:
-    """One page: where it goes (`src_uri`, as if under docs/), its title, its HTML, whether the nav lists it."""
+    """One page: where it goes (`src_uri`, as if under docs/), its title, its HTML, whether the nav lists it,
+    and what the search index holds of it (None: nothing)."""
 
     src_uri: str
     title: str
     html: str
     in_nav: bool = False
     hide: tuple[str, ...] = ()
+    search: str | None = None
 
     @property
     def front_matter(self) -> str:
-        """Page meta: the title (HTML-escaped, as the theme prints it raw), out of the search index."""
-        lines = ["---", f"title: {json.dumps(str(escape(self.title)))}", "search:", "  exclude: true"]
+        """Page meta: the title (HTML-escaped, as the theme prints it raw); out of the search index
+        when the page has no summary for it."""
+        lines = ["---", f"title: {json.dumps(str(escape(self.title)))}"]
+        if self.search is None:
+            lines += ["search:", "  exclude: true"]
         if self.hide:
             lines.append(f"hide: [{', '.join(self.hide)}]")
         return "\n".join([*lines, "---", "", ""])
@@ -177,9 +187,13 @@ class SitePages:
         return self.cal.months()
 
     def _page(self, src_uri: str, template: str, title: str, *, in_nav: bool = False,
-              hide: tuple[str, ...] = (), **context) -> GeneratedPage:
+              hide: tuple[str, ...] = (), search: str | None = None, **context) -> GeneratedPage:
         html = self.env.get_template(template).render(href=self.href_from(src_uri), **context)
-        return GeneratedPage(src_uri, title, compact(html), in_nav, ("toc", *hide))
+        return GeneratedPage(src_uri, title, compact(html), in_nav, ("toc", *hide), search)
+
+    def _search(self, template: str, **context) -> str:
+        """A page's summary for the search index."""
+        return compact(self.env.get_template(template).render(**context))
 
     def month(self, month: date, src_uri: str | None = None) -> GeneratedPage:
         index = self.months.index(month)
@@ -217,6 +231,7 @@ class SitePages:
                       for channel in view.post.channels if channel in config.channels]
         missing = [channel for channel in view.post.channels if channel not in config.channels]
         return self._page(self.post_uri(view), "post.j2", view.title, hide=("navigation",),
+                          search=self._search("search_post.j2", view=view, texts=search_texts(view.post)),
                           view=view, renderings=renderings, missing_channels=missing)
 
     def channel(self, channel_id: str) -> GeneratedPage:
@@ -229,7 +244,8 @@ class SitePages:
         settings = [(key, value) for key, value in channel.options.model_dump().items()
                     if key not in _PRIVATE_SETTINGS and isinstance(value, str | int | float) and
                     not isinstance(value, bool)]
-        return self._page(self.channel_uri(channel_id), "channel.j2", channel_id, channel=channel,
+        search = self._search("search_channel.j2", channel=channel, upcoming=len(upcoming), recent=len(recent))
+        return self._page(self.channel_uri(channel_id), "channel.j2", channel_id, search=search, channel=channel,
                           settings=settings, rules=rules, findings=result.findings if result else [],
                           upcoming=upcoming[:self.listed], more_upcoming=max(0, len(upcoming) - self.listed),
                           recent=recent[:self.listed])
@@ -243,7 +259,9 @@ class SitePages:
         return self._page(self.uri("channels/index.md"), "channels.j2", "Channels", in_nav=True, rows=rows)
 
     def tag(self, tag: str) -> GeneratedPage:
-        return self._page(self.tag_uri(tag), "tag.j2", f"Tag: {tag}", tag=tag, views=self.cal.tags[tag])
+        views = self.cal.tags[tag]
+        return self._page(self.tag_uri(tag), "tag.j2", f"Tag: {tag}", tag=tag, views=views,
+                          search=self._search("search_tag.j2", tag=tag, count=len(views)))
 
     def tags_index(self) -> GeneratedPage:
         tags = sorted(((tag, len(views)) for tag, views in self.cal.tags.items()), key=lambda t: t[0].lower())
@@ -278,6 +296,16 @@ def part_html(part: RenderedPart) -> Markup:
     if part.count.facets:
         return text_html(part.count.text, part.count.facets)
     return text_html(part.text)
+
+
+def search_texts(post) -> list[str]:
+    """Each distinct text a post's channels get (its body, or an override's), as one line, without thread breaks."""
+    texts: list[str] = []
+    for text in [post.text_for(channel) for channel in post.channels] or [post.body]:
+        line = " ".join(word for word in text.split() if word != "---")
+        if line and line not in texts:
+            texts.append(line)
+    return texts
 
 
 def day_title(day: date) -> str:

@@ -22,7 +22,7 @@ from mkdocs.config import config_options as c
 from mkdocs.config.base import ValidationError
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 from pipeline.content.workspace import Workspace
@@ -74,6 +74,7 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
 
     def __init__(self) -> None:
         self.html: dict[str, str] = {}
+        self.search: dict[str, str] = {}  # src_uri -> the summary the search index gets instead of the page
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.root = (Path(config.config_file_path or ".").parent / self.config.content_root).resolve()
@@ -102,11 +103,13 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
 
         feed_files = feeds_in_background(calendar, post_url, name=config.site_name,
                                          past=timedelta(days=self.config.feed_past_days))
-        self.html = {}
+        self.html, self.search = {}, {}
         for page in pages.all():
             # The page's Markdown is only its front matter: its body is HTML already, put in
             # place in on_page_content, which spares Markdown parsing the HTML of 10,000 pages.
             self.html[page.src_uri] = page.html
+            if page.search is not None:
+                self.search[page.src_uri] = page.search
             self._add(files, File.generated(
                 config, page.src_uri, content=page.front_matter,
                 inclusion=InclusionLevel.UNDEFINED if page.in_nav else InclusionLevel.NOT_IN_NAV))
@@ -119,6 +122,23 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
 
     def on_page_content(self, html: str, /, *, page, config: MkDocsConfig, files: Files) -> str:
         return self.html.get(page.file.src_uri, html)
+
+    # Search plugins (mkdocs' own, Material's) index `page.content` in on_page_context: around
+    # them, a generated page shows them its short summary, then gets its HTML back for the theme.
+    @event_priority(100)
+    def _show_search_summary(self, context, /, *, page, config: MkDocsConfig, nav):
+        summary = self.search.get(page.file.src_uri)
+        if summary is not None:
+            page.content = summary
+        return context
+
+    @event_priority(-100)
+    def _put_page_back(self, context, /, *, page, config: MkDocsConfig, nav):
+        if page.file.src_uri in self.search:
+            page.content = self.html[page.file.src_uri]
+        return context
+
+    on_page_context = CombinedEvent(_show_search_summary, _put_page_back)
 
     def on_post_page(self, output: str, /, *, page, config: MkDocsConfig) -> str:
         # The theme's search dialog has no accessible name (axe-core: aria-dialog-name).
