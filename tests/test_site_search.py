@@ -101,3 +101,53 @@ def test_hostile_text_stays_text_in_the_index(repo):
         for field in (entry["title"], entry["text"]):
             assert not set(Text(field).tags) - {"p", "code", "pre", "li", "ol", "ul", "sub", "sup"}, field
     assert "&lt;script&gt;" in data
+
+
+# -- the month and agenda filters -------------------------------------------------------------
+
+
+def elements(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    class Elements(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.found: list[tuple[str, dict[str, str | None]]] = []
+
+        def handle_starttag(self, tag, attrs):
+            self.found.append((tag, dict(attrs)))
+
+    parser = Elements()
+    parser.feed(html)
+    return parser.found
+
+
+@pytest.mark.parametrize("page", ["calendar/2026-12.html", "calendar/agenda.html", "calendar/index.html"])
+def test_every_entry_says_its_channels_tags_and_states(example_site, page):
+    tags = elements((example_site / page).read_text(encoding="utf-8"))
+    entries = [attrs for tag, attrs in tags if "data-sc-channels" in attrs]
+    links = [attrs["href"] for tag, attrs in tags if tag == "a" and "/posts/" in "/" + (attrs.get("href") or "")]
+    assert entries and len(entries) == len(links)  # one entry around each post's link
+    at = next(n for n, (tag, attrs) in enumerate(tags) if attrs.get("href") == "posts/how-we-make-stollen.html")
+    stollen = next(attrs for tag, attrs in reversed(tags[:at]) if "data-sc-channels" in attrs)
+    assert stollen["data-sc-channels"].split() == ["mastodon", "bluesky"]
+    assert stollen["data-sc-tags"].split() == ["behindthescenes", "stollen"]
+    assert stollen["data-sc-states"].split() == ["mastodon:scheduled", "bluesky:scheduled"]
+
+
+@pytest.mark.parametrize("page", ["calendar/2026-12.html", "calendar/agenda.html"])
+def test_the_filter_form_waits_for_its_script_and_the_links_work_without_it(example_site, page):
+    html = (example_site / page).read_text(encoding="utf-8")
+    tags = elements(html)
+    form = next(attrs for tag, attrs in tags if tag == "form" and "sc-filter" in attrs.get("class", ""))
+    assert "hidden" in form  # shown by the script, useless without it
+    selects = {attrs["name"]: attrs["id"] for tag, attrs in tags if tag == "select"}
+    assert set(selects) == {"channel", "tag", "state"}
+    labelled = {attrs["for"] for tag, attrs in tags if tag == "label"}
+    assert set(selects.values()) <= labelled  # every field has its label
+    assert any(attrs.get("role") == "status" for tag, attrs in tags)  # the count is announced
+    # without JavaScript: a link to each channel's and each tag's page
+    links = {attrs["href"] for tag, attrs in tags if tag == "a"}
+    assert {"channels/mastodon.html", "channels/bluesky.html", "tags/stollen.html"} <= links
+    scripts = [attrs["src"] for tag, attrs in tags if tag == "script" and attrs.get("src")]
+    assert any(src.endswith("assets/social-calendar.js") for src in scripts)
+    assert all(not re.match(r"^(https?:)?//", src) for src in scripts)  # nothing from another host
+    assert (example_site / "assets" / "social-calendar.js").is_file()

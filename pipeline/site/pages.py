@@ -31,7 +31,7 @@ from pipeline.content.media import MAX_MEDIA_BYTES
 from pipeline.content.model import Media
 from pipeline.files import RegularFiles, UnsafeFile
 from pipeline.render.render import RenderedPart, Renderer
-from pipeline.site.calendar import Calendar, PostView, next_month, slug, web_url
+from pipeline.site.calendar import STATES_BY_CONCERN, Calendar, PostView, next_month, slug, web_url
 from pipeline.site.parthtml import text_html
 from pipeline.times import format_local
 
@@ -69,6 +69,15 @@ class GeneratedPage:
         return self.front_matter + self.html + "\n"
 
 
+@dataclass(frozen=True)
+class Filters:
+    """The choices of a page's filter, each as (what it shows, the value in the entries' data attributes)."""
+
+    channels: list[tuple[str, str]]
+    tags: list[tuple[str, str]]
+    states: list[tuple[str, str]]
+
+
 def page_url(src_uri: str, use_directory_urls: bool) -> str:
     """The URL mkdocs gives a Markdown page (as `mkdocs.structure.files.File.url`, without building one)."""
     stem = src_uri[:-3]
@@ -104,7 +113,7 @@ class SitePages:
             channel_uri=self.channel_uri, feed_uri=feed_uri, web_url=web_url, media_uri=self.media_uri,
             part_html=part_html, day_title=day_title, channel_slug=slug,
             engagement_label=lambda kind: _ENGAGEMENT.get(kind, kind),
-            engagement_summary=engagement_summary,
+            engagement_summary=engagement_summary, filter_data=self.filter_data,
         )
         self._urls: dict[str, str] = {}
 
@@ -147,6 +156,24 @@ class SitePages:
             return cache[target]
 
         return href
+
+    # -- filters of the month and agenda pages ---------------------------------------------
+
+    def filter_data(self, view: PostView) -> Markup:
+        """The attributes by which the filter script shows or hides a post's entry (slugs, never raw text)."""
+        channels = view.channels_in(self.cal.config)
+        return Markup(' data-sc-channels="{}" data-sc-tags="{}" data-sc-states="{}"').format(
+            " ".join(slug(channel) for channel in channels),
+            " ".join(self.cal.tag_slugs[tag] for tag in view.post.tags),
+            " ".join(f"{slug(channel)}:{view.states[channel].kind}" for channel in channels))
+
+    def filters(self, views: list[PostView]) -> Filters:
+        """What a page's filter offers: every channel, and the tags and states of the posts it shows."""
+        tags = sorted({tag for view in views for tag in view.post.tags}, key=str.lower)
+        kinds = {view.states[channel].kind for view in views for channel in view.channels_in(self.cal.config)}
+        return Filters(channels=[(channel, slug(channel)) for channel in self.cal.channel_ids],
+                       tags=[(tag, self.cal.tag_slugs[tag]) for tag in tags],
+                       states=[(kind.value, kind.value) for kind in STATES_BY_CONCERN if kind in kinds])
 
     # -- times --------------------------------------------------------------------------
 
@@ -204,9 +231,12 @@ class SitePages:
             weeks.append([first + timedelta(days=n) for n in range(7)])
             first += timedelta(days=7)
         names = [SHORT_DAYS[(self.cal.week_start + n) % 7] for n in range(7)]
+        views = [view for week in weeks for day in week if day.month == month.month
+                 for view in self.cal.by_day.get(day, [])]
         return self._page(
             src_uri or self.month_uri(month), "month.j2", month.strftime("%B %Y"),
             in_nav=src_uri is not None, hide=("navigation", "toc"), month=month, weeks=weeks,
+            filters=self.filters(views),
             day_names=names, previous=self.months[index - 1] if index else None,
             next=self.months[index + 1] if index + 1 < len(self.months) else None)
 
@@ -223,7 +253,9 @@ class SitePages:
 
     def agenda(self) -> GeneratedPage:
         days = [self.cal.today + timedelta(days=n) for n in range(self.agenda_days)]
-        return self._page(self.uri("agenda.md"), "agenda.j2", "Agenda", in_nav=True, days=days)
+        views = [view for day in days for view in self.cal.by_day.get(day, [])]
+        return self._page(self.uri("agenda.md"), "agenda.j2", "Agenda", in_nav=True, days=days,
+                          filters=self.filters(views))
 
     def post(self, view: PostView) -> GeneratedPage:
         config = self.cal.config

@@ -37,6 +37,7 @@ log = logging.getLogger(f"mkdocs.plugins.{__name__}")
 
 ASSETS = Path(__file__).parent / "assets"
 STYLESHEET = "assets/social-calendar.css"
+SCRIPT = "assets/social-calendar.js"  # the month and agenda filter; the pages work without it
 _SEARCH_DIALOG = 'data-md-component="search" role="dialog"'
 
 
@@ -80,6 +81,8 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
         self.root = (Path(config.config_file_path or ".").parent / self.config.content_root).resolve()
         if STYLESHEET not in config.extra_css:
             config.extra_css.append(STYLESHEET)
+        if SCRIPT not in [str(script) for script in config.extra_javascript]:
+            config.extra_javascript.append(SCRIPT)
         return config
 
     def on_serve(self, server, /, *, config: MkDocsConfig, builder):
@@ -115,7 +118,8 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
                 inclusion=InclusionLevel.UNDEFINED if page.in_nav else InclusionLevel.NOT_IN_NAV))
         for path, source in media.items():
             self._add(files, File.generated(config, f"{self.config.prefix}/{path}", abs_src_path=str(source)))
-        self._add(files, File.generated(config, STYLESHEET, abs_src_path=str(ASSETS / "social-calendar.css")))
+        for asset in (STYLESHEET, SCRIPT):
+            self._add(files, File.generated(config, asset, abs_src_path=str(ASSETS / Path(asset).name)))
         for channel, data in feed_files().items():
             self._add(files, File.generated(config, feed_uri(channel), content=data))
         return files
