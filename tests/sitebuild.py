@@ -54,11 +54,15 @@ def build_site(config_file: Path, site_dir: Path, now: str | None = None) -> Pat
     return site_dir
 
 
-def build_repo_site(root: Path, now: str = "2026-12-01 08:00", options: dict | None = None) -> Path:
+def build_repo_site(root: Path, now: str = "2026-12-01 08:00", options: dict | None = None,
+                    hooks: tuple[str, ...] = ()) -> Path:
     """The site of a temp content repository (tests' `repo` fixture), with a minimal mkdocs.yml;
-    `options` are more options of the plugin."""
+    `options` are more options of the plugin, `hooks` mkdocs hook files (relative to the root)."""
     lines = "".join(f"      {name}: {json.dumps(value)}\n" for name, value in (options or {}).items())
-    (root / "mkdocs.yml").write_text(MINIMAL_MKDOCS.format(now=now, options=lines), encoding="utf-8")
+    text = MINIMAL_MKDOCS.format(now=now, options=lines)
+    if hooks:
+        text += "hooks:\n" + "".join(f"  - {json.dumps(hook)}\n" for hook in hooks)
+    (root / "mkdocs.yml").write_text(text, encoding="utf-8")
     (root / "docs").mkdir(exist_ok=True)
     (root / "docs" / "index.md").write_text(textwrap.dedent("""\
         # Test calendar

@@ -151,3 +151,23 @@ def test_the_filter_form_waits_for_its_script_and_the_links_work_without_it(exam
     assert any(src.endswith("assets/social-calendar.js") for src in scripts)
     assert all(not re.match(r"^(https?:)?//", src) for src in scripts)  # nothing from another host
     assert (example_site / "assets" / "social-calendar.js").is_file()
+
+
+MARKING_HOOK = '''\
+def on_page_content(html, page, config, files):
+    return html + '<p class="marked-by-a-later-plugin"></p>'
+'''
+
+
+def test_what_a_later_plugin_adds_to_a_page_stays_after_the_search_has_looked(repo):
+    # The post page is shown to the search as its summary, then given back: the page as the
+    # plugins after this one left it, not as this plugin made it.
+    repo.post("bake", """\
+        title: Bake day
+        publish_at: 2026-12-05 10:00
+        channels: [mastodon]
+        """, body="Rye and spelt, all morning.")
+    (repo.root / "marker.py").write_text(MARKING_HOOK, encoding="utf-8")
+    site = build_repo_site(repo.root, hooks=("marker.py",))
+    assert 'class="marked-by-a-later-plugin"' in (site / "calendar" / "posts" / "bake.html").read_text(encoding="utf-8")
+    assert found(index_of(site), "spelt") == {"calendar/posts/bake.html"}

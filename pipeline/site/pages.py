@@ -28,7 +28,7 @@ from mkdocs.utils import get_relative_url
 from pipeline.cadence.localtime import SHORT_DAYS, week_of
 from pipeline.cadence.registry import describe
 from pipeline.content.media import MAX_MEDIA_BYTES
-from pipeline.content.model import Media
+from pipeline.content.model import Media, Post
 from pipeline.files import RegularFiles, UnsafeFile
 from pipeline.render.render import RenderedPart, Renderer
 from pipeline.site.calendar import STATES_BY_CONCERN, Calendar, PostView, next_month, slug, web_url
@@ -71,11 +71,12 @@ class GeneratedPage:
 
 @dataclass(frozen=True)
 class Filters:
-    """The choices of a page's filter, each as (what it shows, the value in the entries' data attributes)."""
+    """The choices of a page's filter: channels and tags as (what it shows, the slug in the entries' data
+    attributes), states by their names."""
 
     channels: list[tuple[str, str]]
     tags: list[tuple[str, str]]
-    states: list[tuple[str, str]]
+    states: list[str]
 
 
 def page_url(src_uri: str, use_directory_urls: bool) -> str:
@@ -173,7 +174,7 @@ class SitePages:
         kinds = {view.states[channel].kind for view in views for channel in view.channels_in(self.cal.config)}
         return Filters(channels=[(channel, slug(channel)) for channel in self.cal.channel_ids],
                        tags=[(tag, self.cal.tag_slugs[tag]) for tag in tags],
-                       states=[(kind.value, kind.value) for kind in STATES_BY_CONCERN if kind in kinds])
+                       states=[kind.value for kind in STATES_BY_CONCERN if kind in kinds])
 
     # -- times --------------------------------------------------------------------------
 
@@ -330,7 +331,7 @@ def part_html(part: RenderedPart) -> Markup:
     return text_html(part.text)
 
 
-def search_texts(post) -> list[str]:
+def search_texts(post: Post) -> list[str]:
     """Each distinct text a post's channels get (its body, or an override's), as one line, without thread breaks."""
     texts: list[str] = []
     for text in [post.text_for(channel) for channel in post.channels] or [post.body]:

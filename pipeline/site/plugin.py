@@ -76,6 +76,7 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
     def __init__(self) -> None:
         self.html: dict[str, str] = {}
         self.search: dict[str, str] = {}  # src_uri -> the summary the search index gets instead of the page
+        self._set_aside: dict[str, str] = {}  # src_uri -> its content while the search plugins look
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.root = (Path(config.config_file_path or ".").parent / self.config.content_root).resolve()
@@ -132,14 +133,16 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
     @event_priority(100)
     def _show_search_summary(self, context, /, *, page, config: MkDocsConfig, nav):
         summary = self.search.get(page.file.src_uri)
-        if summary is not None:
+        if summary is not None and page.content is not None:
+            self._set_aside[page.file.src_uri] = page.content
             page.content = summary
         return context
 
     @event_priority(-100)
     def _put_page_back(self, context, /, *, page, config: MkDocsConfig, nav):
-        if page.file.src_uri in self.search:
-            page.content = self.html[page.file.src_uri]
+        content = self._set_aside.pop(page.file.src_uri, None)
+        if content is not None:
+            page.content = content
         return context
 
     on_page_context = CombinedEvent(_show_search_summary, _put_page_back)
