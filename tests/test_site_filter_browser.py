@@ -1,4 +1,5 @@
-"""The month and agenda filters in headless Chromium: instant with the script, links without it.
+"""Finding things in headless Chromium: the theme's search finds a post by a word of its text; the
+month and agenda filters work instantly with the script, through links without it.
 
 Uses the browser, server and example site of tests/test_site_browser.py (which says what
 is needed and when these tests skip).
@@ -32,6 +33,32 @@ def choose(driver, name: str, value: str) -> None:
 
 def status(driver) -> str:
     return driver.find_element(By.CSS_SELECTOR, ".sc-filter-status").text
+
+
+def search(driver, words: str) -> list[str]:
+    """Type `words` into the theme's search and return the links of its results, once it has some."""
+    field = driver.find_element(By.CSS_SELECTOR, "input.md-search__input")
+    field.click()
+    field.send_keys(words)
+    # the index is searched in a web worker: wait for its answer (bounded by the script timeout)
+    return driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const list = document.querySelector('.md-search-result__list');
+        const links = () => [...list.querySelectorAll('a')].map(a => a.getAttribute('href'));
+        if (links().length) { done(links()); return; }
+        new MutationObserver((changes, observer) => {
+            if (links().length) { observer.disconnect(); done(links()); }
+        }).observe(list, {childList: true, subtree: true});""")
+
+
+def test_the_search_finds_a_post_by_a_word_of_its_text(browser, example):  # noqa: F811
+    load(browser, example.url + MONTH)
+    # "swaddled" is only in the third part of the stollen thread: in no title and no month page
+    links = search(browser, "swaddled")
+    assert [link.split("#")[0] for link in links] == [example.url + "calendar/posts/how-we-make-stollen.html"], links
+    browser.find_element(By.CSS_SELECTOR, ".md-search-result__list a").click()
+    assert browser.find_element(By.TAG_NAME, "h1").text == "How we make our stollen"
+    assert "swaddled" in browser.find_element(By.CSS_SELECTOR, ".sc-post").text
 
 
 def test_a_channel_hides_the_other_posts_at_once_and_follows_to_the_next_month(browser, example):  # noqa: F811
