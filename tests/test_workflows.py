@@ -249,6 +249,7 @@ def test_check_and_preview_comment_dry_run(origin, tmp_path):
     assert run.outcomes == {
         "Check out the pull request (merged into its base)": "success", "Set up Python": "success",
         "install": "success", "ledger": "success", "Validate": "failure", "site": "success",
+        "Upload the calendar site of the change": "success",
         "Cadence against the base branch": "success", "preview": "success",
         "Upload the preview for the comment": "success"}
     assert "the ledger is empty" in run.logs["ledger"]  # no state branch yet
@@ -262,30 +263,32 @@ def test_check_and_preview_comment_dry_run(origin, tmp_path):
     assert (artifact / "pr-number").read_text() == "7\n"
     assert (artifact / "comment.md").read_text() == summary  # small enough to be the same
     assert "Against origin/main:" in run.logs["Cadence against the base branch"]
+    # the calendar as it will be after the merge, with the two new posts, for the reviewer
+    site = check.artifacts / "calendar-site"
+    assert (site / "index.html").is_file() and (site / "calendar" / "posts" / "a.html").is_file()
+    assert "Spring" in (site / "calendar" / "2030-03.html").read_text(encoding="utf-8")
 
     # preview-comment.yml, in another (trusted) runner, with the check's artifact
     runner_home = tmp_path / "comment-runner"
     shutil.copytree(check.artifacts, runner_home / "artifacts")
-    comment_context = {
-        "github.event.workflow_run.event": "pull_request", "github.event.workflow_run.conclusion": "failure",
-        "github.event.workflow_run.id": 99, "github.event.workflow_run.head_sha": HEAD_SHA,
-        "github.token": "fake-token", "github.repository": "bakery/social",
-    }
     pulls = [["api", "repos/bakery/social/pulls/7"], {"stdout": HEAD_SHA + "\n"}]
     comment_space = tmp_path / "comment-workspace"
     comment_space.mkdir()
-    commenter = FakeRunner(WORKFLOWS / "preview-comment.yml", comment_space, runner_home, comment_context,
-                           gh_responses=[pulls, [["api", "--paginate"], {"stdout": ""}]])
+    commenter = FakeRunner(WORKFLOWS / "preview-comment.yml", comment_space, runner_home, COMMENT_CONTEXT,
+                           gh_responses=[pulls, site_artifacts(4711), [["api", "--paginate"], {"stdout": ""}]])
     assert commenter.run("comment").conclusion == "success"
     calls = commenter.gh_calls()
     assert calls[-1]["args"][:4] == ["api", "--method", "POST", "repos/bakery/social/issues/7/comments"]
     body = json.loads(calls[-1]["files"]["--input"])["body"]
-    assert body == "<!-- social-preview -->\n" + summary
-    listing = calls[1]["args"]
+    assert body == ("<!-- social-preview -->\n"
+                    "**[The calendar after this change](https://github.com/bakery/social/actions/runs/99/artifacts/"
+                    "4711)**: download it, unzip it and open `index.html` (kept for 7 days).\n\n" + summary)
+    assert calls[1]["args"][:2] == ["api", "repos/bakery/social/actions/runs/99/artifacts?name=calendar-site"]
+    listing = calls[2]["args"]
     assert listing[:3] == ["api", "--paginate", "repos/bakery/social/issues/7/comments"]
 
     # the next push updates the same comment
-    commenter.gh_responses = [pulls, [["api", "--paginate"], {"stdout": "555\n"}]]
+    commenter.gh_responses = [pulls, site_artifacts(4711), [["api", "--paginate"], {"stdout": "555\n"}]]
     assert commenter.run("comment").conclusion == "success"
     assert commenter.gh_calls()[-1]["args"][:4] == ["api", "--method", "PATCH",
                                                     "repos/bakery/social/issues/comments/555"]
@@ -302,6 +305,41 @@ def test_check_and_preview_comment_dry_run(origin, tmp_path):
     refused = commenter.run("comment")
     assert refused.conclusion == "failure" and "not a number" in refused.logs["Post or update the comment"]
     assert len(commenter.gh_calls()) == before
+
+
+COMMENT_CONTEXT = {
+    "github.event.workflow_run.event": "pull_request", "github.event.workflow_run.conclusion": "failure",
+    "github.event.workflow_run.id": 99, "github.event.workflow_run.head_sha": HEAD_SHA,
+    "github.token": "fake-token", "github.repository": "bakery/social", "github.server_url": "https://github.com",
+}
+
+
+def site_artifacts(*ids, expired: bool = False) -> list:
+    """The answer of GitHub's API to the list of the check run's artifacts named calendar-site."""
+    artifacts = [{"id": artifact_id, "name": "calendar-site", "expired": expired, "size_in_bytes": 123456}
+                 for artifact_id in ids]
+    return [["api", "repos/bakery/social/actions/runs/99/artifacts?name=calendar-site"],
+            {"json": {"total_count": len(artifacts), "artifacts": artifacts}}]
+
+
+@pytest.mark.parametrize("artifacts", [site_artifacts(), site_artifacts(4711, expired=True)])
+def test_the_comment_says_so_when_the_check_made_no_calendar(tmp_path, artifacts):
+    runner_home = tmp_path / "runner"
+    preview = runner_home / "artifacts" / "preview"
+    preview.mkdir(parents=True)
+    (preview / "pr-number").write_text("7\n")
+    (preview / "comment.md").write_text("## Preview of the posts: 1 added\n")
+    space = tmp_path / "workspace"
+    space.mkdir()
+    pulls = [["api", "repos/bakery/social/pulls/7"], {"stdout": HEAD_SHA + "\n"}]
+    commenter = FakeRunner(WORKFLOWS / "preview-comment.yml", space, runner_home, COMMENT_CONTEXT,
+                           gh_responses=[pulls, artifacts, [["api", "--paginate"], {"stdout": ""}]])
+    assert commenter.run("comment").conclusion == "success"
+    body = json.loads(commenter.gh_calls()[-1]["files"]["--input"])["body"]
+    assert body == ("<!-- social-preview -->\n"
+                    "The calendar site of this change did not build, or has expired: see "
+                    "[the check run](https://github.com/bakery/social/actions/runs/99).\n\n"
+                    "## Preview of the posts: 1 added\n")
 
 
 def test_preview_comment_skips_runs_that_were_not_pull_requests(tmp_path):

@@ -6,6 +6,7 @@
           content_root: .      # the folder holding content/ (relative to mkdocs.yml)
           now: ""              # pretend time (YYYY-MM-DD HH:MM local), default the clock
           metrics_sample: ""   # a metrics file shown as "sample data" while state/ has none
+          feed_past_days: 90   # how far back the .ics feeds reach (the future is all there)
 
 Nothing it generates is written to docs/: pages and feeds are mkdocs `File`s with
 their content in memory, so `mkdocs serve` rebuilds them when a post changes.
@@ -14,13 +15,15 @@ their content in memory, so `mkdocs serve` rebuilds them when a post changes.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
+from mkdocs.config.base import ValidationError
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 from pipeline.content.workspace import Workspace
@@ -28,7 +31,7 @@ from pipeline.errors import UsageError
 from pipeline.growth.history import METRICS_FILE, read_history
 from pipeline.render.render import Renderer
 from pipeline.site.calendar import Calendar, build_calendar
-from pipeline.site.feeds import feeds_in_background
+from pipeline.site.feeds import DEFAULT_PAST, feeds_in_background
 from pipeline.site.gitlog import last_changes
 from pipeline.site.growth import GrowthView, growth_view
 from pipeline.site.pages import SitePages, feed_uri, media_files
@@ -39,7 +42,17 @@ log = logging.getLogger(f"mkdocs.plugins.{__name__}")
 ASSETS = Path(__file__).parent / "assets"
 #: the calendar's stylesheet, and the Growth page's (kept apart: it has nothing to share)
 STYLESHEETS = ("assets/social-calendar.css", "assets/social-growth.css")
+SCRIPT = "assets/social-calendar.js"  # the month and agenda filter; the pages work without it
 _SEARCH_DIALOG = 'data-md-component="search" role="dialog"'
+
+
+class Days(c.OptionallyRequired[int]):
+    """A whole number of days, 0 or more."""
+
+    def run_validation(self, value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValidationError(f"expected a whole number of days, 0 or more, but got {value!r}")
+        return value
 
 
 class CalendarConfig(base.Config):
@@ -59,6 +72,8 @@ class CalendarConfig(base.Config):
     metrics_sample = c.Type(str, default="")
     """A metrics file (relative to mkdocs.yml) shown, labelled as sample data, while the repository
     has no state/metrics.jsonl; empty: the Growth page says there are no metrics yet."""
+    feed_past_days = Days(default=DEFAULT_PAST.days)
+    """How many days of the past the .ics feeds hold; the future is always all there."""
 
 
 class CalendarPlugin(BasePlugin[CalendarConfig]):
@@ -68,6 +83,8 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
 
     def __init__(self) -> None:
         self.html: dict[str, str] = {}
+        self.search: dict[str, str] = {}  # src_uri -> the summary the search index gets instead of the page
+        self._set_aside: dict[str, str] = {}  # src_uri -> its content while the search plugins look
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.config_dir = Path(config.config_file_path or ".").parent
@@ -75,6 +92,8 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
         for sheet in STYLESHEETS:
             if sheet not in config.extra_css:
                 config.extra_css.append(sheet)
+        if SCRIPT not in [str(script) for script in config.extra_javascript]:
+            config.extra_javascript.append(SCRIPT)
         return config
 
     def on_serve(self, server, /, *, config: MkDocsConfig, builder):
@@ -97,25 +116,47 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
         def post_url(view) -> str:
             return f"{site_url}/{pages.url(pages.post_uri(view))}" if site_url else pages.url(pages.post_uri(view))
 
-        feed_files = feeds_in_background(calendar, post_url, name=config.site_name)
-        self.html = {}
+        feed_files = feeds_in_background(calendar, post_url, name=config.site_name,
+                                         past=timedelta(days=self.config.feed_past_days))
+        self.html, self.search = {}, {}
         for page in pages.all():
             # The page's Markdown is only its front matter: its body is HTML already, put in
             # place in on_page_content, which spares Markdown parsing the HTML of 10,000 pages.
             self.html[page.src_uri] = page.html
+            if page.search is not None:
+                self.search[page.src_uri] = page.search
             self._add(files, File.generated(
                 config, page.src_uri, content=page.front_matter,
                 inclusion=InclusionLevel.UNDEFINED if page.in_nav else InclusionLevel.NOT_IN_NAV))
         for path, source in media.items():
             self._add(files, File.generated(config, f"{self.config.prefix}/{path}", abs_src_path=str(source)))
-        for sheet in STYLESHEETS:
-            self._add(files, File.generated(config, sheet, abs_src_path=str(ASSETS / Path(sheet).name)))
+        for asset in (*STYLESHEETS, SCRIPT):
+            self._add(files, File.generated(config, asset, abs_src_path=str(ASSETS / Path(asset).name)))
         for channel, data in feed_files().items():
             self._add(files, File.generated(config, feed_uri(channel), content=data))
         return files
 
     def on_page_content(self, html: str, /, *, page, config: MkDocsConfig, files: Files) -> str:
         return self.html.get(page.file.src_uri, html)
+
+    # Search plugins (mkdocs' own, Material's) index `page.content` in on_page_context: around
+    # them, a generated page shows them its short summary, then gets its HTML back for the theme.
+    @event_priority(100)
+    def _show_search_summary(self, context, /, *, page, config: MkDocsConfig, nav):
+        summary = self.search.get(page.file.src_uri)
+        if summary is not None and page.content is not None:
+            self._set_aside[page.file.src_uri] = page.content
+            page.content = summary
+        return context
+
+    @event_priority(-100)
+    def _put_page_back(self, context, /, *, page, config: MkDocsConfig, nav):
+        content = self._set_aside.pop(page.file.src_uri, None)
+        if content is not None:
+            page.content = content
+        return context
+
+    on_page_context = CombinedEvent(_show_search_summary, _put_page_back)
 
     def on_post_page(self, output: str, /, *, page, config: MkDocsConfig) -> str:
         # The theme's search dialog has no accessible name (axe-core: aria-dialog-name).
