@@ -389,6 +389,8 @@ def cadence(root: Path, output_format: str, now_text: str | None, channel_ids: t
     from pipeline.planning.overview import cadence_report
 
     result = cadence_report(root, now_text=now_text, channels=channel_ids, against=against)
+    for warning in result.read_warnings:
+        echo(f"warning: {warning}", err=True)
     echo(format_json(result.as_dict()) if output_format == "json" else result.as_text())
     sys.exit(1 if result.errors else 0)
 
@@ -541,6 +543,34 @@ def profiles_sync(root: Path, force: bool, channel: str | None) -> None:
     echo("\n".join(diff_lines(diffs, applied=True)) or "No profiles in content/profiles/.")
     left = any(d.problem or (d.conflicts and not force) for d in diffs)
     sys.exit(1 if left else 0)
+
+
+@cli.group()
+def inbox() -> None:
+    """What others addressed to the channels: mentions, replies and quotes (docs/inbox.md)."""
+
+
+@inbox.command(name="collect")
+@root_option
+@format_option(*FORMATS)
+@click.option("--channel", "channel_id", help="Only this channel.")
+@click.option("--first", type=DurationType(), default="14d", show_default=True,
+              help="How far back the first collection of a channel reads.")
+def inbox_collect(root: Path, output_format: str, channel_id: str | None, first) -> None:
+    """Append what others addressed to each channel since the last collection to state/inbox.jsonl.
+
+    Reads mentions, replies and quotes where the network allows (Mastodon's
+    notifications, Bluesky's listNotifications); channels whose network reads no
+    inbox are skipped with the reason. Nothing is marked as read on the network.
+    Push the file with `social state push`. Exit 1 when a channel could not be read.
+    """
+    from pipeline.publish.collect import collect_inbox
+
+    result = collect_inbox(root, channel_id=channel_id, first=first)
+    for warning in result.warnings:
+        echo(f"warning: {warning}", err=True)
+    echo(out_json(result.as_dict()) if output_format == "json" else result.as_text())
+    sys.exit(0 if result.ok else 1)
 
 
 @cli.group()

@@ -62,6 +62,10 @@ class CadenceRule:
     inline_level: bool = False
     #: how far from a post in time the check looks; the queue reads no further
     reach: Callable[[Any], timedelta] = _looks_at_the_post_alone
+    #: whether the check sees likes and reposts too (the rules about when); the others see posts only
+    engagements: bool = False
+    #: the value in force on every channel that does not set the rule (None: only where written)
+    default: Any = None
 
     @property
     def code(self) -> str:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from pipeline.cadence.declaration import Rule
 from pipeline.cadence.events import Event, Timeline
 from pipeline.cadence.localtime import format_span
-from pipeline.cadence.registry import RULES
+from pipeline.cadence.registry import RULES, check_rule
 from pipeline.cadence.values import Slot
 from pipeline.errors import ERROR
 
@@ -96,7 +96,7 @@ class _ChannelState:
         insort(nearby, event, key=lambda e: (e.at, e.post))
         line = Timeline(nearby, zone, week_start)
         for name, rule in self.rules.items():
-            if any(event.post in found.posts for found in RULES[name].check(line, rule)):
+            if any(event.post in found.posts for found in check_rule(line, rule)):
                 return name
         return None
 

@@ -20,7 +20,7 @@ CAPABILITIES = {
     Capability.PUBLISH: "publishes", Capability.THREADS: "threads", Capability.IMAGES: "images",
     Capability.ALT_TEXT: "alt text", Capability.REPLY: "replies", Capability.QUOTE: "quotes",
     Capability.REPOST: "reposts", Capability.LIKE: "likes", Capability.DELETE: "retraction",
-    Capability.RECONCILE: "certain reconcile",
+    Capability.RECONCILE: "certain reconcile", Capability.INBOX: "reads its inbox",
 }
 
 

@@ -62,7 +62,8 @@ def write_atomically(path, document: dict) -> None:
 class OutboxNetwork(Network):
     name = "outbox"
     title = "Outbox (local files)"
-    capabilities = frozenset(Capability)  # a file can hold anything
+    capabilities = frozenset(Capability) - {Capability.INBOX}  # a file can hold anything; nobody writes back
+    inbox_note = "nobody answers an outbox"
     max_length = 100_000
     max_images = 10
     Options: ClassVar[type[BaseModel]] = OutboxOptions

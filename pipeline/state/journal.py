@@ -25,6 +25,13 @@ class Journal:
         self.path = Path(root) / STATE_DIR / name
         self.warnings: list[str] = []
 
+    @classmethod
+    def at(cls, path: Path) -> Journal:
+        """A journal kept elsewhere than state/ (a sample file)."""
+        journal = cls(Path(path).parent, Path(path).name)
+        journal.path = Path(path)
+        return journal
+
     def records(self) -> list[dict]:
         try:
             data = self.path.read_bytes()
