@@ -573,6 +573,35 @@ def inbox_collect(root: Path, output_format: str, channel_id: str | None, first)
     sys.exit(0 if result.ok else 1)
 
 
+@cli.command()
+@root_option
+@click.argument("url")
+@click.option("--channel", "channel_id", help="The channel to answer from (default: the one whose inbox holds "
+              "the post, else the one channel that recognises its address).")
+@click.option("--text", help="The answer; without it the post's text is left to write (validation says so "
+              "until it is there).")
+@click.option("--at", "publish_at", metavar="'YYYY-MM-DD HH:MM'",
+              help="Local publish time (default: the first quarter hour two hours from now or later that "
+                   "keeps the channel's rules).")
+@click.option("--queue", is_flag=True, help="Take the channel's next free slot instead of a time.")
+@click.option("--id", "post_id", help="The post's id (default: reply- and the author's name).")
+@click.option("--now", "now_text", metavar="ISO", help="Suggest a time as if it were this time.")
+def reply(root: Path, url: str, channel_id: str | None, text: str | None, publish_at: str | None, queue: bool,
+          post_id: str | None, now_text: str | None) -> None:
+    """Write a post answering the post at URL (reply_to set), ready for a pull request; print its path.
+
+    What the other account wrote (when state/inbox.jsonl holds it) goes into the file
+    as a comment for the review. Refuses, saying what to do, when no channel (or more
+    than one) fits the URL, or when a post already answers it.
+    """
+    from pipeline.planning.reply import write_reply
+
+    written = write_reply(root, url, channel_id=channel_id, text=text, at=publish_at, queue=queue,
+                          post_id=post_id, now_text=now_text)
+    echo(written.path.as_posix())
+    echo(written.summary(), err=True)
+
+
 @cli.group()
 def state() -> None:
     """The `state` branch that holds the ledger: check it out into state/, push it."""

@@ -66,6 +66,9 @@ class CadenceRule:
     engagements: bool = False
     #: the value in force on every channel that does not set the rule (None: only where written)
     default: Any = None
+    #: what a channel must have for `default` to apply to it (max_unanswered: "inbox", a network
+    #: that reads one); None: every channel
+    needs: str | None = None
 
     @property
     def code(self) -> str:

@@ -243,6 +243,9 @@ class Network:
     docs: ClassVar[str | None] = None
     #: what `content/profiles/<channel>.yml` may set on this network; None: no profiles
     profile: ClassVar[ProfileSupport | None] = None
+    #: whether the author of a post is told of an answer only when the answer mentions them (Mastodon):
+    #: `social reply` then says to start with their handle
+    reply_mentions_author: ClassVar[bool] = False
     #: why the network's inbox is not read, where it is not (`social inbox collect` says so, and the
     #: docs' table); empty for networks that declare `Capability.INBOX`
     inbox_note: ClassVar[str] = ""

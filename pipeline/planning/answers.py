@@ -12,7 +12,7 @@ page, `social inbox list` and the cadence rule max_unanswered.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -22,8 +22,8 @@ from pipeline.networks import UnknownNetwork, network_class
 from pipeline.state.entry import DELETED, MISSED, PUBLISHED, Entry
 from pipeline.state.inbox import InboxRecord
 
-#: the keys of a post that answer what they name
-ANSWERING_KEYS = ("reply_to", "quote", "like", "repost")
+#: the keys of a post that answer what they name, and what such an answer is called
+ANSWERING_KEYS = {"reply_to": "reply", "quote": "quote", "like": "like", "repost": "repost"}
 
 
 class AnswerState(StrEnum):
@@ -41,6 +41,8 @@ class Answer:
 
     post: Post
     state: AnswerState
+    #: reply, quote, like or repost
+    kind: str = "reply"
     #: when it went out, or is to go out (None: queued without a time yet, or a draft)
     at: datetime | None = None
     #: the live answer, once published
@@ -87,10 +89,11 @@ def inbox_entries(records: Iterable[InboxRecord], content: Content, ledger: Iter
             answer = _answer(post, published.get((post.id, channel)))
             if answer is None:
                 continue
-            for key in ANSWERING_KEYS:
+            for key, kind in ANSWERING_KEYS.items():
                 target = post.engagement.get(key)
                 if target:
-                    answers.setdefault((channel, _identity(config, channel, target)), []).append(answer)
+                    answers.setdefault((channel, _identity(config, channel, target)), []).append(
+                        replace(answer, kind=kind))
     entries = []
     for record in records:
         found = [answer for address in (record.url, record.remote_id) if address

@@ -5,6 +5,7 @@
       - social-calendar:
           content_root: .      # the folder holding content/ (relative to mkdocs.yml)
           now: ""              # pretend time (YYYY-MM-DD HH:MM local), default the clock
+          sample_inbox: ""     # a JSON-lines inbox shown (labelled sample data) when state/ has none
 
 Nothing it generates is written to docs/: pages and feeds are mkdocs `File`s with
 their content in memory, so `mkdocs serve` rebuilds them when a post changes.
@@ -29,6 +30,7 @@ from pipeline.site.calendar import Calendar, build_calendar
 from pipeline.site.feeds import feeds_in_background
 from pipeline.site.gitlog import last_changes
 from pipeline.site.pages import SitePages, feed_uri, media_files
+from pipeline.state.inbox import Inbox
 
 log = logging.getLogger(f"mkdocs.plugins.{__name__}")
 
@@ -51,6 +53,9 @@ class CalendarConfig(base.Config):
     """How many upcoming and recent posts a channel page lists."""
     git = c.Type(bool, default=True)
     """Show each post's last change from `git log`."""
+    sample_inbox = c.Type(str, default="")
+    """A file like state/inbox.jsonl (relative to mkdocs.yml) for the Inbox page when state/inbox.jsonl
+    does not exist, shown and labelled as sample data; empty: none."""
 
 
 class CalendarPlugin(BasePlugin[CalendarConfig]):
@@ -62,7 +67,8 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
         self.html: dict[str, str] = {}
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
-        self.root = (Path(config.config_file_path or ".").parent / self.config.content_root).resolve()
+        self.base = Path(config.config_file_path or ".").parent
+        self.root = (self.base / self.config.content_root).resolve()
         if STYLESHEET not in config.extra_css:
             config.extra_css.append(STYLESHEET)
         return config
@@ -126,7 +132,18 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
         for warning in workspace.ledger.warnings:
             log.info("social-calendar: %s", warning)
         changes = last_changes(self.root) if self.config.git else {}
-        return build_calendar(content, workspace.ledger.latest(), workspace.now, changes)
+        inbox, sample = workspace.inbox, False
+        if not inbox.exists() and self.config.sample_inbox:
+            inbox, sample = Inbox((self.base / self.config.sample_inbox).resolve()), True
+            if not inbox.exists():
+                raise PluginError(f"social-calendar: option sample_inbox: {self.config.sample_inbox} does not "
+                                  "exist (the path is relative to mkdocs.yml)")
+        records = inbox.records()
+        for warning in inbox.warnings:
+            log.info("social-calendar: %s", warning)
+        source = _relative(inbox.path, self.root) if inbox.exists() else None
+        return build_calendar(content, workspace.ledger.latest(), workspace.now, changes, records,
+                              inbox_sample=sample, inbox_source=source)
 
     @staticmethod
     def _add(files: Files, file: File) -> None:
@@ -134,3 +151,10 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
             raise PluginError(f"social-calendar: docs/{file.src_uri} is in the way of a generated page; "
                               "rename it or set the plugin's `prefix` option")
         files.append(file)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.name

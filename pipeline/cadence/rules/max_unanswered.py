@@ -48,4 +48,5 @@ RULE = CadenceRule(
     describe=span_text,
     absence=True,
     default=timedelta(days=2),
+    needs="inbox",
 )

@@ -113,6 +113,12 @@ class BlueskyNetwork(Network):
         return len(text)
 
     @classmethod
+    def engagement_problem(cls, key: str, url: str) -> str | None:
+        if not cls.hosts_post(url, None):
+            return f"{url} is not a post on Bluesky (https://bsky.app/profile/<handle>/post/<id>)"
+        return None
+
+    @classmethod
     def hosts_post(cls, url: str, options: Any) -> bool:
         at = _AT_URI.match(url.strip())
         if at:

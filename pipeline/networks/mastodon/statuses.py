@@ -85,6 +85,8 @@ class MastodonNetwork(Network):
     required_credentials = ("token",)
     Options: ClassVar[type[BaseModel]] = MastodonOptions
     docs = "networks/mastodon.md"
+    # a reply without the author's @handle reaches their server, but is no notification there
+    reply_mentions_author = True
     # avatar and header: 2 MB each is Mastodon's long-standing limit (unverified for every version)
     profile = ProfileSupport(display_name=30, bio=500, fields=4, field_name=255, field_value=255,
                              avatar=True, header=True, image_bytes=2 * 1024 * 1024,
