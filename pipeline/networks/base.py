@@ -246,8 +246,8 @@ class Network:
     #: whether the author of a post is told of an answer only when the answer mentions them (Mastodon):
     #: `social reply` then says to start with their handle
     reply_mentions_author: ClassVar[bool] = False
-    #: why the network's inbox is not read, where it is not (`social inbox collect` says so, and the
-    #: docs' table); empty for networks that declare `Capability.INBOX`
+    #: what of the inbox `read_inbox` reads, or why the network's inbox is not read (`social inbox
+    #: collect` says so when it skips the channel; the docs' table shows it either way)
     inbox_note: ClassVar[str] = ""
 
     @classmethod

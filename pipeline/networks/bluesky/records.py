@@ -88,6 +88,8 @@ class BlueskyNetwork(Network):
     required_credentials = ("password",)
     Options: ClassVar[type[BaseModel]] = BlueskyOptions
     docs = "networks/bluesky.md"
+    inbox_note = ("read: mentions, replies and quotes from app.bsky.notification.listNotifications, which the "
+                  "account's PDS asks the AppView for; never marked as seen")
     profile = ProfileSupport(display_name=64, bio=256, unit="graphemes", avatar=True, header=True,
                              image_bytes=1_000_000, image_formats=frozenset({"jpeg", "png"}))
 

@@ -85,6 +85,8 @@ class MastodonNetwork(Network):
     required_credentials = ("token",)
     Options: ClassVar[type[BaseModel]] = MastodonOptions
     docs = "networks/mastodon.md"
+    inbox_note = ("read: mentions (replies to the channel's posts among them) and quotes (Mastodon 4.5 and "
+                  "later), from GET /api/v1/notifications; nothing is dismissed")
     # a reply without the author's @handle reaches their server, but is no notification there
     reply_mentions_author = True
     # avatar and header: 2 MB each is Mastodon's long-standing limit (unverified for every version)
