@@ -90,7 +90,7 @@ def test_checkouts_keep_no_credentials():
                 if "actions/checkout" in step.get("uses", ""):
                     checkouts += 1
                     assert step["with"]["persist-credentials"] is False, (name, job_id)
-    assert checkouts == 6
+    assert checkouts == 7
 
 
 def test_the_token_reaches_only_the_steps_that_fetch_and_push_the_state_branch_or_call_gh():
@@ -122,7 +122,7 @@ def jobs_with_secrets() -> list[tuple[str, str, dict]]:
 def test_secrets_are_read_only_by_jobs_in_the_publish_environment():
     found = jobs_with_secrets()
     assert [(name, job_id) for name, job_id, _ in found] == [("publish", "publish"), ("publish", "channels"),
-                                                               ("publish", "profiles")]
+                                                               ("publish", "profiles"), ("publish", "inbox")]
     for _, _, job in found:
         environment = job.get("environment")
         assert (environment.get("name") if isinstance(environment, dict) else environment) == "publish"
@@ -141,7 +141,8 @@ def test_zizmor_as_an_auditor_finds_nothing():
 
 def test_publish_schedule_concurrency_and_inputs():
     workflow = load_workflow(WORKFLOWS / "publish.yml")
-    assert workflow["on"]["schedule"] == [{"cron": "7,22,37,52 * * * *"}, {"cron": "3 6 * * *"}]
+    assert workflow["on"]["schedule"] == [{"cron": "7,22,37,52 * * * *"}, {"cron": "3 6 * * *"},
+                                          {"cron": "17 */3 * * *"}]
     inputs = workflow["on"]["workflow_dispatch"]["inputs"]
     assert inputs["dry_run"]["type"] == "boolean" and inputs["post"]["type"] == "string"
     assert workflow["concurrency"] == {"group": "publish", "cancel-in-progress": False}
@@ -151,6 +152,10 @@ def test_publish_schedule_concurrency_and_inputs():
     assert not any("secrets." in json.dumps(s) for s in others)  # secrets reach the publish step only
     check = next(s for s in workflow["jobs"]["channels"]["steps"] if s.get("id") == "check")
     assert set(check["env"]) - {"RUN_URL"} == credential_variables(REPO / "content")  # the same secrets
+    collect = next(s for s in workflow["jobs"]["inbox"]["steps"] if s.get("id") == "collect")
+    assert set(collect["env"]) == credential_variables(REPO / "content")
+    others = [s for s in workflow["jobs"]["inbox"]["steps"] if s is not collect]
+    assert not any("secrets." in json.dumps(s) for s in others)
 
 def credential_variables(content: Path) -> set[str]:
     import yaml
@@ -413,6 +418,40 @@ def test_a_merged_profile_change_is_synced_and_recorded_on_the_state_branch(orig
     assert run.outcomes["state"] == "success"
     assert run.outcomes["sync"] == "failure" and "profile" in run.logs["sync"]  # refused, with the reason
     assert run.outcomes["Push what was synced to the state branch"] == "success"
+
+
+def test_the_inbox_job_collects_on_its_own_schedule_and_pushes_to_the_state_branch(origin, tmp_path):
+    from tests.fakes.mastodon import FakeMastodon
+
+    bare, seed = origin
+    with FakeMastodon("inbox-token-7781") as instance:
+        seed.write("content/channels.yml", f"""\
+            timezone: Europe/Berlin
+            channels:
+              mastodon:
+                network: mastodon
+                instance: {instance.url}
+                credentials: {{token: MASTODON_TOKEN}}
+              outbox:
+                network: outbox
+            """)
+        git(seed.root, "add", "-A")
+        git(seed.root, "commit", "-qm", "a reachable instance")
+        git(seed.root, "push", "-q", str(bare), "main")
+        instance.notify("mention", "@crumbandco open on Sunday?")
+        context = {**publish_context(), "github.event.schedule": "17 */3 * * *",
+                   "secrets.MASTODON_TOKEN": "inbox-token-7781"}
+        workflow = load_workflow(WORKFLOWS / "publish.yml")
+        assert workflow["jobs"]["inbox"]["environment"] == "publish"
+        runner = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run"), tmp_path / "runner", context)
+        assert runner.run("publish").conclusion == "skipped" and runner.run("channels").conclusion == "skipped"
+        run = runner.run("inbox")
+        assert run.outcomes["collect"] == "success", run.logs
+        assert "1 new" in run.logs["collect"]
+        assert run.outcomes["Push what was collected to the state branch"] == "success"
+        lines = state_file(bare, "inbox.jsonl").splitlines()
+        assert [json.loads(line)["text"] for line in lines] == ["@crumbandco open on Sunday?"]
+        assert "inbox-token-7781" not in json.dumps(run.logs)
 
 
 def test_publish_stops_itself_when_the_ledger_cannot_be_pushed(origin, tmp_path):
