@@ -6,13 +6,14 @@ like). Addresses are compared as the channel's network tells one post's addresse
 alike (`Network.post_identity`: a bsky.app URL and its at:// URI). The answer's
 state comes from the ledger (published, with its link and time), else from the
 post (scheduled at its publish_at, or a draft). The result feeds the site's Inbox
-page, `social inbox list` and the cadence rule max_unanswered.
+page, `social reply` (which refuses what is answered already) and the cadence rule
+max_unanswered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -41,6 +42,7 @@ class Answer:
 
     post: Post
     state: AnswerState
+    _: KW_ONLY  # the rest by name: `at` and `url` once went by position into `kind`
     #: reply, quote, like or repost
     kind: str = "reply"
     #: when it went out, or is to go out (None: queued without a time yet, or a draft)
@@ -118,12 +120,12 @@ def mentions_by_channel(entries: Sequence[InboxEntry]) -> dict[str, list[Mention
 
 def _answer(post: Post, entry: Entry | None) -> Answer | None:
     if entry is not None and entry.state == PUBLISHED:
-        return Answer(post, AnswerState.PUBLISHED, _parse(entry.at), entry.url)
+        return Answer(post, AnswerState.PUBLISHED, at=_parse(entry.at), url=entry.url)
     if entry is not None and entry.state in (MISSED, DELETED):
         return None  # it never went out, or was taken back
     if post.status == PostStatus.DRAFT:
         return Answer(post, AnswerState.DRAFTED)
-    return Answer(post, AnswerState.SCHEDULED, post.publish_at)
+    return Answer(post, AnswerState.SCHEDULED, at=post.publish_at)
 
 
 def _preference(answer: Answer) -> tuple:
