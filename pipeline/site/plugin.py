@@ -134,10 +134,12 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
         changes = last_changes(self.root) if self.config.git else {}
         inbox, sample = workspace.inbox, False
         if not inbox.exists() and self.config.sample_inbox:
-            inbox, sample = Inbox((self.base / self.config.sample_inbox).resolve()), True
-            if not inbox.exists():
-                raise PluginError(f"social-calendar: option sample_inbox: {self.config.sample_inbox} does not "
-                                  "exist (the path is relative to mkdocs.yml)")
+            sample_file = Inbox((self.base / self.config.sample_inbox).resolve())
+            if sample_file.exists():
+                inbox, sample = sample_file, True
+            else:  # a repository made from the example may well have dropped the sample
+                log.info("social-calendar: sample_inbox %s does not exist (relative to mkdocs.yml): the inbox "
+                         "page shows nothing", self.config.sample_inbox)
         records = inbox.records()
         for warning in inbox.warnings:
             log.info("social-calendar: %s", warning)
