@@ -3,7 +3,7 @@
 Mastodon's notifications page with Link headers (`next` back, `prev` forward); Bluesky's
 listNotifications with an opaque cursor, never marked as seen. Collection appends to
 state/inbox.jsonl once per item, goes on from the last item, survives a torn last line
-and a collector killed mid-read, and skips networks that read no inbox with their reason.
+and a collector killed mid-read or mid-write (SIGKILL), and skips networks that read no inbox with their reason.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pipeline.networks.bluesky import BlueskyNetwork, BlueskyOptions
 from pipeline.networks.delivery import Http, Secrets
 from pipeline.networks.mastodon import MastodonNetwork, MastodonOptions
 from pipeline.publish.collect import collect_inbox
-from pipeline.state.inbox import Inbox
+from pipeline.state.inbox import Inbox, InboxRecord
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.clock import FakeClock
 from tests.fakes.mastodon import FakeMastodon
@@ -347,3 +347,45 @@ def test_the_command_reports_in_json_and_exits_1_when_a_channel_failed(site, mas
     assert report["ok"] is False and report["added"] == 0
     assert [c["channel"] for c in report["channels"] if c["problem"]] == ["mastodon"]
     assert "wrong-token-123456" not in result.output
+
+
+# A collector that appends two items, then is killed by SIGKILL halfway through its next write.
+KILLED_MID_WRITE = """
+import os, signal, sys
+from datetime import datetime, timezone
+from pipeline.state import journal
+from pipeline.state.inbox import Inbox, InboxRecord
+
+def item(n):
+    return InboxRecord("mastodon", str(n), None, "mention", datetime(2026, 12, 1, 9, n, tzinfo=timezone.utc),
+                       "@anna@example.org", f"hello {n} " + "x" * 4000, cursor=str(n))
+
+inbox = Inbox.of(sys.argv[1])
+inbox.add([item(1), item(2)])
+real_write = os.write
+
+def half_then_die(fd, data):
+    real_write(fd, bytes(data[:len(data) // 3]))  # in the middle of the first line
+    os.kill(os.getpid(), signal.SIGKILL)
+
+journal.os.write = half_then_die
+inbox.add([item(3), item(4)])
+"""
+
+
+def test_a_collector_killed_mid_write_leaves_a_readable_inbox_and_the_next_one_goes_on(tmp_path):
+    killed = subprocess.run([sys.executable, "-c", KILLED_MID_WRITE, str(tmp_path)], capture_output=True,
+                            text=True, timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    inbox = Inbox.of(tmp_path)
+    records = inbox.records()
+    assert [r.remote_id for r in records] == ["1", "2"]
+    assert inbox.since("mastodon") == records[-1].cursor, "the next collection goes on after the last whole item"
+    assert len(inbox.warnings) == 1 and "cannot be read" in inbox.warnings[0]
+
+    again = [InboxRecord("mastodon", str(n), None, "mention", datetime(2026, 12, 1, 9, n, tzinfo=UTC),
+                         "@anna@example.org", f"hello {n}", cursor=str(n)) for n in (3, 4)]
+    inbox.add(again)
+    after = Inbox.of(tmp_path)
+    assert [r.remote_id for r in after.records()] == ["1", "2", "3", "4"]
+    assert len(after.warnings) == 1, "the torn line stays one skipped line; nothing is glued to it"
