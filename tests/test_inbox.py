@@ -3,7 +3,8 @@
 Mastodon's notifications page with Link headers (`next` back, `prev` forward); Bluesky's
 listNotifications with an opaque cursor, never marked as seen. Collection appends to
 state/inbox.jsonl once per item, goes on from the last item, survives a torn last line
-and a collector killed mid-read or mid-write (SIGKILL), and skips networks that read no inbox with their reason.
+and a collector killed (SIGKILL) mid-read or mid-write, and skips networks that read no
+inbox with their reason.
 """
 
 from __future__ import annotations
