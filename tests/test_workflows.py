@@ -448,10 +448,15 @@ def test_the_inbox_job_collects_on_its_own_schedule_and_pushes_to_the_state_bran
         run = runner.run("inbox")
         assert run.outcomes["collect"] == "success", run.logs
         assert "1 new" in run.logs["collect"]
-        assert run.outcomes["Push what was collected to the state branch"] == "success"
+        assert run.outcomes["push"] == "success"
         lines = state_file(bare, "inbox.jsonl").splitlines()
         assert [json.loads(line)["text"] for line in lines] == ["@crumbandco open on Sunday?"]
         assert "inbox-token-7781" not in json.dumps(run.logs)
+        # site.yml rebuilds the inbox page after a run that brought something, and only then
+        assert (runner.artifacts / "publish-result" / "ledger-changed").read_text() == "true\n"
+        again = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "again"), tmp_path / "runner2", context)
+        assert again.run("inbox").outcomes["collect"] == "success"
+        assert (again.artifacts / "publish-result" / "ledger-changed").read_text() == "false\n"
 
 
 def test_publish_stops_itself_when_the_ledger_cannot_be_pushed(origin, tmp_path):
