@@ -248,10 +248,8 @@ class FakeMastodon(FakeServer):
             chosen = [n for n in chosen if int(n["id"]) < max_id]
         if since_id is not None:
             chosen = [n for n in chosen if int(n["id"]) > since_id]
-        if min_id is not None:  # the page just above min_id
-            page = [n for n in chosen if int(n["id"]) > min_id][:limit]
-        else:  # the newest page
-            page = chosen[-limit:]
+        # the page just above min_id, else the newest page
+        page = [n for n in chosen if int(n["id"]) > min_id][:limit] if min_id is not None else chosen[-limit:]
         page = page[::-1]
         headers = {}
         if page:
