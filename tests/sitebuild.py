@@ -21,7 +21,7 @@ theme:
 plugins:
   - search
   - social-calendar:
-      now: "{now}"{options}
+      now: "{now}"
 nav:
   - Home: index.md
   - This month: calendar/index.md
@@ -57,8 +57,11 @@ def build_site(config_file: Path, site_dir: Path, now: str | None = None) -> Pat
 def build_repo_site(root: Path, now: str = "2026-12-01 08:00", **options: str) -> Path:
     """The site of a temp content repository (tests' `repo` fixture), with a minimal mkdocs.yml;
     `options` are more of the plugin's options."""
-    more = "".join(f"\n      {name}: {value!r}" for name, value in options.items())
-    (root / "mkdocs.yml").write_text(MINIMAL_MKDOCS.format(now=now, options=more), encoding="utf-8")
+    text = MINIMAL_MKDOCS.format(now=now)
+    if options:  # under the plugin's `now:`
+        anchor = f'      now: "{now}"\n'
+        text = text.replace(anchor, anchor + "".join(f"      {name}: {value!r}\n" for name, value in options.items()))
+    (root / "mkdocs.yml").write_text(text, encoding="utf-8")
     (root / "docs").mkdir(exist_ok=True)
     (root / "docs" / "index.md").write_text(textwrap.dedent("""\
         # Test calendar
