@@ -30,6 +30,7 @@ plugins:
   - Channels: calendar/channels/index.md
   - Tags: calendar/tags/index.md
   - Cadence: calendar/cadence.md
+  - Inbox: calendar/inbox.md
 """
 
 
@@ -65,9 +66,11 @@ def minimal_mkdocs(now: str, options: dict | None = None, hooks: tuple[str, ...]
 
 
 def build_repo_site(root: Path, now: str = "2026-12-01 08:00", options: dict | None = None,
-                    hooks: tuple[str, ...] = ()) -> Path:
-    """The site of a temp content repository (tests' `repo` fixture), with `minimal_mkdocs`."""
-    (root / "mkdocs.yml").write_text(minimal_mkdocs(now, options, hooks), encoding="utf-8")
+                    hooks: tuple[str, ...] = (), **more_options: str) -> Path:
+    """The site of a temp content repository (tests' `repo` fixture), with `minimal_mkdocs`;
+    `options` and `more_options` are more of the plugin's options."""
+    (root / "mkdocs.yml").write_text(minimal_mkdocs(now, {**(options or {}), **more_options}, hooks),
+                                     encoding="utf-8")
     (root / "docs").mkdir(exist_ok=True)
     (root / "docs" / "index.md").write_text(textwrap.dedent("""\
         # Test calendar

@@ -82,6 +82,10 @@ def hostile(tmp_path_factory):
 
     repo = ContentRepo(tmp_path_factory.mktemp("hostile"))
     write_hostile_posts(repo)
+    repo.write("state/inbox.jsonl", json.dumps({
+        "at": "2026-11-28T09:00:00Z", "channel": "mastodon", "remote_id": "666", "kind": "mention",
+        "url": "javascript:alert('xss-inbox-url')", "author": "<b onmouseover=alert('xss-author')>eve</b>",
+        "text": "<script>alert('xss-inbox')</script><img src=x onerror=alert('xss-inbox-img')>"}) + "\n")
     server = Server(build_repo_site(repo.root, now="2026-12-01 08:00"))
     yield server
     server.close()
@@ -124,6 +128,7 @@ PAGES = {
     "agenda": "calendar/agenda.html",
     "post": "calendar/posts/stollen-workshop.html",
     "growth": "calendar/growth.html",
+    "inbox": "calendar/inbox.html",
 }
 
 
@@ -196,10 +201,26 @@ def test_growth_charts_follow_the_dark_scheme(browser, example):
     assert text == browser.execute_script("return getComputedStyle(document.querySelector('.md-typeset')).color")
 
 
+def test_inbox_in_the_browser(browser, example):
+    load(browser, example.url + PAGES["inbox"])
+    assert browser.find_element(By.CSS_SELECTOR, ".sc-sample").text.startswith("Sample data.")
+    waiting, answered = browser.find_elements(By.CSS_SELECTOR, "table.sc-inbox-list")
+    rows = waiting.find_elements(By.CSS_SELECTOR, "tbody tr")
+    received = [row.find_element(By.TAG_NAME, "time").get_attribute("datetime") for row in rows]
+    assert received == sorted(received) and len(rows) == 2, "what waits, oldest first"
+    cells = [cell.text for cell in rows[0].find_elements(By.TAG_NAME, "td")]
+    assert cells[5] == "4 d 11 h" and cells[6] == "none yet: social reply https://norden.social/@lena/113528873113901002"
+    assert "max_unanswered" in browser.find_element(By.CSS_SELECTOR, ".sc-findings").text
+    answer = answered.find_element(By.CSS_SELECTOR, "tbody tr td:last-child a")
+    answer.click()
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Liking Kiezmarkt's advent market reminder"
+
+
 def hostile_pages(server) -> list[str]:
     return [server.url + path for path in (
         "calendar/posts/xss-title.html", "calendar/posts/xss-media.html", "calendar/2026-12.html",
-        "calendar/agenda.html", "calendar/tags/index.html", "calendar/cadence.html", "calendar/index.html")]
+        "calendar/agenda.html", "calendar/tags/index.html", "calendar/cadence.html", "calendar/index.html",
+        "calendar/inbox.html")]
 
 
 def test_hostile_content_renders_as_text(browser, hostile):
@@ -218,6 +239,9 @@ def test_hostile_content_renders_as_text(browser, hostile):
     assert "<script>alert('xss-title')</script>" in browser.find_element(By.TAG_NAME, "h1").text
     text = browser.find_element(By.CSS_SELECTOR, ".sc-post").text
     assert "<img src=x onerror=" in text and "javascript:alert('xss-link')" in text and "</div></td></table>" in text
+    load(browser, hostile.url + "calendar/inbox.html")
+    quoted = browser.find_element(By.CSS_SELECTOR, ".sc-inbox-list blockquote").text
+    assert quoted == "<script>alert('xss-inbox')</script><img src=x onerror=alert('xss-inbox-img')>"
     load(browser, hostile.url + "calendar/posts/xss-media.html")
     image = browser.find_element(By.CSS_SELECTOR, ".sc-media img")
     assert image.get_attribute("alt").startswith("<script>alert('xss-alt')</script>")

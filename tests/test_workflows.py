@@ -90,7 +90,7 @@ def test_checkouts_keep_no_credentials():
                 if "actions/checkout" in step.get("uses", ""):
                     checkouts += 1
                     assert step["with"]["persist-credentials"] is False, (name, job_id)
-    assert checkouts == 7
+    assert checkouts == 8  # publish, channels, profiles, stats, inbox, check, site (2)
 
 
 def test_the_token_reaches_only_the_steps_that_fetch_and_push_the_state_branch_or_call_gh():
@@ -122,7 +122,8 @@ def jobs_with_secrets() -> list[tuple[str, str, dict]]:
 def test_secrets_are_read_only_by_jobs_in_the_publish_environment():
     found = jobs_with_secrets()
     assert [(name, job_id) for name, job_id, _ in found] == [("publish", "publish"), ("publish", "channels"),
-                                                               ("publish", "profiles"), ("publish", "stats")]
+                                                               ("publish", "profiles"), ("publish", "stats"),
+                                                               ("publish", "inbox")]
     for _, _, job in found:
         environment = job.get("environment")
         assert (environment.get("name") if isinstance(environment, dict) else environment) == "publish"
@@ -141,7 +142,8 @@ def test_zizmor_as_an_auditor_finds_nothing():
 
 def test_publish_schedule_concurrency_and_inputs():
     workflow = load_workflow(WORKFLOWS / "publish.yml")
-    assert workflow["on"]["schedule"] == [{"cron": "7,22,37,52 * * * *"}, {"cron": "3 6 * * *"}]
+    assert workflow["on"]["schedule"] == [{"cron": "7,22,37,52 * * * *"}, {"cron": "3 6 * * *"},
+                                          {"cron": "17 */3 * * *"}]
     inputs = workflow["on"]["workflow_dispatch"]["inputs"]
     assert inputs["dry_run"]["type"] == "boolean" and inputs["post"]["type"] == "string"
     assert workflow["concurrency"] == {"group": "publish", "cancel-in-progress": False}
@@ -155,6 +157,11 @@ def test_publish_schedule_concurrency_and_inputs():
     collect = next(s for s in workflow["jobs"]["stats"]["steps"] if s.get("id") == "collect")
     assert set(collect["env"]) == credential_variables(REPO / "content")
     assert workflow["jobs"]["stats"]["permissions"] == {"contents": "write"}
+    assert inputs["collect_inbox"]["type"] == "boolean"
+    collect = next(s for s in workflow["jobs"]["inbox"]["steps"] if s.get("id") == "collect")
+    assert set(collect["env"]) == credential_variables(REPO / "content")
+    others = [s for s in workflow["jobs"]["inbox"]["steps"] if s is not collect]
+    assert not any("secrets." in json.dumps(s) for s in others)
 
 def credential_variables(content: Path) -> set[str]:
     import yaml
@@ -486,16 +493,59 @@ def test_the_daily_stats_job_appends_the_metrics_to_the_state_branch(origin, tmp
 
 @pytest.mark.parametrize("inputs, jobs", [
     ({"inputs.collect_stats": True}, {"stats"}),
+    ({"inputs.collect_inbox": True}, {"inbox"}),
+    ({"github.event_name": "schedule", "github.event.schedule": "17 */3 * * *"}, {"inbox"}),
+    ({"github.event_name": "schedule", "github.event.schedule": "3 6 * * *"},
+     {"publish", "channels", "profiles", "stats"}),
     ({"inputs.check_channels": True}, {"channels"}),
     ({}, {"publish"}),
 ])
 def test_a_manual_run_does_what_it_was_asked_and_nothing_else(inputs, jobs):
     context = {**publish_context(), "github.event_name": "workflow_dispatch", "github.event.schedule": None,
-               "inputs.collect_stats": None, **inputs}
+               "inputs.collect_stats": None, "inputs.collect_inbox": None, **inputs}
     status = {"success": True, "failure": False, "cancelled": False, "always": True}
     ran = {job_id for job_id, job in load_workflow(WORKFLOWS / "publish.yml")["jobs"].items()
            if Expressions(context).evaluate(str(job["if"]), status)}
     assert ran == jobs
+
+
+def test_the_inbox_job_collects_on_its_own_schedule_and_pushes_to_the_state_branch(origin, tmp_path):
+    from tests.fakes.mastodon import FakeMastodon
+
+    bare, seed = origin
+    with FakeMastodon("inbox-token-7781") as instance:
+        seed.write("content/channels.yml", f"""\
+            timezone: Europe/Berlin
+            channels:
+              mastodon:
+                network: mastodon
+                instance: {instance.url}
+                credentials: {{token: MASTODON_TOKEN}}
+              outbox:
+                network: outbox
+            """)
+        git(seed.root, "add", "-A")
+        git(seed.root, "commit", "-qm", "a reachable instance")
+        git(seed.root, "push", "-q", str(bare), "main")
+        instance.notify("mention", "@crumbandco open on Sunday?")
+        context = {**publish_context(), "github.event.schedule": "17 */3 * * *",
+                   "secrets.MASTODON_TOKEN": "inbox-token-7781"}
+        workflow = load_workflow(WORKFLOWS / "publish.yml")
+        assert workflow["jobs"]["inbox"]["environment"] == "publish"
+        runner = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run"), tmp_path / "runner", context)
+        assert runner.run("publish").conclusion == "skipped" and runner.run("channels").conclusion == "skipped"
+        run = runner.run("inbox")
+        assert run.outcomes["collect"] == "success", run.logs
+        assert "1 new" in run.logs["collect"]
+        assert run.outcomes["push"] == "success"
+        lines = state_file(bare, "inbox.jsonl").splitlines()
+        assert [json.loads(line)["text"] for line in lines] == ["@crumbandco open on Sunday?"]
+        assert "inbox-token-7781" not in json.dumps(run.logs)
+        # site.yml rebuilds the inbox page after a run that brought something, and only then
+        assert (runner.artifacts / "publish-result" / "ledger-changed").read_text() == "true\n"
+        again = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "again"), tmp_path / "runner2", context)
+        assert again.run("inbox").outcomes["collect"] == "success"
+        assert (again.artifacts / "publish-result" / "ledger-changed").read_text() == "false\n"
 
 
 def test_publish_stops_itself_when_the_ledger_cannot_be_pushed(origin, tmp_path):
@@ -543,6 +593,14 @@ def test_site_builds_after_a_publish_run_only_when_the_ledger_changed(tmp_path, 
     assert run.outputs["read"] == {"changed": changed}
     build = FakeRunner(WORKFLOWS / "site.yml", tmp_path, tmp_path / "runner", site_context("workflow_run", changed))
     assert (build.run("build").conclusion == "skipped") is (changed == "false")
+
+
+def test_a_publish_run_that_wrote_no_record_leaves_the_site_alone_without_failing(tmp_path):
+    """A run of only the channels check or the metrics collection uploads no record: nothing changed."""
+    runner = FakeRunner(WORKFLOWS / "site.yml", tmp_path, tmp_path / "runner", site_context("workflow_run"))
+    run = runner.run("ledger-changed")
+    assert run.conclusion == "success"
+    assert run.outputs["read"] == {"changed": "false"}
 
 
 @pytest.mark.parametrize("run, why", [

@@ -20,7 +20,7 @@ CAPABILITIES = {
     Capability.PUBLISH: "publishes", Capability.THREADS: "threads", Capability.IMAGES: "images",
     Capability.ALT_TEXT: "alt text", Capability.REPLY: "replies", Capability.QUOTE: "quotes",
     Capability.REPOST: "reposts", Capability.LIKE: "likes", Capability.DELETE: "retraction",
-    Capability.RECONCILE: "certain reconcile", Capability.METRICS: "metrics",
+    Capability.RECONCILE: "certain reconcile", Capability.METRICS: "metrics", Capability.INBOX: "reads its inbox",
 }
 
 
@@ -55,6 +55,15 @@ def networks_markdown() -> str:
         "|---|---|---|",
         *settings,
         "",
+        "## The inbox",
+        "",
+        "What `social inbox collect` reads of each network: the mentions, replies and quotes others "
+        "addressed to a channel ([the inbox](../inbox.md)). Networks that cannot are skipped with this reason.",
+        "",
+        "| Network | Inbox |",
+        "|---|---|",
+        *[_inbox_row(network) for network in networks()],
+        "",
     ])
 
 
@@ -77,6 +86,11 @@ def _settings_row(network: type[Network]) -> str:
     if network.credentials_note:
         credentials = f"{credentials}; {network.credentials_note}" if credentials else network.credentials_note
     return f"| `{network.name}` | {_cell(settings) or '(none)'} | {_cell(credentials) or '(none)'} |"
+
+
+def _inbox_row(network: type[Network]) -> str:
+    fallback = "read: mentions, replies and quotes" if network.can(Capability.INBOX) else "not read"
+    return f"| `{network.name}` | {_cell(network.inbox_note) or fallback} |"
 
 
 def _setting(name: str, field: Any) -> str:

@@ -114,7 +114,7 @@ class SitePages:
             cal=calendar, local=self.local, utc=self.utc, utc_text=self.utc_text, clock=self.clock,
             post_uri=self.post_uri, month_uri=self.month_uri, tag_uri=self.tag_uri,
             channel_uri=self.channel_uri, feed_uri=feed_uri, web_url=web_url, media_uri=self.media_uri,
-            part_html=part_html, day_title=day_title, channel_slug=slug,
+            part_html=part_html, quoted_html=text_html, day_title=day_title, channel_slug=slug,
             engagement_label=lambda kind: _ENGAGEMENT.get(kind, kind),
             engagement_summary=engagement_summary, filter_data=self.filter_data,
         )
@@ -205,6 +205,7 @@ class SitePages:
         yield self.cadence()
         if self.growth_view is not None:
             yield self.growth()
+        yield self.inbox()
         for month in self.months:
             yield self.month(month)
         for channel in self.cal.channel_ids:
@@ -317,6 +318,18 @@ class SitePages:
         return self._page(self.uri("cadence.md"), "cadence.j2", "Cadence", in_nav=True, hide=("toc",),
                           findings=findings, heat_months=heat_months)
 
+    def inbox(self) -> GeneratedPage:
+        """What others addressed to the channels: what waits for an answer, oldest first, then the answered."""
+        findings = [(channel, finding) for channel, result in self.cal.cadence.items()
+                    for finding in result.findings if finding.rule == "max_unanswered"]
+        return self._page(self.uri("inbox.md"), "inbox.j2", "Inbox", in_nav=True, inbox=self.cal.inbox,
+                          findings=findings, age=age_text, answered=self.answered[:self.listed],
+                          more_answered=max(0, len(self.answered) - self.listed))
+
+    @cached_property
+    def answered(self) -> list:
+        return self.cal.inbox.answered
+
 
     def growth(self) -> GeneratedPage:
         view = self.growth_view
@@ -349,6 +362,18 @@ def search_texts(post: Post) -> list[str]:
         if line and line not in texts:
             texts.append(line)
     return texts
+
+
+def age_text(span: timedelta) -> str:
+    """How long something has waited, roughly: `3 d 4 h`, `5 h`, `12 min`."""
+    minutes = int(span.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h"
+    return f"{minutes} min"
 
 
 def day_title(day: date) -> str:

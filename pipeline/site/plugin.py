@@ -7,6 +7,7 @@
           now: ""              # pretend time (YYYY-MM-DD HH:MM local), default the clock
           metrics_sample: ""   # a metrics file shown as "sample data" while state/ has none
           feed_past_days: 90   # how far back the .ics feeds reach (the future is all there)
+          sample_inbox: ""     # a JSON-lines inbox shown (labelled sample data) when state/ has none
 
 Nothing it generates is written to docs/: pages and feeds are mkdocs `File`s with
 their content in memory, so `mkdocs serve` rebuilds them when a post changes.
@@ -35,6 +36,7 @@ from pipeline.site.feeds import DEFAULT_PAST, feeds_in_background
 from pipeline.site.gitlog import last_changes
 from pipeline.site.growth import GrowthView, growth_view
 from pipeline.site.pages import SitePages, feed_uri, media_files
+from pipeline.state.inbox import Inbox
 from pipeline.state.ledger import STATE_DIR
 
 log = logging.getLogger(f"mkdocs.plugins.{__name__}")
@@ -74,6 +76,9 @@ class CalendarConfig(base.Config):
     has no state/metrics.jsonl; empty: the Growth page says there are no metrics yet."""
     feed_past_days = Days(default=DEFAULT_PAST.days)
     """How many days of the past the .ics feeds hold; the future is always all there."""
+    sample_inbox = c.Type(str, default="")
+    """A file like state/inbox.jsonl (relative to mkdocs.yml) for the Inbox page when state/inbox.jsonl
+    does not exist, shown and labelled as sample data; empty: none."""
 
 
 class CalendarPlugin(BasePlugin[CalendarConfig]):
@@ -179,7 +184,20 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
         for warning in workspace.ledger.warnings:
             log.info("social-calendar: %s", warning)
         changes = last_changes(self.root) if self.config.git else {}
-        return build_calendar(content, workspace.ledger.latest(), workspace.now, changes)
+        inbox, sample = workspace.inbox, False
+        if not inbox.exists() and self.config.sample_inbox:
+            sample_file = Inbox((self.config_dir / self.config.sample_inbox).resolve())
+            if sample_file.exists():
+                inbox, sample = sample_file, True
+            else:  # a repository made from the example may well have dropped the sample
+                log.info("social-calendar: sample_inbox %s does not exist (relative to mkdocs.yml): the inbox "
+                         "page shows nothing", self.config.sample_inbox)
+        records = inbox.records()
+        for warning in inbox.warnings:
+            log.info("social-calendar: %s", warning)
+        source = _relative(inbox.path, self.root) if inbox.exists() else None
+        return build_calendar(content, workspace.ledger.latest(), workspace.now, changes, records,
+                              inbox_sample=sample, inbox_source=source)
 
     def growth(self, calendar: Calendar) -> GrowthView:
         """The Growth page's charts: from state/metrics.jsonl, else from the configured sample."""
@@ -207,3 +225,10 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
             raise PluginError(f"social-calendar: docs/{file.src_uri} is in the way of a generated page; "
                               "rename it or set the plugin's `prefix` option")
         files.append(file)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.name

@@ -6,6 +6,10 @@ repositories (records by collection and rkey, a second create under a taken rkey
 answers 500 as a real PDS does), blobs, handles, and sessions whose tokens a test
 can expire with `expire_access()` / `expire_refresh()`.
 
+Notifications (`notify`) are served as the AppView serves them through the PDS:
+app.bsky.notification.listNotifications, newest first, with an opaque `cursor` for
+the next (older) page and the `reasons` filter; updateSeen is recorded, never needed.
+
 Knobs: `act_then_fail` (create the record, then answer these statuses instead),
 and every `FakeServer.fail` fault (429 with RateLimit-Reset, dropped connections).
 
@@ -43,6 +47,7 @@ class FakeBluesky(FakeServer):
         #: at:// URI -> {"likeCount", "repostCount", "replyCount", "quoteCount"}
         self.counts: dict[str, dict[str, int]] = {}
         self._serial = itertools.count(1)
+        self.notifications: list[dict] = []
 
     def add_account(self, handle: str) -> str:
         did = f"did:plc:{hashlib.sha256(handle.encode()).hexdigest()[:24]}"
@@ -56,6 +61,23 @@ class FakeBluesky(FakeServer):
         if reply:
             record["reply"] = reply
         return self._store(did, "app.bsky.feed.post", rkey, record)
+
+    def notify(self, reason: str, handle: str, text: str, *, rkey: str | None = None, parent: dict | None = None,
+               subject: str | None = None, indexed_at: str = "2026-12-01T10:00:00.000Z",
+               created_at: str | None = None) -> dict:
+        """Someone's post that addresses us, and our notification of it. `parent`: {uri, cid} of the
+        post it answers; `subject`: the uri of our post it quotes (reasonSubject)."""
+        rkey = rkey or f"3note{len(self.notifications):08d}"
+        reply = {"root": parent, "parent": parent} if parent else None
+        stored = self.add_post(handle, rkey, text, reply=reply)
+        stored["value"]["createdAt"] = created_at or indexed_at
+        notification = {"uri": stored["uri"], "cid": stored["cid"], "reason": reason,
+                        "author": {"did": self.handles[handle], "handle": handle, "displayName": handle},
+                        "record": stored["value"], "isRead": False, "indexedAt": indexed_at, "labels": []}
+        if subject:
+            notification["reasonSubject"] = subject
+        self.notifications.append(notification)
+        return stored
 
     def ours(self, collection: str = "app.bsky.feed.post") -> dict[str, dict]:
         """Our records of a collection by rkey: {uri, cid, value}."""
@@ -167,6 +189,28 @@ class FakeBluesky(FakeServer):
         self.blobs[ref] = request.body
         return 200, {"blob": {"$type": "blob", "ref": {"$link": ref},
                               "mimeType": request.headers.get("content-type"), "size": len(request.body)}}
+
+    @route("GET", r"/xrpc/app\.bsky\.notification\.listNotifications")
+    def list_notifications(self, request: Request):
+        problem = self._token(request, self.access)
+        if problem:
+            return problem
+        limit = int(request.query.get("limit", ["50"])[0])
+        if not 1 <= limit <= 100:
+            return 400, {"error": "InvalidRequest", "message": "limit must be between 1 and 100"}
+        reasons = request.query.get("reasons")
+        ordered = sorted(self.notifications, key=lambda n: (n["indexedAt"], n["uri"]), reverse=True)
+        chosen = [n for n in ordered if reasons is None or n["reason"] in reasons]
+        start = int(request.query["cursor"][0].removeprefix("page-")) if "cursor" in request.query else 0
+        page = chosen[start:start + limit]
+        body = {"notifications": page, "priority": False, "seenAt": "2026-11-30T00:00:00.000Z"}
+        if start + limit < len(chosen):
+            body["cursor"] = f"page-{start + limit}"
+        return 200, body
+
+    @route("POST", r"/xrpc/app\.bsky\.notification\.updateSeen")
+    def update_seen(self, request: Request):
+        return 200, {}
 
     @route("GET", r"/xrpc/com\.atproto\.identity\.resolveHandle")
     def resolve_handle(self, request: Request):
