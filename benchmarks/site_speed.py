@@ -19,6 +19,7 @@ import os
 import shutil
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -53,7 +54,8 @@ plugins:
 
 # The plugin marks every generated page but the index pages as not in the navigation.
 FLOOR = COMMON + """\
-extra_css: [assets/social-calendar.css]
+extra_css: [assets/social-calendar.css, assets/social-growth.css]
+extra_javascript: [assets/social-calendar.js]
 plugins:
   - search
 not_in_nav: |
@@ -67,30 +69,39 @@ not_in_nav: |
 def write_floor_docs(data: Path, docs: Path) -> int:
     """The plugin's generated pages and files as plain files under `docs`; returns the page count."""
     from pipeline.content.load import load_content
+    from pipeline.growth.history import METRICS_FILE, read_history
     from pipeline.render.render import Renderer
     from pipeline.site.calendar import build_calendar
-    from pipeline.site.feeds import feed
+    from pipeline.site.feeds import feeds
+    from pipeline.site.growth import growth_view
     from pipeline.site.pages import SitePages, feed_uri, media_files
-    from pipeline.site.plugin import ASSETS, STYLESHEET
-    from pipeline.state.ledger import Ledger
+    from pipeline.site.plugin import ASSETS, SCRIPT, STYLESHEETS
+    from pipeline.state.ledger import STATE_DIR, Ledger
     from pipeline.times import parse_now
 
     content = load_content(data)
     calendar = build_calendar(content, Ledger(data).latest(), parse_now(NOW, content.config.zone))
     media = media_files(data, content.usable_posts())
-    pages = SitePages(calendar, Renderer(data, content.config), media={p: f"calendar/{p}" for p in media})
+    growth = growth_view(read_history(data / STATE_DIR / METRICS_FILE, source=f"{STATE_DIR}/{METRICS_FILE}"),
+                         calendar.zone)
+    pages = SitePages(calendar, Renderer(data, content.config), media={p: f"calendar/{p}" for p in media},
+                      growth=growth)
     count = 0
     for page in pages.all():
         target = docs / page.src_uri
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(page.markdown, encoding="utf-8")
+        # Out of the search index, as the floor always had them: the site indexes a short summary
+        # of each post, channel and tag page, which plain mkdocs cannot; its cost shows in the ratio.
+        target.write_text(replace(page, search=None).markdown, encoding="utf-8")
         count += 1
     for path, source in media.items():
         (docs / "calendar" / path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, docs / "calendar" / path)
-    (docs / STYLESHEET).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ASSETS / "social-calendar.css", docs / STYLESHEET)
-    (docs / feed_uri()).write_bytes(feed(calendar, lambda view: pages.url(pages.post_uri(view))))
+    for asset in (*STYLESHEETS, SCRIPT):
+        (docs / asset).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ASSETS / Path(asset).name, docs / asset)
+    for channel, data_bytes in feeds(calendar, lambda view: pages.url(pages.post_uri(view))).items():
+        (docs / feed_uri(channel)).write_bytes(data_bytes)
     return count
 
 

@@ -404,6 +404,8 @@ def cadence(root: Path, output_format: str, now_text: str | None, channel_ids: t
     from pipeline.planning.overview import cadence_report
 
     result = cadence_report(root, now_text=now_text, channels=channel_ids, against=against)
+    for warning in result.read_warnings:
+        echo(f"warning: {warning}", err=True)
     echo(format_json(result.as_dict()) if output_format == "json" else result.as_text())
     sys.exit(1 if result.errors else 0)
 
@@ -556,6 +558,119 @@ def profiles_sync(root: Path, force: bool, channel: str | None) -> None:
     echo("\n".join(diff_lines(diffs, applied=True)) or "No profiles in content/profiles/.")
     left = any(d.problem or (d.conflicts and not force) for d in diffs)
     sys.exit(1 if left else 0)
+
+
+@cli.group()
+def stats() -> None:
+    """Growth: follower counts and each post's engagement, read into state/metrics.jsonl."""
+
+
+@stats.command(name="collect")
+@root_option
+@format_option(*FORMATS)
+@click.option("--channel", "channel_id", help="Only this channel.")
+@click.option("--window", type=DurationType(), default="60d", show_default=True,
+              help="Read again the parts published this far back (older ones keep their last counts).")
+def stats_collect(root: Path, output_format: str, channel_id: str | None, window) -> None:
+    """Read each channel's followers and what its recent parts earned; append to state/metrics.jsonl.
+
+    Likes, reposts, replies and quotes of every part the ledger holds as published
+    within --window; a part's line is written only when its counts changed. A network
+    that cannot read metrics is skipped with a note. Push the file with `social state
+    push`. Exit 1 when a channel could not be read (the others are still written).
+    """
+    from pipeline.growth.collect import collect
+
+    report = collect(root, channel_id=channel_id, window=window)
+    for warning in report.warnings:
+        echo(f"warning: {warning}", err=True)
+    echo(out_json(report.as_dict()) if output_format == "json" else report.as_text())
+    sys.exit(0 if report.ok else 1)
+
+
+@stats.command(name="suggest-slots")
+@root_option
+@format_option(*FORMATS)
+@click.argument("channel", required=False)
+@click.option("--metrics", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Read this history instead of state/metrics.jsonl (a copy, or the demo's sample).")
+def stats_suggest_slots(root: Path, output_format: str, channel: str | None, metrics: Path | None) -> None:
+    """Propose queue slots from the local hours that earned the most engagement per post.
+
+    Reads state/metrics.jsonl. Says how many posts the suggestion rests on and prints
+    the change to make in content/channels.yml (it changes no file). Refuses, and
+    exits 1, with fewer than 20 posts whose counts have settled (two days old) in the
+    last 180 days, or when no hour has 3 posts yet (docs/growth.md has the whole rule).
+    Without CHANNEL: every channel whose network reads metrics.
+    """
+    from pipeline.growth.slots import suggest_slots
+
+    zone, suggestions, warnings = suggest_slots(root, channel, metrics=metrics)
+    for warning in warnings:
+        echo(f"warning: {warning}", err=True)
+    source = str(metrics) if metrics else "state/metrics.jsonl"
+    if output_format == "json":
+        echo(out_json({"source": source, "timezone": zone.key, "channels": [s.as_dict() for s in suggestions]}))
+    else:
+        echo(f"From {source}:\n" + ("\n\n".join(s.as_text(zone) for s in suggestions) or "No channel reads metrics."))
+    sys.exit(0 if suggestions and all(s.refused is None for s in suggestions) else 1)
+
+
+@cli.group()
+def inbox() -> None:
+    """What others addressed to the channels: mentions, replies and quotes (docs/inbox.md)."""
+
+
+@inbox.command(name="collect")
+@root_option
+@format_option(*FORMATS)
+@click.option("--channel", "channel_id", help="Only this channel.")
+@click.option("--first", type=DurationType(), default="14d", show_default=True,
+              help="How far back the first collection of a channel reads.")
+def inbox_collect(root: Path, output_format: str, channel_id: str | None, first) -> None:
+    """Append what others addressed to each channel since the last collection to state/inbox.jsonl.
+
+    Reads mentions, replies and quotes where the network allows (Mastodon's
+    notifications, Bluesky's listNotifications); channels whose network reads no
+    inbox are skipped with the reason. Nothing is marked as read on the network.
+    Push the file with `social state push`. Exit 1 when a channel could not be read.
+    """
+    from pipeline.publish.collect import collect_inbox
+
+    result = collect_inbox(root, channel_id=channel_id, first=first)
+    for warning in result.warnings:
+        echo(f"warning: {warning}", err=True)
+    echo(out_json(result.as_dict()) if output_format == "json" else result.as_text())
+    sys.exit(0 if result.ok else 1)
+
+
+@cli.command()
+@root_option
+@click.argument("url")
+@click.option("--channel", "channel_id", help="The channel to answer from (default: the one whose inbox holds "
+              "the post, else the one channel that recognises its address).")
+@click.option("--text", help="The answer; without it the post's text is left to write (validation says so "
+              "until it is there).")
+@click.option("--at", "publish_at", metavar="'YYYY-MM-DD HH:MM'",
+              help="Local publish time (default: the first quarter hour two hours from now or later that "
+                   "keeps the channel's rules).")
+@click.option("--queue", is_flag=True, help="Take the channel's next free slot instead of a time.")
+@click.option("--id", "post_id", help="The post's id (default: reply- and the author's name).")
+@click.option("--now", "now_text", metavar="ISO", help="Suggest a time as if it were this time.")
+def reply(root: Path, url: str, channel_id: str | None, text: str | None, publish_at: str | None, queue: bool,
+          post_id: str | None, now_text: str | None) -> None:
+    """Write a post answering the post at URL (reply_to set), ready for a pull request; print its path.
+
+    What the other account wrote (when state/inbox.jsonl holds it) goes into the file
+    as a comment for the review. Refuses, saying what to do, when no channel (or more
+    than one) fits the URL, or when a post already answers it.
+    """
+    from pipeline.planning.reply import write_reply
+
+    written = write_reply(root, url, channel_id=channel_id, text=text, at=publish_at, queue=queue,
+                          post_id=post_id, now_text=now_text)
+    echo(written.path.as_posix())
+    echo(written.summary(), err=True)
 
 
 @cli.group()

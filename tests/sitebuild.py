@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 from pathlib import Path
@@ -22,13 +23,14 @@ plugins:
   - search
   - social-calendar:
       now: "{now}"
-nav:
+{options}nav:
   - Home: index.md
   - This month: calendar/index.md
   - Agenda: calendar/agenda.md
   - Channels: calendar/channels/index.md
   - Tags: calendar/tags/index.md
   - Cadence: calendar/cadence.md
+  - Inbox: calendar/inbox.md
 """
 
 
@@ -53,9 +55,22 @@ def build_site(config_file: Path, site_dir: Path, now: str | None = None) -> Pat
     return site_dir
 
 
-def build_repo_site(root: Path, now: str = "2026-12-01 08:00") -> Path:
-    """The site of a temp content repository (tests' `repo` fixture), with a minimal mkdocs.yml."""
-    (root / "mkdocs.yml").write_text(MINIMAL_MKDOCS.format(now=now), encoding="utf-8")
+def minimal_mkdocs(now: str, options: dict | None = None, hooks: tuple[str, ...] = ()) -> str:
+    """A small mkdocs.yml for a temp content repository: `options` are more options of the plugin,
+    `hooks` mkdocs hook files (relative to it)."""
+    lines = "".join(f"      {name}: {json.dumps(value)}\n" for name, value in (options or {}).items())
+    text = MINIMAL_MKDOCS.format(now=now, options=lines)
+    if hooks:
+        text += "hooks:\n" + "".join(f"  - {json.dumps(hook)}\n" for hook in hooks)
+    return text
+
+
+def build_repo_site(root: Path, now: str = "2026-12-01 08:00", options: dict | None = None,
+                    hooks: tuple[str, ...] = (), **more_options: str) -> Path:
+    """The site of a temp content repository (tests' `repo` fixture), with `minimal_mkdocs`;
+    `options` and `more_options` are more of the plugin's options."""
+    (root / "mkdocs.yml").write_text(minimal_mkdocs(now, {**(options or {}), **more_options}, hooks),
+                                     encoding="utf-8")
     (root / "docs").mkdir(exist_ok=True)
     (root / "docs" / "index.md").write_text(textwrap.dedent("""\
         # Test calendar

@@ -66,7 +66,7 @@ class Run:
         report = publish(self.repo.root, now_text=now, env={"BLUESKY_APP_PASSWORD": self.alice.app_password},
                          sleep=self.sleeps.append, clock=lambda: NOW, progress=lambda o: self.outputs.append(repr(o)))
         self.outputs.append(repr(report))
-        assert report.ok, report.result.outcomes
+        assert report.ok, [o.error for o in report.result.outcomes if o.error]
         assert self.sleeps == []
         return report
 
@@ -204,6 +204,44 @@ def test_publish_a_thread_then_nothing_new_then_retract(repo, pds):
     assert [run.entries("rye-thread")[n].state for n in (1, 2, 3)] == [DELETED] * 3
     assert [pds.record(parts[n].data["uri"]) for n in (1, 2, 3)] == [None] * 3
     assert len(pds.records("alice")) == before
+
+
+def test_a_reply_a_like_and_a_repost_of_bobs_post_go_out_once_through_the_ledger(repo, pds):
+    run = Run(repo, pds)
+    bob = pds.accounts["bob"]
+    theirs = pds.create("bob", {"$type": POST, "text": "Who sells rye on Sundays?",
+                                "createdAt": "2026-12-01T07:00:00Z"})
+    url = f"https://bsky.app/profile/{bob.handle}/post/{theirs['uri'].rsplit('/', 1)[1]}"
+    repo.post("answer-bob", f"""\
+        publish_at: 2026-12-01 09:00
+        channels: [bluesky]
+        reply_to: {url}
+        """, "We do, from eight.")
+    repo.post("like-bob", f"publish_at: 2026-12-01 09:10\nchannels: [bluesky]\nlike: {url}\n", body="")
+    repo.post("repost-bob", f"publish_at: 2026-12-01 09:20\nchannels: [bluesky]\nrepost: {url}\n", body="")
+    # A run that stopped after the like went out and before the ledger said so: pending, the record there.
+    like_key = make_network(pds).new_key("like-bob", 1)
+    pds.create("alice", {"$type": "app.bsky.feed.like", "subject": {"uri": theirs["uri"], "cid": theirs["cid"]},
+                         "createdAt": "2026-12-01T08:10:00.000Z"}, collection="app.bsky.feed.like", rkey=like_key)
+    Ledger(repo.root).append(Entry("like-bob", "bluesky", 1, PENDING, utc_iso(NOW), key=like_key))
+
+    def target(value: dict) -> str | None:
+        """What a like or repost is of, or what a post answers."""
+        return (value.get("subject") or value.get("reply", {}).get("parent") or {}).get("uri")
+
+    def made() -> tuple[int, ...]:
+        """Alice's answers, likes and reposts of bob's post."""
+        return tuple(sum(target(r["value"]) == theirs["uri"] for r in pds.records("alice", collection))
+                     for collection in (POST, "app.bsky.feed.like", "app.bsky.feed.repost"))
+
+    run()
+    assert {post: run.entries(post)[1].state for post in ("answer-bob", "like-bob", "repost-bob")} == {
+        "answer-bob": PUBLISHED, "like-bob": PUBLISHED, "repost-bob": PUBLISHED}
+    assert made() == (1, 1, 1)
+    assert run.entries("like-bob")[1].key == like_key
+    run()
+    run()
+    assert made() == (1, 1, 1), "each goes out once, however often publish runs"
 
 
 def test_images_carry_alt_text_and_aspect_ratio(repo, pds):

@@ -3,7 +3,8 @@
 Every channel of the bakery's `content/channels.yml` is pointed at a fake server
 (Mastodon, Bluesky, LinkedIn, Telegram; the outbox writes files), and the clock walks
 through the calendar: a run a minute after each post's time. Every part then exists
-exactly once on its network, no part failed, and nothing was missed.
+exactly once on its network (a like or a repost as one), no part failed, and nothing was
+missed.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ from tests.fakes.telegram import FakeTelegram
 REPO = Path(__file__).resolve().parent.parent
 TOKENS = {"MASTODON_TOKEN": "example-mastodon-7f1c", "BLUESKY_APP_PASSWORD": "example-bsky-9e2a",
           "LINKEDIN_TOKEN": "example-linkedin-4b8d", "TELEGRAM_BOT_TOKEN": "123456:example-tg-Qz81"}
+
+
+def engagement_only(root: Path) -> dict[str, str]:
+    """The example's posts that are only a like or a repost: post id -> which."""
+    return {post.id: next(k for k in ("like", "repost") if k in post.engagement)
+            for post in load_content(root).posts if {"like", "repost"} & set(post.engagement) and not post.body.strip()}
 
 
 def test_the_example_calendar_goes_out_once_on_every_network(tmp_path):
@@ -65,9 +72,16 @@ def test_the_example_calendar_goes_out_once_on_every_network(tmp_path):
         published = [e for e in Ledger(root).latest() if e.state == PUBLISHED]
         by_channel = Counter(e.channel for e in published)
         assert set(by_channel) == set(channels), by_channel  # every channel of the example posted
-        # each part exactly once on its network: as many posts there as published parts here
-        assert len(mastodon.ours()) == by_channel["mastodon"]
-        assert len(bluesky.ours()) == by_channel["bluesky"]
+        # each part exactly once on its network: as many posts there as published parts here,
+        # and each like and repost (the example has both) once, as what it is
+        only = engagement_only(root)
+        acts = Counter((e.channel, only[e.post]) for e in published if e.post in only)
+        assert acts == {("mastodon", "repost"): 1, ("bluesky", "like"): 1}, acts
+        assert len(mastodon.ours()) == by_channel["mastodon"] - acts[("mastodon", "repost")]
+        reblogs = [s for s in mastodon.statuses.values() if s["reblog"] and s["account"] == mastodon.account]
+        assert len(reblogs) == acts[("mastodon", "repost")]
+        assert len(bluesky.ours()) == by_channel["bluesky"] - acts[("bluesky", "like")]
+        assert len(bluesky.ours("app.bsky.feed.like")) == acts[("bluesky", "like")]
         assert len(linkedin.ours()) == by_channel["linkedin"]
         assert len(telegram.ours()) == by_channel["telegram"]
         assert len({e.remote_id for e in published if e.channel == "mastodon"}) == by_channel["mastodon"]

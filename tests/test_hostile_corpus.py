@@ -26,7 +26,7 @@ import yaml
 
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.server import Fault
-from tests.sitebuild import MINIMAL_MKDOCS
+from tests.sitebuild import minimal_mkdocs
 
 HERE = Path(__file__).resolve().parent
 CASES = yaml.safe_load((HERE / "hostile" / "cases.yml").read_text(encoding="utf-8"))
@@ -106,7 +106,7 @@ def build_repo(root: Path, outside: Path, case: dict, instance: str) -> None:
     files = {
         "content/channels.yml": CHANNELS.format(instance=instance),
         "content/posts/bread.md": f"---\npublish_at: {due}\nchannels: [mastodon, outbox]\n---\nFresh bread.\n",
-        "mkdocs.yml": MINIMAL_MKDOCS.format(now=""),
+        "mkdocs.yml": minimal_mkdocs(now=""),
         "docs/index.md": "# Calendar\n",
     }
     for path, text in files.items():

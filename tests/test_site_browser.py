@@ -82,6 +82,10 @@ def hostile(tmp_path_factory):
 
     repo = ContentRepo(tmp_path_factory.mktemp("hostile"))
     write_hostile_posts(repo)
+    repo.write("state/inbox.jsonl", json.dumps({
+        "at": "2026-11-28T09:00:00Z", "channel": "mastodon", "remote_id": "666", "kind": "mention",
+        "url": "javascript:alert('xss-inbox-url')", "author": "<b onmouseover=alert('xss-author')>eve</b>",
+        "text": "<script>alert('xss-inbox')</script><img src=x onerror=alert('xss-inbox-img')>"}) + "\n")
     server = Server(build_repo_site(repo.root, now="2026-12-01 08:00"))
     yield server
     server.close()
@@ -123,6 +127,8 @@ PAGES = {
     "month": "calendar/2026-12.html",
     "agenda": "calendar/agenda.html",
     "post": "calendar/posts/stollen-workshop.html",
+    "growth": "calendar/growth.html",
+    "inbox": "calendar/inbox.html",
 }
 
 
@@ -149,10 +155,72 @@ def test_month_in_the_browser(browser, example):
     assert "January 2027" in browser.find_element(By.TAG_NAME, "h1").text
 
 
+def test_growth_charts_in_the_browser(browser, example):
+    load(browser, example.url + PAGES["growth"])
+    charts = browser.find_elements(By.CSS_SELECTOR, "svg.sc-growth-chart")
+    assert len(charts) == 5
+    for chart in charts:
+        assert chart.size["width"] > 300 and chart.size["height"] > 100   # drawn, not an empty box
+        assert chart.get_attribute("role") == "img"
+        labelled = chart.get_attribute("aria-labelledby").split()
+        names = [browser.find_element(By.ID, name).get_attribute("textContent") for name in labelled]
+        assert names[0].endswith("(sample data)") and len(names[1]) > 20
+        # the marks are there: lines, dots or bars
+        assert chart.find_elements(By.CSS_SELECTOR, "path.line, circle.dot, rect.rect")
+    assert browser.execute_script("return document.querySelectorAll('svg script').length") == 0
+    tables = browser.find_elements(By.CSS_SELECTOR, "table.sc-growth-numbers")
+    assert len(tables) == 5 and all(t.find_elements(By.CSS_SELECTOR, "tbody tr") for t in tables)
+    assert "Sample data." in browser.find_element(By.CSS_SELECTOR, ".sc-growth-sample").text
+    # the text of the charts is in the page's own colour (dark schemes recolour it)
+    colour = browser.execute_script("return getComputedStyle(document.querySelector('svg.sc-growth-chart .title, "
+                                    "svg.sc-growth-chart .axis text')).fill")
+    body = browser.execute_script("return getComputedStyle(document.querySelector('.md-typeset')).color")
+    assert colour == body
+
+
+MARKS = """return [...document.querySelectorAll('svg.sc-growth-chart')].map(svg => {
+  const mark = svg.querySelector('.series .reactive:not(.nofill)') || svg.querySelector('.series .line');
+  const style = getComputedStyle(mark);
+  return [svg.id, mark.classList.contains('line') ? style.stroke : style.fill];
+})"""
+
+
+def test_growth_charts_follow_the_dark_scheme(browser, example):
+    """Lines, dots and bars take the dark scheme's colours when the reader switches while reading,
+    at once, as the page around them does."""
+    load(browser, example.url + PAGES["growth"])
+    light = dict(browser.execute_script(MARKS))
+    browser.execute_script("document.body.setAttribute('data-md-color-scheme', 'slate')")  # the theme's toggle
+    dark = dict(browser.execute_script(MARKS))
+    slate = browser.execute_script("return getComputedStyle(document.body).getPropertyValue('--sc-growth-0').trim()")
+    assert slate == "#90caf9"
+    assert set(light.values()) == {"rgb(21, 101, 192)"}    # the first series of each: --sc-growth-0, light
+    assert dark == dict.fromkeys(light, "rgb(144, 202, 249)"), dark
+    text = browser.execute_script(
+        "return getComputedStyle(document.querySelector('svg.sc-growth-chart .axis text')).fill")
+    assert text == browser.execute_script("return getComputedStyle(document.querySelector('.md-typeset')).color")
+
+
+def test_inbox_in_the_browser(browser, example):
+    load(browser, example.url + PAGES["inbox"])
+    assert browser.find_element(By.CSS_SELECTOR, ".sc-sample").text.startswith("Sample data.")
+    waiting, answered = browser.find_elements(By.CSS_SELECTOR, "table.sc-inbox-list")
+    rows = waiting.find_elements(By.CSS_SELECTOR, "tbody tr")
+    received = [row.find_element(By.TAG_NAME, "time").get_attribute("datetime") for row in rows]
+    assert received == sorted(received) and len(rows) == 2, "what waits, oldest first"
+    cells = [cell.text for cell in rows[0].find_elements(By.TAG_NAME, "td")]
+    assert cells[5] == "4 d 11 h" and cells[6] == "none yet: social reply https://norden.social/@lena/113528873113901002"
+    assert "max_unanswered" in browser.find_element(By.CSS_SELECTOR, ".sc-findings").text
+    answer = answered.find_element(By.CSS_SELECTOR, "tbody tr td:last-child a")
+    answer.click()
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Liking Kiezmarkt's advent market reminder"
+
+
 def hostile_pages(server) -> list[str]:
     return [server.url + path for path in (
         "calendar/posts/xss-title.html", "calendar/posts/xss-media.html", "calendar/2026-12.html",
-        "calendar/agenda.html", "calendar/tags/index.html", "calendar/cadence.html", "calendar/index.html")]
+        "calendar/agenda.html", "calendar/tags/index.html", "calendar/cadence.html", "calendar/index.html",
+        "calendar/inbox.html")]
 
 
 def test_hostile_content_renders_as_text(browser, hostile):
@@ -171,6 +239,9 @@ def test_hostile_content_renders_as_text(browser, hostile):
     assert "<script>alert('xss-title')</script>" in browser.find_element(By.TAG_NAME, "h1").text
     text = browser.find_element(By.CSS_SELECTOR, ".sc-post").text
     assert "<img src=x onerror=" in text and "javascript:alert('xss-link')" in text and "</div></td></table>" in text
+    load(browser, hostile.url + "calendar/inbox.html")
+    quoted = browser.find_element(By.CSS_SELECTOR, ".sc-inbox-list blockquote").text
+    assert quoted == "<script>alert('xss-inbox')</script><img src=x onerror=alert('xss-inbox-img')>"
     load(browser, hostile.url + "calendar/posts/xss-media.html")
     image = browser.find_element(By.CSS_SELECTOR, ".sc-media img")
     assert image.get_attribute("alt").startswith("<script>alert('xss-alt')</script>")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, ContentRepo
-from workflow_runner import FakeRunner, load_workflow
+from workflow_runner import Expressions, FakeRunner, load_workflow
 
 WORKFLOWS = REPO / ".github" / "workflows"
 NAMES = ("check", "preview-comment", "publish", "site")
@@ -90,7 +90,7 @@ def test_checkouts_keep_no_credentials():
                 if "actions/checkout" in step.get("uses", ""):
                     checkouts += 1
                     assert step["with"]["persist-credentials"] is False, (name, job_id)
-    assert checkouts == 6
+    assert checkouts == 8  # publish, channels, profiles, stats, inbox, check, site (2)
 
 
 def test_the_token_reaches_only_the_steps_that_fetch_and_push_the_state_branch_or_call_gh():
@@ -122,7 +122,8 @@ def jobs_with_secrets() -> list[tuple[str, str, dict]]:
 def test_secrets_are_read_only_by_jobs_in_the_publish_environment():
     found = jobs_with_secrets()
     assert [(name, job_id) for name, job_id, _ in found] == [("publish", "publish"), ("publish", "channels"),
-                                                               ("publish", "profiles")]
+                                                               ("publish", "profiles"), ("publish", "stats"),
+                                                               ("publish", "inbox")]
     for _, _, job in found:
         environment = job.get("environment")
         assert (environment.get("name") if isinstance(environment, dict) else environment) == "publish"
@@ -141,7 +142,8 @@ def test_zizmor_as_an_auditor_finds_nothing():
 
 def test_publish_schedule_concurrency_and_inputs():
     workflow = load_workflow(WORKFLOWS / "publish.yml")
-    assert workflow["on"]["schedule"] == [{"cron": "7,22,37,52 * * * *"}, {"cron": "3 6 * * *"}]
+    assert workflow["on"]["schedule"] == [{"cron": "7,22,37,52 * * * *"}, {"cron": "3 6 * * *"},
+                                          {"cron": "17 */3 * * *"}]
     inputs = workflow["on"]["workflow_dispatch"]["inputs"]
     assert inputs["dry_run"]["type"] == "boolean" and inputs["post"]["type"] == "string"
     assert workflow["concurrency"] == {"group": "publish", "cancel-in-progress": False}
@@ -151,6 +153,15 @@ def test_publish_schedule_concurrency_and_inputs():
     assert not any("secrets." in json.dumps(s) for s in others)  # secrets reach the publish step only
     check = next(s for s in workflow["jobs"]["channels"]["steps"] if s.get("id") == "check")
     assert set(check["env"]) - {"RUN_URL"} == credential_variables(REPO / "content")  # the same secrets
+    assert inputs["collect_stats"]["type"] == "boolean"
+    collect = next(s for s in workflow["jobs"]["stats"]["steps"] if s.get("id") == "collect")
+    assert set(collect["env"]) == credential_variables(REPO / "content")
+    assert workflow["jobs"]["stats"]["permissions"] == {"contents": "write"}
+    assert inputs["collect_inbox"]["type"] == "boolean"
+    collect = next(s for s in workflow["jobs"]["inbox"]["steps"] if s.get("id") == "collect")
+    assert set(collect["env"]) == credential_variables(REPO / "content")
+    others = [s for s in workflow["jobs"]["inbox"]["steps"] if s is not collect]
+    assert not any("secrets." in json.dumps(s) for s in others)
 
 def credential_variables(content: Path) -> set[str]:
     import yaml
@@ -175,6 +186,8 @@ def origin(tmp_path: Path):
     git(seed.root, "init", "-q", "-b", "main")
     (seed.root / ".gitignore").write_text("/state/\n/outbox/\n/site/\n")
     shutil.copy(REPO / "mkdocs.yml", seed.root / "mkdocs.yml")  # the check builds the site
+    (seed.root / "docs" / "sample-data").mkdir(parents=True)      # with the Growth page's sample (mkdocs.yml)
+    shutil.copy(REPO / "docs" / "sample-data" / "metrics.jsonl", seed.root / "docs" / "sample-data")
     seed.write("docs/index.md", "# The calendar\n")
     seed.post("hello", "publish_at: 2030-03-02 10:00\nchannels: [mastodon]", month="2030/03")
     git(seed.root, "add", "-A")
@@ -272,6 +285,7 @@ def test_check_and_preview_comment_dry_run(origin, tmp_path):
         "Check out the pull request (merged into its base)": "success", "Set up Python": "success",
         "install": "success", "ledger": "success", "validation-cache": "success", "Validate": "failure",
         "Keep what validation read and rendered": "success", "site": "success",
+        "Upload the calendar site of the change": "success",
         "Cadence against the base branch": "success", "preview": "success",
         "Upload the preview for the comment": "success"}
     assert "the ledger is empty" in run.logs["ledger"]  # no state branch yet
@@ -285,30 +299,32 @@ def test_check_and_preview_comment_dry_run(origin, tmp_path):
     assert (artifact / "pr-number").read_text() == "7\n"
     assert (artifact / "comment.md").read_text() == summary  # small enough to be the same
     assert "Against origin/main:" in run.logs["Cadence against the base branch"]
+    # the calendar as it will be after the merge, with the two new posts, for the reviewer
+    site = check.artifacts / "calendar-site"
+    assert (site / "index.html").is_file() and (site / "calendar" / "posts" / "a.html").is_file()
+    assert "Spring" in (site / "calendar" / "2030-03.html").read_text(encoding="utf-8")
 
     # preview-comment.yml, in another (trusted) runner, with the check's artifact
     runner_home = tmp_path / "comment-runner"
     shutil.copytree(check.artifacts, runner_home / "artifacts")
-    comment_context = {
-        "github.event.workflow_run.event": "pull_request", "github.event.workflow_run.conclusion": "failure",
-        "github.event.workflow_run.id": 99, "github.event.workflow_run.head_sha": HEAD_SHA,
-        "github.token": "fake-token", "github.repository": "bakery/social",
-    }
     pulls = [["api", "repos/bakery/social/pulls/7"], {"stdout": HEAD_SHA + "\n"}]
     comment_space = tmp_path / "comment-workspace"
     comment_space.mkdir()
-    commenter = FakeRunner(WORKFLOWS / "preview-comment.yml", comment_space, runner_home, comment_context,
-                           gh_responses=[pulls, [["api", "--paginate"], {"stdout": ""}]])
+    commenter = FakeRunner(WORKFLOWS / "preview-comment.yml", comment_space, runner_home, COMMENT_CONTEXT,
+                           gh_responses=[pulls, site_artifacts(4711), [["api", "--paginate"], {"stdout": ""}]])
     assert commenter.run("comment").conclusion == "success"
     calls = commenter.gh_calls()
     assert calls[-1]["args"][:4] == ["api", "--method", "POST", "repos/bakery/social/issues/7/comments"]
     body = json.loads(calls[-1]["files"]["--input"])["body"]
-    assert body == "<!-- social-preview -->\n" + summary
-    listing = calls[1]["args"]
+    assert body == ("<!-- social-preview -->\n"
+                    "**[The calendar after this change](https://github.com/bakery/social/actions/runs/99/artifacts/"
+                    "4711)**: download it, unzip it and open `index.html` (kept for 7 days).\n\n" + summary)
+    assert calls[1]["args"][:2] == ["api", "repos/bakery/social/actions/runs/99/artifacts?name=calendar-site"]
+    listing = calls[2]["args"]
     assert listing[:3] == ["api", "--paginate", "repos/bakery/social/issues/7/comments"]
 
     # the next push updates the same comment
-    commenter.gh_responses = [pulls, [["api", "--paginate"], {"stdout": "555\n"}]]
+    commenter.gh_responses = [pulls, site_artifacts(4711), [["api", "--paginate"], {"stdout": "555\n"}]]
     assert commenter.run("comment").conclusion == "success"
     assert commenter.gh_calls()[-1]["args"][:4] == ["api", "--method", "PATCH",
                                                     "repos/bakery/social/issues/comments/555"]
@@ -325,6 +341,41 @@ def test_check_and_preview_comment_dry_run(origin, tmp_path):
     refused = commenter.run("comment")
     assert refused.conclusion == "failure" and "not a number" in refused.logs["Post or update the comment"]
     assert len(commenter.gh_calls()) == before
+
+
+COMMENT_CONTEXT = {
+    "github.event.workflow_run.event": "pull_request", "github.event.workflow_run.conclusion": "failure",
+    "github.event.workflow_run.id": 99, "github.event.workflow_run.head_sha": HEAD_SHA,
+    "github.token": "fake-token", "github.repository": "bakery/social", "github.server_url": "https://github.com",
+}
+
+
+def site_artifacts(*ids, expired: bool = False) -> list:
+    """The answer of GitHub's API to the list of the check run's artifacts named calendar-site."""
+    artifacts = [{"id": artifact_id, "name": "calendar-site", "expired": expired, "size_in_bytes": 123456}
+                 for artifact_id in ids]
+    return [["api", "repos/bakery/social/actions/runs/99/artifacts?name=calendar-site"],
+            {"json": {"total_count": len(artifacts), "artifacts": artifacts}}]
+
+
+@pytest.mark.parametrize("artifacts", [site_artifacts(), site_artifacts(4711, expired=True)])
+def test_the_comment_says_so_when_the_check_made_no_calendar(tmp_path, artifacts):
+    runner_home = tmp_path / "runner"
+    preview = runner_home / "artifacts" / "preview"
+    preview.mkdir(parents=True)
+    (preview / "pr-number").write_text("7\n")
+    (preview / "comment.md").write_text("## Preview of the posts: 1 added\n")
+    space = tmp_path / "workspace"
+    space.mkdir()
+    pulls = [["api", "repos/bakery/social/pulls/7"], {"stdout": HEAD_SHA + "\n"}]
+    commenter = FakeRunner(WORKFLOWS / "preview-comment.yml", space, runner_home, COMMENT_CONTEXT,
+                           gh_responses=[pulls, artifacts, [["api", "--paginate"], {"stdout": ""}]])
+    assert commenter.run("comment").conclusion == "success"
+    body = json.loads(commenter.gh_calls()[-1]["files"]["--input"])["body"]
+    assert body == ("<!-- social-preview -->\n"
+                    "The calendar site of this change did not build, or has expired: see "
+                    "[the check run](https://github.com/bakery/social/actions/runs/99).\n\n"
+                    "## Preview of the posts: 1 added\n")
 
 
 def test_preview_comment_skips_runs_that_were_not_pull_requests(tmp_path):
@@ -444,6 +495,88 @@ def test_a_merged_profile_change_is_synced_and_recorded_on_the_state_branch(orig
     assert run.outcomes["Push what was synced to the state branch"] == "success"
 
 
+def test_the_daily_stats_job_appends_the_metrics_to_the_state_branch(origin, tmp_path):
+    """On the daily schedule: followers read from the (fake) instance, pushed in state/metrics.jsonl;
+    a channel that cannot be read fails the step, and what the others read is pushed all the same."""
+    from tests.fakes.mastodon import FakeMastodon
+
+    bare, seed = origin
+    with FakeMastodon("stats-token") as mastodon:
+        mastodon.account["followers_count"] = 321
+        channels = (seed.root / "content/channels.yml").read_text()
+        seed.write("content/channels.yml", channels.replace("https://mastodon.example", mastodon.url))
+        git(seed.root, "commit", "-qam", "the fake instance")
+        git(seed.root, "push", "-q", str(bare), "main")
+        context = {**publish_context(), "github.event.schedule": "3 6 * * *",
+                   "secrets.MASTODON_TOKEN": "stats-token"}
+        runner = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run"), tmp_path / "runner", context)
+        run = runner.run("stats")
+    assert run.outcomes["state"] == "success"
+    assert run.outcomes["collect"] == "failure"              # bluesky has no password here
+    assert "BLUESKY_APP_PASSWORD" in run.logs["collect"] and "stats-token" not in run.logs["collect"]
+    assert run.outcomes["Push the metrics to the state branch"] == "success"
+    metrics = [json.loads(line) for line in state_file(bare, "metrics.jsonl").splitlines()]
+    assert [(m["channel"], m["kind"], m["followers"]) for m in metrics] == [("mastodon", "account", 321)]
+    assert "stats-token" not in state_file(bare, "metrics.jsonl")
+
+
+@pytest.mark.parametrize("inputs, jobs", [
+    ({"inputs.collect_stats": True}, {"stats"}),
+    ({"inputs.collect_inbox": True}, {"inbox"}),
+    ({"github.event_name": "schedule", "github.event.schedule": "17 */3 * * *"}, {"inbox"}),
+    ({"github.event_name": "schedule", "github.event.schedule": "3 6 * * *"},
+     {"publish", "channels", "profiles", "stats"}),
+    ({"inputs.check_channels": True}, {"channels"}),
+    ({}, {"publish"}),
+])
+def test_a_manual_run_does_what_it_was_asked_and_nothing_else(inputs, jobs):
+    context = {**publish_context(), "github.event_name": "workflow_dispatch", "github.event.schedule": None,
+               "inputs.collect_stats": None, "inputs.collect_inbox": None, **inputs}
+    status = {"success": True, "failure": False, "cancelled": False, "always": True}
+    ran = {job_id for job_id, job in load_workflow(WORKFLOWS / "publish.yml")["jobs"].items()
+           if Expressions(context).evaluate(str(job["if"]), status)}
+    assert ran == jobs
+
+
+def test_the_inbox_job_collects_on_its_own_schedule_and_pushes_to_the_state_branch(origin, tmp_path):
+    from tests.fakes.mastodon import FakeMastodon
+
+    bare, seed = origin
+    with FakeMastodon("inbox-token-7781") as instance:
+        seed.write("content/channels.yml", f"""\
+            timezone: Europe/Berlin
+            channels:
+              mastodon:
+                network: mastodon
+                instance: {instance.url}
+                credentials: {{token: MASTODON_TOKEN}}
+              outbox:
+                network: outbox
+            """)
+        git(seed.root, "add", "-A")
+        git(seed.root, "commit", "-qm", "a reachable instance")
+        git(seed.root, "push", "-q", str(bare), "main")
+        instance.notify("mention", "@crumbandco open on Sunday?")
+        context = {**publish_context(), "github.event.schedule": "17 */3 * * *",
+                   "secrets.MASTODON_TOKEN": "inbox-token-7781"}
+        workflow = load_workflow(WORKFLOWS / "publish.yml")
+        assert workflow["jobs"]["inbox"]["environment"] == "publish"
+        runner = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run"), tmp_path / "runner", context)
+        assert runner.run("publish").conclusion == "skipped" and runner.run("channels").conclusion == "skipped"
+        run = runner.run("inbox")
+        assert run.outcomes["collect"] == "success", run.logs
+        assert "1 new" in run.logs["collect"]
+        assert run.outcomes["push"] == "success"
+        lines = state_file(bare, "inbox.jsonl").splitlines()
+        assert [json.loads(line)["text"] for line in lines] == ["@crumbandco open on Sunday?"]
+        assert "inbox-token-7781" not in json.dumps(run.logs)
+        # site.yml rebuilds the inbox page after a run that brought something, and only then
+        assert (runner.artifacts / "publish-result" / "ledger-changed").read_text() == "true\n"
+        again = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "again"), tmp_path / "runner2", context)
+        assert again.run("inbox").outcomes["collect"] == "success"
+        assert (again.artifacts / "publish-result" / "ledger-changed").read_text() == "false\n"
+
+
 def test_publish_stops_itself_when_the_ledger_cannot_be_pushed(origin, tmp_path):
     bare, seed = origin
     due = (datetime.now(UTC) - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M+00:00")
@@ -489,6 +622,14 @@ def test_site_builds_after_a_publish_run_only_when_the_ledger_changed(tmp_path, 
     assert run.outputs["read"] == {"changed": changed}
     build = FakeRunner(WORKFLOWS / "site.yml", tmp_path, tmp_path / "runner", site_context("workflow_run", changed))
     assert (build.run("build").conclusion == "skipped") is (changed == "false")
+
+
+def test_a_publish_run_that_wrote_no_record_leaves_the_site_alone_without_failing(tmp_path):
+    """A run of only the channels check or the metrics collection uploads no record: nothing changed."""
+    runner = FakeRunner(WORKFLOWS / "site.yml", tmp_path, tmp_path / "runner", site_context("workflow_run"))
+    run = runner.run("ledger-changed")
+    assert run.conclusion == "success"
+    assert run.outputs["read"] == {"changed": "false"}
 
 
 @pytest.mark.parametrize("run, why", [

@@ -15,7 +15,9 @@ What is stubbed:
   newest whose key starts with a restore key, as Actions restores).
 - steps that need the network: `pip install` (the package is already installed in the venv).
 - `gh`: a script on PATH that records its arguments (and the files given with
-  --input / --body-file) and prints canned answers the test chose.
+  --input / --body-file) and prints canned answers the test chose: printed as they are
+  (`stdout`), or an API response (`json`) that the call's own `--jq` filter turns into
+  what gh would print (through the system's jq, which the workflows use too).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import yaml
 VENV_BIN = Path(sys.executable).parent
 GH_STUB = r'''#!PYTHON
 """gh, stubbed: record the call, answer from responses.json (first matching argument prefix)."""
-import json, os, sys
+import json, os, subprocess, sys
 from pathlib import Path
 folder = Path(os.environ["GH_STUB_DIR"])
 args = sys.argv[1:]
@@ -48,7 +50,14 @@ with (folder / "calls.jsonl").open("a", encoding="utf-8") as log:
     log.write(json.dumps({"args": args, "files": files}) + "\n")
 for prefix, answer in json.loads((folder / "responses.json").read_text()):
     if args[:len(prefix)] == prefix:
-        sys.stdout.write(answer.get("stdout", ""))
+        if "json" in answer:
+            data = json.dumps(answer["json"])
+            if "--jq" in args:  # gh prints the filter's strings raw, as jq -r does
+                data = subprocess.run(["jq", "-r", args[args.index("--jq") + 1]], input=data, text=True,
+                                      capture_output=True, check=True).stdout
+            sys.stdout.write(data)
+        else:
+            sys.stdout.write(answer.get("stdout", ""))
         sys.exit(answer.get("exit", 0))
 '''
 
@@ -159,7 +168,7 @@ class FakeRunner:
         (self.home / "gh").mkdir(exist_ok=True)
         (self.home / "gh" / "responses.json").write_text(json.dumps(self.gh_responses))
         result = JobRun()
-        context = dict(self.context)
+        context = {"runner.temp": str(self.home), **self.context}
         expressions = Expressions(context)
         status = {"success": True, "failure": False, "cancelled": False, "always": True}
         if "if" in job and not expressions.evaluate(str(job["if"]), status):

@@ -62,6 +62,13 @@ class CadenceRule:
     inline_level: bool = False
     #: how far from a post in time the check looks; the queue reads no further
     reach: Callable[[Any], timedelta] = _looks_at_the_post_alone
+    #: whether the check sees likes and reposts too (the rules about when); the others see posts only
+    engagements: bool = False
+    #: the value in force on every channel that does not set the rule (None: only where written)
+    default: Any = None
+    #: what a channel must have for `default` to apply to it (max_unanswered: "inbox", a network
+    #: that reads one); None: every channel
+    needs: str | None = None
 
     @property
     def code(self) -> str:

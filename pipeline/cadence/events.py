@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -31,6 +31,25 @@ class Event(NamedTuple):
     tags: frozenset[str] = frozenset()
     text: str = ""
     source: Source = SCHEDULED
+    #: a like or a repost, no post of its own: only the rules about when (and
+    #: max_engagements_per_day) count it
+    engagement: bool = False
+
+
+class Mention(NamedTuple):
+    """A post of someone else that addressed the channel (state/inbox.jsonl), and our answer's time."""
+
+    #: where people read it (its URL, else the network's id)
+    url: str
+    #: when it was written (UTC)
+    at: datetime
+    author: str
+    #: mention, reply or quote
+    kind: str
+    #: when the post answering it goes out (published, else scheduled); None: no answer yet
+    answered_at: datetime | None = None
+    #: that post's id
+    answer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,15 +87,28 @@ class Timeline:
     zone: ZoneInfo
     week_start: int = 0
     now: datetime | None = None
+    #: what others addressed to the channel, oldest first (max_unanswered)
+    mentions: Sequence[Mention] = ()
     times: list[datetime] = field(init=False, repr=False)
     local: list[datetime] = field(init=False, repr=False)
     dates: list[date] = field(init=False, repr=False)
+    _posts: Timeline | None = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
         self.events = sorted(self.events, key=lambda e: (e.at, e.post))
         self.times = [event.at for event in self.events]
         self.local = [moment.astimezone(self.zone) for moment in self.times]
         self.dates = [moment.date() for moment in self.local]
+
+    def posts(self) -> Timeline:
+        """The channel without its likes and reposts: what the rules about how much and how often count."""
+        if self._posts is None:
+            if any(event.engagement for event in self.events):
+                self._posts = Timeline([e for e in self.events if not e.engagement], self.zone, self.week_start,
+                                       self.now, self.mentions)
+            else:
+                self._posts = self
+        return self._posts
 
     @property
     def year(self) -> int | None:

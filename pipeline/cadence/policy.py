@@ -95,19 +95,24 @@ def _level(value: object) -> str:
     return str(value)
 
 
-def merge(defaults: dict[str, _Layer], channel: dict[str, _Layer], where: str
-          ) -> tuple[dict[str, Rule], list[Problem]]:
-    """The active rules of one channel: its own over the defaults, rule by rule."""
+def merge(defaults: dict[str, _Layer], channel: dict[str, _Layer], where: str,
+          inputs: frozenset[str] = frozenset()) -> tuple[dict[str, Rule], list[Problem]]:
+    """The active rules of one channel: its own over the defaults, rule by rule; a rule's own default
+    value where neither gives one, if the channel has the input the rule needs (`inputs`)."""
     rules: dict[str, Rule] = {}
     problems: list[Problem] = []
     for name, declared in RULES.items():
         own, base = channel.get(name), defaults.get(name)
-        if own is None and base is None:
+        implied = declared.default is not None and (declared.needs is None or declared.needs in inputs)
+        if own is None and base is None and not implied:
             continue
         value_from = own if own is not None and own.value is not None else base
         level = (own.level if own is not None and own.level else None) or (
             base.level if base is not None and base.level else None) or declared.default_level
         if (own is not None and own.value == OFF) or level == OFF:
+            continue
+        if (value_from is None or value_from.value is None) and declared.default is not None:
+            rules[name] = Rule(name, declared.default, level, (own or base).path if (own or base) else ())
             continue
         if value_from is None or value_from.value is None or value_from.value == OFF:
             problems.append(Problem((*(own or base).path, "<value>"), "cadence-invalid",

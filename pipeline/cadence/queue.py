@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from pipeline.cadence.declaration import Rule
 from pipeline.cadence.events import Event, Timeline
 from pipeline.cadence.localtime import format_span
-from pipeline.cadence.registry import RULES
+from pipeline.cadence.registry import RULES, check_rule
 from pipeline.cadence.values import Slot
 from pipeline.errors import ERROR
 
@@ -96,7 +96,7 @@ class _ChannelState:
         insort(nearby, event, key=lambda e: (e.at, e.post))
         line = Timeline(nearby, zone, week_start)
         for name, rule in self.rules.items():
-            if any(event.post in found.posts for found in RULES[name].check(line, rule)):
+            if any(event.post in found.posts for found in check_rule(line, rule)):
                 return name
         return None
 
@@ -177,6 +177,17 @@ def fill_queue(channels: Mapping[str, QueueChannel], events: Mapping[str, Sequen
                 f"none of the {refused.total()} slot times in the next {_span(horizon)} keeps the "
                 f"rules" + (f"; ruled out by {why}" if why else "")))
     return plan
+
+
+def first_free(channel: QueueChannel, events: Sequence[Event], event: Event, times: Iterable[datetime],
+               zone: ZoneInfo, week_start: int) -> datetime | None:
+    """The first of `times` at which `event` breaks no rule at level error on the channel (None: none):
+    a time to suggest for one post, slots or not (`social reply`)."""
+    state = _ChannelState(channel, events)
+    for moment in times:
+        if state.breaks(event._replace(at=moment), zone, week_start) is None:
+            return moment
+    return None
 
 
 def _span(horizon: timedelta) -> str:

@@ -16,9 +16,11 @@ from pipeline.cadence.rules import (
     days,
     duplicates,
     hours,
+    max_engagements_per_day,
     max_per_day,
     max_per_week,
     max_silence,
+    max_unanswered,
     min_gap,
     mix,
     runway,
@@ -27,6 +29,7 @@ from pipeline.cadence.rules import (
 #: name -> declaration, in the order rules are applied, reported and documented
 RULES: dict[str, CadenceRule] = {module.RULE.name: module.RULE for module in (
     max_per_day, max_per_week, min_gap, max_silence, runway, hours, days, blackout, duplicates, mix,
+    max_engagements_per_day, max_unanswered,
 )}
 
 _LEVEL_SCHEMA = {"enum": list(LEVELS), "type": "string",
@@ -37,10 +40,16 @@ _LEVEL_SCHEMA = {"enum": list(LEVELS), "type": "string",
 def check(line: Timeline, rules: Mapping[str, Rule]) -> list[CadenceFinding]:
     """Every finding of `rules` on one timeline, in time order."""
     findings = []
-    for name, rule in rules.items():
-        findings.extend(RULES[name].check(line, rule))
+    for rule in rules.values():
+        findings.extend(check_rule(line, rule))
     findings.sort(key=lambda f: (f.start, f.end, f.rule, f.posts))
     return findings
+
+
+def check_rule(line: Timeline, rule: Rule) -> list[CadenceFinding]:
+    """One rule's findings: on the posts alone, or with likes and reposts for the rules that count them."""
+    declared = RULES[rule.name]
+    return declared.check(line if declared.engagements else line.posts(), rule)
 
 
 def describe(rule: Rule) -> str:

@@ -137,12 +137,12 @@ def _default_cadence(raw, place, findings):
     return layers
 
 
-def _cadence(channel_id, settings: ChannelConfig, default_cadence, place, findings):
+def _cadence(channel_id, settings: ChannelConfig, default_cadence, place, findings, inputs=frozenset()):
     """The channel's rules merged over the defaults, with its slots checked against them."""
     here = ("channels", channel_id)
     layers, problems = policy.parse_layer(settings.cadence, (*here, "cadence"))
     where = f"channel {channel_id!r}"
-    rules, merge_problems = policy.merge(default_cadence, layers, where)
+    rules, merge_problems = policy.merge(default_cadence, layers, where, inputs)
     slots, slot_problems = policy.parse_slots(settings.slots, (*here, "slots"))
     mine = [p for p in merge_problems if p.path[:2] == here]
     _problems(problems + mine + slot_problems, place, findings)
@@ -211,7 +211,10 @@ def _channel(channel_id, settings: ChannelConfig, default_cadence, default_laten
     profile_age = default_profile_age
     if settings.profile_max_age is not None:
         profile_age = _duration(settings.profile_max_age, (*here, "profile_max_age"), place, findings)
-    cadence = _cadence(channel_id, settings, default_cadence, place, findings)
+    # rules that need an input the channel may not have (max_unanswered: an inbox) apply by
+    # default only where the network provides it
+    inputs = frozenset({"inbox"} if options is not None and network.can(Capability.INBOX, options) else ())
+    cadence = _cadence(channel_id, settings, default_cadence, place, findings, inputs)
     if len(findings) > before:
         return None
     return Channel(

@@ -20,6 +20,7 @@ from pipeline.content.identity import History, post_history
 from pipeline.content.load import post_file_names, read_posts
 from pipeline.content.model import Config, Content
 from pipeline.errors import ConfigError, UsageError
+from pipeline.state.inbox import Inbox
 from pipeline.state.ledger import Ledger
 from pipeline.times import parse_now, utc_now
 
@@ -116,6 +117,11 @@ class Workspace:
     @cached_property
     def ledger(self) -> Ledger:
         return Ledger(self.root)
+
+    @cached_property
+    def inbox(self) -> Inbox:
+        """state/inbox.jsonl: what others addressed to the channels (`social inbox collect`)."""
+        return Inbox.of(self.root)
 
     def published_times(self) -> dict[tuple[str, str], datetime]:
         """(post, channel) -> when it went out, for cadence."""

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict
 
@@ -47,6 +48,8 @@ class Capability(StrEnum):
     LIKE = "like"
     DELETE = "delete"          # retraction
     RECONCILE = "reconcile"    # it can tell for certain whether an earlier attempt went out
+    METRICS = "metrics"        # it can read follower counts and each post's likes, reposts, replies
+    INBOX = "inbox"            # it can read what others addressed to the account (`read_inbox`)
 
 
 #: a post's engagement key -> the capability it needs
@@ -139,6 +142,62 @@ class ProfileUpdate:
     header: MediaFile | None = None
 
 
+@dataclass(frozen=True)
+class PostCounts:
+    """What a network says one of our parts earned; None where it does not count that kind."""
+
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    quotes: int | None = None
+
+
+def count_of(value: Any) -> int | None:
+    """A count as an API gives it, when it is one: a whole number, never a bool or below zero."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """One reading of a channel: its followers and the counts of the parts asked about.
+
+    `posts` is keyed by (post id, part number) of the `SentPart`s given; a part the
+    network no longer has (deleted in the app) or that is no post of ours (a like, a
+    repost) is left out, and `notes` says why where that is worth knowing.
+    """
+
+    followers: int | None = None
+    posts: Mapping[tuple[str, int], PostCounts] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+class InboxKind(StrEnum):
+    """How another account addressed ours."""
+
+    MENTION = "mention"  # named us in a post of its own
+    REPLY = "reply"      # answered one of our posts
+    QUOTE = "quote"      # quoted one of our posts
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """A post by someone else that addressed the account, as `read_inbox` found it."""
+
+    #: the network's id of that post (Mastodon: the status id on our instance; Bluesky: its at:// URI)
+    remote_id: str
+    #: where people read it, when it has a public address
+    url: str | None
+    kind: InboxKind
+    #: when it was written (UTC)
+    at: datetime
+    #: who wrote it, as people know the account ("@anna@example.org", "@bob.bsky.social")
+    author: str
+    #: its text, plain (what the network holds; shown escaped, never obeyed)
+    text: str
+    #: the remote id of our post it answers or quotes, where it does
+    in_reply_to: str | None = None
+    #: where the next read goes on from (Mastodon: the notification id; Bluesky: when it was indexed)
+    cursor: str | None = None
+
+
 class ProfileConflict(PipelineError):
     """The live profile changed between reading it and writing it."""
 
@@ -212,6 +271,12 @@ class Network:
     docs: ClassVar[str | None] = None
     #: what `content/profiles/<channel>.yml` may set on this network; None: no profiles
     profile: ClassVar[ProfileSupport | None] = None
+    #: whether the author of a post is told of an answer only when the answer mentions them (Mastodon):
+    #: `social reply` then says to start with their handle
+    reply_mentions_author: ClassVar[bool] = False
+    #: what of the inbox `read_inbox` reads, or why the network's inbox is not read (`social inbox
+    #: collect` says so when it skips the channel; the docs' table shows it either way)
+    inbox_note: ClassVar[str] = ""
 
     @classmethod
     def can(cls, capability: Capability, options: Any = None) -> bool:
@@ -279,6 +344,19 @@ class Network:
         Validation reports it at the key: X can only reply to or quote a post on X.
         """
         return None
+
+    @classmethod
+    def hosts_post(cls, url: str, options: Any) -> bool:
+        """Whether `url` names a post a channel with these settings can answer (`social reply` picks
+        the channel by it): Bluesky's bsky.app URLs, a Mastodon instance's statuses."""
+        return False
+
+    @classmethod
+    def post_identity(cls, address: str) -> str:
+        """What two addresses of one post have in common, to tell that a `reply_to` answers an item
+        of the inbox: by default the URL without its fragment and trailing slash, its scheme and
+        host in lower case. Bluesky makes its bsky.app URLs and at:// URIs alike."""
+        return identity_of_url(address)
 
     @classmethod
     def media_problem(cls, options: Any, path: str) -> str | None:
@@ -369,6 +447,23 @@ class Network:
         """
         raise PipelineError(f"{self.title or self.name} profiles cannot be written", code="profile-unsupported")
 
+    def read_metrics(self, parts: Sequence[SentPart]) -> Metrics:
+        """The account's followers and what each of `parts` (ours, already published) earned.
+
+        Only networks that declare `Capability.METRICS` implement it; reads are idempotent,
+        so `Http` retries them and waits out rate limits.
+        """
+        raise PipelineError(f"{self.title or self.name} cannot read metrics", code="metrics-unsupported")
+    def read_inbox(self, since: str | None, oldest: datetime) -> list[InboxItem]:
+        """What others addressed to the account (mentions, replies, quotes), oldest first.
+
+        With `since` (the `cursor` of the newest item an earlier read returned), only what came
+        after it; without, what was written since `oldest`. Reading never marks anything as
+        read on the network. Networks that declare `Capability.INBOX` implement it.
+        """
+        raise PipelineError(f"{self.title or self.name}: {self.inbox_note or 'its inbox cannot be read'}",
+                            code="inbox-unsupported")
+
     def check_account(self) -> AccountCheck:
         """The cheapest authenticated call: who the channel posts as, or an error saying why not.
 
@@ -377,3 +472,15 @@ class Network:
         """
         raise PipelineError(f"{self.title or self.name} channels cannot be checked",
                             code="check-unsupported")
+
+
+def identity_of_url(address: str) -> str:
+    """`address` without fragment or trailing slash, scheme and host in lower case."""
+    text = address.strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return text
+    if not parts.scheme or not parts.netloc:
+        return text
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), parts.query, ""))

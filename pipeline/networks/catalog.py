@@ -20,7 +20,7 @@ CAPABILITIES = {
     Capability.PUBLISH: "publishes", Capability.THREADS: "threads", Capability.IMAGES: "images",
     Capability.ALT_TEXT: "alt text", Capability.REPLY: "replies", Capability.QUOTE: "quotes",
     Capability.REPOST: "reposts", Capability.LIKE: "likes", Capability.DELETE: "retraction",
-    Capability.RECONCILE: "certain reconcile",
+    Capability.RECONCILE: "certain reconcile", Capability.METRICS: "metrics", Capability.INBOX: "reads its inbox",
 }
 
 
@@ -55,6 +55,15 @@ def networks_markdown() -> str:
         "|---|---|---|",
         *settings,
         "",
+        "## The inbox",
+        "",
+        "What `social inbox collect` reads of each network: the mentions, replies and quotes others "
+        "addressed to a channel ([the inbox](../inbox.md)). Networks that cannot are skipped with this reason.",
+        "",
+        "| Network | Inbox |",
+        "|---|---|",
+        *[_inbox_row(network) for network in networks()],
+        "",
     ])
 
 
@@ -65,7 +74,7 @@ def _summary_row(network: type[Network]) -> str:
         name = f"[{name}]({link})"
     can = ", ".join(label for capability, label in CAPABILITIES.items() if network.can(capability))
     if not network.can(Capability.PUBLISH):
-        can = "**counts only, cannot publish yet**" + (f"; {can}" if can else "")
+        can = "**counts only, does not publish**" + (f"; {can}" if can else "")
     images = (f"; images: {network.max_images}" if network.can(Capability.IMAGES) else "; no images")
     return (f"| {name} ({network.title or network.name}) | {network.max_length:,} | "
             f"{_cell(network.counted_as)} | {network.text_style.name} | {can or '—'}{images} |")
@@ -77,6 +86,11 @@ def _settings_row(network: type[Network]) -> str:
     if network.credentials_note:
         credentials = f"{credentials}; {network.credentials_note}" if credentials else network.credentials_note
     return f"| `{network.name}` | {_cell(settings) or '(none)'} | {_cell(credentials) or '(none)'} |"
+
+
+def _inbox_row(network: type[Network]) -> str:
+    fallback = "read: mentions, replies and quotes" if network.can(Capability.INBOX) else "not read"
+    return f"| `{network.name}` | {_cell(network.inbox_note) or fallback} |"
 
 
 def _setting(name: str, field: Any) -> str:

@@ -82,6 +82,7 @@ class DiscordNetwork(Network):
     max_alt_length = 1024
     required_credentials = ("webhook_url",)
     Options: ClassVar[type[BaseModel]] = DiscordOptions
+    inbox_note = 'not read: a webhook cannot read messages'
     docs = "networks/discord.md"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -98,6 +98,7 @@ class SlackNetwork(Network):
     hashtags = False
     required_credentials = ("token",)
     Options: ClassVar[type[BaseModel]] = SlackOptions
+    inbox_note = 'not read: an incoming webhook cannot read messages'
     docs = "networks/slack.md"
 
     @classmethod

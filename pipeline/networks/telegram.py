@@ -89,6 +89,8 @@ class TelegramNetwork(Network):
     alt_in_text = True
     required_credentials = ("bot_token",)
     Options: ClassVar[type[BaseModel]] = TelegramOptions
+    inbox_note = ("not read: a bot sees comments only in the channel's linked discussion group, as updates "
+                  "it would have to poll")
     docs = "networks/telegram.md"
 
     @classmethod

@@ -79,6 +79,7 @@ class WebhookNetwork(Network):
     hashtags = False
     max_images = 10
     required_credentials = ("url", "secret")
+    inbox_note = 'not read: a webhook only sends'
     docs = "networks/webhook.md"
 
     def check_ready(self) -> None:

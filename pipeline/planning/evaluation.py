@@ -6,18 +6,22 @@ everything after it works on plain events.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from pipeline.cadence.declaration import Rule
-from pipeline.cadence.events import PUBLISHED, SCHEDULED, CadenceFinding, Event, Timeline
+from pipeline.cadence.events import PUBLISHED, SCHEDULED, CadenceFinding, Event, Mention, Timeline
 from pipeline.cadence.localtime import WEEK_STARTS
 from pipeline.cadence.registry import check
 from pipeline.content.model import Config, Content, Post, PostStatus
 
 #: (post id, channel id) -> when it really went out (UTC), as the ledger records it
 Published = Mapping[tuple[str, str], datetime]
+#: channel id -> what others addressed to it, with our answers' times (planning/answers.py)
+Mentions = Mapping[str, Sequence[Mention]]
+#: the engagement keys that make no post of their own (reply_to and quote always carry text)
+ENGAGEMENT_ONLY = frozenset({"like", "repost"})
 
 
 def events_from_content(content: Content, published: Published | None = None,
@@ -45,7 +49,8 @@ def events_from_content(content: Content, published: Published | None = None,
             if channel in post.overrides:
                 event = post_event(post, channel, at, PUBLISHED if real else SCHEDULED)
             else:
-                event = Event(post.id, at, tags, post.body, PUBLISHED if real else SCHEDULED)
+                event = Event(post.id, at, tags, post.body, PUBLISHED if real else SCHEDULED,
+                              is_engagement(post, channel))
             events[channel].append(event)
     for channel_events in events.values():
         channel_events.sort(key=lambda event: (event.at, event.post))
@@ -54,7 +59,13 @@ def events_from_content(content: Content, published: Published | None = None,
 
 def post_event(post: Post, channel: str, at: datetime, source: str) -> Event:
     """The event of `post` on `channel`: the text and tags that channel gets."""
-    return Event(post.id, at, frozenset(post.tags_for(channel)), post.text_for(channel), source)
+    return Event(post.id, at, frozenset(post.tags_for(channel)), post.text_for(channel), source,
+                 is_engagement(post, channel))
+
+
+def is_engagement(post: Post, channel: str) -> bool:
+    """Whether `post` is only a like or a repost on `channel`: no text, no image, so no post of its own."""
+    return bool(ENGAGEMENT_ONLY & set(post.engagement)) and not post.media and not post.text_for(channel).strip()
 
 
 @dataclass
@@ -67,21 +78,23 @@ class ChannelCadence:
     findings: list[CadenceFinding]
 
     def day_counts(self, since: date | None = None) -> dict[date, int]:
+        """Posts per local day (likes and reposts are not posts)."""
         counts: dict[date, int] = {}
-        for day in self.line.dates:
+        for day in self.line.posts().dates:
             if since is None or day >= since:
                 counts[day] = counts.get(day, 0) + 1
         return counts
 
 
-def evaluate(config: Config, events: Mapping[str, list[Event]], now: datetime | None = None
-             ) -> dict[str, ChannelCadence]:
+def evaluate(config: Config, events: Mapping[str, list[Event]], now: datetime | None = None,
+             mentions: Mentions | None = None) -> dict[str, ChannelCadence]:
     """Run every channel's rules. With `now`, findings that ended before it are left out:
-    the past cannot be changed, but it still counts (a gap after the last published post)."""
+    the past cannot be changed, but it still counts (a gap after the last published post).
+    `mentions` (from the inbox) feed max_unanswered; without them it finds nothing."""
     result = {}
     for channel_id, channel in config.channels.items():
         line = Timeline(list(events.get(channel_id, [])), config.zone,
-                        WEEK_STARTS[config.week_start], now)
+                        WEEK_STARTS[config.week_start], now, tuple((mentions or {}).get(channel_id, ())))
         findings = check(line, channel.cadence)
         if now is not None:
             findings = [f for f in findings if f.end >= now]

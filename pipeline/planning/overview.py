@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,8 +20,10 @@ from pipeline.cadence.registry import describe
 from pipeline.content.model import Content
 from pipeline.errors import ERROR, UsageError
 from pipeline.planning.against import Comparison, compare, content_at
+from pipeline.planning.answers import inbox_entries, mentions_by_channel
 from pipeline.planning.evaluation import (
     ChannelCadence,
+    Mentions,
     Published,
     evaluate,
     events_from_content,
@@ -37,6 +39,8 @@ class CadenceReport:
     now: datetime
     channels: dict[str, ChannelCadence]
     comparison: Comparison | None = None
+    #: what could not be read (a damaged line of state/inbox.jsonl)
+    read_warnings: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> int:
@@ -120,8 +124,8 @@ def channel_text(result: ChannelCadence, today: date, week_start: int) -> str:
 
 
 def _longest_gaps(result: ChannelCadence, week_start: int) -> dict[date, timedelta]:
-    """Per week, the longest gap between two posts that ends in that week."""
-    line = result.line
+    """Per week, the longest gap between two posts that ends in that week (likes and reposts are no posts)."""
+    line = result.line.posts()
     gaps: dict[date, timedelta] = {}
     for i in range(1, len(line.times)):
         week = week_of(line.dates[i], week_start)
@@ -148,13 +152,14 @@ def _findings_by_week(result: ChannelCadence, week_start: int, first: date, last
 
 
 def build_report(content: Content, now: datetime, channels: tuple[str, ...] = (),
-                 published: Published | None = None) -> CadenceReport:
-    """The cadence of `content` (a usable config) from `now` on, for `channels` (default: all)."""
+                 published: Published | None = None, mentions: Mentions | None = None) -> CadenceReport:
+    """The cadence of `content` (a usable config) from `now` on, for `channels` (default: all);
+    `mentions` (what the inbox holds, with the answers' times) feed max_unanswered."""
     config = content.config
     for channel in channels:
         if channel not in config.channels:
             raise UsageError(f"unknown channel {channel!r}; channels: {', '.join(config.channels)}")
-    results = evaluate(config, events_from_content(content, published), now)
+    results = evaluate(config, events_from_content(content, published), now, mentions)
     selected = {cid: result for cid, result in results.items() if not channels or cid in channels}
     return CadenceReport(config.zone, config.week_start, now, selected)
 
@@ -164,7 +169,8 @@ def cadence_report(root: Path, *, now_text: str | None = None, channels: tuple[s
                    ) -> CadenceReport:
     """`social cadence`: load the content (and the content at git ref `against`), report.
 
-    Published posts count at their real times (`published`, default: the ledger).
+    Published posts count at their real times (`published`, default: the ledger); what
+    state/inbox.jsonl holds is checked against the posts answering it (max_unanswered).
     """
     from pipeline.content.workspace import Workspace
 
@@ -173,10 +179,17 @@ def cadence_report(root: Path, *, now_text: str | None = None, channels: tuple[s
     content, now = workspace.content, workspace.now
     if published is None:
         published = workspace.published_times()
-    report = build_report(content, now, channels, published)
+    records = workspace.inbox.records()
+    current = list(workspace.ledger.latest()) if records else []
+
+    def mentions(of: Content) -> Mentions:
+        return mentions_by_channel(inbox_entries(records, of, current)) if records else {}
+
+    report = build_report(content, now, channels, published, mentions(content))
+    report.read_warnings = list(workspace.inbox.warnings)
     if against is not None:
         with content_at(Path(root), against) as base:
-            before = (evaluate(base.config, events_from_content(base, published), now)
+            before = (evaluate(base.config, events_from_content(base, published), now, mentions(base))
                       if base.config else {})
         report.comparison = compare(against, before, report.channels, report.today,
                                     base_broken=base.config is None)

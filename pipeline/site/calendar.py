@@ -17,8 +17,10 @@ from zoneinfo import ZoneInfo
 
 from pipeline.cadence.localtime import WEEK_STARTS
 from pipeline.content.model import Config, Content, Post, PostStatus
+from pipeline.planning.answers import InboxEntry, inbox_entries, mentions_by_channel
 from pipeline.planning.evaluation import ChannelCadence, evaluate, events_from_content
 from pipeline.site.gitlog import Change
+from pipeline.state.inbox import InboxRecord
 from pipeline.state.ledger import (
     DELETED,
     FAILED,
@@ -138,6 +140,27 @@ class PostView:
         return next(k for k in STATES_BY_CONCERN if k in kinds)
 
 
+@dataclass(frozen=True)
+class InboxShown:
+    """The inbox page's items, and where they come from."""
+
+    entries: list[InboxEntry] = field(default_factory=list)
+    #: sample data shipped for the example (the plugin's `sample_inbox`), not collected from any network
+    sample: bool = False
+    #: the file read, relative to the content root; None when there is none
+    source: str | None = None
+
+    @property
+    def waiting(self) -> list[InboxEntry]:
+        """What waits for an answer, oldest first."""
+        return [entry for entry in self.entries if entry.waiting]
+
+    @property
+    def answered(self) -> list[InboxEntry]:
+        """What has an answer going out or out already, newest first."""
+        return [entry for entry in self.entries if not entry.waiting][::-1]
+
+
 @dataclass
 class Calendar:
     """Everything the pages show, computed once per build."""
@@ -148,6 +171,7 @@ class Calendar:
     posts: list[PostView]
     cadence: dict[str, ChannelCadence]
     changes: dict[str, Change] = field(default_factory=dict)
+    inbox: InboxShown = field(default_factory=InboxShown)
 
     def __post_init__(self) -> None:
         self.zone: ZoneInfo = self.config.zone
@@ -246,8 +270,10 @@ def ledger_by_post(entries) -> dict[str, dict[str, list[Entry]]]:
 
 
 def build_calendar(content: Content, ledger_entries, now: datetime,
-                   changes: dict[str, Change] | None = None) -> Calendar:
-    """The calendar of `content` (with a usable config) at `now`, from the ledger's current entries."""
+                   changes: dict[str, Change] | None = None, inbox: list[InboxRecord] | None = None, *,
+                   inbox_sample: bool = False, inbox_source: str | None = None) -> Calendar:
+    """The calendar of `content` (with a usable config) at `now`, from the ledger's current entries and
+    the inbox's items (state/inbox.jsonl, or sample data)."""
     config = content.config
     current = list(ledger_entries)
     grouped = ledger_by_post(current)
@@ -263,5 +289,7 @@ def build_calendar(content: Content, ledger_entries, now: datetime,
     far = datetime.max.replace(tzinfo=UTC)
     views.sort(key=lambda v: (v.post.publish_at or far, v.id))
     published = published_times(current)
-    cadence = evaluate(config, events_from_content(content, published), now)
-    return Calendar(content, config, now, views, cadence, changes or {})
+    entries = inbox_entries(inbox or [], content, current)
+    cadence = evaluate(config, events_from_content(content, published), now, mentions_by_channel(entries))
+    return Calendar(content, config, now, views, cadence, changes or {},
+                    InboxShown(entries, inbox_sample, inbox_source))

@@ -3,6 +3,10 @@
 Each event is one post on one channel. Its UID is made from the post id and the
 channel only, so a calendar that subscribed updates the event when the post's time or
 title changes instead of adding a second one. Times are in UTC.
+
+A feed holds the future and a window of the past (90 days unless told): calendar apps
+refuse, or time out on, the megabytes that years of posts make, and a subscriber plans
+with what is coming. The archive is the site's.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pipeline.site.calendar import Calendar, PostView
 PRODID = "-//social-media-as-code//content calendar//EN"
 UID_DOMAIN = "social-media-as-code"
 EVENT_LENGTH = timedelta(minutes=15)
+DEFAULT_PAST = timedelta(days=90)  # how far back a feed reaches
 DESCRIPTION_TEXT = 160  # characters of the post's text in an event; the preview link has the rest
 _STATUS = {PostStatus.DRAFT: "TENTATIVE", PostStatus.RETRACTED: "CANCELLED"}
 
@@ -30,8 +35,10 @@ def event_uid(post_id: str, channel: str) -> str:
     return f"{post_id}.{channel}@{UID_DOMAIN}"
 
 
-def feeds(calendar: Calendar, post_url, name: str = "Content calendar") -> dict[str | None, bytes]:
-    """The iCalendar file of every timed post (key None) and of each channel (key: its id).
+def feeds(calendar: Calendar, post_url, name: str = "Content calendar", *,
+          past: timedelta = DEFAULT_PAST) -> dict[str | None, bytes]:
+    """The iCalendar file of every timed post (key None) and of each channel (key: its id), from
+    `past` before the calendar's now on.
 
     `post_url(view)` gives the absolute (or site-relative) URL of a post's page. Each
     event is serialized once and shared by the two feeds that hold it: icalendar's
@@ -39,32 +46,40 @@ def feeds(calendar: Calendar, post_url, name: str = "Content calendar") -> dict[
     """
     events: dict[str | None, list[bytes]] = {None: [], **{channel: [] for channel in calendar.channel_ids}}
     stamp = calendar.now.astimezone(UTC).replace(microsecond=0)
+    since = calendar.now - past
     for view in calendar.timed():
+        if view.post.publish_at < since:
+            continue
         url = post_url(view)
         for channel in view.channels_in(calendar.config):
             data = serialize(_event(view, channel, url, stamp))
             events[None].append(data)
             events[channel].append(data)
-    return {channel: _wrap(name if channel is None else f"{name}: {channel}", chunks)
+    about = f"Posts from {since.astimezone(calendar.zone):%Y-%m-%d} on; older ones are on the calendar site."
+    return {channel: _wrap(name if channel is None else f"{name}: {channel}", about, chunks)
             for channel, chunks in events.items()}
 
 
-def feed(calendar: Calendar, post_url, channel: str | None = None, name: str = "Content calendar") -> bytes:
+def feed(calendar: Calendar, post_url, channel: str | None = None, name: str = "Content calendar", *,
+         past: timedelta = DEFAULT_PAST) -> bytes:
     """One feed of `feeds`: every channel's (None) or one channel's."""
-    return feeds(calendar, post_url, name)[channel]
+    return feeds(calendar, post_url, name, past=past)[channel]
 
 
 def feeds_in_background(calendar: Calendar, post_url, name: str = "Content calendar", *,
+                        past: timedelta = DEFAULT_PAST,
                         threshold: int = 2000) -> Callable[[], dict[str | None, bytes]]:
-    """Start `feeds` in a forked process when there are more than `threshold` posts and a spare core;
+    """Start `feeds` in a forked process when there are more than `threshold` posts in them and a spare core;
     the returned function gives the result (computed here when there was no process or it failed).
 
     A big calendar's feeds take about as long as its pages: on two cores they overlap.
     """
     def here() -> dict[str | None, bytes]:
-        return feeds(calendar, post_url, name)
+        return feeds(calendar, post_url, name, past=past)
 
-    if (len(calendar.posts) <= threshold or (os.cpu_count() or 1) < 2
+    since = calendar.now - past
+    if (sum(1 for view in calendar.timed() if view.post.publish_at >= since) <= threshold
+            or (os.cpu_count() or 1) < 2
             or "fork" not in multiprocessing.get_all_start_methods()):
         return here
     context = multiprocessing.get_context("fork")
@@ -124,12 +139,13 @@ def fold(line: str, limit: int = 75) -> bytes:
     return b"\r\n ".join(pieces)
 
 
-def _wrap(name: str, events: list[bytes]) -> bytes:
+def _wrap(name: str, about: str, events: list[bytes]) -> bytes:
     ical = ICalendar()
     ical.add("prodid", PRODID)
     ical.add("version", "2.0")
     ical.add("calscale", "GREGORIAN")
     ical.add("x-wr-calname", name)
+    ical.add("x-wr-caldesc", about)
     ical.add("x-wr-timezone", "UTC")
     empty = ical.to_ical()
     end = empty.rindex(b"END:VCALENDAR")

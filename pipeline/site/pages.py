@@ -4,6 +4,11 @@ Everything that comes from content (titles, texts, tags, alt texts, URLs) reache
 HTML only through an autoescaping template or `markupsafe`; only http(s) URLs
 become links. Each page's title goes into front matter already HTML-escaped,
 because the theme prints page titles into its templates unescaped.
+
+Post, channel and tag pages also have a short summary for the search index (title,
+when, channels, state, tags, the text as written): the search plugin sees it instead of
+the page, so an index of 10,000 posts holds each text once, not once per preview, and
+the build does not parse the previews' HTML again for it.
 """
 
 from __future__ import annotations
@@ -23,10 +28,11 @@ from mkdocs.utils import get_relative_url
 from pipeline.cadence.localtime import SHORT_DAYS, week_of
 from pipeline.cadence.registry import describe
 from pipeline.content.media import MAX_MEDIA_BYTES
-from pipeline.content.model import Media
+from pipeline.content.model import Media, Post
 from pipeline.files import RegularFiles, UnsafeFile
 from pipeline.render.render import RenderedPart, Renderer
-from pipeline.site.calendar import Calendar, PostView, next_month, slug, web_url
+from pipeline.site.calendar import STATES_BY_CONCERN, Calendar, PostView, next_month, slug, web_url
+from pipeline.site.growth import GrowthView
 from pipeline.site.parthtml import text_html
 from pipeline.times import format_local
 
@@ -37,18 +43,23 @@ _PRIVATE_SETTINGS = {"credentials"}
 
 @dataclass(frozen=True)
 class GeneratedPage:
-    """One page: where it goes (`src_uri`, as if under docs/), its title, its HTML, whether the nav lists it."""
+    """One page: where it goes (`src_uri`, as if under docs/), its title, its HTML, whether the nav lists it,
+    and what the search index holds of it (None: nothing)."""
 
     src_uri: str
     title: str
     html: str
     in_nav: bool = False
     hide: tuple[str, ...] = ()
+    search: str | None = None
 
     @property
     def front_matter(self) -> str:
-        """Page meta: the title (HTML-escaped, as the theme prints it raw), out of the search index."""
-        lines = ["---", f"title: {json.dumps(str(escape(self.title)))}", "search:", "  exclude: true"]
+        """Page meta: the title (HTML-escaped, as the theme prints it raw); out of the search index
+        when the page has no summary for it."""
+        lines = ["---", f"title: {json.dumps(str(escape(self.title)))}"]
+        if self.search is None:
+            lines += ["search:", "  exclude: true"]
         if self.hide:
             lines.append(f"hide: [{', '.join(self.hide)}]")
         return "\n".join([*lines, "---", "", ""])
@@ -57,6 +68,16 @@ class GeneratedPage:
     def markdown(self) -> str:
         """The page as one Markdown file: front matter, then the HTML as a raw block."""
         return self.front_matter + self.html + "\n"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The choices of a page's filter: channels and tags as (what it shows, the slug in the entries' data
+    attributes), states by their names."""
+
+    channels: list[tuple[str, str]]
+    tags: list[tuple[str, str]]
+    states: list[str]
 
 
 def page_url(src_uri: str, use_directory_urls: bool) -> str:
@@ -76,7 +97,7 @@ class SitePages:
 
     def __init__(self, calendar: Calendar, renderer: Renderer, *, prefix: str = "calendar",
                  use_directory_urls: bool = False, agenda_days: int = 14, listed: int = 30,
-                 media: dict[str, str] | None = None) -> None:
+                 media: dict[str, str] | None = None, growth: GrowthView | None = None) -> None:
         self.cal = calendar
         self.renderer = renderer
         self.prefix = prefix.strip("/")
@@ -84,6 +105,7 @@ class SitePages:
         self.agenda_days = agenda_days
         self.listed = listed
         self.media = media or {}  # media path under content/ -> its src_uri on the site
+        self.growth_view = growth
         self.env = jinja2.Environment(
             loader=jinja2.PackageLoader("pipeline.site", "templates"),
             autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
@@ -92,9 +114,9 @@ class SitePages:
             cal=calendar, local=self.local, utc=self.utc, utc_text=self.utc_text, clock=self.clock,
             post_uri=self.post_uri, month_uri=self.month_uri, tag_uri=self.tag_uri,
             channel_uri=self.channel_uri, feed_uri=feed_uri, web_url=web_url, media_uri=self.media_uri,
-            part_html=part_html, day_title=day_title, channel_slug=slug,
+            part_html=part_html, quoted_html=text_html, day_title=day_title, channel_slug=slug,
             engagement_label=lambda kind: _ENGAGEMENT.get(kind, kind),
-            engagement_summary=engagement_summary,
+            engagement_summary=engagement_summary, filter_data=self.filter_data,
         )
         self._urls: dict[str, str] = {}
 
@@ -138,6 +160,24 @@ class SitePages:
 
         return href
 
+    # -- filters of the month and agenda pages ---------------------------------------------
+
+    def filter_data(self, view: PostView) -> Markup:
+        """The attributes by which the filter script shows or hides a post's entry (slugs, never raw text)."""
+        channels = view.channels_in(self.cal.config)
+        return Markup(' data-sc-channels="{}" data-sc-tags="{}" data-sc-states="{}"').format(
+            " ".join(slug(channel) for channel in channels),
+            " ".join(self.cal.tag_slugs[tag] for tag in view.post.tags),
+            " ".join(f"{slug(channel)}:{view.states[channel].kind}" for channel in channels))
+
+    def filters(self, views: list[PostView]) -> Filters:
+        """What a page's filter offers: every channel, and the tags and states of the posts it shows."""
+        tags = sorted({tag for view in views for tag in view.post.tags}, key=str.lower)
+        kinds = {view.states[channel].kind for view in views for channel in view.channels_in(self.cal.config)}
+        return Filters(channels=[(channel, slug(channel)) for channel in self.cal.channel_ids],
+                       tags=[(tag, self.cal.tag_slugs[tag]) for tag in tags],
+                       states=[kind.value for kind in STATES_BY_CONCERN if kind in kinds])
+
     # -- times --------------------------------------------------------------------------
 
     def local(self, moment: datetime) -> str:
@@ -163,6 +203,9 @@ class SitePages:
         yield self.channels_index()
         yield self.tags_index()
         yield self.cadence()
+        if self.growth_view is not None:
+            yield self.growth()
+        yield self.inbox()
         for month in self.months:
             yield self.month(month)
         for channel in self.cal.channel_ids:
@@ -177,9 +220,13 @@ class SitePages:
         return self.cal.months()
 
     def _page(self, src_uri: str, template: str, title: str, *, in_nav: bool = False,
-              hide: tuple[str, ...] = (), **context) -> GeneratedPage:
+              hide: tuple[str, ...] = (), search: str | None = None, **context) -> GeneratedPage:
         html = self.env.get_template(template).render(href=self.href_from(src_uri), **context)
-        return GeneratedPage(src_uri, title, compact(html), in_nav, ("toc", *hide))
+        return GeneratedPage(src_uri, title, compact(html), in_nav, ("toc", *hide), search)
+
+    def _search(self, template: str, **context) -> str:
+        """A page's summary for the search index."""
+        return compact(self.env.get_template(template).render(**context))
 
     def month(self, month: date, src_uri: str | None = None) -> GeneratedPage:
         index = self.months.index(month)
@@ -190,9 +237,12 @@ class SitePages:
             weeks.append([first + timedelta(days=n) for n in range(7)])
             first += timedelta(days=7)
         names = [SHORT_DAYS[(self.cal.week_start + n) % 7] for n in range(7)]
+        views = [view for week in weeks for day in week if day.month == month.month
+                 for view in self.cal.by_day.get(day, [])]
         return self._page(
             src_uri or self.month_uri(month), "month.j2", month.strftime("%B %Y"),
             in_nav=src_uri is not None, hide=("navigation", "toc"), month=month, weeks=weeks,
+            filters=self.filters(views),
             day_names=names, previous=self.months[index - 1] if index else None,
             next=self.months[index + 1] if index + 1 < len(self.months) else None)
 
@@ -209,7 +259,9 @@ class SitePages:
 
     def agenda(self) -> GeneratedPage:
         days = [self.cal.today + timedelta(days=n) for n in range(self.agenda_days)]
-        return self._page(self.uri("agenda.md"), "agenda.j2", "Agenda", in_nav=True, days=days)
+        views = [view for day in days for view in self.cal.by_day.get(day, [])]
+        return self._page(self.uri("agenda.md"), "agenda.j2", "Agenda", in_nav=True, days=days,
+                          filters=self.filters(views))
 
     def post(self, view: PostView) -> GeneratedPage:
         config = self.cal.config
@@ -217,6 +269,7 @@ class SitePages:
                       for channel in view.post.channels if channel in config.channels]
         missing = [channel for channel in view.post.channels if channel not in config.channels]
         return self._page(self.post_uri(view), "post.j2", view.title, hide=("navigation",),
+                          search=self._search("search_post.j2", view=view, texts=search_texts(view.post)),
                           view=view, renderings=renderings, missing_channels=missing)
 
     def channel(self, channel_id: str) -> GeneratedPage:
@@ -229,7 +282,8 @@ class SitePages:
         settings = [(key, value) for key, value in channel.options.model_dump().items()
                     if key not in _PRIVATE_SETTINGS and isinstance(value, str | int | float) and
                     not isinstance(value, bool)]
-        return self._page(self.channel_uri(channel_id), "channel.j2", channel_id, channel=channel,
+        search = self._search("search_channel.j2", channel=channel, upcoming=len(upcoming), recent=len(recent))
+        return self._page(self.channel_uri(channel_id), "channel.j2", channel_id, search=search, channel=channel,
                           settings=settings, rules=rules, findings=result.findings if result else [],
                           upcoming=upcoming[:self.listed], more_upcoming=max(0, len(upcoming) - self.listed),
                           recent=recent[:self.listed])
@@ -243,7 +297,9 @@ class SitePages:
         return self._page(self.uri("channels/index.md"), "channels.j2", "Channels", in_nav=True, rows=rows)
 
     def tag(self, tag: str) -> GeneratedPage:
-        return self._page(self.tag_uri(tag), "tag.j2", f"Tag: {tag}", tag=tag, views=self.cal.tags[tag])
+        views = self.cal.tags[tag]
+        return self._page(self.tag_uri(tag), "tag.j2", f"Tag: {tag}", tag=tag, views=views,
+                          search=self._search("search_tag.j2", tag=tag, count=len(views)))
 
     def tags_index(self) -> GeneratedPage:
         tags = sorted(((tag, len(views)) for tag, views in self.cal.tags.items()), key=lambda t: t[0].lower())
@@ -262,6 +318,24 @@ class SitePages:
         return self._page(self.uri("cadence.md"), "cadence.j2", "Cadence", in_nav=True, hide=("toc",),
                           findings=findings, heat_months=heat_months)
 
+    def inbox(self) -> GeneratedPage:
+        """What others addressed to the channels: what waits for an answer, oldest first, then the answered."""
+        findings = [(channel, finding) for channel, result in self.cal.cadence.items()
+                    for finding in result.findings if finding.rule == "max_unanswered"]
+        return self._page(self.uri("inbox.md"), "inbox.j2", "Inbox", in_nav=True, inbox=self.cal.inbox,
+                          findings=findings, age=age_text, answered=self.answered[:self.listed],
+                          more_answered=max(0, len(self.answered) - self.listed))
+
+    @cached_property
+    def answered(self) -> list:
+        return self.cal.inbox.answered
+
+
+    def growth(self) -> GeneratedPage:
+        view = self.growth_view
+        title = "Growth (sample data)" if view.sample else "Growth"
+        return self._page(self.uri("growth.md"), "growth.j2", title, in_nav=True, view=view)
+
 
 def feed_uri(channel: str | None = None) -> str:
     """Where a feed goes: `calendar.ics`, or `calendar-<channel>.ics` for one channel."""
@@ -278,6 +352,28 @@ def part_html(part: RenderedPart) -> Markup:
     if part.count.facets:
         return text_html(part.count.text, part.count.facets)
     return text_html(part.text)
+
+
+def search_texts(post: Post) -> list[str]:
+    """Each distinct text a post's channels get (its body, or an override's), as one line, without thread breaks."""
+    texts: list[str] = []
+    for text in [post.text_for(channel) for channel in post.channels] or [post.body]:
+        line = " ".join(word for word in text.split() if word != "---")
+        if line and line not in texts:
+            texts.append(line)
+    return texts
+
+
+def age_text(span: timedelta) -> str:
+    """How long something has waited, roughly: `3 d 4 h`, `5 h`, `12 min`."""
+    minutes = int(span.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h"
+    return f"{minutes} min"
 
 
 def day_title(day: date) -> str:

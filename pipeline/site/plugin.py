@@ -5,6 +5,9 @@
       - social-calendar:
           content_root: .      # the folder holding content/ (relative to mkdocs.yml)
           now: ""              # pretend time (YYYY-MM-DD HH:MM local), default the clock
+          metrics_sample: ""   # a metrics file shown as "sample data" while state/ has none
+          feed_past_days: 90   # how far back the .ics feeds reach (the future is all there)
+          sample_inbox: ""     # a JSON-lines inbox shown (labelled sample data) when state/ has none
 
 Nothing it generates is written to docs/: pages and feeds are mkdocs `File`s with
 their content in memory, so `mkdocs serve` rebuilds them when a post changes.
@@ -13,28 +16,45 @@ their content in memory, so `mkdocs serve` rebuilds them when a post changes.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
+from mkdocs.config.base import ValidationError
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 from pipeline.content.workspace import Workspace
 from pipeline.errors import UsageError
+from pipeline.growth.history import METRICS_FILE, read_history
 from pipeline.render.render import Renderer
 from pipeline.site.calendar import Calendar, build_calendar
-from pipeline.site.feeds import feeds_in_background
+from pipeline.site.feeds import DEFAULT_PAST, feeds_in_background
 from pipeline.site.gitlog import last_changes
+from pipeline.site.growth import GrowthView, growth_view
 from pipeline.site.pages import SitePages, feed_uri, media_files
+from pipeline.state.inbox import Inbox
+from pipeline.state.ledger import STATE_DIR
 
 log = logging.getLogger(f"mkdocs.plugins.{__name__}")
 
 ASSETS = Path(__file__).parent / "assets"
-STYLESHEET = "assets/social-calendar.css"
+#: the calendar's stylesheet, and the Growth page's (kept apart: it has nothing to share)
+STYLESHEETS = ("assets/social-calendar.css", "assets/social-growth.css")
+SCRIPT = "assets/social-calendar.js"  # the month and agenda filter; the pages work without it
 _SEARCH_DIALOG = 'data-md-component="search" role="dialog"'
+
+
+class Days(c.OptionallyRequired[int]):
+    """A whole number of days, 0 or more."""
+
+    def run_validation(self, value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValidationError(f"expected a whole number of days, 0 or more, but got {value!r}")
+        return value
 
 
 class CalendarConfig(base.Config):
@@ -51,20 +71,34 @@ class CalendarConfig(base.Config):
     """How many upcoming and recent posts a channel page lists."""
     git = c.Type(bool, default=True)
     """Show each post's last change from `git log`."""
+    metrics_sample = c.Type(str, default="")
+    """A metrics file (relative to mkdocs.yml) shown, labelled as sample data, while the repository
+    has no state/metrics.jsonl; empty: the Growth page says there are no metrics yet."""
+    feed_past_days = Days(default=DEFAULT_PAST.days)
+    """How many days of the past the .ics feeds hold; the future is always all there."""
+    sample_inbox = c.Type(str, default="")
+    """A file like state/inbox.jsonl (relative to mkdocs.yml) for the Inbox page when state/inbox.jsonl
+    does not exist, shown and labelled as sample data; empty: none."""
 
 
 class CalendarPlugin(BasePlugin[CalendarConfig]):
-    """Generates the calendar, agenda, post, channel, tag and cadence pages, and the ICS feeds."""
+    """Generates the calendar, agenda, post, channel, tag, cadence and growth pages, and the ICS feeds."""
 
     supports_multiple_instances = False
 
     def __init__(self) -> None:
         self.html: dict[str, str] = {}
+        self.search: dict[str, str] = {}  # src_uri -> the summary the search index gets instead of the page
+        self._set_aside: dict[str, str] = {}  # src_uri -> its content while the search plugins look
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
-        self.root = (Path(config.config_file_path or ".").parent / self.config.content_root).resolve()
-        if STYLESHEET not in config.extra_css:
-            config.extra_css.append(STYLESHEET)
+        self.config_dir = Path(config.config_file_path or ".").parent
+        self.root = (self.config_dir / self.config.content_root).resolve()
+        for sheet in STYLESHEETS:
+            if sheet not in config.extra_css:
+                config.extra_css.append(sheet)
+        if SCRIPT not in [str(script) for script in config.extra_javascript]:
+            config.extra_javascript.append(SCRIPT)
         return config
 
     def on_serve(self, server, /, *, config: MkDocsConfig, builder):
@@ -80,30 +114,54 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
             calendar, Renderer(self.root, calendar.config), prefix=self.config.prefix,
             use_directory_urls=config.use_directory_urls, agenda_days=self.config.agenda_days,
             listed=self.config.listed,
-            media={path: f"{self.config.prefix}/{path}" for path in media})
+            media={path: f"{self.config.prefix}/{path}" for path in media},
+            growth=self.growth(calendar))
         site_url = (config.site_url or "").rstrip("/")
 
         def post_url(view) -> str:
             return f"{site_url}/{pages.url(pages.post_uri(view))}" if site_url else pages.url(pages.post_uri(view))
 
-        feed_files = feeds_in_background(calendar, post_url, name=config.site_name)
-        self.html = {}
+        feed_files = feeds_in_background(calendar, post_url, name=config.site_name,
+                                         past=timedelta(days=self.config.feed_past_days))
+        self.html, self.search = {}, {}
         for page in pages.all():
             # The page's Markdown is only its front matter: its body is HTML already, put in
             # place in on_page_content, which spares Markdown parsing the HTML of 10,000 pages.
             self.html[page.src_uri] = page.html
+            if page.search is not None:
+                self.search[page.src_uri] = page.search
             self._add(files, File.generated(
                 config, page.src_uri, content=page.front_matter,
                 inclusion=InclusionLevel.UNDEFINED if page.in_nav else InclusionLevel.NOT_IN_NAV))
         for path, source in media.items():
             self._add(files, File.generated(config, f"{self.config.prefix}/{path}", abs_src_path=str(source)))
-        self._add(files, File.generated(config, STYLESHEET, abs_src_path=str(ASSETS / "social-calendar.css")))
+        for asset in (*STYLESHEETS, SCRIPT):
+            self._add(files, File.generated(config, asset, abs_src_path=str(ASSETS / Path(asset).name)))
         for channel, data in feed_files().items():
             self._add(files, File.generated(config, feed_uri(channel), content=data))
         return files
 
     def on_page_content(self, html: str, /, *, page, config: MkDocsConfig, files: Files) -> str:
         return self.html.get(page.file.src_uri, html)
+
+    # Search plugins (mkdocs' own, Material's) index `page.content` in on_page_context: around
+    # them, a generated page shows them its short summary, then gets its HTML back for the theme.
+    @event_priority(100)
+    def _show_search_summary(self, context, /, *, page, config: MkDocsConfig, nav):
+        summary = self.search.get(page.file.src_uri)
+        if summary is not None and page.content is not None:
+            self._set_aside[page.file.src_uri] = page.content
+            page.content = summary
+        return context
+
+    @event_priority(-100)
+    def _put_page_back(self, context, /, *, page, config: MkDocsConfig, nav):
+        content = self._set_aside.pop(page.file.src_uri, None)
+        if content is not None:
+            page.content = content
+        return context
+
+    on_page_context = CombinedEvent(_show_search_summary, _put_page_back)
 
     def on_post_page(self, output: str, /, *, page, config: MkDocsConfig) -> str:
         # The theme's search dialog has no accessible name (axe-core: aria-dialog-name).
@@ -126,7 +184,40 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
         for warning in workspace.ledger.warnings:
             log.info("social-calendar: %s", warning)
         changes = last_changes(self.root) if self.config.git else {}
-        return build_calendar(content, workspace.ledger.latest(), workspace.now, changes)
+        inbox, sample = workspace.inbox, False
+        if not inbox.exists() and self.config.sample_inbox:
+            sample_file = Inbox((self.config_dir / self.config.sample_inbox).resolve())
+            if sample_file.exists():
+                inbox, sample = sample_file, True
+            else:  # a repository made from the example may well have dropped the sample
+                log.info("social-calendar: sample_inbox %s does not exist (relative to mkdocs.yml): the inbox "
+                         "page shows nothing", self.config.sample_inbox)
+        records = inbox.records()
+        for warning in inbox.warnings:
+            log.info("social-calendar: %s", warning)
+        source = _relative(inbox.path, self.root) if inbox.exists() else None
+        return build_calendar(content, workspace.ledger.latest(), workspace.now, changes, records,
+                              inbox_sample=sample, inbox_source=source)
+
+    def growth(self, calendar: Calendar) -> GrowthView:
+        """The Growth page's charts: from state/metrics.jsonl, else from the configured sample."""
+        real = self.root / STATE_DIR / METRICS_FILE
+        sample = None
+        if not real.is_file() and self.config.metrics_sample:
+            sample = (self.config_dir / self.config.metrics_sample).resolve()
+            if not sample.is_file():
+                raise PluginError(f"social-calendar: metrics_sample {self.config.metrics_sample!r} is no file "
+                                  f"(looked for {sample}): write it with `python tools/make_sample_metrics.py`, "
+                                  "or leave the option out of mkdocs.yml")
+        if sample is None:
+            history = read_history(real, source=f"{STATE_DIR}/{METRICS_FILE}")
+        else:
+            history = read_history(sample, source=self.config.metrics_sample)
+        for warning in history.warnings:
+            log.info("social-calendar: %s", warning)
+        by_id = calendar.by_id
+        return growth_view(history, calendar.zone, sample=sample is not None,
+                           title_of=lambda post: by_id[post].title if post in by_id else post)
 
     @staticmethod
     def _add(files: Files, file: File) -> None:
@@ -134,3 +225,10 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
             raise PluginError(f"social-calendar: docs/{file.src_uri} is in the way of a generated page; "
                               "rename it or set the plugin's `prefix` option")
         files.append(file)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.name

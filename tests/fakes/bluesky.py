@@ -6,8 +6,15 @@ repositories (records by collection and rkey, a second create under a taken rkey
 answers 500 as a real PDS does), blobs, handles, and sessions whose tokens a test
 can expire with `expire_access()` / `expire_refresh()`.
 
+Notifications (`notify`) are served as the AppView serves them through the PDS:
+app.bsky.notification.listNotifications, newest first, with an opaque `cursor` for
+the next (older) page and the `reasons` filter; updateSeen is recorded, never needed.
+
 Knobs: `act_then_fail` (create the record, then answer these statuses instead),
 and every `FakeServer.fail` fault (429 with RateLimit-Reset, dropped connections).
+
+The AppView reads a PDS proxies for a signed-in account (app.bsky.actor.getProfile,
+app.bsky.feed.getPosts) answer from `followers` and `counts` (by post URI).
 """
 
 from __future__ import annotations
@@ -36,7 +43,11 @@ class FakeBluesky(FakeServer):
         self.refresh: set[str] = set()
         self.expired: set[str] = set()
         self.act_then_fail: list[int] = []
+        self.followers = 7
+        #: at:// URI -> {"likeCount", "repostCount", "replyCount", "quoteCount"}
+        self.counts: dict[str, dict[str, int]] = {}
         self._serial = itertools.count(1)
+        self.notifications: list[dict] = []
 
     def add_account(self, handle: str) -> str:
         did = f"did:plc:{hashlib.sha256(handle.encode()).hexdigest()[:24]}"
@@ -50,6 +61,23 @@ class FakeBluesky(FakeServer):
         if reply:
             record["reply"] = reply
         return self._store(did, "app.bsky.feed.post", rkey, record)
+
+    def notify(self, reason: str, handle: str, text: str, *, rkey: str | None = None, parent: dict | None = None,
+               subject: str | None = None, indexed_at: str = "2026-12-01T10:00:00.000Z",
+               created_at: str | None = None) -> dict:
+        """Someone's post that addresses us, and our notification of it. `parent`: {uri, cid} of the
+        post it answers; `subject`: the uri of our post it quotes (reasonSubject)."""
+        rkey = rkey or f"3note{len(self.notifications):08d}"
+        reply = {"root": parent, "parent": parent} if parent else None
+        stored = self.add_post(handle, rkey, text, reply=reply)
+        stored["value"]["createdAt"] = created_at or indexed_at
+        notification = {"uri": stored["uri"], "cid": stored["cid"], "reason": reason,
+                        "author": {"did": self.handles[handle], "handle": handle, "displayName": handle},
+                        "record": stored["value"], "isRead": False, "indexedAt": indexed_at, "labels": []}
+        if subject:
+            notification["reasonSubject"] = subject
+        self.notifications.append(notification)
+        return stored
 
     def ours(self, collection: str = "app.bsky.feed.post") -> dict[str, dict]:
         """Our records of a collection by rkey: {uri, cid, value}."""
@@ -162,12 +190,69 @@ class FakeBluesky(FakeServer):
         return 200, {"blob": {"$type": "blob", "ref": {"$link": ref},
                               "mimeType": request.headers.get("content-type"), "size": len(request.body)}}
 
+    @route("GET", r"/xrpc/app\.bsky\.notification\.listNotifications")
+    def list_notifications(self, request: Request):
+        problem = self._token(request, self.access)
+        if problem:
+            return problem
+        limit = int(request.query.get("limit", ["50"])[0])
+        if not 1 <= limit <= 100:
+            return 400, {"error": "InvalidRequest", "message": "limit must be between 1 and 100"}
+        reasons = request.query.get("reasons")
+        ordered = sorted(self.notifications, key=lambda n: (n["indexedAt"], n["uri"]), reverse=True)
+        chosen = [n for n in ordered if reasons is None or n["reason"] in reasons]
+        start = int(request.query["cursor"][0].removeprefix("page-")) if "cursor" in request.query else 0
+        page = chosen[start:start + limit]
+        body = {"notifications": page, "priority": False, "seenAt": "2026-11-30T00:00:00.000Z"}
+        if start + limit < len(chosen):
+            body["cursor"] = f"page-{start + limit}"
+        return 200, body
+
+    @route("POST", r"/xrpc/app\.bsky\.notification\.updateSeen")
+    def update_seen(self, request: Request):
+        return 200, {}
+
     @route("GET", r"/xrpc/com\.atproto\.identity\.resolveHandle")
     def resolve_handle(self, request: Request):
         handle = request.query["handle"][0]
         if handle not in self.handles:
             return 400, {"error": "HandleNotFound", "message": "Unable to resolve handle"}
         return 200, {"did": self.handles[handle]}
+
+
+    # -- AppView reads, proxied by the PDS -----------------------------------------------
+
+    @route("GET", r"/xrpc/app\.bsky\.actor\.getProfile")
+    def get_profile(self, request: Request):
+        problem = self._token(request, self.access)
+        if problem:
+            return problem
+        actor = request.query["actor"][0]
+        did = self.handles.get(actor, actor)
+        if did not in self.handles.values():
+            return 400, {"error": "InvalidRequest", "message": "Profile not found"}
+        handle = next(h for h, d in self.handles.items() if d == did)
+        return 200, {"did": did, "handle": handle, "followersCount": self.followers if did == self.did else 0,
+                     "followsCount": 3, "postsCount": len(self.ours())}
+
+    @route("GET", r"/xrpc/app\.bsky\.feed\.getPosts")
+    def get_posts(self, request: Request):
+        problem = self._token(request, self.access)
+        if problem:
+            return problem
+        uris = request.query.get("uris", [])
+        if len(uris) > 25:
+            return 400, {"error": "InvalidRequest", "message": "uris must not have more than 25 elements"}
+        posts = []
+        for uri in uris:
+            did, collection, rkey = uri.removeprefix("at://").split("/")
+            stored = self.records.get((did, collection, rkey))
+            if stored is None or collection != "app.bsky.feed.post":
+                continue  # the AppView leaves out what it does not have
+            counts = {"likeCount": 0, "repostCount": 0, "replyCount": 0, "quoteCount": 0, **self.counts.get(uri, {})}
+            posts.append({"uri": uri, "cid": stored["cid"], "record": stored["value"],
+                          "indexedAt": stored["value"].get("createdAt"), **counts})
+        return 200, {"posts": posts}
 
 
 class FakeWebsite(FakeServer):

@@ -6,10 +6,15 @@ Idempotency-Keys per account for an hour, media (ready at once, or after some
 headers on every answer. Its clock is injected, so the tests' fake sleep moves
 time for the client and the server alike.
 
+Notifications (`notify`) page as the real API does: newest first, `max_id`, `min_id`
+and `since_id`, `types[]`, and a Link header with `next` (older) and `prev` (newer);
+`link_base` makes that header point at another host (a hostile instance).
+
 Knobs a test sets: `budget(remaining, reset_in)`, `processing_polls`,
 `repeat_key_fails` (a repeated key answers 500, as seen on real servers),
 `act_then_fail` (create the status, then answer these statuses),
-`hide_new_statuses` (the listing lags behind), `null_urls`, `max_characters`.
+`hide_new_statuses` (the listing lags behind), `null_urls`, `max_characters`, the
+account's `followers_count` (in `account`) and each status's counts (`set_counts`).
 """
 
 from __future__ import annotations
@@ -68,6 +73,9 @@ class FakeMastodon(FakeServer):
         self.reset_at = self.clock() + RATE_WINDOW
         self._next = 110_000_000_000_000_000
         self._state = threading.Lock()
+        self.notifications: list[dict] = []
+        self.link_base: str | None = None
+        self._notification_id = 90_000
 
     # -- for tests ------------------------------------------------------------------------
 
@@ -87,6 +95,33 @@ class FakeMastodon(FakeServer):
         """A status of our account posted some other way (by hand, another app)."""
         with self._state:
             return self._status(text)
+
+    def set_counts(self, status_id: str, *, likes: int = 0, reposts: int = 0, replies: int = 0) -> None:
+        """What others did with a status: favourites, reblogs and replies as the API counts them."""
+        with self._state:
+            self.statuses[status_id].update(favourites_count=likes, reblogs_count=reposts, replies_count=replies)
+
+    def notify(self, kind: str, text: str, *, acct: str = "anna@example.org", reply_to: dict | None = None,
+               quote_of: dict | None = None, at: datetime | None = None) -> dict:
+        """Someone else's status that addresses us, and our notification of it (kind: mention, quote,
+        favourite, follow ...). `reply_to`: our status it answers."""
+        with self._state:
+            username = acct.split("@")[0]
+            domain = acct.split("@")[1] if "@" in acct else self.url.split("://")[-1]
+            status = self._status(text, account={"id": str(900 + len(acct)), "username": username, "acct": acct},
+                                  in_reply_to_id=reply_to["id"] if reply_to else None,
+                                  in_reply_to_account_id=self.account["id"] if reply_to else None)
+            status["url"] = status["uri"] = f"https://{domain}/@{username}/{status['id']}"
+            if at is not None:
+                status["created_at"] = iso(at)
+            if quote_of is not None:
+                status["quote"] = {"state": "accepted", "quoted_status": quote_of}
+            self._notification_id += 7
+            notification = {"id": str(self._notification_id), "type": kind,
+                            "created_at": status["created_at"], "account": status["account"],
+                            "status": status if kind in ("mention", "quote", "favourite", "reblog") else None}
+            self.notifications.append(notification)
+            return status
 
     def ours(self) -> list[dict]:
         """Our own statuses (not reblogs), oldest first."""
@@ -202,6 +237,33 @@ class FakeMastodon(FakeServer):
                       and (max_id is None or int(s["id"]) < int(max_id))]
         listed.sort(key=lambda s: int(s["id"]), reverse=True)
         return 200, listed[:limit]
+
+    # -- notifications ------------------------------------------------------------------
+
+    @route("GET", r"/api/v1/notifications")
+    def list_notifications(self, request: Request):
+        query = request.query
+        types = query.get("types[]")
+        limit = min(80, int(query.get("limit", ["40"])[0]))
+        max_id, min_id, since_id = (int(query[key][0]) if key in query else None
+                                    for key in ("max_id", "min_id", "since_id"))
+        with self._state:
+            chosen = [n for n in self.notifications if types is None or n["type"] in types]
+        chosen.sort(key=lambda n: int(n["id"]))
+        if max_id is not None:
+            chosen = [n for n in chosen if int(n["id"]) < max_id]
+        if since_id is not None:
+            chosen = [n for n in chosen if int(n["id"]) > since_id]
+        # the page just above min_id, else the newest page
+        page = [n for n in chosen if int(n["id"]) > min_id][:limit] if min_id is not None else chosen[-limit:]
+        page = page[::-1]
+        headers = {}
+        if page:
+            base = (self.link_base or self.url) + "/api/v1/notifications"
+            kept = "".join(f"&types[]={t}" for t in types or ()) + f"&limit={limit}"
+            headers["Link"] = (f'<{base}?max_id={page[-1]["id"]}{kept}>; rel="next", '
+                               f'<{base}?min_id={page[0]["id"]}{kept}>; rel="prev"')
+        return 200, page, headers
 
     # -- statuses -----------------------------------------------------------------------
 

@@ -77,4 +77,5 @@ RULE = CadenceRule(
         "description": 'A local date or an inclusive range: "2026-12-24", "2026-12-31..2027-01-01"'}},
     check=blackout,
     describe=lambda spans: ", ".join(span.text for span in spans),
+    engagements=True,
 )

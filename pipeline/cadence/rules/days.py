@@ -51,4 +51,5 @@ RULE = CadenceRule(
     ]},
     check=days,
     describe=lambda allowed: allowed.text,
+    engagements=True,
 )

@@ -58,4 +58,5 @@ RULE = CadenceRule(
             "description": 'Allowed local posting window, e.g. "08:00-20:00"'},
     check=hours,
     describe=lambda window: window.text,
+    engagements=True,
 )

@@ -17,20 +17,26 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.networks.base import (
     AccountCheck,
     Capability,
+    InboxItem,
+    InboxKind,
     LiveProfile,
+    Metrics,
     Network,
+    PostCounts,
     ProfileConflict,
     ProfileSupport,
     ProfileUpdate,
+    count_of,
 )
 from pipeline.networks.delivery import REASON_LENGTH, DeliveryError, json_body
 from pipeline.networks.linkcard import read_link_card
@@ -51,9 +57,19 @@ CREATE_UNCLEAR = (400, 409, 500)
 #: XRPC errors (HTTP 400) that mean "there is no such record, repository or handle"
 NOT_FOUND = frozenset({"RecordNotFound", "RepoNotFound", "HandleNotFound", "InvalidRequest"})
 
+#: posts one app.bsky.feed.getPosts asks for at most (the lexicon's limit)
+GET_POSTS_MAX = 25
+
 #: the lexicon's limit on `text`, besides 300 graphemes
 MAX_BYTES = 3000
 
+#: listNotifications: reasons that address us with a post, per page, and pages at most per collection
+INBOX_REASONS = {"mention": InboxKind.MENTION, "reply": InboxKind.REPLY, "quote": InboxKind.QUOTE}
+INBOX_PAGE = 50
+INBOX_PAGES = 20
+
+#: where people read Bluesky posts
+WEB_HOSTS = frozenset({"bsky.app", "www.bsky.app"})
 _PROFILE_POST = re.compile(r"^/profile/(?P<actor>[^/]+)/post/(?P<rkey>[^/]+)/?$")
 _AT_URI = re.compile(r"^at://(?P<repo>[^/]+)/(?P<collection>[^/]+)/(?P<rkey>[^/?#]+)$")
 
@@ -69,7 +85,7 @@ class BlueskyOptions(BaseModel):
 class BlueskyNetwork(Network):
     name = "bluesky"
     title = "Bluesky"
-    capabilities = frozenset(Capability)
+    capabilities = frozenset(Capability)  # the inbox: through the account's PDS, from the AppView
     max_length = 300
     counted_as = ("graphemes of the text as sent (long links shortened for display, the link facet "
                   "keeps the whole URI), and at most 3,000 UTF-8 bytes")
@@ -79,6 +95,8 @@ class BlueskyNetwork(Network):
     required_credentials = ("password",)
     Options: ClassVar[type[BaseModel]] = BlueskyOptions
     docs = "networks/bluesky.md"
+    inbox_note = ("read: mentions, replies and quotes from app.bsky.notification.listNotifications, which the "
+                  "account's PDS asks the AppView for; never marked as seen")
     profile = ProfileSupport(display_name=64, bio=256, unit="graphemes", avatar=True, header=True,
                              image_bytes=1_000_000, image_formats=frozenset({"jpeg", "png"}))
 
@@ -115,6 +133,33 @@ class BlueskyNetwork(Network):
         if MAYBE_LINK.search(text):
             length -= sum(len(word) for word in text.split() if MAYBE_LINK.search(word))
         return length
+
+    @classmethod
+    def engagement_problem(cls, key: str, url: str) -> str | None:
+        if not cls.hosts_post(url, None):
+            return f"{url} is not a post on Bluesky (https://bsky.app/profile/<handle>/post/<id>)"
+        return None
+
+    @classmethod
+    def hosts_post(cls, url: str, options: Any) -> bool:
+        at = _AT_URI.match(url.strip())
+        if at:
+            return at["collection"] == POST
+        parts = urlsplit(url.strip())
+        return parts.netloc.lower() in WEB_HOSTS and bool(_PROFILE_POST.match(parts.path))
+
+    @classmethod
+    def post_identity(cls, address: str) -> str:
+        """`at://<handle or did>/app.bsky.feed.post/<rkey>` for a bsky.app URL and an at:// URI alike."""
+        text = address.strip()
+        at = _AT_URI.match(text)
+        if at:
+            return f"at://{at['repo'].lower()}/{at['collection']}/{at['rkey']}"
+        parts = urlsplit(text)
+        web = _PROFILE_POST.match(parts.path) if parts.netloc.lower() in WEB_HOSTS else None
+        if web:
+            return f"at://{web['actor'].lower()}/{POST}/{web['rkey']}"
+        return super().post_identity(address)
 
     _tid_lock = threading.Lock()
     _tid_last = 0
@@ -457,6 +502,103 @@ class BlueskyNetwork(Network):
             self._xrpc("POST", "com.atproto.repo.deleteRecord", what=f"deleting {uri}",
                        json={"repo": self.did, "collection": match["collection"], "rkey": match["rkey"]})
 
+    # -- metrics --------------------------------------------------------------------
+
+    def read_metrics(self, parts: Sequence[SentPart]) -> Metrics:
+        """followersCount of app.bsky.actor.getProfile, then app.bsky.feed.getPosts, 25 posts a call.
+
+        Both are AppView reads; the PDS proxies them for a signed-in account. A like or a
+        repost alone is no post of ours; a post the AppView does not return was deleted.
+        """
+        profile = self._xrpc("GET", "app.bsky.actor.getProfile", what="reading the follower count",
+                             params={"actor": self.did})
+        wanted: dict[str, tuple[str, int]] = {}
+        for part in parts:
+            uri = self._post_uri(part)
+            if uri:
+                wanted[uri] = (part.post_id, part.number)
+        counts: dict[tuple[str, int], PostCounts] = {}
+        uris = list(wanted)
+        for start in range(0, len(uris), GET_POSTS_MAX):
+            batch = uris[start:start + GET_POSTS_MAX]
+            body = self._xrpc("GET", "app.bsky.feed.getPosts", what=f"reading the counts of {len(batch)} posts",
+                              params={"uris": batch})
+            for view in body.get("posts") or []:
+                if isinstance(view, dict) and view.get("uri") in wanted:
+                    counts[wanted[view["uri"]]] = PostCounts(
+                        likes=count_of(view.get("likeCount")), reposts=count_of(view.get("repostCount")),
+                        replies=count_of(view.get("replyCount")), quotes=count_of(view.get("quoteCount")))
+        notes = tuple(f"{post} part {number}: the post is gone (deleted in the app?)"
+                      for uri, (post, number) in wanted.items() if (post, number) not in counts)
+        return Metrics(count_of(profile.get("followersCount")), counts, notes)
+
+    def _post_uri(self, part: SentPart) -> str | None:
+        """The at:// URI of the part's post in our repository; None for a like or a repost alone."""
+        for candidate in ((part.data or {}).get("uri"), part.remote_id):
+            match = _AT_URI.match(candidate or "")
+            if match:
+                return candidate if match["collection"] == POST else None
+        web = _PROFILE_POST.match(urlsplit(part.url or "").path)
+        if web and urlsplit(part.url or "").netloc == "bsky.app":  # settled by a person with its URL
+            return f"at://{self.did}/{POST}/{web['rkey']}"
+        return None
+
+    # -- the inbox --------------------------------------------------------------------
+
+    def read_inbox(self, since: str | None, oldest: datetime) -> list[InboxItem]:
+        """Mentions, replies and quotes from app.bsky.notification.listNotifications (the PDS asks the
+        AppView for us), newest first page by page, back to `since` (an indexedAt) or `oldest`.
+
+        The list is never marked as seen (updateSeen): the people using the app still see it new.
+        """
+        since_at = _parse_time(since) if since else None
+        bound = since_at or oldest
+        params: dict[str, Any] = {"limit": INBOX_PAGE, "reasons": list(INBOX_REASONS)}
+        found: dict[str, InboxItem] = {}
+        for _ in range(INBOX_PAGES):
+            body = self._xrpc("GET", "app.bsky.notification.listNotifications", params=params,
+                              what="reading the notifications")
+            page = [n for n in body.get("notifications") or [] if isinstance(n, dict)]
+            reached = False
+            for notification in page:
+                indexed = _parse_time(notification.get("indexedAt"))
+                if indexed is None:
+                    continue  # not a notification as the lexicon has it
+                if indexed <= bound if since_at else indexed < bound:
+                    reached = True
+                    continue
+                item = self._inbox_item(notification)
+                if item is not None:
+                    found.setdefault(item.remote_id, item)
+            cursor = body.get("cursor")
+            if reached or not page or not isinstance(cursor, str) or not cursor:
+                break
+            params = {**params, "cursor": cursor}
+        return sorted(found.values(), key=lambda item: (_parse_time(item.cursor) or item.at, item.remote_id))
+
+    def _inbox_item(self, notification: dict) -> InboxItem | None:
+        kind = INBOX_REASONS.get(str(notification.get("reason")))
+        record = notification.get("record") if isinstance(notification.get("record"), dict) else {}
+        uri = str(notification.get("uri") or "")
+        at_uri = _AT_URI.match(uri)
+        if kind is None or not at_uri or at_uri["collection"] != POST:
+            return None
+        author = notification.get("author") if isinstance(notification.get("author"), dict) else {}
+        handle = str(author.get("handle") or author.get("did") or at_uri["repo"])
+        in_reply_to = None
+        if kind == InboxKind.REPLY:
+            parent = ((record.get("reply") or {}).get("parent") or {}) if isinstance(record.get("reply"), dict) \
+                else {}
+            in_reply_to = parent.get("uri") if isinstance(parent, dict) else None
+        elif kind == InboxKind.QUOTE:
+            in_reply_to = notification.get("reasonSubject")
+        at = _parse_time(record.get("createdAt")) or _parse_time(notification.get("indexedAt"))
+        return InboxItem(remote_id=uri, url=f"https://bsky.app/profile/{quote(handle, safe=':.')}/post/"
+                                          f"{quote(at_uri['rkey'], safe='')}",
+                         kind=kind, at=at, author=f"@{handle}", text=str(record.get("text") or ""),
+                         in_reply_to=str(in_reply_to) if in_reply_to else None,
+                         cursor=str(notification.get("indexedAt")))
+
     # -- the link card ------------------------------------------------------------------
 
     def _link_card(self, request: PartRequest) -> dict | None:
@@ -532,6 +674,17 @@ def blob_cid(content: bytes) -> str:
     asking, whether the profile already shows this image."""
     digest = b"\x01\x55\x12\x20" + hashlib.sha256(content).digest()
     return "b" + base64.b32encode(digest).decode("ascii").lower().rstrip("=")
+
+
+def _parse_time(value: Any) -> datetime | None:
+    """An AT Protocol datetime (RFC 3339, with Z or an offset) in UTC; None when it is not one."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else None
 
 
 def _blob_cid(blob: Any) -> str | None:

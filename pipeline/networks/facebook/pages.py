@@ -89,6 +89,7 @@ class FacebookNetwork(Network):
     max_alt_length = 1000                # a photo's alt_text_custom; its limit is unverified
     required_credentials = ("token",)
     Options: ClassVar[type[BaseModel]] = FacebookOptions
+    inbox_note = "not read yet: a Page's comments need the pages_read_user_content permission, not tried here"
     docs = "networks/facebook.md"
 
     @classmethod

@@ -82,6 +82,7 @@ class LinkedInNetwork(Network):
     max_alt_length = 4086
     required_credentials = ("token",)
     Options: ClassVar[type[BaseModel]] = LinkedInOptions
+    inbox_note = "not read: comments and mentions need LinkedIn's restricted Community Management API"
     docs = "networks/linkedin.md"
 
     @classmethod

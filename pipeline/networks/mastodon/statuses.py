@@ -12,21 +12,27 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any, ClassVar, Literal
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.networks.base import (
     AccountCheck,
     Capability,
+    InboxItem,
+    InboxKind,
     LiveProfile,
+    Metrics,
     Network,
+    PostCounts,
     ProfileSupport,
     ProfileUpdate,
     Uncertain,
+    count_of,
 )
 from pipeline.networks.delivery import DeliveryError
 from pipeline.networks.mastodon import counting
@@ -46,6 +52,12 @@ MEDIA_POLLS = 20
 MEDIA_POLL_SECONDS = 2.0
 #: gateway errors: the instance behind the proxy may have created the status
 GATEWAY_ERRORS = (502, 504)
+#: notifications read per page, and pages at most per collection
+INBOX_PAGE = 40
+INBOX_PAGES = 20
+#: the notification types that address us with a status (quotes since Mastodon 4.5; older
+#: instances leave the type out)
+INBOX_TYPES = {"mention": InboxKind.MENTION, "quote": InboxKind.QUOTE}
 
 
 class MastodonOptions(BaseModel):
@@ -65,7 +77,7 @@ class MastodonNetwork(Network):
     title = "Mastodon"
     capabilities = frozenset({Capability.PUBLISH, Capability.THREADS, Capability.IMAGES, Capability.ALT_TEXT,
                               Capability.REPLY, Capability.REPOST, Capability.LIKE, Capability.DELETE,
-                              Capability.RECONCILE})
+                              Capability.RECONCILE, Capability.METRICS, Capability.INBOX})
     max_length = 500
     counted_as = ("graphemes; every `http(s)://` link counts 23 (the instance's "
                   "`characters_reserved_per_url`); `@user@domain` counts as `@user`; the content warning "
@@ -76,6 +88,10 @@ class MastodonNetwork(Network):
     required_credentials = ("token",)
     Options: ClassVar[type[BaseModel]] = MastodonOptions
     docs = "networks/mastodon.md"
+    inbox_note = ("read: mentions (replies to the channel's posts among them) and quotes (Mastodon 4.5 and "
+                  "later), from GET /api/v1/notifications; nothing is dismissed")
+    # a reply without the author's @handle reaches their server, but is no notification there
+    reply_mentions_author = True
     # avatar and header: 2 MB each is Mastodon's long-standing limit (unverified for every version)
     profile = ProfileSupport(display_name=30, bio=500, fields=4, field_name=255, field_value=255,
                              avatar=True, header=True, image_bytes=2 * 1024 * 1024,
@@ -95,6 +111,16 @@ class MastodonNetwork(Network):
     @classmethod
     def upper_bound(cls, text: str, *, options: Any = None, content_warning: str = "") -> int | None:
         return counting.upper_bound(text, content_warning or "", _url_length(options))
+
+    @classmethod
+    def hosts_post(cls, url: str, options: Any) -> bool:
+        """A status on the channel's instance, or one on any server of the fediverse (the instance
+        fetches it when answering), told by the shape of its address."""
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return False
+        instance = urlsplit(getattr(options, "instance", "") or "").netloc.lower()
+        return parts.netloc.lower() == instance or bool(_STATUS_PATH.match(parts.path))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -340,6 +366,40 @@ class MastodonNetwork(Network):
                               data=data, files=files or None)
         return _live_profile(self._json(response, "account", kind=dict))
 
+    # -- the inbox ------------------------------------------------------------------
+
+    def read_inbox(self, since: str | None, oldest: datetime) -> list[InboxItem]:
+        """Mentions (replies to us among them) and quotes from GET /api/v1/notifications.
+
+        After `since` (a notification id) the pages go forward with `min_id`, following the
+        Link header's `prev`; a first read goes back from the newest with `max_id` (its `next`)
+        until `oldest`. Only the ids are taken from a Link header, never its host: the token
+        goes to the instance alone.
+        """
+        account = self._account()
+        params: dict[str, Any] = {"types[]": list(INBOX_TYPES), "limit": INBOX_PAGE}
+        if since:
+            params["min_id"] = since
+        found: dict[str, InboxItem] = {}
+        for _ in range(INBOX_PAGES):
+            response = self._call("GET", "/api/v1/notifications", params=params,
+                                  what="reading the notifications")
+            page = self._json(response, "notifications", kind=list)
+            items = [item for item in (_inbox_item(n, account, self._host) for n in page if isinstance(n, dict))
+                     if item is not None]
+            for item in items:
+                found.setdefault(item.cursor or item.remote_id, item)
+            turn = _link_id(response, "prev", "min_id") if since else _link_id(response, "next", "max_id")
+            if len(page) < INBOX_PAGE or turn is None:
+                break
+            if not since and any((_parse_time(n.get("created_at")) or oldest) < oldest
+                                 for n in page if isinstance(n, dict)):
+                break
+            params = {**{k: v for k, v in params.items() if k not in ("min_id", "max_id")},
+                      ("min_id" if since else "max_id"): turn}
+        items = [item for item in found.values() if since or item.at >= oldest]
+        return sorted(items, key=lambda item: _id_order(item.cursor or ""))
+
     # -- the account ----------------------------------------------------------------
 
     def check_account(self) -> AccountCheck:
@@ -363,6 +423,32 @@ class MastodonNetwork(Network):
         if not statuses:
             notes.append("the instance does not say its limits (/api/v2/instance); the channel's are assumed")
         return AccountCheck(account=name, notes=tuple(notes), suggested=suggested)
+
+    # -- metrics --------------------------------------------------------------------
+
+    def read_metrics(self, parts: Sequence[SentPart]) -> Metrics:
+        """followers_count of verify_credentials, then one `GET /api/v1/statuses/:id` per status.
+
+        Mastodon has no quotes to count. A repost or a like alone is no status of ours, and a
+        status deleted in the app answers 404: both are left out.
+        """
+        account = self._json(self._call("GET", "/api/v1/accounts/verify_credentials",
+                                        what="reading the follower count"), "account", kind=dict)
+        counts: dict[tuple[str, int], PostCounts] = {}
+        notes = []
+        for part in parts:
+            if not part.remote_id or "reposted" in (part.data or {}):
+                continue
+            response = self._call("GET", f"/api/v1/statuses/{part.remote_id}", ok=(200, 404),
+                                  what=f"reading the counts of {part.post_id} part {part.number}")
+            if response.status_code == 404:
+                notes.append(f"{part.post_id} part {part.number}: the status is gone (deleted in the app?)")
+                continue
+            status = self._json(response, "status", kind=dict)
+            counts[(part.post_id, part.number)] = PostCounts(
+                likes=count_of(status.get("favourites_count")), reposts=count_of(status.get("reblogs_count")),
+                replies=count_of(status.get("replies_count")))
+        return Metrics(count_of(account.get("followers_count")), counts, tuple(notes))
 
     # -- delete ---------------------------------------------------------------------
 
@@ -444,6 +530,10 @@ def status_text(html: str) -> str:
     return "".join(parser.pieces).strip()
 
 
+# Where servers of the fediverse keep a post: /@anna/123 (Mastodon), /users/anna/statuses/123
+# (Mastodon's ActivityPub id), /notice/Ab12 (Pleroma, Akkoma), /notes/9abc (Misskey)
+_STATUS_PATH = re.compile(r"^/(?:@[^/]+/\d+|users/[^/]+/statuses/\d+|notice/\w+|notes/\w+)/?$")
+
 # The instance shows a remote mention `@user@domain` as `@user` unless two share a name.
 _MENTION = re.compile(r"(?<![\w/@])@([A-Za-z0-9_][A-Za-z0-9_.-]*)@[\w.-]*\w")
 
@@ -466,6 +556,44 @@ def _parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else None
+
+
+def _inbox_item(notification: dict, account: str, host: str) -> InboxItem | None:
+    """A mention or quote notification as an inbox item; None for anything else."""
+    kind = INBOX_TYPES.get(str(notification.get("type")))
+    status = notification.get("status")
+    if kind is None or not isinstance(status, dict) or not status.get("id"):
+        return None
+    at = _parse_time(status.get("created_at")) or _parse_time(notification.get("created_at"))
+    if at is None:
+        return None
+    author = status.get("account") if isinstance(status.get("account"), dict) else {}
+    acct = str(author.get("acct") or author.get("username") or "someone")
+    in_reply_to = None
+    if kind == InboxKind.QUOTE:
+        quote = status.get("quote") if isinstance(status.get("quote"), dict) else {}
+        quoted = quote.get("quoted_status") if isinstance(quote.get("quoted_status"), dict) else {}
+        in_reply_to = _text_id(quoted.get("id"))
+    elif _text_id(status.get("in_reply_to_account_id")) == account:
+        kind, in_reply_to = InboxKind.REPLY, _text_id(status.get("in_reply_to_id"))
+    text = status_text(status.get("content") or "")
+    if status.get("spoiler_text"):
+        text = f"[{status['spoiler_text']}] {text}"
+    return InboxItem(remote_id=str(status["id"]), url=_link(status), kind=kind, at=at,
+                     author="@" + (acct if "@" in acct else f"{acct}@{host}"), text=text,
+                     in_reply_to=in_reply_to, cursor=_text_id(notification.get("id")))
+
+
+def _link_id(response: Any, rel: str, key: str) -> str | None:
+    """The `key` (min_id or max_id) of the Link header's `rel` link, or None when there is none."""
+    link = (getattr(response, "links", None) or {}).get(rel) or {}
+    values = parse_qs(urlsplit(str(link.get("url") or "")).query).get(key)
+    return values[0] if values and values[0] else None
+
+
+def _id_order(value: str) -> tuple[int, str]:
+    """Mastodon's ids are numbers as strings: a longer one is a later one."""
+    return len(value), value
 
 
 def _text_id(value: Any) -> str | None:

@@ -102,6 +102,8 @@ class ThreadsNetwork(Network):
     max_hashtags = 1
     required_credentials = ("token",)
     Options: ClassVar[type[BaseModel]] = ThreadsOptions
+    inbox_note = ("not read yet: Threads lists replies and mentions only with further permissions "
+                  "(threads_read_replies, threads_manage_mentions), not tried here")
     docs = "networks/threads.md"
 
     # -- counting and settings ------------------------------------------------------

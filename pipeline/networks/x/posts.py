@@ -96,6 +96,8 @@ class XNetwork(Network):
                         "(and `client_secret` for a confidential client)")
     quote_takes_images = False
     Options: ClassVar[type[BaseModel]] = XOptions
+    inbox_note = ("not read: X's mentions timeline (GET /2/users/:id/mentions) is charged per post read; "
+                  "answer from the app")
     docs = "networks/x.md"
 
     # -- what validation and rendering ask ------------------------------------------------
@@ -123,6 +125,10 @@ class XNetwork(Network):
         if post_id_of(url) is None:
             return f"{url} is not a post on X (https://x.com/<name>/status/<number>)"
         return None
+
+    @classmethod
+    def hosts_post(cls, url: str, options: Any) -> bool:
+        return post_id_of(url) is not None
 
     @classmethod
     def estimate_cost(cls, parts: Sequence[str], options: Any = None) -> CostEstimate | None:
