@@ -93,7 +93,7 @@ def post_text(rng: random.Random, index: int, moment: datetime) -> str:
     kind = rng.random()
     # a written thread goes only where threads can go
     networks = NETWORKS if kind < 0.95 else THREADED
-    count = rng.choices((1, 2, 3, 4, 5)[:len(networks)], weights=(35, 30, 20, 10, 5)[:len(networks)])[0]
+    count = rng.choices((1, 2, 3, 4, 5)[:len(networks)], weights=(40, 35, 15, 6, 4)[:len(networks)])[0]
     channels = rng.sample(networks, k=count)
     if "x" not in channels and rng.random() < 0.7:  # most posts go to X: the costliest count
         channels[rng.randrange(len(channels))] = "x"
