@@ -83,6 +83,8 @@ def profile_diffs(root: Path, *, channel_id: str | None = None, env: Mapping[str
         if channel_id not in (None, profile.channel) or profile.channel not in config.channels:
             continue
         channel = config.channels[profile.channel]
+        if network_class(channel.network).profile is None:
+            continue  # a name and avatar for the calendar's previews only: nothing to sync
         network = network_class(channel.network)(
             channel, env=env, http=Http(secrets=secrets, sleep=sleep or (lambda s: None), clock=clock),
             root=workspace.root)

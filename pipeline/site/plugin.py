@@ -22,10 +22,12 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
+from pipeline.content.linkcards import load_link_cards
+from pipeline.content.profiles import load_profiles
 from pipeline.content.workspace import Workspace
 from pipeline.errors import UsageError
 from pipeline.render.render import Renderer
-from pipeline.site.calendar import Calendar, build_calendar
+from pipeline.site.calendar import Calendar, LinkCardData, build_calendar, card_key
 from pipeline.site.feeds import feeds_in_background
 from pipeline.site.gitlog import last_changes
 from pipeline.site.pages import SitePages, feed_uri, media_files
@@ -75,7 +77,7 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
         calendar = self.calendar()
-        media = media_files(self.root, calendar.content.usable_posts())
+        media = media_files(self.root, calendar.content.usable_posts(), calendar.images())
         pages = SitePages(
             calendar, Renderer(self.root, calendar.config), prefix=self.config.prefix,
             use_directory_urls=config.use_directory_urls, agenda_days=self.config.agenda_days,
@@ -126,7 +128,15 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
         for warning in workspace.ledger.warnings:
             log.info("social-calendar: %s", warning)
         changes = last_changes(self.root) if self.config.git else {}
-        return build_calendar(content, workspace.ledger.latest(), workspace.now, changes)
+        profiles, problems = load_profiles(self.root)
+        stored, images, card_problems = load_link_cards(self.root)
+        for what, found in (("content/profiles/", problems), ("content/linkcards.yml", card_problems)):
+            if found:
+                log.info("social-calendar: %d problem(s) in %s (run `social validate`)", len(found), what)
+        link_cards = {card_key(url): LinkCardData(url, card.title, card.description, images.get(url))
+                      for url, card in stored.items()}
+        return build_calendar(content, workspace.ledger.latest(), workspace.now, changes, profiles=profiles,
+                              link_cards=link_cards)
 
     @staticmethod
     def _add(files: Files, file: File) -> None:

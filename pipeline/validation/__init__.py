@@ -60,6 +60,7 @@ def validate(content: Content, *, now: datetime, ledger: Ledger | None = None,
     findings.extend(channel_date_findings(content.config, now))
     if "content" in checks:
         findings.extend(_profile_findings(content, now))
+        findings.extend(_link_card_findings(content))
     if "render" in checks:
         from pipeline.validation.rendering import render_findings  # templates and counting: only when asked
 
@@ -84,6 +85,13 @@ def _profile_findings(content: Content, now: datetime) -> list[Finding]:
     today = now.astimezone(content.config.zone).date() if content.config else now.date()
     return findings + profile_findings(profiles, content.config, today,
                                        lambda file: git.last_changed(content.root, file))
+
+
+def _link_card_findings(content: Content) -> list[Finding]:
+    """content/linkcards.yml, where `social linkcards` keeps the linked pages' cards."""
+    from pipeline.content.linkcards import load_link_cards
+
+    return load_link_cards(content.root)[2]
 
 
 def validate_workspace(workspace: Workspace, checks: tuple[str, ...] = CHECKS) -> Report:

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipeline.networks.base import AccountCheck, Capability, Network, Uncertain
 from pipeline.networks.cost import CostEstimate, PostCost
 from pipeline.networks.delivery import DeliveryError, json_body
+from pipeline.networks.look import Identity, Look
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.networks.x import auth
 from pipeline.networks.x.counting import has_url, upper_bound, url_spans, weighted_count
@@ -97,6 +98,14 @@ class XNetwork(Network):
     quote_takes_images = False
     Options: ClassVar[type[BaseModel]] = XOptions
     docs = "networks/x.md"
+    # The web app: links as t.co shows them, four images in a 16:9 box; the blue darkened for contrast.
+    look = Look(accent="#0b6fb3", accent_dark="#1d9bf0", link_chars=23,
+                approximate=("links shown with about 23 characters, then …",))
+
+    @classmethod
+    def identity(cls, options: Any = None) -> Identity:
+        username = getattr(options, "username", None)
+        return Identity(handle="@" + username.lstrip("@") if username else None)
 
     # -- what validation and rendering ask ------------------------------------------------
 
