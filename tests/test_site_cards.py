@@ -223,3 +223,16 @@ def test_two_channels_of_one_account_share_one_card(repo):
     card = root.one("article", "sc-card")
     assert card.one(cls="sc-card-for").text() == "mastodon, mastodon-again"
     assert len(root.one("ul", "sc-states").all("li")) == 2
+
+
+def test_approximate_points_are_marked_where_the_card_shows_them(gallery):
+    """An unverified point (the images' box, the fold, how links are cut) is noted on a card that
+    shows that, and only there."""
+    def notes(post: str, channel: str) -> str:
+        return " ".join(p.text() for p in cards(page(gallery, post))[channel].all(cls="sc-approx"))
+    assert "images' box" in notes("every-network", "bluesky")
+    assert "links shown" in notes("every-network", "x")
+    assert "16:9" in notes("every-network", "discord")
+    assert "fold" in notes("long-text", "linkedin")
+    assert notes("thread", "bluesky") == notes("thread", "x") == ""  # no images, no links
+    assert notes("no-profile", "discord") == ""

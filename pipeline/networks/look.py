@@ -52,6 +52,24 @@ class Fold:
     verified: bool = False
 
 
+class About(StrEnum):
+    """What an unverified point of a look concerns: the site notes it on a card that shows that."""
+
+    FOLD = "fold"      # where a long text folds (shown when a part is long or folded)
+    IMAGES = "images"  # how several images are laid out (shown when a part has two or more)
+    LINKS = "links"    # how links are shown (shown when a text has a link)
+    TAGS = "tags"      # how hashtags are shown (shown when a text has one)
+    LOOK = "look"      # the look as a whole (always shown)
+
+
+@dataclass(frozen=True)
+class Approximate:
+    """A point of a look nobody has measured against the live app."""
+
+    about: About
+    text: str
+
+
 @dataclass(frozen=True)
 class Look:
     """How one network shows a post; every default is the neutral look."""
@@ -79,7 +97,7 @@ class Look:
     #: hides the text behind the post's content warning until the reader opens it (Mastodon)
     content_warning: bool = False
     #: what of this look is not verified against the live app, for the site's footnote
-    approximate: tuple[str, ...] = ()
+    approximate: tuple[Approximate, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,4 +110,4 @@ class Identity:
     handle: str | None = None
 
 
-NEUTRAL = Look(approximate=("a neutral look: the network declares none",))
+NEUTRAL = Look(approximate=(Approximate(About.LOOK, "a neutral look: the network declares none"),))

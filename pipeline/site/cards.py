@@ -21,12 +21,16 @@ from pipeline.content.profiles import Profile
 from pipeline.errors import PipelineError
 from pipeline.networks import network_class
 from pipeline.networks.base import Network
-from pipeline.networks.look import Layout, Look
+from pipeline.networks.look import About, Layout, Look
 from pipeline.networks.parts import MediaFile, PartRequest
 from pipeline.render.render import RenderedPart, Rendering
 from pipeline.site.calendar import LinkCardData, card_key, web_url
 from pipeline.site.parthtml import fold_at, markup_html, shows_markup, split_facets, text_html
 from pipeline.text.count import Count
+
+
+#: a text this long (in the network's count) may meet a fold: the look's word on folding is shown
+LONG = 280
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,22 @@ class Card:
     @property
     def layout(self) -> str:
         return self.look.layout.value
+
+    @property
+    def approximate(self) -> list[str]:
+        """The look's unverified points about what this card shows (no word on a fold under a short text)."""
+        shown = {About.LOOK}
+        for part in self.parts:
+            html = str(part.visible) + str(part.folded or "")
+            if part.folded is not None or part.count.length > LONG:
+                shown.add(About.FOLD)
+            if len(part.media) > 1:
+                shown.add(About.IMAGES)
+            if "<a href=" in html:
+                shown.add(About.LINKS)
+            if 'class="sc-tag"' in html:
+                shown.add(About.TAGS)
+        return [point.text for point in self.look.approximate if point.about in shown]
 
 
 @dataclass

@@ -35,7 +35,7 @@ from pipeline.networks.base import (
 )
 from pipeline.networks.delivery import REASON_LENGTH, DeliveryError, json_body
 from pipeline.networks.linkcard import read_link_card
-from pipeline.networks.look import Identity, Look
+from pipeline.networks.look import About, Approximate, Identity, Look
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.text.count import Count
 
@@ -86,7 +86,8 @@ class BlueskyNetwork(Network):
     # The app: exactly the facets sent are links (their text shortened already), no fold, four
     # images in a 2x2 grid; its brand blue darkened for contrast on white.
     look = Look(accent="#0a6ad6", accent_dark="#4ea2ff", crop="3 / 2",
-                approximate=("the images' box (3:2 for two to four images) is an observation",))
+                approximate=(Approximate(About.IMAGES,
+                                          "the images' box (3:2 for two to four images) is an observation"),))
 
     @classmethod
     def identity(cls, options: Any = None) -> Identity:

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipeline.networks.base import AccountCheck, Capability, Network, Uncertain
 from pipeline.networks.delivery import REASON_LENGTH, DeliveryError, json_body
 from pipeline.networks.linkedin.littletext import escape_little_text, unescape_little_text
-from pipeline.networks.look import Avatar, Fold, Grid, Look
+from pipeline.networks.look import About, Approximate, Avatar, Fold, Grid, Look
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.text.count import Count
 
@@ -90,8 +90,8 @@ class LinkedInNetwork(Network):
     # and hashtags are links.
     look = Look(accent="#0a66c2", accent_dark="#71b7fb", marks=frozenset({"link", "tag"}),
                 fold=Fold(210, lines=3), grid=Grid.FEATURE, crop=None, avatar=Avatar.SQUARE,
-                approximate=("the fold after about 210 characters or 3 lines (the desktop feed; phones "
-                             "fold sooner)",))
+                approximate=(Approximate(About.FOLD, "the fold after about 210 characters or 3 lines (the "
+                                                      "desktop feed; phones fold sooner)"),))
 
     @classmethod
     def look_for(cls, options: Any = None) -> Look:

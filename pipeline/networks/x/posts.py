@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipeline.networks.base import AccountCheck, Capability, Network, Uncertain
 from pipeline.networks.cost import CostEstimate, PostCost
 from pipeline.networks.delivery import DeliveryError, json_body
-from pipeline.networks.look import Identity, Look
+from pipeline.networks.look import About, Approximate, Identity, Look
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.networks.x import auth
 from pipeline.networks.x.counting import has_url, upper_bound, url_spans, weighted_count
@@ -100,7 +100,7 @@ class XNetwork(Network):
     docs = "networks/x.md"
     # The web app: links as t.co shows them, four images in a 16:9 box; the blue darkened for contrast.
     look = Look(accent="#0b6fb3", accent_dark="#1d9bf0", link_chars=23,
-                approximate=("links shown with about 23 characters, then …",))
+                approximate=(Approximate(About.LINKS, "links shown with about 23 characters, then …"),))
 
     @classmethod
     def identity(cls, options: Any = None) -> Identity:
