@@ -94,3 +94,13 @@ def test_problems_in_the_file_are_findings_with_their_line(repo):
     result = CliRunner().invoke(cli, ["validate", "--root", str(repo.root), "--format", "json"])
     codes = {(e["file"], e["line"], e["code"]) for e in json.loads(result.output)["errors"]}
     assert {(LINKCARDS_FILE, 2, "linkcards-invalid"), (LINKCARDS_FILE, 5, "media-missing")} <= codes
+
+
+@pytest.mark.parametrize("key", ["javascript:alert(1)", "data:text/html,hi", "ftp://a.example/", "a.example/page",
+                                 "12", "https://"])
+def test_an_entry_for_something_that_is_no_web_link_is_refused_at_its_line(repo, key):
+    repo.write(LINKCARDS_FILE, f"https://a.example/: {{title: A}}\n{json.dumps(key)}: {{title: B}}\n")
+    cards, _images, findings = load_link_cards(repo.root)
+    assert set(cards) == {"https://a.example/"}
+    assert [(f.line, f.code) for f in findings] == [(2, "linkcards-invalid")]
+    assert "http" in findings[0].message

@@ -191,6 +191,8 @@ VIEWS = {
     "no-profile": ("gallery", "calendar/posts/no-profile.html#previews"),
     "hostile": ("hostile", "calendar/posts/xss-title.html"),
     "hostile-month": ("hostile", "calendar/2026-12.html"),
+    "hostile-card": ("hostile", "calendar/posts/xss-card.html#previews"),
+    "long-words": ("hostile", "calendar/posts/long-words.html"),
 }
 #: the views kept in docs/screenshots/ (`--update-snapshots`), shown in the README and docs/site.md
 KEPT = {("month", "desktop", "light"), ("month", "phone", "dark"), ("agenda", "phone", "light"),
@@ -288,7 +290,8 @@ def test_month_in_the_browser(browser, example):
 
 def hostile_pages(server) -> list[str]:
     return [server.url + path for path in (
-        "calendar/posts/xss-title.html", "calendar/posts/xss-media.html", "calendar/2026-12.html",
+        "calendar/posts/xss-title.html", "calendar/posts/xss-media.html", "calendar/posts/xss-card.html",
+        "calendar/posts/long-words.html", "calendar/2026-12.html",
         "calendar/agenda.html", "calendar/tags/index.html", "calendar/cadence.html", "calendar/index.html")]
 
 
@@ -311,3 +314,9 @@ def test_hostile_content_renders_as_text(browser, hostile):
     load(browser, hostile.url + "calendar/posts/xss-media.html")
     image = browser.find_element(By.CSS_SELECTOR, ".sc-media img")
     assert image.get_attribute("alt").startswith("<script>alert('xss-alt')</script>")
+    load(browser, hostile.url + "calendar/posts/xss-card.html")
+    card = browser.find_element(By.CSS_SELECTOR, ".sc-card a.sc-linkcard")
+    assert card.find_element(By.CSS_SELECTOR, ".sc-linkcard-title").text == "<script>alert('xss-title')</script>"
+    assert "<img src=x onerror=" in card.find_element(By.CSS_SELECTOR, ".sc-linkcard-desc").get_attribute("textContent")
+    names = [name.text for name in browser.find_elements(By.CSS_SELECTOR, ".sc-name")]
+    assert "<script>alert('xss-profile')</script>" in names

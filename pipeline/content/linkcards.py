@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +36,8 @@ LINKCARDS_FILE = "content/linkcards.yml"
 #: where pictures go, relative to content/
 IMAGES_DIR = "media/linkcards"
 MAX_FILE_BYTES = 5_000_000
+#: what a key must be: a web address, as a post's `link:` (the site shows no card for anything else)
+WEB_LINK = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 #: the finding code of a file (or an entry of it) that is not what `social linkcards` writes
 INVALID = "linkcards-invalid"
 HEADER = """\
@@ -90,6 +93,10 @@ def load_link_cards(root: Path) -> tuple[dict[str, StoredCard], dict[str, Media]
     images: dict[str, Media] = {}
     for url, value in data.items():
         line = place.line(url)
+        if not WEB_LINK.match(str(url)):
+            report(line, f"{str(url)!r} is not an http(s) link: each key is the full address of a post's link, "
+                         "e.g. https://example.com/page")
+            continue
         card = _card(str(url), value)
         if card is None:
             report(line, f"the card of {url} must be keys and values: title, description, image, read")

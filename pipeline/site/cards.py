@@ -28,7 +28,6 @@ from pipeline.site.calendar import LinkCardData, card_key, web_url
 from pipeline.site.parthtml import fold_at, markup_html, shows_markup, split_facets, text_html
 from pipeline.text.count import Count
 
-
 #: a text this long (in the network's count) may meet a fold: the look's word on folding is shown
 LONG = 280
 
