@@ -82,10 +82,13 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @format_option("text", "json", "github")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option("--now", "now_text", metavar="ISO",
-              help="Check cadence as if it were this time (default: now).")
+              help="Check cadence and posts whose time has passed as if it were this time (default: now).")
 @click.option("--checks", default="content,render,cadence,ledger", show_default=True, metavar="A,B",
-              help="Which checks: content (always), render, cadence, ledger.")
-def validate(root: Path, output_format: str, strict: bool, now_text: str | None, checks: str) -> None:
+              help="Which checks: content (always), render, cadence, ledger (ids, and posts whose time has "
+                   "passed, against state/ledger.jsonl).")
+@click.option("--unused", is_flag=True, help="Also list the files in content/media/ that no post uses (as notices).")
+def validate(root: Path, output_format: str, strict: bool, now_text: str | None, checks: str,
+             unused: bool) -> None:
     """Check every post and channels.yml; report all problems at once.
 
     Exit 0 when there are no errors (warnings alone pass unless --strict), 1 with
@@ -100,14 +103,14 @@ def validate(root: Path, output_format: str, strict: bool, now_text: str | None,
     if unknown:
         raise click.BadParameter(f"unknown check {', '.join(unknown)}; checks: {', '.join(CHECKS)}",
                                  param_hint="--checks")
-    result = validate_workspace(Workspace(root, now_text=now_text), chosen)
+    result = validate_workspace(Workspace(root, now_text=now_text), chosen, unused=unused)
     if output_format == "json":
         echo(out.format_json(result.as_dict(strict)))
     elif output_format == "github":
         text = out.format_github(result.findings)
         if text:
             echo(text)
-        echo(out.summary_line(len(result.errors), len(result.warnings)))
+        echo(out.summary_line(len(result.errors), len(result.warnings), len(result.notices)))
     else:  # printed as it is: format_text made each piece visible before painting it
         click.echo(out.format_text(result.findings, colour=out.use_colour()))
     if result.config_broken:
@@ -161,9 +164,14 @@ def show(root: Path, output_format: str, post_id: str) -> None:
               "'Grüße aus Zürich' becomes gruesse-aus-zuerich).")
 @click.option("--tags", default="", metavar="A,B", help="Comma-separated tags.")
 @click.option("--draft", is_flag=True, help="Create it as a draft.")
+@click.option("--now", "now_text", metavar="ISO", help="Refuse an --at before this time (default: now).")
 def new(root: Path, title: str, publish_at: str | None, queue: bool, channels: str,
-        post_id: str | None, tags: str, draft: bool) -> None:
-    """Write a new post file from templates/new-post.md and print its path."""
+        post_id: str | None, tags: str, draft: bool, now_text: str | None) -> None:
+    """Write a new post file from templates/new-post.md and print its path.
+
+    Exit 2 when it cannot be written as asked: an unknown channel, a taken id, or an
+    --at time that does not exist or has passed.
+    """
     from pipeline.content.newpost import create_post
     from pipeline.render.templates import render_file
 
@@ -171,6 +179,7 @@ def new(root: Path, title: str, publish_at: str | None, queue: bool, channels: s
         root, title=title, publish_at=publish_at, queue=queue,
         channels=_split_list(channels), post_id=post_id, tags=_split_list(tags), draft=draft,
         render=render_file,
+        now_text=now_text,
     )
     echo(path.as_posix())
 
