@@ -480,6 +480,33 @@ def failures(report_file: str | None, failed_steps: tuple[str, ...], run_url: st
     sys.exit(0 if found.all_well else 1)
 
 
+@cli.command()
+@root_option
+@format_option(*FORMATS)
+@click.option("--refresh", is_flag=True, help="Read every page again, also those stored already.")
+@click.option("--post", "post_id", help="Only this post's link.")
+def linkcards(root: Path, output_format: str, refresh: bool, post_id: str | None) -> None:
+    """Read the title, description and picture of each post's link into content/linkcards.yml.
+
+    Previews (the calendar site's cards) show link cards from there: the site's build
+    never fetches a page, nor does a reader's browser. Links stored already are kept
+    unless --refresh. A page that cannot be read is reported and left out (a card is a
+    courtesy; exit 0). Commit content/linkcards.yml and content/media/linkcards/ with
+    the posts; edit them freely.
+    """
+    from pipeline.content.linkcards import fetch_link_cards, result_lines
+    from pipeline.networks.delivery import Http
+    from pipeline.secrets import Secrets
+
+    results = fetch_link_cards(root, Http(secrets=Secrets()), post_id=post_id, refresh=refresh)
+    if output_format == "json":
+        echo(out_json({"cards": [{"url": r.url, "state": r.state, "title": r.card.title if r.card else None,
+                                  "description": r.card.description if r.card else None,
+                                  "image": r.card.image if r.card else None} for r in results]}))
+    else:
+        echo("\n".join(result_lines(results)))
+
+
 @cli.group()
 def channels() -> None:
     """The channels of content/channels.yml: check that each can post."""

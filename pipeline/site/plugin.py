@@ -27,11 +27,13 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 
+from pipeline.content.linkcards import load_link_cards
+from pipeline.content.profiles import load_profiles
 from pipeline.content.workspace import Workspace
 from pipeline.errors import UsageError
 from pipeline.growth.history import METRICS_FILE, read_history
 from pipeline.render.render import Renderer
-from pipeline.site.calendar import Calendar, build_calendar
+from pipeline.site.calendar import Calendar, LinkCardData, build_calendar, card_key
 from pipeline.site.feeds import DEFAULT_PAST, feeds_in_background
 from pipeline.site.gitlog import last_changes
 from pipeline.site.growth import GrowthView, growth_view
@@ -109,7 +111,7 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
         calendar = self.calendar()
-        media = media_files(self.root, calendar.content.usable_posts())
+        media = media_files(self.root, calendar.content.usable_posts(), calendar.images())
         pages = SitePages(
             calendar, Renderer(self.root, calendar.config), prefix=self.config.prefix,
             use_directory_urls=config.use_directory_urls, agenda_days=self.config.agenda_days,
@@ -196,8 +198,16 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
         for warning in inbox.warnings:
             log.info("social-calendar: %s", warning)
         source = _relative(inbox.path, self.root) if inbox.exists() else None
+        profiles, problems = load_profiles(self.root)
+        stored, images, card_problems = load_link_cards(self.root)
+        for what, found in (("content/profiles/", problems), ("content/linkcards.yml", card_problems)):
+            if found:
+                log.info("social-calendar: %d problem(s) in %s (run `social validate`)", len(found), what)
+        link_cards = {card_key(url): LinkCardData(url, card.title, card.description, images.get(url))
+                      for url, card in stored.items()}
         return build_calendar(content, workspace.ledger.latest(), workspace.now, changes, records,
-                              inbox_sample=sample, inbox_source=source)
+                              inbox_sample=sample, inbox_source=source, profiles=profiles,
+                              link_cards=link_cards)
 
     def growth(self, calendar: Calendar) -> GrowthView:
         """The Growth page's charts: from state/metrics.jsonl, else from the configured sample."""
