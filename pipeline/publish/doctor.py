@@ -128,11 +128,21 @@ def check_lines(now: datetime, checks: list[ChannelCheck]) -> list[str]:
 
 #: the first line of the channels issue's body: how the workflow finds the open one
 ISSUE_MARKER = "<!-- social-channels-check -->"
+ISSUE_TITLE = "Channels need attention"
 
 
-def check_markdown(now: datetime, checks: list[ChannelCheck], run_url: str | None = None) -> str:
+def issue_marker(brand: str = "") -> str:
+    """The hidden first line of `brand`'s issue; no brand's starts with another's."""
+    return f"<!-- social-channels-check {brand} -->" if brand else ISSUE_MARKER
+
+
+def issue_title(brand: str = "") -> str:
+    return f"{ISSUE_TITLE}: {brand}" if brand else ISSUE_TITLE
+
+
+def check_markdown(now: datetime, checks: list[ChannelCheck], run_url: str | None = None, brand: str = "") -> str:
     """The body of the "Channels need attention" issue; every text from a network in code spans."""
-    lines = [ISSUE_MARKER, f"`social channels check` at {now.isoformat(timespec='minutes')}"
+    lines = [issue_marker(brand), f"`social channels check` at {now.isoformat(timespec='minutes')}"
              + (f" ([run]({run_url}))" if run_url and run_url.startswith("https://") else "") + ":", ""]
     for check in checks:
         if check.problem:
