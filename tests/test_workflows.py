@@ -90,7 +90,7 @@ def test_checkouts_keep_no_credentials():
                 if "actions/checkout" in step.get("uses", ""):
                     checkouts += 1
                     assert step["with"]["persist-credentials"] is False, (name, job_id)
-    assert checkouts == 6
+    assert checkouts == 7
 
 
 def test_the_token_reaches_only_the_steps_that_fetch_and_push_the_state_branch_or_call_gh():
@@ -125,7 +125,11 @@ def test_secrets_are_read_only_by_jobs_in_the_publish_environment():
                                                                ("publish", "profiles")]
     for _, _, job in found:
         environment = job.get("environment")
-        assert (environment.get("name") if isinstance(environment, dict) else environment) == "publish"
+        # each brand's (`publish`, or `publish-<brand>` with several: tests/test_brands.py)
+        assert (environment.get("name") if isinstance(environment, dict) else environment) \
+            == "${{ matrix.environment }}"
+        assert job["strategy"]["matrix"] == {"include": "${{ fromJSON(needs.brands.outputs.matrix) }}"}
+        assert job["strategy"]["fail-fast"] is False
     for name in NAMES:
         assert "secrets." not in json.dumps(load_workflow(WORKFLOWS / f"{name}.yml").get("env") or {})
 
@@ -144,13 +148,22 @@ def test_publish_schedule_concurrency_and_inputs():
     assert workflow["on"]["schedule"] == [{"cron": "7,22,37,52 * * * *"}, {"cron": "3 6 * * *"}]
     inputs = workflow["on"]["workflow_dispatch"]["inputs"]
     assert inputs["dry_run"]["type"] == "boolean" and inputs["post"]["type"] == "string"
-    assert workflow["concurrency"] == {"group": "publish", "cancel-in-progress": False}
+    # one run per brand at a time (`publish` for the only one, as the workflow's group always was);
+    # brands wait for nobody else, and no job is ever cancelled halfway through
+    assert "concurrency" not in workflow
+    jobs = workflow["jobs"]
+    assert jobs["publish"]["concurrency"] == {"group": "${{ matrix.environment }}", "cancel-in-progress": False}
+    groups = [job["concurrency"]["group"] for job in jobs.values()]
+    assert len(set(groups)) == len(groups) and all(not job["concurrency"]["cancel-in-progress"]
+                                                   for job in jobs.values())
+    # a group of a job other than publish has a character no brand's name has: it is nobody's publish group
+    assert all(":" in group for job_id, group in zip(jobs, groups, strict=True) if job_id != "publish")
     publish = next(s for s in workflow["jobs"]["publish"]["steps"] if s.get("id") == "publish")
-    assert set(publish["env"]) - {"DRY_RUN", "POST_ID"} == credential_variables(REPO / "content")
+    assert set(publish["env"]) - {"ROOT", "DRY_RUN", "POST_ID"} == credential_variables(REPO / "content")
     others = [s for s in workflow["jobs"]["publish"]["steps"] if s is not publish]
     assert not any("secrets." in json.dumps(s) for s in others)  # secrets reach the publish step only
     check = next(s for s in workflow["jobs"]["channels"]["steps"] if s.get("id") == "check")
-    assert set(check["env"]) - {"RUN_URL"} == credential_variables(REPO / "content")  # the same secrets
+    assert set(check["env"]) - {"RUN_URL", "ROOT"} == credential_variables(REPO / "content")  # the same secrets
 
 def credential_variables(content: Path) -> set[str]:
     import yaml
@@ -189,6 +202,22 @@ def clone(bare: Path, folder: Path) -> Path:
     git(folder, "config", "user.name", "Runner")
     git(folder, "config", "user.email", "runner@example.com")
     return folder
+
+
+def listed(runner: FakeRunner, job: str) -> list[dict]:
+    """Run publish.yml's job `brands` in `runner` (as Actions does first) and give `job` its entries."""
+    run = runner.run("brands")
+    assert run.conclusion == "success", run.logs
+    runner.context["needs.brands.outputs.matrix"] = run.job_outputs["matrix"]
+    return runner.matrix_entries(job)
+
+
+def run_the_only_brand(runner: FakeRunner, job: str):
+    """A repository of one brand: the job's one matrix entry, the names it always had."""
+    entries = listed(runner, job)
+    assert [(e["brand"], e["root"], e["environment"], e["state_branch"]) for e in entries] == [
+        ("", ".", "publish", "state")]
+    return runner.run(job, matrix=entries[0])
 
 
 def test_the_check_reads_the_ledger_and_refuses_a_reused_id(origin, tmp_path):
@@ -242,7 +271,7 @@ def test_check_and_preview_comment_dry_run(origin, tmp_path):
     run = check.run("check")
     assert run.outcomes == {
         "Check out the pull request (merged into its base)": "success", "Set up Python": "success",
-        "install": "success", "ledger": "success", "Validate": "failure", "site": "success",
+        "install": "success", "brands": "success", "ledger": "success", "Validate": "failure", "site": "success",
         "Cadence against the base branch": "success", "preview": "success",
         "Upload the preview for the comment": "success"}
     assert "the ledger is empty" in run.logs["ledger"]  # no state branch yet
@@ -331,7 +360,7 @@ def test_publish_dry_run(origin, tmp_path):
     # first run: no state branch yet; the outbox part goes out, mastodon lacks its token
     first = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run1"), tmp_path / "runner1",
                        publish_context(), gh_responses=[[["issue", "list"], {"stdout": ""}]])
-    run = first.run("publish")
+    run = run_the_only_brand(first, "publish")
     # the token was handed to `social state` and is nowhere to be seen or found
     assert not any("fake-token" in log for log in run.logs.values())
     assert "fake-token" not in (tmp_path / "run1" / ".git" / "config").read_text()
@@ -352,7 +381,7 @@ def test_publish_dry_run(origin, tmp_path):
     # second run, on a fresh runner: the failure is still there, the same issue is updated
     second = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run2"), tmp_path / "runner2",
                         publish_context(), gh_responses=[[["issue", "list"], {"stdout": "12\n"}]])
-    second.run("publish")
+    run_the_only_brand(second, "publish")
     assert second.gh_calls()[-1]["args"][:3] == ["issue", "edit", "12"]
     assert len([e for e in state_file(bare, "ledger.jsonl").splitlines() if '"outbox"' in e]) == 2  # not resent
 
@@ -363,7 +392,7 @@ def test_publish_dry_run(origin, tmp_path):
     git(seed.root, "push", "-q", str(bare), "main")
     third = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run3"), tmp_path / "runner3",
                        publish_context(), gh_responses=[[["issue", "list"], {"stdout": "12\n"}]])
-    run = third.run("publish")
+    run = run_the_only_brand(third, "publish")
     assert run.conclusion == "success", run.logs
     assert third.gh_calls()[-1]["args"][:3] == ["issue", "close", "12"]
     assert (third.artifacts / "publish-result" / "ledger-changed").read_text() == "false\n"
@@ -371,7 +400,7 @@ def test_publish_dry_run(origin, tmp_path):
     # a manual dry run of one post sends nothing, pushes nothing and leaves the issue alone
     dry = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run4"), tmp_path / "runner4",
                      publish_context(dry_run=True, post="now"))
-    run = dry.run("publish")
+    run = run_the_only_brand(dry, "publish")
     assert run.outcomes["push"] == "skipped" and run.outcomes["Open, update or close the issue"] == "skipped"
     assert '"dry_run": true' in run.logs["publish"]
     assert dry.gh_calls() == []
@@ -381,10 +410,10 @@ def test_the_daily_channel_check_keeps_one_issue_open_until_every_channel_can_po
     bare, _ = origin
     context = {**publish_context(), "github.event.schedule": "3 6 * * *", "inputs.check_channels": None}
     workflow = load_workflow(WORKFLOWS / "publish.yml")
-    assert workflow["jobs"]["channels"]["environment"] == "publish"
+    assert workflow["jobs"]["channels"]["environment"] == "${{ matrix.environment }}"
     runner = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run1"), tmp_path / "runner1",
                         context, gh_responses=[[["issue", "list"], {"stdout": ""}]])
-    run = runner.run("channels")
+    run = run_the_only_brand(runner, "channels")
     assert run.outcomes["check"] == "success", run.logs  # a broken channel is news, not a failed job
     created = runner.gh_calls()[-1]
     assert created["args"][:4] == ["issue", "create", "--title", "Channels need attention"]
@@ -394,7 +423,7 @@ def test_the_daily_channel_check_keeps_one_issue_open_until_every_channel_can_po
     # the next day, with the issue open: updated, not opened twice
     again = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run2"), tmp_path / "runner2",
                        context, gh_responses=[[["issue", "list"], {"stdout": "31\n"}]])
-    again.run("channels")
+    run_the_only_brand(again, "channels")
     assert again.gh_calls()[-1]["args"][:3] == ["issue", "edit", "31"]
 
 
@@ -407,9 +436,9 @@ def test_a_merged_profile_change_is_synced_and_recorded_on_the_state_branch(orig
     context = {**publish_context(), "github.event_name": "push", "github.ref_name": "main",
                "github.event.schedule": None}
     workflow = load_workflow(WORKFLOWS / "publish.yml")
-    assert workflow["on"]["push"] == {"paths": ["content/profiles/**"]}
+    assert workflow["on"]["push"] == {"paths": ["content/profiles/**", "brands/*/content/profiles/**"]}
     runner = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run"), tmp_path / "runner", context)
-    run = runner.run("profiles")
+    run = run_the_only_brand(runner, "profiles")
     assert run.outcomes["state"] == "success"
     assert run.outcomes["sync"] == "failure" and "profile" in run.logs["sync"]  # refused, with the reason
     assert run.outcomes["Push what was synced to the state branch"] == "success"
@@ -429,7 +458,7 @@ def test_publish_stops_itself_when_the_ledger_cannot_be_pushed(origin, tmp_path)
     workspace = clone(bare, tmp_path / "run")
     runner = FakeRunner(WORKFLOWS / "publish.yml", workspace, tmp_path / "runner", publish_context(),
                         gh_responses=[[["issue", "list"], {"stdout": ""}]])
-    run = runner.run("publish")
+    run = run_the_only_brand(runner, "publish")
     assert run.outcomes["push"] == "failure"
     assert run.outcomes["Keep the unpushed ledger"] == "success"
     assert '"state":"published"' in (runner.artifacts / "unpushed-ledger" / "ledger.jsonl").read_text()
