@@ -230,6 +230,29 @@ def test_the_failure_issue_of_a_brand_has_its_own_marker_and_title(agency, tmp_p
     assert done.stdout.startswith("<!-- social-publish-failures -->\n## Publishing needs attention\n")
 
 
+def test_the_failure_issue_of_a_brand_names_its_environment_and_its_state_branch(agency, tmp_path):
+    report = tmp_path / "publish.json"
+    report.write_text(json.dumps({"ok": False, "outcomes": [
+        {"post": "x", "channel": "outbox", "part": 1, "state": "failed", "error": "boom"}]}))
+    state = agency / "brands" / "cafe" / "state"
+    state.mkdir()
+    (state / "ledger.jsonl").write_text('{"post": "x", "channel": "outbox", "part": 1, "state": "publ\n')
+    done = social(agency, "failures", str(report), "--brand", "cafe")
+    assert "update the secret in the `publish-cafe` environment" in done.stdout
+    # how to see where a damaged line came from holds for any state branch: the brand's checkout's log
+    assert f"{state / 'ledger.jsonl'}:1: the ledger is damaged" in done.stdout
+    assert "`git log -p -- ledger.jsonl` in the state/ checkout" in done.stdout
+    assert "`publish` environment" not in done.stdout and "git log -p state " not in done.stdout
+    single = ContentRepo(tmp_path / "single")
+    done = social(single.root, "failures", str(report))
+    assert "update the secret in the `publish` environment" in done.stdout
+
+
+def test_the_channel_check_issue_of_a_brand_names_its_environment(agency):
+    done = social(agency, "channels", "check", "--brand", "cafe", "--format", "markdown")
+    assert "the secrets of the `publish-cafe` environment" in done.stdout, done.stdout
+
+
 def test_the_channel_check_issue_of_a_brand_has_its_own_marker(agency):
     done = social(agency, "channels", "check", "--brand", "cafe", "--format", "markdown")
     assert done.returncode == 1, done.stderr  # the fixture's channels have no tokens

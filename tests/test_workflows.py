@@ -533,3 +533,186 @@ def test_site_build_dry_run_builds_the_calendar_strictly(tmp_path):
     runner.context["needs.build.result"] = "success"
     deploy = runner.run("deploy")
     assert deploy.outputs["deployment"] == {"page_url": "https://example.github.io/site/"}
+
+
+# -- the agency example: several brands, one job per brand ------------------------------------
+
+AGENCY = REPO / "examples" / "agency"
+SECRETS = {"publish-bakery": {"MASTODON_TOKEN": "bakery-mastodon", "BLUESKY_APP_PASSWORD": "bakery-bluesky"},
+           "publish-cafe": {"MASTODON_TOKEN": "cafe-mastodon", "TELEGRAM_BOT_TOKEN": "cafe-telegram"},
+           # the flower shop's Bluesky password was never set: its job fails, and only its job
+           "publish-flowers": {"LINKEDIN_TOKEN": "flowers-linkedin"}}
+
+
+@pytest.fixture
+def agency_origin(tmp_path: Path):
+    """A bare origin whose main holds the agency example (its posts moved to 2030: none is due or
+    past, whatever today is; a test adds what is due)."""
+    seed = tmp_path / "agency-seed"
+    shutil.copytree(AGENCY, seed, ignore=shutil.ignore_patterns("site", "outbox", "state"))
+    for post in seed.glob("brands/*/content/posts/**/*.md"):
+        post.write_text(re.sub(r"^publish_at: 2026-", "publish_at: 2030-", post.read_text(), flags=re.M))
+    git(seed, "init", "-q", "-b", "main")
+    git(seed, "add", "-A")
+    git(seed, "commit", "-qm", "the agency")
+    bare = tmp_path / "agency.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(seed), str(bare)], check=True)
+    return bare, seed
+
+
+def brand_post(seed: Path, brand: str, slug: str, front: str, body: str = "Fresh today.") -> None:
+    path = seed / "brands" / brand / "content" / "posts" / "2026" / "01" / f"{slug}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"---\n{front}\n---\n{body}\n", encoding="utf-8")
+
+
+def branch_file(bare: Path, branch: str, name: str) -> str | None:
+    done = subprocess.run(["git", "--git-dir", str(bare), "show", f"{branch}:{name}"], capture_output=True,
+                          text=True)
+    return done.stdout if done.returncode == 0 else None
+
+
+def test_the_agency_check_validates_and_previews_each_brand_the_change_touches(agency_origin, tmp_path):
+    bare, seed = agency_origin
+    git(seed, "checkout", "-q", "-b", "cafe-posts")
+    brand_post(seed, "cafe", "long-read", "publish_at: 2030-03-05 10:00\nchannels: [mastodon]\nthread: off\n"
+               "title: A long read", body="Coffee. " * 80)
+    git(seed, "add", "-A")
+    git(seed, "commit", "-qm", "a café post")
+    git(seed, "push", "-q", str(bare), "cafe-posts")
+    workspace = clone(bare, tmp_path / "workspace")
+    git(workspace, "checkout", "-q", "--detach", "origin/main")
+    git(workspace, "merge", "-q", "--no-ff", "origin/cafe-posts", "-m", "Merge 9 into main")
+    context = {"github.base_ref": "main", "github.event.pull_request.number": 9,
+               "github.event": {"pull_request": {"number": 9}}}
+    check = FakeRunner(WORKFLOWS / "check.yml", workspace, tmp_path / "runner", context)
+    run = check.run("check")
+    assert run.outputs["brands"] == {"roots": "brands/bakery brands/cafe brands/flowers"}
+    assert run.logs["ledger"].count("the ledger is empty") == 3  # each brand's, none pushed yet
+    assert run.outcomes["Validate"] == "failure" and run.outcomes["site"] == "success", run.logs
+    # the annotation names the file from the repository's top, where GitHub shows it
+    assert "::error file=brands/cafe/content/posts/2026/01/long-read.md,line=" in run.logs["Validate"]
+    assert "title=too-long::too long for mastodon" in run.logs["Validate"]
+    assert run.outcomes["Cadence against the base branch"] == "success"
+    summary = check.summary.read_text()
+    assert summary.startswith("# cafe\n\n## Preview of the posts: 1 added\n")
+    assert "# bakery" not in summary and "# flowers" not in summary  # the brands the change leaves alone
+    assert (check.artifacts / "preview" / "comment.md").read_text() == summary
+
+
+def test_the_agency_check_fails_on_a_folder_in_brands_that_is_no_brand(agency_origin, tmp_path):
+    bare, seed = agency_origin
+    (seed / "brands" / "Shop" / "content").mkdir(parents=True)
+    shutil.copy(seed / "brands" / "cafe" / "content" / "channels.yml", seed / "brands" / "Shop" / "content")
+    git(seed, "add", "-A")
+    git(seed, "commit", "-qm", "a brand named with a capital")
+    git(seed, "push", "-q", str(bare), "main")
+    workspace = clone(bare, tmp_path / "workspace")
+    context = {"github.base_ref": "main", "github.event.pull_request.number": 9,
+               "github.event": {"pull_request": {"number": 9}}}
+    run = FakeRunner(WORKFLOWS / "check.yml", workspace, tmp_path / "runner", context).run("check")
+    assert run.outcomes["brands"] == "failure" and "brands/Shop is not a brand" in run.logs["brands"]
+
+
+def test_a_brand_added_in_a_pull_request_gets_its_job_without_a_change_to_the_workflow(agency_origin, tmp_path):
+    bare, seed = agency_origin
+    shutil.copytree(seed / "brands" / "flowers", seed / "brands" / "garden-centre")
+    git(seed, "add", "-A")
+    git(seed, "commit", "-qm", "a fourth brand")
+    git(seed, "push", "-q", str(bare), "main")
+    runner = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run"), tmp_path / "runner",
+                        publish_context())
+    entries = listed(runner, "publish")
+    assert [(e["brand"], e["root"], e["environment"], e["state_branch"]) for e in entries] == [
+        ("bakery", "brands/bakery", "publish-bakery", "state-bakery"),
+        ("cafe", "brands/cafe", "publish-cafe", "state-cafe"),
+        ("flowers", "brands/flowers", "publish-flowers", "state-flowers"),
+        ("garden-centre", "brands/garden-centre", "publish-garden-centre", "state-garden-centre")]
+    assert listed(runner, "channels") == listed(runner, "profiles") == entries
+
+
+def test_the_agency_publishes_each_brand_in_its_own_job_with_its_own_secrets_ledger_and_issue(
+        agency_origin, tmp_path):
+    bare, seed = agency_origin
+    due = (datetime.now(UTC) - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M+00:00")
+    brand_post(seed, "bakery", "rolls", f"publish_at: {due}\nchannels: [outbox]\ntitle: Rolls")
+    brand_post(seed, "cafe", "melange", f"publish_at: {due}\nchannels: [outbox]\ntitle: Melange")
+    brand_post(seed, "flowers", "tulips", f"publish_at: {due}\nchannels: [outbox, bluesky]\ntitle: Tulips")
+    git(seed, "add", "-A")
+    git(seed, "commit", "-qm", "a due post for each brand")
+    git(seed, "push", "-q", str(bare), "main")
+    # GitHub holds an open failure issue of the café's, from an earlier run, and another brand's
+    # issue of another kind: each job finds its own issue by its marker (gh's --jq, run for real)
+    issues = [{"number": 3, "body": "<!-- social-publish-failures cafe -->\n## Publishing needs attention"},
+              {"number": 4, "body": "<!-- social-channels-check bakery -->\n## Channels need attention"}]
+    gh = [[["issue", "list"], {"issues": issues}]]
+    entries = listed(FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "list"), tmp_path / "lister",
+                                publish_context()), "publish")
+    runs, runners = {}, {}
+    for entry in entries:  # each its own job, on its own runner, in no particular order
+        brand = entry["brand"]
+        runner = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / f"run-{brand}"),
+                            tmp_path / f"runner-{brand}", {**publish_context(),
+                                                           "needs.brands.outputs.matrix": json.dumps(entries)},
+                            gh_responses=gh, environments=SECRETS)
+        runs[brand], runners[brand] = runner.run("publish", matrix=entry), runner
+
+    # the flower shop's failure is the flower shop's: the other brands published and are well
+    assert {brand: run.conclusion for brand, run in runs.items()} == {
+        "bakery": "success", "cafe": "success", "flowers": "failure"}
+    assert "BLUESKY_APP_PASSWORD" in runs["flowers"].logs["publish"]
+    # each brand's secrets reached its own Publish step, and no other step or brand
+    for brand, run in runs.items():
+        mine = set(SECRETS[f"publish-{brand}"].values())
+        given = {key: {value for value in env.values() if value.endswith(("-mastodon", "-bluesky", "-telegram",
+                                                                            "-linkedin"))}
+                 for key, env in run.env.items()}
+        assert given.pop("publish") == mine, brand
+        assert not any(given.values()), (brand, given)
+    # each brand's ledger on its own state branch; no branch of one brand's name
+    for brand, slug in (("bakery", "rolls"), ("cafe", "melange"), ("flowers", "tulips")):
+        ledger = [json.loads(line) for line in branch_file(bare, f"state-{brand}", "ledger.jsonl").splitlines()]
+        assert {(e["post"], e["channel"], e["state"]) for e in ledger} >= {(slug, "outbox", "published")}
+        assert {e["post"] for e in ledger} == {slug}
+        record = runners[brand].artifacts / f"publish-result-{brand}" / f"ledger-changed-{brand}"
+        assert record.read_text() == "true\n"
+    assert branch_file(bare, "state", "ledger.jsonl") is None
+    # the café's issue is closed, the bakery's channel issue left alone, the flower shop's opened
+    calls = {brand: [c["args"][:4] for c in runner.gh_calls() if c["args"][:2] != ["issue", "list"]]
+             for brand, runner in runners.items()}
+    assert calls["bakery"] == []
+    assert calls["cafe"] == [["issue", "close", "3", "--comment"]]
+    assert calls["flowers"] == [["issue", "create", "--title", "Publishing needs attention: flowers"]]
+    body = runners["flowers"].gh_calls()[-1]["files"]["--body-file"]
+    assert body.startswith("<!-- social-publish-failures flowers -->\n")
+    assert "| bluesky | tulips | 1 | `environment variable BLUESKY_APP_PASSWORD is not set" in body
+    assert "update the secret in the `publish-flowers` environment" in body
+
+    # site.yml, after that run: one record per brand, merged; one changed ledger is enough
+    def checkout(with_: dict) -> None:
+        if with_.get("ref") == "state":
+            raise RuntimeError("no branch state")  # a repository of several brands has none
+
+    site = FakeRunner(WORKFLOWS / "site.yml", clone(bare, tmp_path / "site"), tmp_path / "site-runner",
+                      site_context("workflow_run"), checkout=checkout)
+    for runner in runners.values():
+        shutil.copytree(runner.artifacts, site.artifacts, dirs_exist_ok=True)
+    assert site.run("ledger-changed").outputs["read"] == {"changed": "true"}
+    site.context["needs.ledger-changed.outputs.changed"] = "true"
+    build = site.run("build")
+    assert build.outcomes["state"] == "failure"
+    assert build.outcomes["brand-states"] == "success" and build.conclusion == "success", build.logs
+    for brand in ("bakery", "cafe", "flowers"):
+        assert (tmp_path / "site" / "brands" / brand / "state" / "ledger.jsonl").is_file()
+    page = (tmp_path / "site" / "site" / "calendar" / "cafe" / "posts" / "melange.html").read_text()
+    assert "published" in page.lower()
+
+
+def test_site_reads_the_records_of_every_brand(tmp_path):
+    runner = FakeRunner(WORKFLOWS / "site.yml", tmp_path, tmp_path / "runner", site_context("workflow_run"))
+    for brand, written in (("bakery", "false\n"), ("cafe", "false\n")):
+        (runner.artifacts / f"publish-result-{brand}").mkdir(parents=True)
+        (runner.artifacts / f"publish-result-{brand}" / f"ledger-changed-{brand}").write_text(written)
+    assert runner.run("ledger-changed").outputs["read"] == {"changed": "false"}
+    (runner.artifacts / "publish-result-cafe" / "ledger-changed-cafe").write_text("true\n")
+    assert runner.run("ledger-changed").outputs["read"] == {"changed": "true"}

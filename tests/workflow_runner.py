@@ -19,7 +19,13 @@ What is stubbed:
   upload-pages-artifact checks the folder exists; deploy-pages only sets page_url.
 - steps that need the network: `pip install` (the package is already installed in the venv).
 - `gh`: a script on PATH that records its arguments (and the files given with
-  --input / --body-file) and prints canned answers the test chose.
+  --input / --body-file) and prints canned answers the test chose. An answer with
+  `issues` (a list of {"number", "body"}) is what GitHub holds: the call's own `--jq`
+  program runs over it, with jq, in the step's environment, as gh does.
+- environments: a job's `environment:` (filled with its matrix entry) picks the test's
+  secrets of that name, `environments={"publish-cafe": {"MASTODON_TOKEN": ...}}`; as on
+  GitHub, they take the place of the repository's (`secrets.*` in the context) of the same
+  name. `JobRun.env` keeps the env each step was given, so a test can see who got what.
 """
 
 from __future__ import annotations
@@ -52,7 +58,13 @@ with (folder / "calls.jsonl").open("a", encoding="utf-8") as log:
     log.write(json.dumps({"args": args, "files": files}) + "\n")
 for prefix, answer in json.loads((folder / "responses.json").read_text()):
     if args[:len(prefix)] == prefix:
-        sys.stdout.write(answer.get("stdout", ""))
+        if "issues" in answer and "--jq" in args:
+            import subprocess
+            program = args[args.index("--jq") + 1]
+            sys.stdout.write(subprocess.run(["jq", "-r", program], input=json.dumps(answer["issues"]),
+                                            capture_output=True, text=True, check=True).stdout)
+        else:
+            sys.stdout.write(answer.get("stdout", ""))
         sys.exit(answer.get("exit", 0))
 '''
 
@@ -127,6 +139,8 @@ class JobRun:
     conclusion: str = "success"
     #: the job's `outputs:`, filled from its steps' (what `needs.<job>.outputs` gives later jobs)
     job_outputs: dict[str, str] = field(default_factory=dict)
+    #: the env each step that ran was given (its own, the job's and the workflow's), by step key
+    env: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -139,6 +153,8 @@ class FakeRunner:
     context: dict
     checkout: Callable[[dict], None] = lambda with_: None
     gh_responses: list = field(default_factory=list)
+    #: each environment's secrets, by the environment's name (see the module's docstring)
+    environments: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self):
         self.home.mkdir(parents=True, exist_ok=True)
@@ -180,6 +196,12 @@ class FakeRunner:
         if "if" in job and not expressions.evaluate(str(job["if"]), status):
             result.conclusion = "skipped"
             return result
+        environment = job.get("environment")
+        if isinstance(environment, dict):
+            environment = environment.get("name")
+        if environment:
+            secrets = self.environments.get(expressions.fill(environment, status), {})
+            context.update({f"secrets.{name}": value for name, value in secrets.items()})
         for number, step in enumerate(job["steps"]):
             key = step.get("id") or step.get("name") or f"step{number}"
             failed = result.conclusion == "failure"
@@ -192,6 +214,7 @@ class FakeRunner:
             env = {**{k: expressions.fill(v, status) for k, v in (data.get("env") or {}).items()},
                    **{k: expressions.fill(v, status) for k, v in (job.get("env") or {}).items()},
                    **{k: expressions.fill(v, status) for k, v in (step.get("env") or {}).items()}}
+            result.env[key] = env
             try:
                 outputs, log = self._step(step, env, expressions, status)
                 outcome = "success"

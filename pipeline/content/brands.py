@@ -46,7 +46,7 @@ class Brand:
     @property
     def environment(self) -> str:
         """The GitHub environment whose secrets only this brand's jobs read."""
-        return f"{ENVIRONMENT}-{self.name}" if self.name else ENVIRONMENT
+        return environment_name(self.name)
 
     @property
     def suffix(self) -> str:
@@ -77,6 +77,11 @@ class Brands:
 
 def state_branch_name(brand: str) -> str:
     return f"{STATE_BRANCH}-{brand}" if brand else STATE_BRANCH
+
+
+def environment_name(brand: str) -> str:
+    """The GitHub environment of `brand`'s secrets: `publish-<brand>`, or `publish` for the only one."""
+    return f"{ENVIRONMENT}-{brand}" if brand else ENVIRONMENT
 
 
 def name_problem(name: str) -> str | None:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pipeline.content.brands import environment_name
 from pipeline.content.model import Channel
 from pipeline.content.workspace import Workspace
 from pipeline.errors import PipelineError
@@ -152,6 +153,7 @@ def check_markdown(now: datetime, checks: list[ChannelCheck], run_url: str | Non
                          f"{check.expires_at.date().isoformat()}: renew it and update the secret")
         else:
             lines.append(f"- ✅ **{md_text(check.channel)}** posts as {md_code(check.account or '')}")
-    lines += ["", "Fix the credentials (docs/networks/), then run the publish workflow's channel check "
-                  "by hand, or wait for tomorrow's: this issue closes when every channel can post."]
+    lines += ["", f"Fix the credentials (docs/networks/: the secrets of the `{environment_name(brand)}` "
+                  "environment), then run the publish workflow's channel check by hand, or wait for "
+                  "tomorrow's: this issue closes when every channel can post."]
     return "\n".join(lines) + "\n"

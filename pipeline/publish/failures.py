@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.content.brands import brand_of
+from pipeline.content.brands import brand_of, environment_name
 from pipeline.output import md_code, md_text
 from pipeline.state.ledger import FAILED, MISSED, UNCERTAIN, UNREADABLE, ConflictKind, Ledger, LedgerError
 from pipeline.state.reading import REPAIR
@@ -28,7 +28,7 @@ TITLE = "Publishing needs attention"
 ATTENTION = (FAILED, UNCERTAIN, MISSED)
 WHAT_TO_DO = {
     FAILED: "The next run tries again. If it keeps failing, fix the cause (a rejected token: update the "
-            "secret in the `publish` environment).",
+            "secret in the `{environment}` environment).",
     UNCERTAIN: "It may or may not be online: look at the account, then run `social resolve ID --channel C "
                "--published URL` or `--not-published`, and push the state branch (or wait: it stays "
                "uncertain and is never sent twice).",
@@ -38,9 +38,9 @@ WHAT_TO_DO = {
 #: what the ledger holds that needs a person, in the order listed: (title, what to do)
 LEDGER_ATTENTION = {
     UNREADABLE: ("Unreadable", "A ledger line names the part but cannot be read, so the part waits and is never "
-                 "sent twice. See what the line said with `git log -p state -- ledger.jsonl`, look at the account, "
-                 "then run `social resolve ID --channel C --part N --published URL` or `--not-published`, and push "
-                 "the state branch."),
+                 "sent twice. See what the line said with `git log -p -- ledger.jsonl` in the state/ checkout, "
+                 "look at the account, then run `social resolve ID --channel C --part N --published URL` or "
+                 "`--not-published`, and push the state branch."),
     ConflictKind.DUPLICATE: ("Posted twice", "Two runs published the same part: both copies are online. Delete one "
                              "by hand, then run `social resolve ID --channel C --part N --published URL` with the "
                              "link of the one kept, and push the state branch."),
@@ -100,7 +100,8 @@ class FailureReport:
             outcomes = self.problems.get(state)
             if not outcomes:
                 continue
-            lines += [f"### {state.capitalize()} ({len(outcomes)})", "", WHAT_TO_DO[state], "",
+            todo = WHAT_TO_DO[state].format(environment=environment_name(self.brand))
+            lines += [f"### {state.capitalize()} ({len(outcomes)})", "", todo, "",
                       "| Channel | Post | Part | Why |", "|---|---|---|---|"]
             for o in outcomes:
                 lines.append(f"| {_cell(o.get('channel'))} | {_cell(o.get('post'))} | {_part(o.get('part'))} | "
