@@ -123,3 +123,12 @@ def test_a_broken_brand_stops_the_build_naming_it(tmp_path, caplog):
 def test_the_search_index_knows_no_generated_page(agency_site):
     index = json.loads((agency_site / "search" / "search_index.json").read_text())
     assert not any(doc["location"].startswith("calendar/") for doc in index["docs"])
+
+
+def test_a_brand_whose_ledger_cannot_be_read_stops_the_build_naming_it_without_a_traceback(tmp_path, caplog):
+    root = tmp_path / "agency"
+    shutil.copytree(AGENCY, root, ignore=shutil.ignore_patterns("site", "outbox", "state"))
+    (root / "brands" / "cafe" / "state" / "ledger.jsonl").mkdir(parents=True)  # a folder, not a file
+    with pytest.raises((PluginError, Abort)):
+        build_site(root / "mkdocs.yml", tmp_path / "site", now=NOW)
+    assert f"social-calendar: {root / 'brands' / 'cafe' / 'state' / 'ledger.jsonl'}" in caplog.text

@@ -716,3 +716,33 @@ def test_site_reads_the_records_of_every_brand(tmp_path):
     assert runner.run("ledger-changed").outputs["read"] == {"changed": "false"}
     (runner.artifacts / "publish-result-cafe" / "ledger-changed-cafe").write_text("true\n")
     assert runner.run("ledger-changed").outputs["read"] == {"changed": "true"}
+
+
+def test_the_agency_site_goes_on_past_one_brand_whose_ledger_cannot_be_checked_out(agency_origin, tmp_path):
+    bare, seed = agency_origin
+    for brand in ("bakery", "cafe", "flowers"):
+        git(seed, "checkout", "-q", "--orphan", f"state-{brand}")
+        git(seed, "rm", "-rqf", "--cached", ".")
+        (seed / "ledger.jsonl").write_text("")
+        git(seed, "add", "ledger.jsonl")
+        git(seed, "commit", "-qm", "ledger")
+        git(seed, "push", "-q", str(bare), f"state-{brand}")
+        (seed / "ledger.jsonl").unlink()
+        git(seed, "checkout", "-q", "-f", "main")
+    workspace = clone(bare, tmp_path / "site")
+    (workspace / "brands" / "bakery" / "state").mkdir()  # left behind by hand: not a checkout
+    (workspace / "brands" / "bakery" / "state" / "notes.txt").write_text("a note\n")
+
+    def checkout(with_: dict) -> None:
+        if with_.get("ref") == "state":
+            raise RuntimeError("no branch state")
+
+    runner = FakeRunner(WORKFLOWS / "site.yml", workspace, tmp_path / "runner", site_context("push"),
+                        checkout=checkout)
+    run = runner.run("build")
+    assert run.outcomes["brand-states"] == "failure"
+    assert "state/ exists and is not a checkout of the state-bakery branch" in run.logs["brand-states"]
+    for brand in ("cafe", "flowers"):  # after the bakery's, in name order
+        assert (workspace / "brands" / brand / "state" / "ledger.jsonl").is_file(), run.logs["brand-states"]
+    assert run.conclusion == "success", run.logs.get("Build")
+    assert (workspace / "site" / "calendar" / "cafe" / "index.html").is_file()

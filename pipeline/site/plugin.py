@@ -148,7 +148,10 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
         if workspace.config is None:
             problems = "; ".join(f"{f.file}:{f.line}: {f.message}" for f in workspace.config_findings[:5])
             raise PluginError(f"social-calendar: content/channels.yml under {root} cannot be used: {problems}")
-        content = workspace.content
+        try:  # a ledger that cannot be read is a person's to look at (the message says how), not a crash
+            content, latest = workspace.content, workspace.ledger.latest()
+        except PipelineError as exc:
+            raise PluginError(f"social-calendar: {exc}") from None
         broken = content.broken_files
         if broken:
             log.info("social-calendar: %d post file(s) with errors are left out (run `social validate`)",
@@ -156,7 +159,7 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
         for warning in workspace.ledger.warnings:
             log.info("social-calendar: %s", warning)
         changes = last_changes(root) if self.config.git else {}
-        return build_calendar(content, workspace.ledger.latest(), workspace.now, changes)
+        return build_calendar(content, latest, workspace.now, changes)
 
     def _brand_roots(self) -> dict[str, Path]:
         """Each brand's name -> its content root; PluginError when content_root holds no brands."""
