@@ -165,6 +165,16 @@ def test_publish_schedule_concurrency_and_inputs():
     check = next(s for s in workflow["jobs"]["channels"]["steps"] if s.get("id") == "check")
     assert set(check["env"]) - {"RUN_URL", "ROOT"} == credential_variables(REPO / "content")  # the same secrets
 
+def test_the_publish_step_maps_every_brands_credential_variables_of_the_agency_example():
+    # a brand's job gets the union of every brand's names, each filled from its own environment
+    workflow = load_workflow(WORKFLOWS / "publish.yml")
+    mapped = {job: set(next(s for s in workflow["jobs"][job]["steps"] if s.get("id") == step)["env"])
+              for job, step in (("publish", "publish"), ("channels", "check"), ("profiles", "sync"))}
+    for content in sorted((REPO / "examples" / "agency" / "brands").glob("*/content")):
+        for job, names in mapped.items():
+            assert credential_variables(content) <= names, (content, job)
+
+
 def credential_variables(content: Path) -> set[str]:
     import yaml
 
