@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -97,15 +97,16 @@ def repository(folder: Path, brands: int, posts: int) -> Path:
 
 
 def timed_job(bare: Path, work: Path, job: str, context: dict, matrix: dict | None = None):
-    """One job on a fresh clone (as a runner starts); its seconds and its run."""
+    """One job on a fresh clone (as a runner starts); the CPU seconds of its steps, and its run."""
     if work.exists():
         shutil.rmtree(work)
     subprocess.run(["git", "clone", "-q", str(bare), str(work / "workspace")], check=True)
     runner = FakeRunner(WORKFLOW, work / "workspace", work / "runner", context,
                         gh_responses=[[["issue", "list"], {"stdout": ""}]])
-    start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     run = runner.run(job, matrix=matrix)
-    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    seconds = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if run.conclusion != "success":
         failed = {step: log[-2000:] for step, log in run.logs.items() if run.outcomes.get(step) == "failure"}
         raise SystemExit(f"the {job} job failed: {json.dumps(failed, indent=1)}")
@@ -155,8 +156,8 @@ def main() -> None:
         label = "one brand (content/ at the top)" if brands == 0 else f"{brands} brand(s) in brands/"
         rows.append((brands, label, listing, sum(jobs) / len(jobs), listing + sum(jobs)))
     print(f"A scheduled publish run with nothing due; {args.posts} posts per brand, all published, each "
-          f"brand's ledger on its state branch. Seconds of each job's own steps on this machine, best of "
-          f"{args.repeat}:")
+          f"brand's ledger on its state branch. CPU seconds of each job's own steps on this machine, "
+          f"best of {args.repeat}:")
     print(f"{'repository':34} {'listing':>8} {'a brand':>8} {'the run':>8}")
     for _, label, listing, job, total in rows:
         print(f"{label:34} {listing:8.2f} {job:8.2f} {total:8.2f}")
@@ -165,8 +166,9 @@ def main() -> None:
     if high > low:
         added = (high_total - low_total) / (high - low)
         per_listing = (high_listing - low_listing) / (high - low) * 1000
-        print(f"one more brand adds one job to the run: {added:.2f} s of steps, {added / alone:.2f}x the job of "
-              f"a repository of one brand (target: at most 1.1x); the listing job {per_listing:+.1f} ms a brand")
+        print(f"one more brand adds one job to the run: {added:.2f} CPU seconds of steps, {added / alone:.2f}x "
+              f"the job of a repository of one brand (target: at most 1.1x); the listing job "
+              f"{per_listing:+.1f} ms a brand")
 
 
 if __name__ == "__main__":
