@@ -106,10 +106,13 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @format_option("text", "json", "github")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option("--now", "now_text", metavar="ISO",
-              help="Check cadence as if it were this time (default: now).")
+              help="Check cadence and posts whose time has passed as if it were this time (default: now).")
 @click.option("--checks", default="content,render,cadence,ledger", show_default=True, metavar="A,B",
-              help="Which checks: content (always), render, cadence, ledger.")
-def validate(root: Path, output_format: str, strict: bool, now_text: str | None, checks: str) -> None:
+              help="Which checks: content (always), render, cadence, ledger (ids, and posts whose time has "
+                   "passed, against state/ledger.jsonl).")
+@click.option("--unused", is_flag=True, help="Also list the files in content/media/ that no post uses (as notices).")
+def validate(root: Path, output_format: str, strict: bool, now_text: str | None, checks: str,
+             unused: bool) -> None:
     """Check every post and channels.yml; report all problems at once.
 
     Exit 0 when there are no errors (warnings alone pass unless --strict), 1 with
@@ -124,7 +127,7 @@ def validate(root: Path, output_format: str, strict: bool, now_text: str | None,
     if unknown:
         raise click.BadParameter(f"unknown check {', '.join(unknown)}; checks: {', '.join(CHECKS)}",
                                  param_hint="--checks")
-    result = validate_workspace(Workspace(root, now_text=now_text), chosen)
+    result = validate_workspace(Workspace(root, now_text=now_text), chosen, unused=unused)
     if output_format == "json":
         echo(out.format_json(result.as_dict(strict)))
     elif output_format == "github":
@@ -134,7 +137,7 @@ def validate(root: Path, output_format: str, strict: bool, now_text: str | None,
         text = out.format_github(result.findings, prefix=place.prefix if place else "")
         if text:
             echo(text)
-        echo(out.summary_line(len(result.errors), len(result.warnings)))
+        echo(out.summary_line(len(result.errors), len(result.warnings), len(result.notices)))
     else:  # printed as it is: format_text made each piece visible before painting it
         click.echo(out.format_text(result.findings, colour=out.use_colour()))
     if result.config_broken:
@@ -188,9 +191,14 @@ def show(root: Path, output_format: str, post_id: str) -> None:
               "'Grüße aus Zürich' becomes gruesse-aus-zuerich).")
 @click.option("--tags", default="", metavar="A,B", help="Comma-separated tags.")
 @click.option("--draft", is_flag=True, help="Create it as a draft.")
+@click.option("--now", "now_text", metavar="ISO", help="Refuse an --at before this time (default: now).")
 def new(root: Path, title: str, publish_at: str | None, queue: bool, channels: str,
-        post_id: str | None, tags: str, draft: bool) -> None:
-    """Write a new post file from templates/new-post.md and print its path."""
+        post_id: str | None, tags: str, draft: bool, now_text: str | None) -> None:
+    """Write a new post file from templates/new-post.md and print its path.
+
+    Exit 2 when it cannot be written as asked: an unknown channel, a taken id, or an
+    --at time that does not exist or has passed.
+    """
     from pipeline.content.newpost import create_post
     from pipeline.render.templates import render_file
 
@@ -198,6 +206,7 @@ def new(root: Path, title: str, publish_at: str | None, queue: bool, channels: s
         root, title=title, publish_at=publish_at, queue=queue,
         channels=_split_list(channels), post_id=post_id, tags=_split_list(tags), draft=draft,
         render=render_file,
+        now_text=now_text,
     )
     echo(path.as_posix())
 
@@ -570,6 +579,62 @@ def profiles_sync(root: Path, force: bool, channel: str | None) -> None:
     echo("\n".join(diff_lines(diffs, applied=True)) or "No profiles in content/profiles/.")
     left = any(d.problem or (d.conflicts and not force) for d in diffs)
     sys.exit(1 if left else 0)
+
+
+@cli.group()
+def stats() -> None:
+    """Growth: follower counts and each post's engagement, read into state/metrics.jsonl."""
+
+
+@stats.command(name="collect")
+@root_option
+@format_option(*FORMATS)
+@click.option("--channel", "channel_id", help="Only this channel.")
+@click.option("--window", type=DurationType(), default="60d", show_default=True,
+              help="Read again the parts published this far back (older ones keep their last counts).")
+def stats_collect(root: Path, output_format: str, channel_id: str | None, window) -> None:
+    """Read each channel's followers and what its recent parts earned; append to state/metrics.jsonl.
+
+    Likes, reposts, replies and quotes of every part the ledger holds as published
+    within --window; a part's line is written only when its counts changed. A network
+    that cannot read metrics is skipped with a note. Push the file with `social state
+    push`. Exit 1 when a channel could not be read (the others are still written).
+    """
+    from pipeline.growth.collect import collect
+
+    report = collect(root, channel_id=channel_id, window=window)
+    for warning in report.warnings:
+        echo(f"warning: {warning}", err=True)
+    echo(out_json(report.as_dict()) if output_format == "json" else report.as_text())
+    sys.exit(0 if report.ok else 1)
+
+
+@stats.command(name="suggest-slots")
+@root_option
+@format_option(*FORMATS)
+@click.argument("channel", required=False)
+@click.option("--metrics", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Read this history instead of state/metrics.jsonl (a copy, or the demo's sample).")
+def stats_suggest_slots(root: Path, output_format: str, channel: str | None, metrics: Path | None) -> None:
+    """Propose queue slots from the local hours that earned the most engagement per post.
+
+    Reads state/metrics.jsonl. Says how many posts the suggestion rests on and prints
+    the change to make in content/channels.yml (it changes no file). Refuses, and
+    exits 1, with fewer than 20 posts whose counts have settled (two days old) in the
+    last 180 days, or when no hour has 3 posts yet (docs/growth.md has the whole rule).
+    Without CHANNEL: every channel whose network reads metrics.
+    """
+    from pipeline.growth.slots import suggest_slots
+
+    zone, suggestions, warnings = suggest_slots(root, channel, metrics=metrics)
+    for warning in warnings:
+        echo(f"warning: {warning}", err=True)
+    source = str(metrics) if metrics else "state/metrics.jsonl"
+    if output_format == "json":
+        echo(out_json({"source": source, "timezone": zone.key, "channels": [s.as_dict() for s in suggestions]}))
+    else:
+        echo(f"From {source}:\n" + ("\n\n".join(s.as_text(zone) for s in suggestions) or "No channel reads metrics."))
+    sys.exit(0 if suggestions and all(s.refused is None for s in suggestions) else 1)
 
 
 @cli.group()

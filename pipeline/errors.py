@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 ERROR = "error"
 WARNING = "warning"
+#: for information only: what will happen (a text split into a thread), or a check that could not run;
+#: never fails a build, not even with --strict
+NOTICE = "notice"
 
 
 @dataclass(frozen=True, order=True)

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 import click
 
-from pipeline.errors import ERROR, Finding
+from pipeline.errors import ERROR, NOTICE, WARNING, Finding
 
 # C0 controls but tab and newline, DEL, C1 controls (U+009B is CSI on its own), and the
 # bidirectional overrides and isolates that make text read in another order than it is stored.
@@ -65,24 +65,25 @@ def format_text(findings: Iterable[Finding], colour: bool = False) -> str:
     may be printed as it is.
     """
     lines = []
-    errors = warnings = 0
+    counts = {ERROR: 0, WARNING: 0, NOTICE: 0}
     for f in findings:
-        if f.level == ERROR:
-            errors += 1
-            level = _paint("error", "1;31", colour)
-        else:
-            warnings += 1
-            level = _paint("warning", "1;33", colour)
+        counts[f.level] = counts.get(f.level, 0) + 1
+        level = _paint(f.level, _LEVEL_COLOUR.get(f.level, "1"), colour)
         where = _paint(visible(f"{f.file}:{f.line}:{f.column}", one_line=True), "1", colour)
         lines.append(f"{where}: {level}[{visible(f.code, one_line=True)}]: {visible(f.message)}")
-    lines.append(summary_line(errors, warnings))
+    lines.append(summary_line(counts[ERROR], counts[WARNING], counts[NOTICE]))
     return "\n".join(lines)
 
 
-def summary_line(errors: int, warnings: int) -> str:
+_LEVEL_COLOUR = {ERROR: "1;31", WARNING: "1;33", NOTICE: "1;36"}
+
+
+def summary_line(errors: int, warnings: int, notices: int = 0) -> str:
+    """`2 errors, 1 warning.`; notices are counted only when there are some."""
     if not errors and not warnings:
-        return "All good: no errors, no warnings."
-    return f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}."
+        return "All good: no errors, no warnings" + (f"; {_plural(notices, 'notice')}." if notices else ".")
+    return f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}" + (
+        f", {_plural(notices, 'notice')}." if notices else ".")
 
 
 def _plural(count: int, word: str) -> str:
@@ -105,7 +106,8 @@ def escape_property(text: str) -> str:
 
 
 def format_github(findings: Iterable[Finding], prefix: str = "") -> str:
-    """Annotations, at most 10 per level (GitHub shows no more), then how many were left out.
+    """Annotations (`::error`, `::warning`, `::notice`), at most 10 per level (GitHub shows no more),
+    then how many were left out.
 
     `prefix`: the content root's folder in the repository (`brands/cafe/`), which GitHub's
     paths start from."""

@@ -18,6 +18,11 @@ _TIME_ONLY = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?$")
 _DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 
 
+#: the codes of a `publish_at` that cannot be used (parse_publish_at's TimeErrors)
+PUBLISH_AT_CODES = frozenset({"publish-at-time-only", "publish-at-no-time", "publish-at-invalid",
+                              "time-nonexistent", "time-ambiguous"})
+
+
 class TimeError(ValueError):
     """A time that cannot be used; `code` is the stable finding code."""
 

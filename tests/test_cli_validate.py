@@ -13,15 +13,19 @@ from test_bad_input import build_repo
 
 from pipeline import output as report
 from pipeline.cli import cli
-from pipeline.errors import ERROR, WARNING, Finding
+from pipeline.errors import ERROR, NOTICE, WARNING, Finding
 from pipeline.validation import Report
 
 BAD_TIME = "---\nchannels: [mastodon]\npublish_at: 12:30\n---\nFresh bread today.\n"
 LONG_DRAFT = "---\nchannels: [bluesky]\nstatus: draft\nthread: off\n---\n" + "crumbs " * 60 + "\n"
 
 
+#: before the example post of tests/corpus/base: nothing is due yet
+NOW = "2026-12-01 08:00"
+
+
 def validate(root: Path | str, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["validate", "--root", str(root), *args])
+    result = CliRunner().invoke(cli, ["validate", "--root", str(root), "--now", NOW, *args])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result.exit_code, result.output
 
@@ -34,7 +38,7 @@ def test_a_valid_repository_exits_0_with_an_empty_report(tmp_path):
     root = build_repo(tmp_path, {})
     code, output = validate(root, "--format", "json")
     assert code == 0
-    assert json.loads(output) == {"ok": True, "errors": [], "warnings": []}
+    assert json.loads(output) == {"ok": True, "errors": [], "warnings": [], "notices": []}
     assert validate(root) == (0, "All good: no errors, no warnings.\n")
 
 
@@ -44,7 +48,7 @@ def test_json_has_exactly_the_documented_shape_with_files_relative_to_root(tmp_p
     code, output = validate("site", "--format", "json")
     data = json.loads(output)
     assert code == 1
-    assert list(data) == ["ok", "errors", "warnings"]
+    assert list(data) == ["ok", "errors", "warnings", "notices"]
     assert data["ok"] is False
     assert data["warnings"] == []
     [error] = data["errors"]
@@ -64,7 +68,9 @@ def test_text_names_file_line_column_level_and_code(tmp_path):
     lines = output.splitlines()
     assert code == 1
     assert lines[0].startswith("content/posts/2026/12/bad.md:3:13: error[publish-at-time-only]: ")
-    assert lines[-1] == "1 error, 0 warnings."
+    assert lines[1].startswith("content/posts/2026/12/bad.md:3:13: notice[not-checked]: not checked until "
+                               "publish_at can be read: cadence")
+    assert lines[-1] == "1 error, 0 warnings, 1 notice."
 
 
 def test_exit_2_when_channels_yml_is_broken_even_with_post_errors_too(tmp_path):
@@ -103,9 +109,11 @@ def test_github_shows_at_most_10_annotations_then_how_many_more(tmp_path):
     lines = output.splitlines()
     assert code == 1
     assert sum(line.startswith("::error ") for line in lines) == 10
-    assert lines[10] == ("... and 3 more errors not shown as annotations; run `social validate` "
-                         "to see them all")
-    assert lines[11] == "13 errors, 0 warnings."
+    assert sum(line.startswith("::notice ") for line in lines) == 10  # cadence was not checked: no time
+    assert lines[-3:] == [
+        "... and 3 more errors not shown as annotations; run `social validate` to see them all",
+        "... and 3 more notices not shown as annotations; run `social validate` to see them all",
+        "13 errors, 0 warnings, 13 notices."]
 
 
 def test_github_limits_each_level_on_its_own():
@@ -140,7 +148,7 @@ def test_strict_turns_warnings_into_failure_in_the_report():
     result = Report(findings=[warning])
     assert result.ok() and not result.ok(strict=True)
     assert result.as_dict(strict=True) == {"ok": False, "errors": [],
-                                           "warnings": [warning.as_dict()]}
+                                           "warnings": [warning.as_dict()], "notices": []}
     assert Report(findings=[]).ok(strict=True)
 
 
@@ -152,12 +160,12 @@ def test_the_installed_command_prints_no_traceback_and_keeps_its_exit_code(tmp_p
                                           "encoding": "latin-1"},
     })
     env = {**os.environ, "NO_COLOR": "1"}
-    done = subprocess.run([sys.executable, "-m", "pipeline", "validate", "--root", str(root)],
+    done = subprocess.run([sys.executable, "-m", "pipeline", "validate", "--root", str(root), "--now", NOW],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 1
     assert "Traceback" not in done.stdout + done.stderr
     assert done.stderr == ""
-    assert done.stdout.splitlines()[-1] == "4 errors, 0 warnings."
+    assert done.stdout.splitlines()[-1] == "4 errors, 0 warnings, 4 notices."
 
 
 def test_the_same_text_twice_on_a_channel_within_a_day_is_a_warning(repo):
@@ -168,3 +176,25 @@ def test_the_same_text_twice_on_a_channel_within_a_day_is_a_warning(repo):
     warnings = json.loads(result.output)["warnings"]
     assert [(w["file"].rsplit("/", 1)[-1], w["code"]) for w in warnings] == [("b.md", "same-text-nearby")]
     assert "mastodon: the same text as a" in warnings[0]["message"] and "11 h apart" in warnings[0]["message"]
+
+
+def test_a_notice_is_shown_in_every_format_and_never_fails_not_even_with_strict():
+    notice = Finding("content/posts/a.md", 3, 1, NOTICE, "thread-split", "bluesky: will go out as 2 posts")
+    result = Report(findings=[notice])
+    assert result.ok() and result.ok(strict=True)
+    assert result.notices == [notice] and result.errors == result.warnings == []
+    assert result.as_dict(strict=True) == {"ok": True, "errors": [], "warnings": [],
+                                           "notices": [notice.as_dict()]}
+    assert report.format_text([notice]).splitlines() == [
+        "content/posts/a.md:3:1: notice[thread-split]: bluesky: will go out as 2 posts",
+        "All good: no errors, no warnings; 1 notice.",
+    ]
+    assert report.format_github([notice]) == (
+        "::notice file=content/posts/a.md,line=3,col=1,title=thread-split::bluesky: will go out as 2 posts")
+
+
+def test_the_summary_line_counts_notices_beside_errors_and_warnings():
+    assert report.summary_line(1, 0) == "1 error, 0 warnings."
+    assert report.summary_line(1, 0, 2) == "1 error, 0 warnings, 2 notices."
+    assert report.summary_line(0, 0, 0) == "All good: no errors, no warnings."
+    assert report.summary_line(0, 0, 3) == "All good: no errors, no warnings; 3 notices."

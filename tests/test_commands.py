@@ -87,7 +87,7 @@ def test_show_unknown_id(repo):
 
 
 def test_new_writes_a_valid_post_and_prints_its_path(repo):
-    result = run(repo, "new", "Winter: cake launch!", "--at", "2026-12-05 10:00",
+    result = run(repo, "new", "Winter: cake launch!", "--at", "2026-12-05 10:00", "--now", "2026-12-01 08:00",
                  "--channels", "mastodon,bluesky", "--tags", "launch,promo")
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "content/posts/2026/12/winter-cake-launch.md"
@@ -106,7 +106,7 @@ def test_a_repository_without_templates_validates_renders_and_writes_new_posts(r
 
     shutil.rmtree(repo.root / "templates")
     due = (datetime.now(UTC) - timedelta(minutes=10)).strftime("%Y-%m-%d %H:%M+00:00")  # a real run: real time
-    created = run(repo, "new", "Rye week", "--at", due, "--channels", "mastodon,bluesky,outbox")
+    created = run(repo, "new", "Rye week", "--at", due, "--now", due, "--channels", "mastodon,bluesky,outbox")
     assert created.exit_code == 0, created.output
     assert "channels: [mastodon, bluesky, outbox]" in (repo.root / created.output.strip()).read_text()
     assert run(repo, "validate", "--now", "2026-12-01 09:00").exit_code == 0
@@ -119,18 +119,19 @@ def test_a_repository_without_templates_validates_renders_and_writes_new_posts(r
 
 
 def test_new_keeps_an_offset_that_settles_a_dst_overlap(repo):
-    result = run(repo, "new", "Night owl", "--at", "2026-10-25 02:30+01:00", "--channels", "outbox")
+    result = run(repo, "new", "Night owl", "--at", "2026-10-25 02:30+01:00", "--now", "2026-10-01 08:00",
+                 "--channels", "outbox")
     assert result.exit_code == 0, result.output
     assert "publish_at: 2026-10-25 02:30+01:00" in (repo.root / result.output.strip()).read_text()
 
 
 def test_new_refuses_what_would_not_validate(repo):
-    at = ("new", "X", "--at")
+    at = ("new", "X", "--now", "2026-12-01 08:00", "--at")
     assert "unknown channel" in run(repo, *at, "2026-12-05 10:00", "--channels", "myspace").output
     assert "does not exist" in run(repo, *at, "2027-03-28 02:30", "--channels", "outbox").output
     assert "--queue, or --draft" in run(repo, "new", "X", "--channels", "outbox").output
     repo.post("taken", "publish_at: 2026-12-02 08:15\nchannels: [mastodon]")
-    result = run(repo, "new", "Taken", "--at", "2026-12-05 10:00", "--channels", "outbox")
+    result = run(repo, "new", "Taken", "--at", "2026-12-05 10:00", "--now", "2026-12-01 08:00", "--channels", "outbox")
     assert result.exit_code == 2 and "is taken by" in result.output
 
 

@@ -200,8 +200,8 @@ def test_a_repository_without_git_still_keeps_ids(team):
 
 
 def test_social_new_writes_the_id(team):
-    result = CliRunner().invoke(cli, ["new", "Rye week", "--at", "2026-12-05 10:00", "--channels", "tally",
-                                      "--root", str(team.root)])
+    result = CliRunner().invoke(cli, ["new", "Rye week", "--at", "2026-12-05 10:00", "--now", "2026-12-01 08:00",
+                                      "--channels", "tally", "--root", str(team.root)])
     assert result.exit_code == 0, result.output
     assert "\nid: rye-week\n" in (team.root / result.output.strip()).read_text()
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.networks import network_class
+from pipeline.networks import network_class, networks
 from pipeline.networks.base import Capability
 from pipeline.publish.run import Runner
 from pipeline.publish.service import publish
@@ -62,6 +62,13 @@ class World:
 
     def can(self, capability: Capability) -> bool:
         return network_class(self.contract.network).can(capability)
+
+
+def test_every_registered_network_publishes_and_has_a_contract():
+    """No stub passes as a network: each one publishes and runs the shared contract."""
+    registered = {network.name for network in networks() if network.name != "outbox"}
+    assert {n.name for n in networks() if not n.can(Capability.PUBLISH)} == set()
+    assert registered <= {contract.network for contract in CONTRACTS}
 
 
 @pytest.fixture(params=CONTRACTS, ids=[c.network for c in CONTRACTS])

@@ -54,6 +54,7 @@ def test_example_site_has_every_page(example_site):
     for feed in ("calendar.ics", "calendar-mastodon.ics", "calendar-bluesky.ics"):
         assert (example_site / feed).is_file()
     assert (example_site / "assets" / "social-calendar.css").is_file()
+    assert (example_site / "assets" / "social-growth.css").is_file()
     assert not (REPO / "docs" / "calendar").exists(), "generated pages must never land in docs/"
 
 

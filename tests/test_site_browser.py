@@ -123,6 +123,7 @@ PAGES = {
     "month": "calendar/2026-12.html",
     "agenda": "calendar/agenda.html",
     "post": "calendar/posts/stollen-workshop.html",
+    "growth": "calendar/growth.html",
 }
 
 
@@ -147,6 +148,52 @@ def test_month_in_the_browser(browser, example):
     assert "+01:00" in chip.get_attribute("title")
     browser.find_element(By.CSS_SELECTOR, "a[rel=next]").click()
     assert "January 2027" in browser.find_element(By.TAG_NAME, "h1").text
+
+
+def test_growth_charts_in_the_browser(browser, example):
+    load(browser, example.url + PAGES["growth"])
+    charts = browser.find_elements(By.CSS_SELECTOR, "svg.sc-growth-chart")
+    assert len(charts) == 5
+    for chart in charts:
+        assert chart.size["width"] > 300 and chart.size["height"] > 100   # drawn, not an empty box
+        assert chart.get_attribute("role") == "img"
+        labelled = chart.get_attribute("aria-labelledby").split()
+        names = [browser.find_element(By.ID, name).get_attribute("textContent") for name in labelled]
+        assert names[0].endswith("(sample data)") and len(names[1]) > 20
+        # the marks are there: lines, dots or bars
+        assert chart.find_elements(By.CSS_SELECTOR, "path.line, circle.dot, rect.rect")
+    assert browser.execute_script("return document.querySelectorAll('svg script').length") == 0
+    tables = browser.find_elements(By.CSS_SELECTOR, "table.sc-growth-numbers")
+    assert len(tables) == 5 and all(t.find_elements(By.CSS_SELECTOR, "tbody tr") for t in tables)
+    assert "Sample data." in browser.find_element(By.CSS_SELECTOR, ".sc-growth-sample").text
+    # the text of the charts is in the page's own colour (dark schemes recolour it)
+    colour = browser.execute_script("return getComputedStyle(document.querySelector('svg.sc-growth-chart .title, "
+                                    "svg.sc-growth-chart .axis text')).fill")
+    body = browser.execute_script("return getComputedStyle(document.querySelector('.md-typeset')).color")
+    assert colour == body
+
+
+MARKS = """return [...document.querySelectorAll('svg.sc-growth-chart')].map(svg => {
+  const mark = svg.querySelector('.series .reactive:not(.nofill)') || svg.querySelector('.series .line');
+  const style = getComputedStyle(mark);
+  return [svg.id, mark.classList.contains('line') ? style.stroke : style.fill];
+})"""
+
+
+def test_growth_charts_follow_the_dark_scheme(browser, example):
+    """Lines, dots and bars take the dark scheme's colours when the reader switches while reading,
+    at once, as the page around them does."""
+    load(browser, example.url + PAGES["growth"])
+    light = dict(browser.execute_script(MARKS))
+    browser.execute_script("document.body.setAttribute('data-md-color-scheme', 'slate')")  # the theme's toggle
+    dark = dict(browser.execute_script(MARKS))
+    slate = browser.execute_script("return getComputedStyle(document.body).getPropertyValue('--sc-growth-0').trim()")
+    assert slate == "#90caf9"
+    assert set(light.values()) == {"rgb(21, 101, 192)"}    # the first series of each: --sc-growth-0, light
+    assert dark == dict.fromkeys(light, "rgb(144, 202, 249)"), dark
+    text = browser.execute_script(
+        "return getComputedStyle(document.querySelector('svg.sc-growth-chart .axis text')).fill")
+    assert text == browser.execute_script("return getComputedStyle(document.querySelector('.md-typeset')).color")
 
 
 def hostile_pages(server) -> list[str]:

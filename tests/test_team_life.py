@@ -263,7 +263,8 @@ def test_a_team_at_work(seed, tmp_path):
         if entry.state == "published":
             assert entry.key in remote, (context, entry)
     # 3. Every post is out once, or reported with a reason.
-    broken = {f["file"] for f in findings["errors"]}
+    # (a post whose time has passed unhandled is no excuse: the runs must have recorded it as missed)
+    broken = {f["file"] for f in findings["errors"] if f["code"] != "publish-at-past"}
     for post in posts:
         if post.file in broken:
             continue  # reported: validate says why (an id changed, a name reused, ...)

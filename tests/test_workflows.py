@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, ContentRepo
-from workflow_runner import FakeRunner, load_workflow
+from workflow_runner import Expressions, FakeRunner, load_workflow
 
 WORKFLOWS = REPO / ".github" / "workflows"
 NAMES = ("check", "preview-comment", "publish", "site")
@@ -122,7 +122,7 @@ def jobs_with_secrets() -> list[tuple[str, str, dict]]:
 def test_secrets_are_read_only_by_jobs_in_the_publish_environment():
     found = jobs_with_secrets()
     assert [(name, job_id) for name, job_id, _ in found] == [("publish", "publish"), ("publish", "channels"),
-                                                               ("publish", "profiles")]
+                                                               ("publish", "profiles"), ("publish", "stats")]
     for _, _, job in found:
         environment = job.get("environment")
         # each brand's (`publish`, or `publish-<brand>` with several: tests/test_brands.py)
@@ -164,12 +164,18 @@ def test_publish_schedule_concurrency_and_inputs():
     assert not any("secrets." in json.dumps(s) for s in others)  # secrets reach the publish step only
     check = next(s for s in workflow["jobs"]["channels"]["steps"] if s.get("id") == "check")
     assert set(check["env"]) - {"RUN_URL", "ROOT"} == credential_variables(REPO / "content")  # the same secrets
+    assert inputs["collect_stats"]["type"] == "boolean"
+    collect = next(s for s in workflow["jobs"]["stats"]["steps"] if s.get("id") == "collect")
+    assert set(collect["env"]) - {"ROOT"} == credential_variables(REPO / "content")
+    assert workflow["jobs"]["stats"]["permissions"] == {"contents": "write"}
+
 
 def test_the_publish_step_maps_every_brands_credential_variables_of_the_agency_example():
     # a brand's job gets the union of every brand's names, each filled from its own environment
     workflow = load_workflow(WORKFLOWS / "publish.yml")
     mapped = {job: set(next(s for s in workflow["jobs"][job]["steps"] if s.get("id") == step)["env"])
-              for job, step in (("publish", "publish"), ("channels", "check"), ("profiles", "sync"))}
+              for job, step in (("publish", "publish"), ("channels", "check"), ("profiles", "sync"),
+                                ("stats", "collect"))}
     for content in sorted((REPO / "examples" / "agency" / "brands").glob("*/content")):
         for job, names in mapped.items():
             assert credential_variables(content) <= names, (content, job)
@@ -198,6 +204,8 @@ def origin(tmp_path: Path):
     git(seed.root, "init", "-q", "-b", "main")
     (seed.root / ".gitignore").write_text("/state/\n/outbox/\n/site/\n")
     shutil.copy(REPO / "mkdocs.yml", seed.root / "mkdocs.yml")  # the check builds the site
+    (seed.root / "docs" / "sample-data").mkdir(parents=True)      # with the Growth page's sample (mkdocs.yml)
+    shutil.copy(REPO / "docs" / "sample-data" / "metrics.jsonl", seed.root / "docs" / "sample-data")
     seed.write("docs/index.md", "# The calendar\n")
     seed.post("hello", "publish_at: 2030-03-02 10:00\nchannels: [mastodon]", month="2030/03")
     git(seed.root, "add", "-A")
@@ -452,6 +460,45 @@ def test_a_merged_profile_change_is_synced_and_recorded_on_the_state_branch(orig
     assert run.outcomes["state"] == "success"
     assert run.outcomes["sync"] == "failure" and "profile" in run.logs["sync"]  # refused, with the reason
     assert run.outcomes["Push what was synced to the state branch"] == "success"
+
+
+def test_the_daily_stats_job_appends_the_metrics_to_the_state_branch(origin, tmp_path):
+    """On the daily schedule: followers read from the (fake) instance, pushed in state/metrics.jsonl;
+    a channel that cannot be read fails the step, and what the others read is pushed all the same."""
+    from tests.fakes.mastodon import FakeMastodon
+
+    bare, seed = origin
+    with FakeMastodon("stats-token") as mastodon:
+        mastodon.account["followers_count"] = 321
+        channels = (seed.root / "content/channels.yml").read_text()
+        seed.write("content/channels.yml", channels.replace("https://mastodon.example", mastodon.url))
+        git(seed.root, "commit", "-qam", "the fake instance")
+        git(seed.root, "push", "-q", str(bare), "main")
+        context = {**publish_context(), "github.event.schedule": "3 6 * * *",
+                   "secrets.MASTODON_TOKEN": "stats-token"}
+        runner = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run"), tmp_path / "runner", context)
+        run = run_the_only_brand(runner, "stats")
+    assert run.outcomes["state"] == "success"
+    assert run.outcomes["collect"] == "failure"              # bluesky has no password here
+    assert "BLUESKY_APP_PASSWORD" in run.logs["collect"] and "stats-token" not in run.logs["collect"]
+    assert run.outcomes["Push the metrics to the state branch"] == "success"
+    metrics = [json.loads(line) for line in state_file(bare, "metrics.jsonl").splitlines()]
+    assert [(m["channel"], m["kind"], m["followers"]) for m in metrics] == [("mastodon", "account", 321)]
+    assert "stats-token" not in state_file(bare, "metrics.jsonl")
+
+
+@pytest.mark.parametrize("inputs, jobs", [
+    ({"inputs.collect_stats": True}, {"stats"}),
+    ({"inputs.check_channels": True}, {"channels"}),
+    ({}, {"publish"}),
+])
+def test_a_manual_run_does_what_it_was_asked_and_nothing_else(inputs, jobs):
+    context = {**publish_context(), "github.event_name": "workflow_dispatch", "github.event.schedule": None,
+               "inputs.collect_stats": None, **inputs}
+    status = {"success": True, "failure": False, "cancelled": False, "always": True}
+    ran = {job_id for job_id, job in load_workflow(WORKFLOWS / "publish.yml")["jobs"].items()
+           if Expressions(context).evaluate(str(job.get("if", "true")), status)}
+    assert ran == {"brands", *jobs}  # the brands are listed first, whatever the run does
 
 
 def test_publish_stops_itself_when_the_ledger_cannot_be_pushed(origin, tmp_path):

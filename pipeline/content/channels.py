@@ -226,6 +226,7 @@ def _channel(channel_id, settings: ChannelConfig, default_cadence, default_laten
         line=place(here)[0],
         hashtags=settings.hashtags,
         thread_numbering=settings.thread_numbering,
+        threads=settings.threads,
         utm=None if settings.utm is False else (settings.utm or Utm()).model_dump(),
         profile_max_age=profile_age,
     )

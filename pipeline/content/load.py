@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.content.channels import load_config
 from pipeline.content.identity import History, resolve_identities
-from pipeline.content.model import POSTS_DIR, Content, Post
+from pipeline.content.model import CONTENT_DIR, POSTS_DIR, Content, Post
 from pipeline.content.posts import PostReader
 from pipeline.errors import ERROR, Finding
 
@@ -17,21 +17,35 @@ def post_files(root: Path) -> list[Path]:
     return [Path(name) for name in post_file_names(root)]
 
 
-def post_file_names(root: Path) -> list[str]:
+def post_file_names(root: Path, others: list[str] | None = None) -> list[str]:
     """Every post file as a path string, sorted (os.walk: pathlib's rglob costs more than the parse).
 
     A link to a folder is listed too, though it holds no post: links are not followed,
     and reading it reports so, where a silent skip would lose the posts behind it.
+    With `others`, the same walk covers all of content/ and adds every other file there
+    to it (paths relative to `root`): validation looks for posts saved where none is read.
     """
+    content_dir = os.path.join(root, CONTENT_DIR)
     top = os.path.join(root, POSTS_DIR)
-    if os.path.islink(top) or os.path.islink(os.path.dirname(top)):
+    if os.path.islink(top) or os.path.islink(content_dir):
         return [top]
-    found = []
-    for folder, folders, names in os.walk(top):
-        found.extend(os.path.join(folder, name) for name in names if name.endswith(".md"))
+    found: list[str] = []
+    prefix = len(os.path.join(root, "")) if others is not None else 0
+    in_posts = top + os.sep
+    for folder, folders, names in os.walk(top if others is None else content_dir):
+        if others is not None and folder != top and not folder.startswith(in_posts):
+            others.extend(os.path.join(folder, name)[prefix:].replace(os.sep, "/") for name in names)
+            continue
+        for name in names:
+            if name.endswith(".md"):
+                found.append(os.path.join(folder, name))
+            elif others is not None:
+                others.append(os.path.join(folder, name)[prefix:].replace(os.sep, "/"))
         found.extend(os.path.join(folder, name) for name in folders
                      if os.path.islink(os.path.join(folder, name)))
     found.sort()
+    if others is not None:
+        others.sort()
     return found
 
 
@@ -42,7 +56,10 @@ def load_content(root: Path, history: History | None = None) -> Content:
     """
     root = Path(root).resolve()
     config, findings = load_config(root)
-    return read_posts(root, config, findings, post_file_names(root), history)
+    others: list[str] = []
+    content = read_posts(root, config, findings, post_file_names(root, others), history)
+    content.other_files = others
+    return content
 
 
 def read_posts(root: Path, config, findings: list[Finding], files: list[Path] | list[str],
@@ -54,16 +71,21 @@ def read_posts(root: Path, config, findings: list[Finding], files: list[Path] | 
     """
     reader = PostReader(root, config)
     posts: list[Post] = []
+    partial: list[Post] = []
     for path in files:
         post, post_findings = reader.read(path)
         findings.extend(post_findings)
         if post is not None:
-            posts.append(post)
+            (partial if post.unread else posts).append(post)
+    # A post read in part still has its id, unless that is what cannot be read: it takes part
+    # in the checks of ids, so that fixing its other keys brings no new error.
+    with_ids = sorted(posts + [post for post in partial if "id" not in post.unread], key=lambda p: p.file) \
+        if partial else posts
     if history is not None:
-        all_ids = {post.id for post in posts} if every_post else None
-        findings.extend(resolve_identities(posts, history, root, all_ids))
-    findings.extend(duplicate_ids(posts))
-    return Content(root=root, config=config, posts=posts, findings=findings)
+        all_ids = {post.id for post in with_ids} if every_post else None
+        findings.extend(resolve_identities(with_ids, history, root, all_ids))
+    findings.extend(duplicate_ids(with_ids))
+    return Content(root=root, config=config, posts=posts, findings=findings, partial=partial)
 
 
 def duplicate_ids(posts: list[Post]) -> list[Finding]:

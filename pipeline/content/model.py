@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 
 from pipeline.errors import PipelineError, UsageError
 
-#: where post files live, relative to the repository's root
+#: what the repository holds: channels.yml, posts, media, relative to its root
+CONTENT_DIR = "content"
+#: where post files live, relative to the repository's root: the `.md` files under it
 POSTS_DIR = "content/posts"
 
 
@@ -34,6 +36,8 @@ class Channel:
     line: int = 1
     hashtags: bool | None = None
     thread_numbering: bool = False
+    #: whether a text may go out as a thread here (`threads: false`: never)
+    threads: bool = True
     utm: dict[str, Any] | None = field(default_factory=lambda: {"source": "{channel}",
                                                                "medium": "social",
                                                                "campaign": "{post}"})
@@ -112,6 +116,11 @@ class Post:
     lines: Callable[[tuple], tuple[int, int]] | None = field(default=None, repr=False)
     #: whether the id comes from the file name (no `id:` written): it then follows the file's history
     id_from_file: bool = False
+    #: front-matter keys whose values could not be read (a schema error): the post has their defaults
+    #: instead, so it is only validated (Content.partial), never published, listed or shown
+    unread: frozenset[str] = frozenset()
+    #: every media path the front matter names, usable or not (`media` holds the usable ones)
+    media_paths: tuple[str, ...] = ()
 
     def override(self, channel_id: str) -> Override:
         return self.overrides.get(channel_id, NO_OVERRIDE)
@@ -167,12 +176,20 @@ def split_with_lines(body: str, first_line: int) -> tuple[tuple[str, int], ...]:
 
 @dataclass
 class Content:
-    """Everything under content/: the config, the posts, and what was found wrong."""
+    """Everything under content/: the config, the posts, and what was found wrong.
+
+    `posts` are the files read in full (some may have errors: see `broken_files`);
+    `partial` are the posts read in part, for validation only: a schema error left some
+    keys unread (`Post.unread`), and the checks that need none of them still run.
+    """
 
     root: Path
     config: Config | None
     posts: list[Post]
     findings: list = field(default_factory=list)
+    partial: list[Post] = field(default_factory=list)
+    #: every file under content/ that is not a post file (paths relative to root); None: not looked for
+    other_files: list[str] | None = None
 
     @property
     def broken_files(self) -> set[str]:

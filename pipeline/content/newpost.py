@@ -12,9 +12,9 @@ from anyascii import anyascii
 
 from pipeline.content.model import PostStatus
 from pipeline.content.posts import POST_ID, PostReader
-from pipeline.content.workspace import Workspace
+from pipeline.content.workspace import Clock, Workspace
 from pipeline.errors import PipelineError, UsageError
-from pipeline.times import TimeError, format_local, parse_publish_at
+from pipeline.times import TimeError, format_local, parse_publish_at, utc_now
 
 TEMPLATE = "templates/new-post.md"
 RenderFile = Callable[[Path, Path, dict], str]
@@ -62,13 +62,14 @@ def _as_written(text: str | None, when, zone) -> str | None:
 
 def create_post(root: Path, *, title: str, publish_at: str | None, queue: bool,
                 channels: list[str], post_id: str | None, tags: list[str], draft: bool,
-                render: RenderFile) -> Path:
-    """Write the post file and return its path relative to `root`; refuse anything invalid.
+                render: RenderFile, now_text: str | None = None, clock: Clock = utc_now) -> Path:
+    """Write the post file and return its path relative to `root`; refuse anything invalid,
+    and a time that has passed (`now_text`, like --now, stands in for the clock).
 
     `render(root, template_path, context)` fills the template; the caller passes the budgeted one
     (pipeline.render.templates.render_file): the template is the repository's, so it may be hostile.
     """
-    workspace = Workspace(root)
+    workspace = Workspace(root, now_text=now_text, clock=clock)
     config = workspace.require_config()
     content = workspace.content
     unknown = [c for c in channels if c not in config.channels]
@@ -87,6 +88,10 @@ def create_post(root: Path, *, title: str, publish_at: str | None, queue: bool,
             when = parse_publish_at(publish_at, config.zone)
         except TimeError as exc:
             raise UsageError(f"--at: {exc.message}") from None
+        if when < workspace.now:
+            raise UsageError(f"--at: {format_local(when, config.zone)} has passed (it is "
+                             f"{format_local(workspace.now, config.zone)}): a post with a time in the past is "
+                             "never sent, only recorded as missed; give a time to come, or --queue")
     post_id = post_id or slugify(title) or (f"post-{when.astimezone(config.zone):%Y-%m-%d}" if when else "post")
     if not POST_ID.match(post_id):
         raise UsageError(f"id {post_id!r} may only hold lowercase letters, digits, '-' and '_'")

@@ -16,9 +16,9 @@ from pydantic import ValidationError
 from pipeline.content.media import MediaLibrary, MediaProblem
 from pipeline.content.model import Config, Media, Override, Post, PostStatus
 from pipeline.content.placing import KeyPlacer
-from pipeline.content.schema import ENGAGEMENT_KEYS, MAX_ID, PostFrontMatter
-from pipeline.content.schema_errors import schema_findings
-from pipeline.content.yamlload import describe_yaml_error, load_yaml
+from pipeline.content.schema import ENGAGEMENT_KEYS, MAX_ID, PartialFrontMatter, PostFrontMatter
+from pipeline.content.schema_errors import schema_findings, unread_keys
+from pipeline.content.yamlload import DuplicateKeyError, describe_yaml_error, load_yaml
 from pipeline.errors import ERROR, Finding
 from pipeline.files import RegularFiles, UnsafeFile
 from pipeline.networks import network_class
@@ -29,6 +29,7 @@ MAX_POST_BYTES = 1_000_000
 UTC_ZONE = ZoneInfo("UTC")
 POST_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _HANDLER = YAMLHandler()
+_NOTHING: frozenset[str] = frozenset()
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 
@@ -54,33 +55,46 @@ class PostReader:
         text = self._text(path, report)
         if text is None:
             return None, findings
-        split = self._split(text, report)
+        split = self._split(text, report, path)
         if split is None:
             return None, findings
         front, front_line, close_line, body, body_line = split
         place = KeyPlacer(front, front_line)
+        duplicates: list = []
         try:
-            data = load_yaml(front)
+            try:
+                data = load_yaml(front)
+            except DuplicateKeyError:  # a key written twice is unread; the others can still be read
+                data = load_yaml(front, duplicates)
         except yaml.YAMLError as exc:
             line, column, code, problem = describe_yaml_error(exc, front, front_line)
             report(line, column, code, f"YAML syntax error in front matter: {problem}")
             return None, findings
+        for duplicate, _ in duplicates:
+            line, column, code, problem = describe_yaml_error(duplicate, front, front_line)
+            report(line, column, code, f"YAML syntax error in front matter: {problem}")
         if not isinstance(data, dict):
             report(front_line + 1, 1, "frontmatter-invalid", "front matter must be keys and values "
                    "(channels: [...], publish_at: ...), not " + ("nothing" if data is None else
                                                                  type(data).__name__))
             return None, findings
+        unread = _NOTHING
+        model = PostFrontMatter
+        if duplicates:
+            unread = frozenset(str(key) for _, key in duplicates)
+            # A key unread from the start may be a required one: the partial model says so.
+            model = PartialFrontMatter
+            data = {key: value for key, value in data.items() if str(key) not in unread}
         try:
-            meta = PostFrontMatter.model_validate(data)
+            meta = model.model_validate(data)
         except ValidationError as exc:
-            findings.extend(schema_findings(exc, PostFrontMatter, file, place))
-            # a wrong type elsewhere must not hide a wrong time
-            value = data.get("publish_at")
-            if isinstance(value, str) and not any(
-                    problem["loc"][:1] == ("publish_at",) for problem in exc.errors()):
-                self._publish_at(value, place, report)
-            return None, findings
-        post = self._post(path, file, meta, body, body_line, close_line, place, report)
+            findings.extend(schema_findings(exc, model, file, place))
+            # A wrong key must not hide what the others say: read the rest, for validation only.
+            meta, more = _partially(data, exc)
+            unread |= more
+            if meta is None:
+                return None, findings
+        post = self._post(path, file, meta, body, body_line, close_line, place, report, unread)
         return post, findings
 
     def _text(self, path: str, report) -> str | None:
@@ -101,11 +115,13 @@ class PostReader:
             return None
         return text.removeprefix("\ufeff").replace("\r\n", "\n")
 
-    def _split(self, text: str, report) -> tuple[str, int, int, str, int] | None:
+    def _split(self, text: str, report, path: str = "") -> tuple[str, int, int, str, int] | None:
         """(front matter, its first line, the closing '---' line, body, the body's first line)."""
         if not _HANDLER.detect(text):
+            hint = (": every .md file under content/posts/ is a post, so keep notes like this one in content/"
+                    if os.path.basename(path).lower().startswith("readme") else "")
             report(1, 1, "frontmatter-missing", "the file has no front matter: start it with a "
-                   "line '---', then channels and publish_at, then a line '---', then the text")
+                   "line '---', then channels and publish_at, then a line '---', then the text" + hint)
             return None
         # The handler's own boundaries, with their positions: its split() loses them, and
         # blank lines after the opening '---' would shift every reported line.
@@ -124,23 +140,25 @@ class PostReader:
         return front, front_line, close_line, stripped.rstrip(), body_line
 
     def _post(self, path, file, meta: PostFrontMatter, body, body_line, close_line, place,
-              report) -> Post | None:
+              report, unread: frozenset[str]) -> Post | None:
+        """The post and the checks of one file; a check that needs an `unread` key is left out."""
         def at(key: str, code: str, message: str, level: str = ERROR, value: bool = True) -> None:
             line, column = place((key, "<value>") if value else (key,))
             report(line, column, code, message, level)
 
         name = os.path.basename(path)
         post_id = meta.id or os.path.splitext(name)[0]
-        if meta.id is None and not POST_ID.match(post_id):
+        if meta.id is None and "id" not in unread and not POST_ID.match(post_id):
             report(1, 1, "id-invalid", f"the file name {name!r} is not a usable id: rename "
                    "it to lowercase letters, digits and '-', or set id: in the front matter")
-        elif meta.id is None and len(post_id) > MAX_ID:
+        elif meta.id is None and "id" not in unread and len(post_id) > MAX_ID:
             report(1, 1, "id-invalid", f"the file name is {len(post_id)} characters long, too long "
                    f"for an id (at most {MAX_ID}): shorten it, or set a shorter id: in the front matter")
         publish_at = None
         if meta.publish_at is not None:
             publish_at = self._publish_at(meta.publish_at, place, report)
-        if meta.status == PostStatus.READY and meta.publish_at is None and not meta.queue:
+        if (meta.status == PostStatus.READY and meta.publish_at is None and not meta.queue
+                and not unread & {"status", "publish_at", "queue"}):
             report(1, 1, "no-schedule", "the post is ready but has no time: add publish_at: "
                    "YYYY-MM-DD HH:MM, or queue: true to take the next free slot, or "
                    "status: draft")
@@ -148,10 +166,10 @@ class PostReader:
             at("queue", "schedule-conflict", "the post has both publish_at and queue: true; "
                "keep one of them")
 
-        self._check_channels(meta, at, place, report)
+        self._check_channels(meta, at, place, report, unread)
         engagement = {key: getattr(meta, key) for key in ENGAGEMENT_KEYS if getattr(meta, key)}
         self._check_engagement(meta, engagement, body, at)
-        if not body.strip() and not (set(engagement) & {"repost", "like"}):
+        if not body.strip() and not ((set(engagement) | unread) & {"repost", "like"}):
             report(close_line, 1, "body-empty", "the post has no text: write it below this "
                    "closing '---' of the front matter")
         if meta.link is not None and not _URL.match(meta.link):
@@ -180,7 +198,9 @@ class PostReader:
             body=body,
             body_line=body_line,
             lines=place,
-            id_from_file=meta.id is None,
+            id_from_file=meta.id is None and "id" not in unread,
+            unread=unread,
+            media_paths=tuple([item.path for item in meta.media]) if meta.media else (),
         )
 
     def _publish_at(self, value: str, place, report) -> datetime | None:
@@ -192,7 +212,7 @@ class PostReader:
             report(*place(("publish_at", "<value>")), exc.code, exc.message)
             return None
 
-    def _check_channels(self, meta: PostFrontMatter, at, place, report) -> None:
+    def _check_channels(self, meta: PostFrontMatter, at, place, report, unread: frozenset[str]) -> None:
         if self.config is None:
             return
         known = list(self.config.channels)
@@ -205,7 +225,7 @@ class PostReader:
                        f"unknown channel {channel!r} (not in content/channels.yml); {hint}")
             if meta.channels.index(channel) != index:
                 at("channels", "channel-repeated", f"channel {channel!r} is listed twice")
-        for channel in meta.overrides:
+        for channel in meta.overrides if "channels" not in unread else ():
             if channel not in meta.channels:
                 report(*place(("overrides", channel)), "override-unused", f"overrides.{channel} is "
                        "for a channel the post does not go to; add it to channels or remove the "
@@ -264,3 +284,13 @@ class PostReader:
                        f"the alt text of image {item.path} is blank: describe what it shows, "
                        "for people who cannot see it")
         return media
+
+
+def _partially(data: dict, error: ValidationError) -> tuple[PostFrontMatter | None, frozenset[str]]:
+    """The front matter without the keys `error` makes unusable, and those keys."""
+    unread = unread_keys(error, PostFrontMatter, data)
+    try:
+        return PartialFrontMatter.model_validate({key: value for key, value in data.items()
+                                                  if str(key) not in unread}), unread
+    except ValidationError:  # each key is validated on its own, so the rest should pass: if not, none is read
+        return None, unread

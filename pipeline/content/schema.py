@@ -85,6 +85,13 @@ class PostFrontMatter(_Strict):
     like: str | None = Field(None, description="URL of someone else's post to like")
 
 
+class PartialFrontMatter(PostFrontMatter):
+    """What can be read of a front matter with schema errors, once the keys in error are left out:
+    `channels` may be one of them."""
+
+    channels: list[str] = Field(default_factory=list)
+
+
 class CadenceSection:
     """A `cadence:` section, passed on as written: pipeline.cadence reads it after merging
     with defaults and says what to write instead. Its JSON Schema comes from the rules'
@@ -127,6 +134,9 @@ class ChannelConfig(BaseModel):
     template: str | None = Field(None, description="Template file in templates/ for this channel")
     max_lateness: str | None = Field(None, description="How late a post may still go out (6h)")
     hashtags: bool | None = Field(None, description="Append tags as hashtags (network default)")
+    threads: bool = Field(True, description="Split a text too long for the network into a thread (with "
+                                            "thread: auto); false: an over-long text is an error, and so is a "
+                                            "text in several parts")
     thread_numbering: bool = Field(False, description="Number thread parts: 1/3, 2/3, 3/3")
     utm: Utm | Literal[False] | None = Field(
         None, description="Campaign parameters added to the post's link; false to add none"

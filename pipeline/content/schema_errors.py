@@ -91,7 +91,7 @@ def schema_findings(
         loc = tuple(problem["loc"])
         parent = _model_at(model, loc[:-1])
         known = (list(parent.model_fields) if parent else []) + list(also_known)
-        guess = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+        guess = _meant(loc[-1], known)
         where = dotted(prefix + loc[:-1])
         message = f"unknown key {loc[-1]!r}" + (f" in {where}" if where else "")
         if guess:
@@ -112,6 +112,29 @@ def schema_findings(
         message = _message(problem, prefix + loc, model, loc)
         findings.append(Finding(file, line, column, ERROR, _code(problem, loc), message))
     return findings
+
+
+def _meant(key: object, known: list[str]) -> list[str]:
+    """The known key an unknown one looks like a misspelling of (at most one)."""
+    return difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+
+
+def unread_keys(error: ValidationError, model: type[BaseModel], data: dict) -> frozenset[str]:
+    """The top-level keys of `data` whose values `error` makes unusable, as a set of field names.
+
+    A problem anywhere under a key makes the whole key unread. An unknown key that looks
+    like a misspelt one (`publsh_at`) stands for the key it meant, when that is not
+    written too: the post's real time is then unknown, not absent.
+    """
+    unread = set()
+    for problem in error.errors(include_url=False):
+        loc = problem["loc"]
+        if not loc:
+            continue
+        unread.add(str(loc[0]))
+        if problem["type"] == "extra_forbidden" and len(loc) == 1:
+            unread.update(meant for meant in _meant(loc[0], list(model.model_fields)) if meant not in data)
+    return frozenset(unread)
 
 
 def _code(problem: dict, loc: tuple) -> str:

@@ -105,8 +105,11 @@ class Workspace:
     @cached_property
     def content(self) -> Content:
         """Every post, read once, each under the id it went out with; the configuration's findings first."""
-        return read_posts(self.root, self.config, list(self.config_findings), post_file_names(self.root),
-                          self.history)
+        others: list[str] = []
+        content = read_posts(self.root, self.config, list(self.config_findings), post_file_names(self.root, others),
+                             self.history)
+        content.other_files = others
+        return content
 
     def content_of(self, files: Iterable[str]) -> Content:
         """Only these post files (paths under the root): for a run that can rule out the rest."""

@@ -98,13 +98,17 @@ class _Builder:
     just that, and also refuses duplicate keys, unknown tags and alias bombs.
     """
 
-    __slots__ = ("building", "built", "expanded", "expanded_chars")
+    __slots__ = ("building", "built", "depth", "duplicates", "expanded", "expanded_chars", "top")
 
-    def __init__(self) -> None:
+    def __init__(self, duplicates: list[tuple[DuplicateKeyError, Any]] | None = None) -> None:
         self.built: dict[int, tuple[Any, int, int]] = {}
         self.building: set[int] = set()
         self.expanded = 0
         self.expanded_chars = 0
+        #: with a list, each duplicate key goes into it (with the top-level key it is under) and the first is kept
+        self.duplicates = duplicates
+        self.depth = 0
+        self.top: Any = None
 
     def value(self, node: yaml.Node) -> Any:
         key = id(node)
@@ -143,6 +147,7 @@ class _Builder:
         result: dict = {}
         seen: dict[Any, yaml.Mark] = {}
         merged: dict = {}
+        self.depth += 1
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
                 merged.update(self._merge(value_node))
@@ -152,9 +157,16 @@ class _Builder:
                 raise yaml.constructor.ConstructorError(
                     None, None, "a key must be a single value, not a list or mapping", key_node.start_mark)
             if key in seen:
-                raise DuplicateKeyError(str(key), seen[key], key_node.start_mark)
+                duplicate = DuplicateKeyError(str(key), seen[key], key_node.start_mark)
+                if self.duplicates is None:
+                    raise duplicate
+                self.duplicates.append((duplicate, key if self.depth == 1 else self.top))
+                continue
             seen[key] = key_node.start_mark
+            if self.depth == 1:
+                self.top = key
             result[key] = self.value(value_node)
+        self.depth -= 1
         self._grow(1, node)
         if merged:
             return {**merged, **result}
@@ -195,8 +207,13 @@ class _Builder:
             if tag in (_INT, _FLOAT, _BOOL) else f"unsupported tag {tag}", node.start_mark)
 
 
-def load_yaml(text: str) -> Any:
-    """Parse one YAML document; raises yaml.YAMLError with marks on bad syntax."""
+def load_yaml(text: str, duplicates: list[tuple[DuplicateKeyError, Any]] | None = None) -> Any:
+    """Parse one YAML document; raises yaml.YAMLError with marks on bad syntax.
+
+    A key written twice raises DuplicateKeyError, unless `duplicates` is a list: then
+    each one goes into it as (the error, the top-level key it is under), the first
+    value is kept, and the rest of the document is read.
+    """
     loader = ContentLoader(text)
     try:
         node = loader.get_single_node()
@@ -204,9 +221,9 @@ def load_yaml(text: str) -> Any:
         loader.dispose()
     if node is None:
         return None
-    if "&" not in text:  # no anchors, so no aliases: the plain builder suffices
+    if "&" not in text and duplicates is None:  # no anchors, so no aliases: the plain builder suffices
         return _plain(node)
-    return _Builder().value(node)
+    return _Builder(duplicates).value(node)
 
 
 def _plain(node: yaml.Node) -> Any:

@@ -47,6 +47,7 @@ class Capability(StrEnum):
     LIKE = "like"
     DELETE = "delete"          # retraction
     RECONCILE = "reconcile"    # it can tell for certain whether an earlier attempt went out
+    METRICS = "metrics"        # it can read follower counts and each post's likes, reposts, replies
 
 
 #: a post's engagement key -> the capability it needs
@@ -137,6 +138,35 @@ class ProfileUpdate:
     fields: tuple[tuple[str, str], ...] | None = None
     avatar: MediaFile | None = None
     header: MediaFile | None = None
+
+
+@dataclass(frozen=True)
+class PostCounts:
+    """What a network says one of our parts earned; None where it does not count that kind."""
+
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    quotes: int | None = None
+
+
+def count_of(value: Any) -> int | None:
+    """A count as an API gives it, when it is one: a whole number, never a bool or below zero."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """One reading of a channel: its followers and the counts of the parts asked about.
+
+    `posts` is keyed by (post id, part number) of the `SentPart`s given; a part the
+    network no longer has (deleted in the app) or that is no post of ours (a like, a
+    repost) is left out, and `notes` says why where that is worth knowing.
+    """
+
+    followers: int | None = None
+    posts: Mapping[tuple[str, int], PostCounts] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 class ProfileConflict(PipelineError):
@@ -359,6 +389,14 @@ class Network:
         Raises ProfileConflict when the network says the profile changed meanwhile.
         """
         raise PipelineError(f"{self.title or self.name} profiles cannot be written", code="profile-unsupported")
+
+    def read_metrics(self, parts: Sequence[SentPart]) -> Metrics:
+        """The account's followers and what each of `parts` (ours, already published) earned.
+
+        Only networks that declare `Capability.METRICS` implement it; reads are idempotent,
+        so `Http` retries them and waits out rate limits.
+        """
+        raise PipelineError(f"{self.title or self.name} cannot read metrics", code="metrics-unsupported")
 
     def check_account(self) -> AccountCheck:
         """The cheapest authenticated call: who the channel posts as, or an error saying why not.

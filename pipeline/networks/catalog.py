@@ -20,7 +20,7 @@ CAPABILITIES = {
     Capability.PUBLISH: "publishes", Capability.THREADS: "threads", Capability.IMAGES: "images",
     Capability.ALT_TEXT: "alt text", Capability.REPLY: "replies", Capability.QUOTE: "quotes",
     Capability.REPOST: "reposts", Capability.LIKE: "likes", Capability.DELETE: "retraction",
-    Capability.RECONCILE: "certain reconcile",
+    Capability.RECONCILE: "certain reconcile", Capability.METRICS: "metrics",
 }
 
 
@@ -65,7 +65,7 @@ def _summary_row(network: type[Network]) -> str:
         name = f"[{name}]({link})"
     can = ", ".join(label for capability, label in CAPABILITIES.items() if network.can(capability))
     if not network.can(Capability.PUBLISH):
-        can = "**counts only, cannot publish yet**" + (f"; {can}" if can else "")
+        can = "**counts only, does not publish**" + (f"; {can}" if can else "")
     images = (f"; images: {network.max_images}" if network.can(Capability.IMAGES) else "; no images")
     return (f"| {name} ({network.title or network.name}) | {network.max_length:,} | "
             f"{_cell(network.counted_as)} | {network.text_style.name} | {can or '—'}{images} |")

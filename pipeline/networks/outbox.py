@@ -62,7 +62,8 @@ def write_atomically(path, document: dict) -> None:
 class OutboxNetwork(Network):
     name = "outbox"
     title = "Outbox (local files)"
-    capabilities = frozenset(Capability)  # a file can hold anything
+    # a file can hold anything; nobody reads it back, so there is nothing to count
+    capabilities = frozenset(Capability) - {Capability.METRICS}
     max_length = 100_000
     max_images = 10
     Options: ClassVar[type[BaseModel]] = OutboxOptions

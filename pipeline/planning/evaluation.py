@@ -6,7 +6,7 @@ everything after it works on plain events.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -20,9 +20,9 @@ from pipeline.content.model import Config, Content, Post, PostStatus
 Published = Mapping[tuple[str, str], datetime]
 
 
-def events_from_content(content: Content, published: Published | None = None
-                        ) -> dict[str, list[Event]]:
-    """Per channel, the posts that count, in time order.
+def events_from_content(content: Content, published: Published | None = None,
+                        posts: Iterable[Post] | None = None) -> dict[str, list[Event]]:
+    """Per channel, the posts that count, in time order (`posts`, default: those without errors).
 
     A post counts at its real publication time when `published` has it, else at its
     publish_at. Drafts and retracted posts never count; queued posts count once
@@ -31,7 +31,7 @@ def events_from_content(content: Content, published: Published | None = None
     published = published or {}
     channels = content.config.channels if content.config else {}
     events: dict[str, list[Event]] = {channel: [] for channel in channels}
-    for post in content.usable_posts():
+    for post in content.usable_posts() if posts is None else posts:
         if post.status != PostStatus.READY:
             continue
         tags = frozenset(post.tags)

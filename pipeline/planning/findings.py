@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from pipeline.cadence.registry import RULES
@@ -12,8 +13,9 @@ from pipeline.planning.evaluation import Published, evaluate, events_from_conten
 
 _PUBLISH_AT = frozenset({"publish_at"})
 
-def cadence_findings(content: Content, now: datetime, published: Published) -> list[Finding]:
-    """Findings of every channel's rules from `now` on.
+def cadence_findings(content: Content, now: datetime, published: Published,
+                     posts: Iterable[Post] | None = None) -> list[Finding]:
+    """Findings of every channel's rules from `now` on, over `posts` (default: those without errors).
 
     Published posts count at their real times (`published`, from the ledger).
 
@@ -24,20 +26,21 @@ def cadence_findings(content: Content, now: datetime, published: Published) -> l
     config = content.config
     if config is None:
         return []
-    posts = {post.id: post for post in content.usable_posts()}
+    counted = content.usable_posts() if posts is None else list(posts)
+    by_id = {post.id: post for post in counted}
     findings = []
-    for channel_id, result in evaluate(config, events_from_content(content, published), now).items():
+    for channel_id, result in evaluate(config, events_from_content(content, published, counted), now).items():
         for found in result.findings:
             code = RULES[found.rule].code
             message = f"{channel_id}: {found.message}"
-            post = posts.get(found.blame) if found.blame else None
+            post = by_id.get(found.blame) if found.blame else None
             if post is not None and post.lines is not None:
                 line, column = _publish_at_place(post)
                 findings.append(Finding(post.file, line, column, found.level, code, message))
             else:
                 line = config.channels[channel_id].line
                 findings.append(Finding(config.file, line, 1, found.level, code, message))
-    findings.extend(_unslotted_queue(content))
+    findings.extend(_unslotted_queue(content, counted))
     return findings
 
 
@@ -64,11 +67,11 @@ def publish_at_by_text(front: str) -> tuple[int, int] | None:
     return (place[0], place[1]) if place else None
 
 
-def _unslotted_queue(content: Content) -> list[Finding]:
+def _unslotted_queue(content: Content, posts: list[Post]) -> list[Finding]:
     """Queued posts none of whose channels has slots: they would never get a time."""
     config = content.config
     findings = []
-    for post in content.usable_posts():
+    for post in posts:
         if not post.queue or post.publish_at is not None or post.status != PostStatus.READY:
             continue
         channels = [config.channels[c] for c in post.channels if c in config.channels]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pipeline.content.model import Channel, Config, Media, Post, split_with_lines
 from pipeline.content.utm import fill_utm
-from pipeline.errors import ERROR, Finding
+from pipeline.errors import ERROR, NOTICE, Finding
 from pipeline.networks import network_class
 from pipeline.networks.base import Capability, Network
 from pipeline.networks.cost import CostEstimate
@@ -87,23 +87,30 @@ class Renderer:
         if not post.text_for(channel.id).strip():
             return rendering  # a repost or a like: nothing to write
         source = self._source(post, channel.id)
-        if len(source.parts) > 1 and not network.can(Capability.THREADS, channel.options):
+        if len(source.parts) > 1 and not (network.can(Capability.THREADS, channel.options) and channel.threads):
+            why = (f"{channel.id} ({network.name}) has no threads"
+                   if not network.can(Capability.THREADS, channel.options)
+                   else f"{channel.id} posts no threads (threads: false in content/channels.yml)")
             rendering.findings.append(Finding(
                 post.file, source.parts[1][1] - 1, 1, ERROR, "thread-unsupported",
-                f"{channel.id} ({network.name}) has no threads, but the text has "
-                f"{len(source.parts)} parts: remove the '---' lines or leave {channel.id} out"))
+                f"{why}, but the text has {len(source.parts)} parts: remove the '---' lines or leave "
+                f"{channel.id} out"))
+            rendering.findings.extend(media_findings(post, channel, network))  # the images do not wait on the text
             return rendering
         context = self._context(post, channel, network)
         try:
-            texts = self._parts(post, channel, network, source, context, rendering)
+            texts, split = self._parts(post, channel, network, source, context, rendering)
         except TemplateProblem as problem:
             rendering.findings.append(problem.finding)
+            rendering.findings.extend(media_findings(post, channel, network))
             return rendering
         for number, (counted, line) in enumerate(texts, 1):
             part = RenderedPart(number, counted.text, counted, post.media if number == 1 else [])
             rendering.parts.append(part)
             if not counted.ok:
                 rendering.findings.append(self._too_long(post, channel, counted, line))
+        if split and rendering.ok:
+            rendering.findings.append(_thread_split(post, channel, len(source.parts), len(texts), split))
         rendering.findings.extend(media_findings(post, channel, network))
         if network.alt_in_text and rendering.parts:
             rendering.findings.extend(descriptions_left_out(post, channel, network, rendering.parts[0].text))
@@ -144,8 +151,10 @@ class Renderer:
             "numbering": channel.thread_numbering,
         }
 
-    def _parts(self, post, channel, network, source, context, rendering) -> list[tuple[Count, int]]:
-        """The final parts, counted: explicit parts, each split further when too long and allowed."""
+    def _parts(self, post, channel, network, source, context, rendering
+               ) -> tuple[list[tuple[Count, int]], list[tuple[Count, int]]]:
+        """The final parts, counted: explicit parts, each split further when too long and allowed;
+        and each explicit part that was split, counted whole, with its line."""
         template = self.template_name(channel)
         texts = [(to_text(markdown, network.text_style), line) for markdown, line in source.parts]
         raw_link = context.pop("raw_link")
@@ -173,24 +182,29 @@ class Renderer:
             return measure(text, number, total).ok
 
         total = len(texts)
-        may_split = source.thread == "auto" and network.can(Capability.THREADS, channel.options)
+        may_split = source.thread == "auto" and network.can(Capability.THREADS, channel.options) and channel.threads
         for _ in range(4):  # the total changes the numbering, which changes the fit
             final: list[tuple[str, int]] = []
+            split: list[tuple[Count, int]] = []
             for text, line in texts:
                 pieces = [text]
                 if may_split and not fits(text, len(final) + 1, total):
                     offset = len(final)
                     pieces = split_into_parts(
                         text, lambda t, n, _t, o=offset, all_=total: fits(t, o + n, all_)) or [text]
+                    if len(pieces) > 1:
+                        split.append((measure(text, offset + 1, len(texts)), line))
                 final.extend((piece, line) for piece in pieces)
             if len(final) == total or not may_split:
                 break
             total = len(final)
-        return [(measure(text, number, len(final)), line) for number, (text, line) in enumerate(final, 1)]
+        return ([(measure(text, number, len(final)), line) for number, (text, line) in enumerate(final, 1)],
+                split)
 
     def _count(self, network: type[Network], channel: Channel, text: str, number: int, post: Post,
                content_warning: str | None) -> Count:
-        with_media = bool(post.media) and number == 1  # the first part carries the images
+        # The first part carries the images; one that cannot be read yet still will (validation).
+        with_media = bool(post.media or post.media_paths) and number == 1
         warning = content_warning or ""
         if not self.exact:
             bound = network.upper_bound(text, options=channel.options, content_warning=warning)
@@ -207,7 +221,10 @@ class Renderer:
         if counted.over:
             message = (f"too long for {channel.id}: {counted.length} of {counted.limit} "
                        f"({counted.over} over)")
-            if post.thread == "off":
+            if not channel.threads:
+                message += (f"; shorten it or give {channel.id} a shorter text in overrides ({channel.id} "
+                            "posts no threads: threads: false in content/channels.yml)")
+            elif post.thread_for(channel.id) == "off":
                 message += "; shorten it, or set thread: auto to split it into a thread"
             else:
                 message += "; shorten it or give this channel a shorter text in overrides"
@@ -215,6 +232,19 @@ class Renderer:
             message = f"{channel.id} would refuse it: {'; '.join(counted.problems)}"
         return Finding(post.file, line, 1, ERROR, "too-long" if counted.over else "text-refused",
                        message)
+
+
+def _thread_split(post: Post, channel: Channel, written: int, total: int,
+                  split: list[tuple[Count, int]]) -> Finding:
+    """A notice that a text too long for the network goes out as a thread: nobody may have asked for one."""
+    counted, line = split[0]
+    what = ("the text is" if written == 1 else f"a part (line {line}) is") + \
+        f" {counted.length} of {counted.limit} characters"
+    return Finding(post.file, line, 1, NOTICE, "thread-split",
+                   f"{channel.id}: will go out as {total} posts, not {'one' if written == 1 else written}: "
+                   f"{what}, so it is split into a thread, the rest in replies. To keep it one post, shorten "
+                   f"it or give {channel.id} a shorter text in overrides; thread: off makes an over-long text "
+                   "an error instead")
 
 
 def media_findings(post: Post, channel: Channel, network: type[Network]) -> list[Finding]:
@@ -225,14 +255,16 @@ def media_findings(post: Post, channel: Channel, network: type[Network]) -> list
         findings.append(Finding(post.file, post.line_of("media", media.index), 1, level, code,
                                 f"{channel.id} ({network.name}): {message}"))
 
-    if not post.media:
+    # every image named counts, also one that cannot be read yet (its own error says why)
+    count = max(len(post.media), len(post.media_paths))
+    if not count:
         return findings
     takes_images = network.can(Capability.IMAGES, channel.options)
-    if not takes_images or len(post.media) > network.max_images:
+    if not takes_images or count > network.max_images:
         what = f"takes at most {network.max_images}" if takes_images else "takes no images"
         findings.append(Finding(post.file, post.line_of("media"), 1, ERROR, "media-too-many",
                                 f"{channel.id} ({network.name}) {what}; the post has "
-                                f"{len(post.media)}: remove some or leave {channel.id} out"))
+                                f"{count}: remove some or leave {channel.id} out"))
     if not takes_images:
         return findings
     for media in post.media:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from pipeline.cadence.localtime import format_day, local_iso
 from pipeline.content.model import Post
-from pipeline.errors import ERROR, Finding
+from pipeline.errors import ERROR, NOTICE, WARNING, Finding
 from pipeline.output import md_code, md_fenced, md_text, visible
 from pipeline.render.render import Rendering
 from pipeline.render.show import rendering_dict, rendering_text
@@ -29,7 +29,7 @@ COMMENT_BYTES = 60_000
 LIST_ITEMS = 100
 _NOTE_ROOM = 600
 
-LEVEL_MARK = {ERROR: "❌", "warning": "⚠️"}
+LEVEL_MARK = {ERROR: "❌", WARNING: "⚠️", NOTICE: "ℹ️"}
 STATUS_WORD = {ADDED: "Added", CHANGED: "Changed", RENAMED: "Renamed"}
 
 
@@ -242,16 +242,22 @@ def headline(preview: Preview) -> str:
     return ", ".join(f"{n} {status}" for status, n in counts.items() if n) or "no post changes"
 
 
+def counts(preview: Preview) -> str:
+    """`1 error, 0 warnings`, and the notices when there are some (they never fail a check)."""
+    text = (f"{preview.errors} error{'s' * (preview.errors != 1)}, "
+            f"{preview.warnings} warning{'s' * (preview.warnings != 1)}")
+    return text + (f", {preview.notices} notice{'s' * (preview.notices != 1)}" if preview.notices else "")
+
+
 def format_markdown(preview: Preview, budget: int = SUMMARY_BYTES) -> str:
     """The preview for a job summary or a pull-request comment, at most `budget` bytes."""
     zone = preview.zone
     head = [f"## Preview of the posts: {headline(preview)}",
             f"{md_code(preview.base[:12])}..{md_code(preview.head[:12])} · "
-            f"{preview.errors} error{'s' * (preview.errors != 1)}, "
-            f"{preview.warnings} warning{'s' * (preview.warnings != 1)} in these files · "
+            f"{counts(preview)} in these files · "
             f"times in {zone.key if zone else 'UTC'}, checked at {format_local(preview.now, zone)}", ""]
     if preview.config_findings:
-        head += ["**content/channels.yml or templates have problems:**",
+        head += ["**Problems outside the changed posts (channels.yml, templates, other files):**",
                  *(_finding_line(f, with_file=True) for f in _limited(preview.config_findings)), ""]
     blocks = [Block(_cadence_md(preview))]
     if preview.costs:
@@ -272,7 +278,7 @@ def format_markdown(preview: Preview, budget: int = SUMMARY_BYTES) -> str:
 
 def format_text(preview: Preview, budget: int = SUMMARY_BYTES) -> str:
     zone = preview.zone
-    head = f"Preview of {preview.changed}: {headline(preview)}; {preview.errors} errors, {preview.warnings} warnings."
+    head = f"Preview of {preview.changed}: {headline(preview)}; {counts(preview)}."
     blocks = []
     if preview.comparison is not None and zone is not None:
         blocks.append(Block(preview.comparison.as_text(zone, preview.now.astimezone(zone).year) + "\n"))
@@ -312,6 +318,7 @@ def preview_dict(preview: Preview) -> dict:
         "now": local_iso(preview.now, zone),
         "errors": preview.errors,
         "warnings": preview.warnings,
+        "notices": preview.notices,
         "config_findings": [{**f.as_dict(), "level": f.level} for f in preview.config_findings],
         "posts": [
             {

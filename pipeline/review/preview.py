@@ -18,7 +18,7 @@ from pipeline.content.identity import History, post_history
 from pipeline.content.load import load_content
 from pipeline.content.model import POSTS_DIR, Content, Post, PostStatus
 from pipeline.content.profiles import PROFILES_DIR, load_profiles
-from pipeline.errors import ERROR, WARNING, Finding
+from pipeline.errors import ERROR, NOTICE, WARNING, Finding
 from pipeline.networks import network_class
 from pipeline.networks.cost import CostEstimate
 from pipeline.planning.against import Comparison, compare
@@ -50,6 +50,10 @@ class PostPreview:
     @property
     def warnings(self) -> int:
         return sum(f.level == WARNING for f in self.findings)
+
+    @property
+    def notices(self) -> int:
+        return sum(f.level == NOTICE for f in self.findings)
 
 
 @dataclass
@@ -105,6 +109,10 @@ class Preview:
     @property
     def warnings(self) -> int:
         return sum(p.warnings for p in self.posts) + sum(f.level == WARNING for f in self.config_findings)
+
+    @property
+    def notices(self) -> int:
+        return sum(p.notices for p in self.posts) + sum(f.level == NOTICE for f in self.config_findings)
 
 
 def is_post_file(path: str) -> bool:

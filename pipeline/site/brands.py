@@ -19,7 +19,7 @@ from pipeline.site.pages import GeneratedPage, SitePages, compact, page_url
 
 #: the pages of a brand's section in the navigation, as in the calendar of one brand
 SECTION = (("This month", "index.md"), ("Agenda", "agenda.md"), ("Channels", "channels/index.md"),
-           ("Tags", "tags/index.md"), ("Cadence", "cadence.md"))
+           ("Tags", "tags/index.md"), ("Cadence", "cadence.md"), ("Growth", "growth.md"))
 _ATTENTION = {Shown.FAILED, Shown.UNCERTAIN, Shown.MISSED}
 
 

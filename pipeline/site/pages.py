@@ -27,6 +27,7 @@ from pipeline.content.model import Media
 from pipeline.files import RegularFiles, UnsafeFile
 from pipeline.render.render import RenderedPart, Renderer
 from pipeline.site.calendar import Calendar, PostView, next_month, slug, web_url
+from pipeline.site.growth import GrowthView
 from pipeline.site.parthtml import text_html
 from pipeline.times import format_local
 
@@ -76,7 +77,8 @@ class SitePages:
 
     def __init__(self, calendar: Calendar, renderer: Renderer, *, prefix: str = "calendar",
                  use_directory_urls: bool = False, agenda_days: int = 14, listed: int = 30,
-                 media: dict[str, str] | None = None, feeds: str = "") -> None:
+                 media: dict[str, str] | None = None, feeds: str = "",
+                 growth: GrowthView | None = None) -> None:
         self.cal = calendar
         self.feeds = feeds.strip("/")  # the folder of the feeds on the site ("" : its top)
         self.renderer = renderer
@@ -85,6 +87,7 @@ class SitePages:
         self.agenda_days = agenda_days
         self.listed = listed
         self.media = media or {}  # media path under content/ -> its src_uri on the site
+        self.growth_view = growth
         self.env = jinja2.Environment(
             loader=jinja2.PackageLoader("pipeline.site", "templates"),
             autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
@@ -167,6 +170,8 @@ class SitePages:
         yield self.channels_index()
         yield self.tags_index()
         yield self.cadence()
+        if self.growth_view is not None:
+            yield self.growth()
         for month in self.months:
             yield self.month(month)
         for channel in self.cal.channel_ids:
@@ -265,6 +270,12 @@ class SitePages:
             heat_months.append((month, days))
         return self._page(self.uri("cadence.md"), "cadence.j2", "Cadence", in_nav=True, hide=("toc",),
                           findings=findings, heat_months=heat_months)
+
+
+    def growth(self) -> GeneratedPage:
+        view = self.growth_view
+        title = "Growth (sample data)" if view.sample else "Growth"
+        return self._page(self.uri("growth.md"), "growth.j2", title, in_nav=True, view=view)
 
 
 def feed_uri(channel: str | None = None) -> str:

@@ -6,6 +6,7 @@
           content_root: .      # the folder holding content/ (relative to mkdocs.yml)
           now: ""              # pretend time (YYYY-MM-DD HH:MM local), default the clock
           brands: false        # true: content_root holds brands/; a calendar per brand (site/brands.py)
+          metrics_sample: ""   # a metrics file shown as "sample data" while state/ has none
 
 Nothing it generates is written to docs/: pages and feeds are mkdocs `File`s with
 their content in memory, so `mkdocs serve` rebuilds them when a post changes.
@@ -26,17 +27,21 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from pipeline.content.brands import list_brands
 from pipeline.content.workspace import Workspace
 from pipeline.errors import PipelineError, UsageError
+from pipeline.growth.history import METRICS_FILE, read_history
 from pipeline.render.render import Renderer
 from pipeline.site.brands import BrandCalendar, brand_nav, overview_page
 from pipeline.site.calendar import Calendar, build_calendar
 from pipeline.site.feeds import feeds_in_background
 from pipeline.site.gitlog import last_changes
+from pipeline.site.growth import GrowthView, growth_view
 from pipeline.site.pages import SitePages, media_files
+from pipeline.state.ledger import STATE_DIR
 
 log = logging.getLogger(f"mkdocs.plugins.{__name__}")
 
 ASSETS = Path(__file__).parent / "assets"
-STYLESHEET = "assets/social-calendar.css"
+#: the calendar's stylesheet, and the Growth page's (kept apart: it has nothing to share)
+STYLESHEETS = ("assets/social-calendar.css", "assets/social-growth.css")
 _SEARCH_DIALOG = 'data-md-component="search" role="dialog"'
 
 
@@ -58,10 +63,13 @@ class CalendarConfig(base.Config):
     """content_root holds brands/<brand>/: a calendar per brand under <prefix>/<brand>/, an overview."""
     brand_titles = c.Type(dict, default={})
     """A brand's name on the site (its folder's name when not given)."""
+    metrics_sample = c.Type(str, default="")
+    """A metrics file (relative to mkdocs.yml) shown, labelled as sample data, while the repository
+    has no state/metrics.jsonl; empty: the Growth page says there are no metrics yet."""
 
 
 class CalendarPlugin(BasePlugin[CalendarConfig]):
-    """Generates the calendar, agenda, post, channel, tag and cadence pages, and the ICS feeds."""
+    """Generates the calendar, agenda, post, channel, tag, cadence and growth pages, and the ICS feeds."""
 
     supports_multiple_instances = False
 
@@ -69,9 +77,11 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
         self.html: dict[str, str] = {}
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
-        self.root = (Path(config.config_file_path or ".").parent / self.config.content_root).resolve()
-        if STYLESHEET not in config.extra_css:
-            config.extra_css.append(STYLESHEET)
+        self.config_dir = Path(config.config_file_path or ".").parent
+        self.root = (self.config_dir / self.config.content_root).resolve()
+        for sheet in STYLESHEETS:
+            if sheet not in config.extra_css:
+                config.extra_css.append(sheet)
         self.roots = {"": self.root}
         if self.config.brands:
             self.roots = self._brand_roots()
@@ -100,7 +110,8 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
             page = overview_page(shown, f"{prefix}/index.md", use_directory_urls=config.use_directory_urls)
             self.html[page.src_uri] = page.html
             self._add(files, File.generated(config, page.src_uri, content=page.front_matter))
-        self._add(files, File.generated(config, STYLESHEET, abs_src_path=str(ASSETS / "social-calendar.css")))
+        for sheet in STYLESHEETS:
+            self._add(files, File.generated(config, sheet, abs_src_path=str(ASSETS / Path(sheet).name)))
         return files
 
     def _add_calendar(self, files: Files, config: MkDocsConfig, root: Path, prefix: str, name: str, *,
@@ -111,7 +122,8 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
         pages = SitePages(
             calendar, Renderer(root, calendar.config), prefix=prefix,
             use_directory_urls=config.use_directory_urls, agenda_days=self.config.agenda_days,
-            listed=self.config.listed, media={path: f"{prefix}/{path}" for path in media}, feeds=feeds)
+            listed=self.config.listed, media={path: f"{prefix}/{path}" for path in media}, feeds=feeds,
+            growth=self.growth(calendar, root))
         site_url = (config.site_url or "").rstrip("/")
 
         def post_url(view) -> str:
@@ -176,6 +188,27 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
 
     def _title(self, name: str) -> str:
         return str(self.config.brand_titles.get(name) or name)
+
+    def growth(self, calendar: Calendar, root: Path) -> GrowthView:
+        """The Growth page's charts of the content root `root`: from its state/metrics.jsonl, else from
+        the configured sample."""
+        real = root / STATE_DIR / METRICS_FILE
+        sample = None
+        if not real.is_file() and self.config.metrics_sample:
+            sample = (self.config_dir / self.config.metrics_sample).resolve()
+            if not sample.is_file():
+                raise PluginError(f"social-calendar: metrics_sample {self.config.metrics_sample!r} is no file "
+                                  f"(looked for {sample}): write it with `python tools/make_sample_metrics.py`, "
+                                  "or leave the option out of mkdocs.yml")
+        if sample is None:
+            history = read_history(real, source=f"{STATE_DIR}/{METRICS_FILE}")
+        else:
+            history = read_history(sample, source=self.config.metrics_sample)
+        for warning in history.warnings:
+            log.info("social-calendar: %s", warning)
+        by_id = calendar.by_id
+        return growth_view(history, calendar.zone, sample=sample is not None,
+                           title_of=lambda post: by_id[post].title if post in by_id else post)
 
     @staticmethod
     def _add(files: Files, file: File) -> None:

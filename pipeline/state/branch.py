@@ -306,7 +306,8 @@ def checkout_state_read_only(root: Path, *, folder: str = "state", remote: str =
 
     For the pull-request check, which validates against the ledger but must never push
     it (and holds no token that could): no fetch, no branch of its own. Returns "present",
-    "read-only", or "missing" (no such branch was fetched: the ledger is empty).
+    "read-only", or "missing" (no such branch was fetched: the ledger is empty, and `root/folder`
+    is left as an empty folder that says so).
     """
     root = Path(root).resolve()
     target = root / folder
@@ -316,6 +317,9 @@ def checkout_state_read_only(root: Path, *, folder: str = "state", remote: str =
         raise StateBranchError(f"{folder}/ exists and is not a checkout of the {branch} branch")
     ref = f"refs/remotes/{remote}/{branch}"
     if git.run(root, "rev-parse", "--verify", "--quiet", ref).returncode:
+        # An empty state/ says "nothing went out yet", where no state/ says "the ledger is not here":
+        # validation then holds past posts against the empty ledger (see validation/lateness.py).
+        target.mkdir(exist_ok=True)
         return "missing"
     git.run(root, "worktree", "add", "--quiet", "--detach", str(target), ref, check=True)
     return "read-only"

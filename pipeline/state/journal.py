@@ -25,6 +25,14 @@ class Journal:
         self.path = Path(root) / STATE_DIR / name
         self.warnings: list[str] = []
 
+    @classmethod
+    def of_file(cls, path: Path) -> Journal:
+        """The journal in any file written the same way (a sample of metrics.jsonl, say)."""
+        journal = cls.__new__(cls)
+        journal.path = Path(path)
+        journal.warnings = []
+        return journal
+
     def records(self) -> list[dict]:
         try:
             data = self.path.read_bytes()

@@ -136,6 +136,14 @@ class Ledger:
             self._by_post.setdefault((entry.post, entry.channel), {})[entry.part] = self._current[entry.slot]
 
     @property
+    def present(self) -> bool:
+        """Whether there is a ledger to ask: `state/` is checked out (empty: nothing went out yet).
+
+        Without it (a clone of main), "not in the ledger" says nothing about a post.
+        """
+        return self.dir is None or self.dir.is_dir()
+
+    @property
     def entries(self) -> list[Entry]:
         return list(self._entries)
 

@@ -7,16 +7,19 @@ from datetime import datetime
 
 from pipeline.content.identity import IDENTITY_CODES
 from pipeline.content.model import Content
+from pipeline.content.strays import stray_findings, unused_media
 from pipeline.content.workspace import Workspace
-from pipeline.errors import ERROR, WARNING, Finding
+from pipeline.errors import ERROR, NOTICE, WARNING, Finding
 from pipeline.state.ledger import Ledger
 from pipeline.validation.channeldates import channel_date_findings
+from pipeline.validation.coverage import CADENCE, LATENESS, RENDER, SAME_TEXT, coverage
+from pipeline.validation.lateness import lateness_findings
 from pipeline.validation.sametext import same_text_findings
 
 
 @dataclass
 class Report:
-    """Findings sorted by file and line; `config_broken` means exit 2."""
+    """Findings sorted by file and line; `config_broken` means exit 2. Notices never fail it."""
 
     findings: list[Finding] = field(default_factory=list)
     config_broken: bool = False
@@ -29,6 +32,10 @@ class Report:
     def warnings(self) -> list[Finding]:
         return [f for f in self.findings if f.level == WARNING]
 
+    @property
+    def notices(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == NOTICE]
+
     def ok(self, strict: bool = False) -> bool:
         return not self.errors and not (strict and self.warnings)
 
@@ -37,6 +44,7 @@ class Report:
             "ok": self.ok(strict),
             "errors": [f.as_dict() for f in self.errors],
             "warnings": [f.as_dict() for f in self.warnings],
+            "notices": [f.as_dict() for f in self.notices],
         }
 
 
@@ -44,31 +52,44 @@ CHECKS = ("content", "render", "cadence", "ledger")
 
 
 def validate(content: Content, *, now: datetime, ledger: Ledger | None = None,
-             checks: tuple[str, ...] = CHECKS) -> Report:
+             checks: tuple[str, ...] = CHECKS, unused: bool = False) -> Report:
     """Every check over loaded content; never stops at the first problem.
 
     `now` is where cadence starts looking: the past still counts, but what ended
-    before now is not reported. `ledger` (None: none) gives the times published
-    posts really went out and the ids they went out under. `checks` picks groups:
-    content (files, schema, times, media) always runs; render, cadence and ledger
-    (ids of published posts) can be left out for a quick look.
+    before now is not reported; a ready post due before `now` that the ledger does
+    not know is reported (it would be missed, or it goes out with the next run).
+    `ledger` (None: none) gives the times published posts really went out and the
+    ids they went out under. `checks` picks groups: content (files, schema, times,
+    media) always runs; render, cadence and ledger (ids of published posts, and
+    posts whose time has passed) can be left out for a quick look. A check looks at
+    every post whose values it needs can be read, errors elsewhere in the file or
+    not (see coverage.py). Files under content/ that look like posts but are not
+    read as one are warned about; with `unused`, images no post uses are listed.
     """
     findings = list(content.findings)
     if "ledger" not in checks:  # reading held each post against the ledger; leave that out if asked
         findings = [f for f in findings if f.code not in IDENTITY_CODES]
-    findings.extend(same_text_findings(content))
+    covered = coverage(content, checks, findings)
+    findings.extend(covered.notices)
+    if content.other_files is not None:
+        findings.extend(stray_findings(content.root, content.other_files))
+        if unused:
+            findings.extend(unused_media(content.other_files, content.posts + content.partial))
+    findings.extend(same_text_findings(content, posts=covered.posts[SAME_TEXT]))
+    if "ledger" in checks and content.config is not None:
+        findings.extend(lateness_findings(covered.posts[LATENESS], content.config, ledger, now))
     findings.extend(channel_date_findings(content.config, now))
     if "content" in checks:
         findings.extend(_profile_findings(content, now))
     if "render" in checks:
         from pipeline.validation.rendering import render_findings  # templates and counting: only when asked
 
-        findings.extend(render_findings(content))
+        findings.extend(render_findings(content, posts=covered.posts[RENDER]))
     if "cadence" in checks:
         from pipeline.planning.findings import cadence_findings  # rapidfuzz and the rules: only when asked
 
         published = ledger.published_times() if ledger is not None else {}
-        findings.extend(cadence_findings(content, now=now, published=published))
+        findings.extend(cadence_findings(content, now=now, published=published, posts=covered.posts[CADENCE]))
     return Report(findings=sorted(set(findings)), config_broken=content.config is None)
 
 
@@ -86,6 +107,6 @@ def _profile_findings(content: Content, now: datetime) -> list[Finding]:
                                        lambda file: git.last_changed(content.root, file))
 
 
-def validate_workspace(workspace: Workspace, checks: tuple[str, ...] = CHECKS) -> Report:
+def validate_workspace(workspace: Workspace, checks: tuple[str, ...] = CHECKS, unused: bool = False) -> Report:
     """`social validate`: the repository's content against its ledger, as of the workspace's now."""
-    return validate(workspace.content, now=workspace.now, ledger=workspace.ledger, checks=checks)
+    return validate(workspace.content, now=workspace.now, ledger=workspace.ledger, checks=checks, unused=unused)

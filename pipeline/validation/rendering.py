@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 from pipeline.content.model import Content, Post, PostStatus
@@ -11,8 +12,8 @@ from pipeline.networks.base import Capability
 from pipeline.render.render import Renderer
 
 
-def render_findings(content: Content) -> list[Finding]:
-    """Findings of rendering each usable post for each of its channels.
+def render_findings(content: Content, posts: Iterable[Post] | None = None) -> list[Finding]:
+    """Findings of rendering each post (default: each without errors) for each of its channels.
 
     A broken template is reported once, at its own line, not once per post.
     A draft's problems are warnings: they block nothing until it is ready.
@@ -21,7 +22,7 @@ def render_findings(content: Content) -> list[Finding]:
         return []
     renderer = Renderer(content.root, content.config, exact=False)  # verdicts, not exact counts
     findings: set[Finding] = set()
-    for post in content.usable_posts():
+    for post in content.usable_posts() if posts is None else posts:
         if post.status == PostStatus.RETRACTED:
             findings.update(retraction_findings(post, content))
             continue

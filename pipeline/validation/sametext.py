@@ -8,6 +8,7 @@ going out. A warning at review time lets the team make the texts differ.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from itertools import pairwise
 
@@ -18,10 +19,12 @@ from pipeline.errors import WARNING, Finding
 NEARBY = timedelta(days=1)
 
 
-def same_text_findings(content: Content, nearby: timedelta = NEARBY) -> list[Finding]:
-    """A warning at the later of two posts with the same text on one channel within `nearby`."""
+def same_text_findings(content: Content, nearby: timedelta = NEARBY,
+                       posts: Iterable[Post] | None = None) -> list[Finding]:
+    """A warning at the later of two posts (default: those without errors) with the same text on one
+    channel within `nearby`."""
     by_text: dict[tuple[str, str], list[Post]] = {}
-    for post in content.usable_posts():
+    for post in content.usable_posts() if posts is None else posts:
         if post.status != PostStatus.READY or post.publish_at is None:
             continue
         for channel in post.channels:

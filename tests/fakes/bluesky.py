@@ -8,6 +8,9 @@ can expire with `expire_access()` / `expire_refresh()`.
 
 Knobs: `act_then_fail` (create the record, then answer these statuses instead),
 and every `FakeServer.fail` fault (429 with RateLimit-Reset, dropped connections).
+
+The AppView reads a PDS proxies for a signed-in account (app.bsky.actor.getProfile,
+app.bsky.feed.getPosts) answer from `followers` and `counts` (by post URI).
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ class FakeBluesky(FakeServer):
         self.refresh: set[str] = set()
         self.expired: set[str] = set()
         self.act_then_fail: list[int] = []
+        self.followers = 7
+        #: at:// URI -> {"likeCount", "repostCount", "replyCount", "quoteCount"}
+        self.counts: dict[str, dict[str, int]] = {}
         self._serial = itertools.count(1)
 
     def add_account(self, handle: str) -> str:
@@ -168,6 +174,41 @@ class FakeBluesky(FakeServer):
         if handle not in self.handles:
             return 400, {"error": "HandleNotFound", "message": "Unable to resolve handle"}
         return 200, {"did": self.handles[handle]}
+
+
+    # -- AppView reads, proxied by the PDS -----------------------------------------------
+
+    @route("GET", r"/xrpc/app\.bsky\.actor\.getProfile")
+    def get_profile(self, request: Request):
+        problem = self._token(request, self.access)
+        if problem:
+            return problem
+        actor = request.query["actor"][0]
+        did = self.handles.get(actor, actor)
+        if did not in self.handles.values():
+            return 400, {"error": "InvalidRequest", "message": "Profile not found"}
+        handle = next(h for h, d in self.handles.items() if d == did)
+        return 200, {"did": did, "handle": handle, "followersCount": self.followers if did == self.did else 0,
+                     "followsCount": 3, "postsCount": len(self.ours())}
+
+    @route("GET", r"/xrpc/app\.bsky\.feed\.getPosts")
+    def get_posts(self, request: Request):
+        problem = self._token(request, self.access)
+        if problem:
+            return problem
+        uris = request.query.get("uris", [])
+        if len(uris) > 25:
+            return 400, {"error": "InvalidRequest", "message": "uris must not have more than 25 elements"}
+        posts = []
+        for uri in uris:
+            did, collection, rkey = uri.removeprefix("at://").split("/")
+            stored = self.records.get((did, collection, rkey))
+            if stored is None or collection != "app.bsky.feed.post":
+                continue  # the AppView leaves out what it does not have
+            counts = {"likeCount": 0, "repostCount": 0, "replyCount": 0, "quoteCount": 0, **self.counts.get(uri, {})}
+            posts.append({"uri": uri, "cid": stored["cid"], "record": stored["value"],
+                          "indexedAt": stored["value"].get("createdAt"), **counts})
+        return 200, {"posts": posts}
 
 
 class FakeWebsite(FakeServer):

@@ -9,7 +9,8 @@ time for the client and the server alike.
 Knobs a test sets: `budget(remaining, reset_in)`, `processing_polls`,
 `repeat_key_fails` (a repeated key answers 500, as seen on real servers),
 `act_then_fail` (create the status, then answer these statuses),
-`hide_new_statuses` (the listing lags behind), `null_urls`, `max_characters`.
+`hide_new_statuses` (the listing lags behind), `null_urls`, `max_characters`, the
+account's `followers_count` (in `account`) and each status's counts (`set_counts`).
 """
 
 from __future__ import annotations
@@ -87,6 +88,11 @@ class FakeMastodon(FakeServer):
         """A status of our account posted some other way (by hand, another app)."""
         with self._state:
             return self._status(text)
+
+    def set_counts(self, status_id: str, *, likes: int = 0, reposts: int = 0, replies: int = 0) -> None:
+        """What others did with a status: favourites, reblogs and replies as the API counts them."""
+        with self._state:
+            self.statuses[status_id].update(favourites_count=likes, reblogs_count=reposts, replies_count=replies)
 
     def ours(self) -> list[dict]:
         """Our own statuses (not reblogs), oldest first."""

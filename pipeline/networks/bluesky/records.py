@@ -17,6 +17,7 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -27,10 +28,13 @@ from pipeline.networks.base import (
     AccountCheck,
     Capability,
     LiveProfile,
+    Metrics,
     Network,
+    PostCounts,
     ProfileConflict,
     ProfileSupport,
     ProfileUpdate,
+    count_of,
 )
 from pipeline.networks.delivery import REASON_LENGTH, DeliveryError, json_body
 from pipeline.networks.linkcard import read_link_card
@@ -50,6 +54,9 @@ S32 = "234567abcdefghijklmnopqrstuvwxyz"
 CREATE_UNCLEAR = (400, 409, 500)
 #: XRPC errors (HTTP 400) that mean "there is no such record, repository or handle"
 NOT_FOUND = frozenset({"RecordNotFound", "RepoNotFound", "HandleNotFound", "InvalidRequest"})
+
+#: posts one app.bsky.feed.getPosts asks for at most (the lexicon's limit)
+GET_POSTS_MAX = 25
 
 #: the lexicon's limit on `text`, besides 300 graphemes
 MAX_BYTES = 3000
@@ -443,6 +450,47 @@ class BlueskyNetwork(Network):
                 continue  # only records in our own repository
             self._xrpc("POST", "com.atproto.repo.deleteRecord", what=f"deleting {uri}",
                        json={"repo": self.did, "collection": match["collection"], "rkey": match["rkey"]})
+
+    # -- metrics --------------------------------------------------------------------
+
+    def read_metrics(self, parts: Sequence[SentPart]) -> Metrics:
+        """followersCount of app.bsky.actor.getProfile, then app.bsky.feed.getPosts, 25 posts a call.
+
+        Both are AppView reads; the PDS proxies them for a signed-in account. A like or a
+        repost alone is no post of ours; a post the AppView does not return was deleted.
+        """
+        profile = self._xrpc("GET", "app.bsky.actor.getProfile", what="reading the follower count",
+                             params={"actor": self.did})
+        wanted: dict[str, tuple[str, int]] = {}
+        for part in parts:
+            uri = self._post_uri(part)
+            if uri:
+                wanted[uri] = (part.post_id, part.number)
+        counts: dict[tuple[str, int], PostCounts] = {}
+        uris = list(wanted)
+        for start in range(0, len(uris), GET_POSTS_MAX):
+            batch = uris[start:start + GET_POSTS_MAX]
+            body = self._xrpc("GET", "app.bsky.feed.getPosts", what=f"reading the counts of {len(batch)} posts",
+                              params={"uris": batch})
+            for view in body.get("posts") or []:
+                if isinstance(view, dict) and view.get("uri") in wanted:
+                    counts[wanted[view["uri"]]] = PostCounts(
+                        likes=count_of(view.get("likeCount")), reposts=count_of(view.get("repostCount")),
+                        replies=count_of(view.get("replyCount")), quotes=count_of(view.get("quoteCount")))
+        notes = tuple(f"{post} part {number}: the post is gone (deleted in the app?)"
+                      for uri, (post, number) in wanted.items() if (post, number) not in counts)
+        return Metrics(count_of(profile.get("followersCount")), counts, notes)
+
+    def _post_uri(self, part: SentPart) -> str | None:
+        """The at:// URI of the part's post in our repository; None for a like or a repost alone."""
+        for candidate in ((part.data or {}).get("uri"), part.remote_id):
+            match = _AT_URI.match(candidate or "")
+            if match:
+                return candidate if match["collection"] == POST else None
+        web = _PROFILE_POST.match(urlsplit(part.url or "").path)
+        if web and urlsplit(part.url or "").netloc == "bsky.app":  # settled by a person with its URL
+            return f"at://{self.did}/{POST}/{web['rkey']}"
+        return None
 
     # -- the link card ------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any, ClassVar, Literal
@@ -23,10 +23,13 @@ from pipeline.networks.base import (
     AccountCheck,
     Capability,
     LiveProfile,
+    Metrics,
     Network,
+    PostCounts,
     ProfileSupport,
     ProfileUpdate,
     Uncertain,
+    count_of,
 )
 from pipeline.networks.delivery import DeliveryError
 from pipeline.networks.mastodon import counting
@@ -65,7 +68,7 @@ class MastodonNetwork(Network):
     title = "Mastodon"
     capabilities = frozenset({Capability.PUBLISH, Capability.THREADS, Capability.IMAGES, Capability.ALT_TEXT,
                               Capability.REPLY, Capability.REPOST, Capability.LIKE, Capability.DELETE,
-                              Capability.RECONCILE})
+                              Capability.RECONCILE, Capability.METRICS})
     max_length = 500
     counted_as = ("graphemes; every `http(s)://` link counts 23 (the instance's "
                   "`characters_reserved_per_url`); `@user@domain` counts as `@user`; the content warning "
@@ -363,6 +366,32 @@ class MastodonNetwork(Network):
         if not statuses:
             notes.append("the instance does not say its limits (/api/v2/instance); the channel's are assumed")
         return AccountCheck(account=name, notes=tuple(notes), suggested=suggested)
+
+    # -- metrics --------------------------------------------------------------------
+
+    def read_metrics(self, parts: Sequence[SentPart]) -> Metrics:
+        """followers_count of verify_credentials, then one `GET /api/v1/statuses/:id` per status.
+
+        Mastodon has no quotes to count. A repost or a like alone is no status of ours, and a
+        status deleted in the app answers 404: both are left out.
+        """
+        account = self._json(self._call("GET", "/api/v1/accounts/verify_credentials",
+                                        what="reading the follower count"), "account", kind=dict)
+        counts: dict[tuple[str, int], PostCounts] = {}
+        notes = []
+        for part in parts:
+            if not part.remote_id or "reposted" in (part.data or {}):
+                continue
+            response = self._call("GET", f"/api/v1/statuses/{part.remote_id}", ok=(200, 404),
+                                  what=f"reading the counts of {part.post_id} part {part.number}")
+            if response.status_code == 404:
+                notes.append(f"{part.post_id} part {part.number}: the status is gone (deleted in the app?)")
+                continue
+            status = self._json(response, "status", kind=dict)
+            counts[(part.post_id, part.number)] = PostCounts(
+                likes=count_of(status.get("favourites_count")), reposts=count_of(status.get("reblogs_count")),
+                replies=count_of(status.get("replies_count")))
+        return Metrics(count_of(account.get("followers_count")), counts, tuple(notes))
 
     # -- delete ---------------------------------------------------------------------
 
