@@ -132,3 +132,16 @@ def test_a_brand_whose_ledger_cannot_be_read_stops_the_build_naming_it_without_a
     with pytest.raises((PluginError, Abort)):
         build_site(root / "mkdocs.yml", tmp_path / "site", now=NOW)
     assert f"social-calendar: {root / 'brands' / 'cafe' / 'state' / 'ledger.jsonl'}" in caplog.text
+
+
+def test_each_brand_has_its_growth_page_from_its_own_metrics(tmp_path):
+    root = tmp_path / "agency"
+    shutil.copytree(AGENCY, root, ignore=shutil.ignore_patterns("site", "outbox", "state"))
+    (root / "brands" / "cafe" / "state").mkdir()
+    shutil.copy(REPO / "docs" / "sample-data" / "metrics.jsonl", root / "brands" / "cafe" / "state" / "metrics.jsonl")
+    site = build_site(root / "mkdocs.yml", tmp_path / "site", now=NOW)
+    cafe = (site / "calendar" / "cafe" / "growth.html").read_text()
+    assert "From state/metrics.jsonl" in cafe and "No metrics yet" not in cafe
+    assert "No metrics yet" in (site / "calendar" / "bakery" / "growth.html").read_text()
+    # in the brand's section of the navigation
+    assert 'href="../cafe/growth.html"' in (site / "calendar" / "bakery" / "agenda.html").read_text()
