@@ -101,8 +101,10 @@ class SitePages:
 
     def __init__(self, calendar: Calendar, renderer: Renderer, *, prefix: str = "calendar",
                  use_directory_urls: bool = False, agenda_days: int = 14, listed: int = 30,
-                 media: dict[str, str] | None = None, growth: GrowthView | None = None) -> None:
+                 media: dict[str, str] | None = None, feeds: str = "",
+                 growth: GrowthView | None = None) -> None:
         self.cal = calendar
+        self.feeds = feeds.strip("/")  # the folder of the feeds on the site ("" : its top)
         self.renderer = renderer
         self.prefix = prefix.strip("/")
         self.use_directory_urls = use_directory_urls
@@ -117,7 +119,7 @@ class SitePages:
         self.env.globals.update(
             cal=calendar, local=self.local, utc=self.utc, utc_text=self.utc_text, clock=self.clock,
             post_uri=self.post_uri, month_uri=self.month_uri, tag_uri=self.tag_uri,
-            channel_uri=self.channel_uri, feed_uri=feed_uri, web_url=web_url, media_uri=self.media_uri,
+            channel_uri=self.channel_uri, feed_uri=self.feed_uri, web_url=web_url, media_uri=self.media_uri,
             quoted_html=text_html, day_title=day_title, channel_slug=slug, host=host, network_title=network_title,
             engagement_label=lambda kind: _ENGAGEMENT.get(kind, kind),
             engagement_summary=engagement_summary, filter_data=self.filter_data,
@@ -140,6 +142,9 @@ class SitePages:
 
     def channel_uri(self, channel: str) -> str:
         return self.uri(f"channels/{slug(channel)}.md")
+
+    def feed_uri(self, channel: str | None = None) -> str:
+        return posixpath.join(self.feeds, feed_uri(channel)) if self.feeds else feed_uri(channel)
 
     def media_uri(self, media: Media) -> str | None:
         return self.media.get(media.path)
