@@ -7,6 +7,8 @@ Imports of the library happen inside the commands, so `social --help` stays fast
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import sys
 from pathlib import Path
@@ -21,29 +23,51 @@ FORMATS = ("text", "json")
 
 
 def root_option(func):
+    """`--root` and `--brand`: the command gets `root`, the content root they name."""
+    @functools.wraps(func)
+    def with_root(*args, root: Path | None, brand: str | None, **kwargs):
+        return func(*args, root=_content_root(root, brand), **kwargs)
+
+    with_root = click.option(
+        "--brand", metavar="NAME",
+        help="In a repository of several brands: the one in brands/NAME/ (default: the brand whose "
+             "folder holds the current one). `social brands` lists them.",
+    )(with_root)
     return click.option(
         "--root",
         type=click.Path(file_okay=False, path_type=Path),
-        callback=_found_root,
         show_default="the nearest folder holding content/channels.yml, from the current one up to the "
                      "top of its git repository",
-        help="The content repository (holding content/ and templates/).",
-    )(func)
+        help="The content repository (holding content/ and templates/); with --brand, the repository "
+             "holding brands/.",
+    )(with_root)
 
 
-def _found_root(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
-    """`--root` as given; without it, the repository found from the current folder up, named on
-    stderr when it is not the current folder (stdout stays the command's output)."""
-    if value is not None:
-        return value
+def _content_root(root: Path | None, brand: str | None) -> Path:
+    """The content root of `--root` and `--brand`. Without `--root`, the repository is found from the
+    current folder up and named on stderr when it is not the current folder (stdout stays the
+    command's output); a repository of several brands needs one named."""
+    from pipeline.content.brands import brand_root, find_repository, several_brands
     from pipeline.content.workspace import find_root
+    from pipeline.errors import UsageError
 
     here = Path.cwd()
-    found = find_root(here)
-    if found is None or found == here.resolve():
-        return Path(".")
-    click.echo(f"using the repository at {found}", err=True)
-    return found
+    if brand is not None:
+        return brand_root(root if root is not None else find_repository(here) or here, brand)
+    if root is None:
+        found = find_root(here)
+        if found is None:
+            root = find_repository(here) or Path(".")
+        elif found == here.resolve():
+            root = Path(".")
+        else:
+            click.echo(f"using the repository at {found}", err=True)
+            root = found
+    names = several_brands(root)
+    if names:
+        raise UsageError(f"{root.resolve()} holds several brands ({', '.join(names)}): give --brand NAME, "
+                         "or run the command inside brands/NAME/")
+    return root
 
 
 def format_option(*choices: str):
@@ -113,7 +137,10 @@ def validate(root: Path, output_format: str, strict: bool, now_text: str | None,
     if output_format == "json":
         echo(out.format_json(result.as_dict(strict)))
     elif output_format == "github":
-        text = out.format_github(result.findings)
+        from pipeline.git import place_of
+
+        place = place_of(root)  # GitHub places annotations by the path from the repository's top
+        text = out.format_github(result.findings, prefix=place.prefix if place else "")
         if text:
             echo(text)
         echo(out.summary_line(len(result.errors), len(result.warnings), len(result.notices)))
@@ -486,6 +513,33 @@ def failures(report_file: str | None, failed_steps: tuple[str, ...], run_url: st
     sys.exit(0 if found.all_well else 1)
 
 
+@cli.command()
+@root_option
+@format_option(*FORMATS)
+@click.option("--refresh", is_flag=True, help="Read every page again, also those stored already.")
+@click.option("--post", "post_id", help="Only this post's link.")
+def linkcards(root: Path, output_format: str, refresh: bool, post_id: str | None) -> None:
+    """Read the title, description and picture of each post's link into content/linkcards.yml.
+
+    Previews (the calendar site's cards) show link cards from there: the site's build
+    never fetches a page, nor does a reader's browser. Links stored already are kept
+    unless --refresh. A page that cannot be read is reported and left out (a card is a
+    courtesy; exit 0). Commit content/linkcards.yml and content/media/linkcards/ with
+    the posts; edit them freely.
+    """
+    from pipeline.content.linkcards import fetch_link_cards, result_lines
+    from pipeline.networks.delivery import Http
+    from pipeline.secrets import Secrets
+
+    results = fetch_link_cards(root, Http(secrets=Secrets()), post_id=post_id, refresh=refresh)
+    if output_format == "json":
+        echo(out_json({"cards": [{"url": r.url, "state": r.state, "title": r.card.title if r.card else None,
+                                  "description": r.card.description if r.card else None,
+                                  "image": r.card.image if r.card else None} for r in results]}))
+    else:
+        echo("\n".join(result_lines(results)))
+
+
 @cli.group()
 def channels() -> None:
     """The channels of content/channels.yml: check that each can post."""
@@ -513,7 +567,9 @@ def channels_check(root: Path, output_format: str, run_url: str | None, channel:
     if output_format == "json":
         echo(out_json({"checked_at": now.isoformat(), "channels": [c.as_dict(now) for c in checks]}))
     elif output_format == "markdown":
-        echo(check_markdown(now, checks, run_url), nl=False)
+        from pipeline.content.brands import brand_of
+
+        echo(check_markdown(now, checks, run_url, brand=brand_of(root) or ""), nl=False)
     else:
         echo("\n".join(check_lines(now, checks)))
     sys.exit(1 if any(c.needs_person(now) for c in checks) else 0)
@@ -681,19 +737,22 @@ def state() -> None:
 @state.command(name="checkout")
 @root_option
 @click.option("--remote", default="origin", show_default=True, help="The git remote.")
-@click.option("--branch", default="state", show_default=True, help="The branch holding the ledger.")
+@click.option("--branch", metavar="NAME", show_default="state; a brand's: state-BRAND",
+              help="The branch holding the ledger.")
 @click.option("--read-only", is_flag=True,
               help="Check out what the last fetch saw, detached, to read only (the pull-request check).")
-def state_checkout(root: Path, remote: str, branch: str, read_only: bool) -> None:
+def state_checkout(root: Path, remote: str, branch: str | None, read_only: bool) -> None:
     """Check out the state branch into state/ (a git worktree), starting it empty on first use.
 
     With GITHUB_TOKEN set, git fetches with it from GITHUB_SERVER_URL (default
     https://github.com), as a header for that one git process: it is never written to
     .git/config, so a checkout that kept no credentials needs none.
     """
+    from pipeline.content.brands import state_branch_of
     from pipeline.git import TokenAuth
     from pipeline.state.branch import checkout_state, checkout_state_read_only
 
+    branch = branch or state_branch_of(root)
     if read_only:
         how = checkout_state_read_only(root, remote=remote, branch=branch)
     else:
@@ -709,13 +768,14 @@ def state_checkout(root: Path, remote: str, branch: str, read_only: bool) -> Non
 @root_option
 @format_option(*FORMATS)
 @click.option("--remote", default="origin", show_default=True, help="The git remote.")
-@click.option("--branch", default="state", show_default=True, help="The branch holding the ledger.")
+@click.option("--branch", metavar="NAME", show_default="state; a brand's: state-BRAND",
+              help="The branch holding the ledger.")
 @click.option("--message", default="Publish run", show_default=True, help="The commit message.")
 @click.option("--attempts", type=click.IntRange(1, 20), default=5, show_default=True,
               help="Pushes to try before failing.")
 @click.option("--backoff", type=click.FloatRange(0), default=2.0, show_default=True,
               help="Seconds to wait after the first rejected push; doubles each time.")
-def state_push(root: Path, output_format: str, remote: str, branch: str, message: str, attempts: int,
+def state_push(root: Path, output_format: str, remote: str, branch: str | None, message: str, attempts: int,
                backoff: float) -> None:
     """Commit state/ledger.jsonl (and metrics.jsonl) if changed and push, retrying a rejected push.
 
@@ -726,13 +786,46 @@ def state_push(root: Path, output_format: str, remote: str, branch: str, message
     push still fails after --attempts. GITHUB_TOKEN, when set, is what git fetches and
     pushes with, as for `social state checkout`.
     """
+    from pipeline.content.brands import state_branch_of
     from pipeline.git import TokenAuth
     from pipeline.state.branch import push_state, write_output
 
+    branch = branch or state_branch_of(root)
     result = push_state(root / "state", remote=remote, branch=branch, message=message, attempts=attempts,
                         backoff=backoff, auth=TokenAuth.from_environment(os.environ))
     write_output("changed", "true" if result.committed else "false")
     echo(out_json(result.as_dict()) if output_format == "json" else result.as_text())
+
+
+@cli.command(name="brands")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path),
+              show_default="the repository holding the current folder",
+              help="The repository: holding brands/, or content/ for one brand.")
+@format_option("text", "json", "matrix")
+@click.option("--strict", is_flag=True, help="Exit 1 when a folder in brands/ is not a brand.")
+def brands_command(root: Path | None, output_format: str, strict: bool) -> None:
+    """The brands of a repository: each folder in brands/ holding content/channels.yml.
+
+    A repository without brands/ is one brand, at its top. Each brand has its own state
+    branch (state-BRAND), GitHub environment of secrets (publish-BRAND) and failure
+    issue. `--format matrix` is one line of JSON for the publish workflow's
+    `strategy.matrix.include`. A folder in brands/ that is not a brand (no
+    content/channels.yml, or a name that cannot name a branch) is named on stderr.
+    """
+    from pipeline.content.brands import find_repository, list_brands
+    from pipeline.publish.matrix import brands_text, matrix_entries
+
+    repository = root if root is not None else find_repository(Path.cwd()) or Path(".")
+    found = list_brands(repository)
+    for problem in found.refused:
+        echo(f"warning: {problem}", err=True)
+    if output_format == "matrix":
+        click.echo(json.dumps(matrix_entries(found), ensure_ascii=True, separators=(",", ":")))
+    elif output_format == "json":
+        echo(out_json({"multi": found.multi, "brands": matrix_entries(found), "refused": found.refused}))
+    else:
+        echo(brands_text(found))
+    sys.exit(1 if strict and found.refused else 0)
 
 
 def _split_list(value: str) -> list[str]:

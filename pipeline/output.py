@@ -105,9 +105,12 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def format_github(findings: Iterable[Finding]) -> str:
+def format_github(findings: Iterable[Finding], prefix: str = "") -> str:
     """Annotations (`::error`, `::warning`, `::notice`), at most 10 per level (GitHub shows no more),
-    then how many were left out."""
+    then how many were left out.
+
+    `prefix`: the content root's folder in the repository (`brands/cafe/`), which GitHub's
+    paths start from."""
     shown: dict[str, int] = {}
     hidden: dict[str, int] = {}
     lines = []
@@ -116,7 +119,7 @@ def format_github(findings: Iterable[Finding]) -> str:
             hidden[f.level] = hidden.get(f.level, 0) + 1
             continue
         shown[f.level] = shown.get(f.level, 0) + 1
-        props = (f"file={escape_property(f.file)},line={f.line},col={f.column},"
+        props = (f"file={escape_property(prefix + f.file)},line={f.line},col={f.column},"
                  f"title={escape_property(f.code)}")
         lines.append(f"::{f.level} {props}::{escape_data(f.message)}")
     for level, count in sorted(hidden.items()):

@@ -13,6 +13,11 @@ BROKEN = "</div></td></table><b>broken <i>html"
 EVENT = "\" onmouseover=\"alert('xss-attr')\" x=\""
 SVG = "<svg onload=alert('xss-svg')>"
 JS_LINK = "javascript:alert('xss-link')"
+PROFILE = "<script>alert('xss-profile')</script>"
+CARD = "<img src=x onerror=\"console.log('xss-card')\">"
+#: one word longer than any phone is wide, and a link as long
+LONG_WORD = "Sauerteigbrotbackstubenmeisterinnenausbildungsverordnung" * 4
+LONG_LINK = "https://crumbandco.example/" + "very-long-path-segment/" * 12 + "end"
 
 
 def q(text: str) -> str:
@@ -42,7 +47,29 @@ POSTS = {
           - path: media/pic.png
             alt: "<script>alert('xss-alt')</script>\\" onerror=\\"alert('xss-alt-attr')"
         """, "A picture."),
+    "xss-card": ("""\
+        title: A card that lies about itself
+        publish_at: 2026-12-03 12:00
+        channels: [mastodon, bluesky]
+        link: https://example.com/card
+        """, "See the card."),
+    "long-words": (f"""\
+        title: {LONG_WORD[:90]}
+        publish_at: 2026-12-03 15:00
+        channels: [mastodon, linkedin]
+        tags: [{LONG_WORD[:60].lower()}]
+        """, f"{LONG_WORD}\n\n{LONG_LINK} #{LONG_WORD[:60]} @{LONG_WORD[:30]}"),
 }
+
+#: a stored link card and a profile are written by people too
+LINK_CARDS = f"""\
+https://example.com/card:
+  title: {q(SCRIPT)}
+  description: {q(CARD + " " + BROKEN)}
+"{JS_LINK}":
+  title: a link card for a javascript link
+"""
+PROFILES = {"bluesky": f"display_name: {q(PROFILE)}\n"}
 
 
 def write_hostile_posts(repo) -> None:
@@ -51,3 +78,6 @@ def write_hostile_posts(repo) -> None:
     Image.new("RGB", (40, 30), (200, 150, 90)).save(repo.root / "content" / "media" / "pic.png")
     for slug, (front, body) in POSTS.items():
         repo.post(slug, front, body)
+    repo.write("content/linkcards.yml", LINK_CARDS)
+    for channel, profile in PROFILES.items():
+        repo.write(f"content/profiles/{channel}.yml", profile)

@@ -19,6 +19,15 @@ use_directory_urls: false
 theme:
   name: material
   font: false
+  palette:
+    - media: "(prefers-color-scheme)"
+      toggle: {{icon: material/brightness-auto, name: Switch to the light scheme}}
+    - media: "(prefers-color-scheme: light)"
+      scheme: default
+      toggle: {{icon: material/weather-night, name: Switch to the dark scheme}}
+    - media: "(prefers-color-scheme: dark)"
+      scheme: slate
+      toggle: {{icon: material/weather-sunny, name: Follow the system's scheme}}
 plugins:
   - search
   - social-calendar:

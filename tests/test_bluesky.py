@@ -353,6 +353,15 @@ def test_a_link_card_comes_from_the_pages_open_graph_data(server, clock, site):
     assert image.endswith("/cake.png")
 
 
+def test_the_card_read_when_publishing_is_kept_for_the_site(server, clock, site):
+    """The calendar site shows the card from the ledger: it never fetches the page itself."""
+    url = site.page("/winter", og_page("Winter cakes", "Three tiers", "/none.png"))
+    published = make_network(server, clock).publish(part("New cakes", link=url))
+    assert published.data["card"] == {"uri": url, "title": "Winter cakes", "description": "Three tiers"}
+    plain = make_network(server, clock).publish(part("No link", key="3lbqzkm2gxs2z"))
+    assert "card" not in plain.data
+
+
 def test_the_card_uses_the_link_as_written_in_the_text(server, clock, site):
     url = site.page("/winter", og_page("Winter", "Cakes"))
     tracked = url + "?utm_source=bluesky"

@@ -114,6 +114,21 @@ def test_unused_lists_the_images_no_post_uses(repo):
     assert "no post uses" in unused["content/media/spare.png"]
 
 
+def test_pictures_a_profile_or_a_link_card_shows_are_in_use(repo):
+    from PIL import Image
+
+    media = repo.root / "content/media"
+    (media / "linkcards").mkdir(parents=True)
+    for name in ("avatar.png", "header.png", "linkcards/orders.png", "spare.png"):
+        Image.new("RGB", (400, 400), "wheat").save(media / name)
+    repo.write("content/profiles/mastodon.yml", "avatar: media/avatar.png\nheader: media/header.png\n")
+    repo.write("content/linkcards.yml", "https://a.example/orders: {image: media/linkcards/orders.png}\n")
+    repo.post("a", "publish_at: 2026-12-10 10:00\nchannels: [mastodon]\nlink: https://a.example/orders")
+    _, report = validate(repo, "--unused")
+    unused = [f["file"] for f in report["notices"] if f["code"] == "media-unused"]
+    assert unused == ["content/media/spare.png"]
+
+
 def test_the_pull_request_preview_warns_about_it(repo):
     import subprocess
 

@@ -272,4 +272,4 @@ def test_schema_docs_and_site_list_the_installed_network(distribution, loft, tmp
                                 "NO_MKDOCS_2_WARNING": "1"})
     assert built.returncode == 0, built.stderr
     page = next((tmp_path / "site").rglob("hello.html")).read_text(encoding="utf-8")
-    assert "Still warm at noon. (coo)" in page and "pigeon" in page
+    assert "Still warm at noon. (coo)" in page and "Pigeon post" in page  # the network's own title

@@ -64,6 +64,28 @@ def test_limits_are_the_networks_own_and_named_at_the_line(repo):
     }
 
 
+def test_a_network_without_profiles_takes_a_name_and_avatar_for_the_previews(repo):
+    """LinkedIn's page cannot be set from here, but the calendar's previews show its name and logo."""
+    image(repo.root / "content/media/logo.png")
+    repo.write("content/profiles/linkedin.yml", "display_name: Crumb & Co.\navatar: media/logo.png\n")
+    assert validate(repo) == []
+    repo.write("content/profiles/linkedin.yml", "display_name: Crumb & Co.\nbio: Bakery\nheader: media/logo.png\n")
+    assert {(f["line"], f["code"]) for f in validate(repo)} == {(2, "profile-unsupported"), (3, "profile-unsupported")}
+
+
+def test_a_preview_only_profile_is_left_out_of_diff_and_sync(repo):
+    repo.write("content/profiles/linkedin.yml", "display_name: Crumb & Co.\n")
+    assert profile_diffs(repo.root, env={}) == []
+
+
+def test_a_bio_for_a_network_without_profiles_is_refused_by_sync(repo):
+    """What only the previews use is left out; what someone meant to set on the live profile is refused."""
+    repo.write("content/profiles/linkedin.yml", "display_name: Crumb & Co.\nbio: Bakery\n")
+    [diff] = profile_diffs(repo.root, env={})
+    assert diff.channel == "linkedin" and not diff.changes
+    assert "cannot be set by this tool" in diff.problem and "remove bio" in diff.problem
+
+
 def test_an_image_too_large_or_of_a_wrong_kind_is_refused(repo):
     image(repo.root / "content/media/big.png", size=(1200, 1200))
     (repo.root / "content/media/big.png").write_bytes((repo.root / "content/media/big.png").read_bytes()

@@ -302,11 +302,12 @@ print(json.dumps({{"signals": names, "args": sys.argv[1:]}}))
 sys.exit(1)
 """)
     fake.chmod(0o755)
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "DRY_RUN": "false", "POST_ID": ""}
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "DRY_RUN": "false", "POST_ID": "",
+           "ROOT": "."}  # the brand's content root, from the job's matrix entry
     shell = subprocess.Popen(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     wait_for(ready.exists, "the publisher to start")
     shell.send_signal(signal.SIGINT)
     out, err = shell.communicate(timeout=60)
     assert shell.returncode == 1, out + err  # the publisher's own exit status
-    assert json.loads(out) == {"signals": ["SIGINT"], "args": ["publish", "--format", "json"]}
+    assert json.loads(out) == {"signals": ["SIGINT"], "args": ["publish", "--root", ".", "--format", "json"]}

@@ -68,7 +68,7 @@ def test_month_is_a_seven_column_grid_with_today_and_links(example_site):
     assert 'rel="next" href="2027-01.html"' in html
     assert 'href="posts/how-we-make-stollen.html"' in html
     assert "2026-12-04 10:00+01:00" in html  # the offset, in the chip's title
-    assert "sc-part" not in html, "month pages carry no previews"
+    assert "sc-card" not in html, "month pages carry no previews"
     assert "sc-legend" in html
 
 
@@ -82,13 +82,15 @@ def test_agenda_shows_fourteen_days_with_offsets(example_site):
 
 def test_post_page_shows_every_part_counts_media_and_source(example_site):
     html = read(example_site / "calendar" / "posts" / "how-we-make-stollen.html")
-    assert html.count('class="sc-part"') == 8  # four parts on mastodon and on bluesky
+    assert html.count('class="sc-msg"') == 8  # four parts on mastodon and on bluesky
     assert re.search(r"\d+ / 500", html) and re.search(r"\d+ / 300", html)
     assert "content/posts/2026/12/how-we-make-stollen.md" in html
     assert "scheduled" in html
     workshop = read(example_site / "calendar" / "posts" / "stollen-workshop.html")
-    image = next(attrs for tag, attrs in Elements(workshop).tags if tag == "img" and "media/" in attrs["src"])
-    assert image["alt"] and (example_site / "calendar" / "posts" / image["src"]).resolve().is_file()
+    image = next(attrs for tag, attrs in Elements(workshop).tags
+                 if tag == "img" and "media/stollen-workshop" in attrs["src"])
+    assert image["alt"] and image["title"] == image["alt"]
+    assert (example_site / "calendar" / "posts" / image["src"]).resolve().is_file()
 
 
 def test_navigation_lists_index_pages_but_no_post(example_site):

@@ -1,9 +1,13 @@
 """The calendar site in a real browser: Debian's headless Chromium, driven by Selenium.
 
-Screenshots, a hostile corpus that must render as text, no request to another host,
-and axe-core's accessibility checks. `scripts/test` installs `chromium` and
-`chromium-driver` where it can (Debian or Ubuntu, as root); without them these tests
-skip, except with CI=true, where they fail. `--update-snapshots` also writes the screenshots into docs/screenshots/.
+The month, the agenda, a thread, a post with images, one with a link card, channels
+without a profile and a hostile corpus, each at 390 px (a phone) and 1280 px, in the
+light and the dark scheme: nothing wider than the page, no text one letter per line, no
+request to another host, no serious axe-core violation, a screenshot. Every page of the
+example on a phone; hostile text that must render as text. `scripts/test` installs
+`chromium` and `chromium-driver` where it can (Debian or Ubuntu, as root); without them
+these tests skip, except with CI=true, where they fail. `--update-snapshots` also writes
+the screenshots named in KEPT into docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from site_corpus import write_hostile_posts
+from site_gallery import write_gallery
 from sitebuild import REPO, build_repo_site, build_site
 
 from tests.needs import unavailable
@@ -26,6 +31,7 @@ from tests.needs import unavailable
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
 AXE = Path(__file__).parent / "site" / "axe" / "axe.min.js"
+FIT = Path(__file__).parent / "site" / "fit.js"
 
 if not (CHROMIUM and CHROMEDRIVER):
     unavailable("headless Chromium is not installed (chromium and chromedriver on PATH; Debian/Ubuntu, as "
@@ -52,6 +58,7 @@ class Server:
     """A folder served over HTTP on 127.0.0.1 from a thread."""
 
     def __init__(self, folder: Path) -> None:
+        self.folder = folder
         handler = functools.partial(Quiet, directory=str(folder))
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
@@ -92,6 +99,17 @@ def hostile(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def gallery(tmp_path_factory):
+    from conftest import ContentRepo
+
+    repo = ContentRepo(tmp_path_factory.mktemp("gallery"))
+    write_gallery(repo)
+    server = Server(build_repo_site(repo.root, now="2026-12-02 08:00"))
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
 def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
@@ -110,8 +128,19 @@ def browser():
     driver.quit()
 
 
-def load(driver, url: str) -> list[str]:
-    """Open `url` and return every URL the browser requested while loading it."""
+WIDTHS = {"phone": 390, "desktop": 1280}
+HEIGHTS = {"phone": 844, "desktop": 900}
+SCHEMES = {"light": "default", "dark": "slate"}  # what the system prefers: Material's scheme
+
+
+def load(driver, url: str, width: int = 1280, scheme: str = "light") -> list[str]:
+    """Open `url` at `width` CSS pixels with the system preferring `scheme`; every URL it requested."""
+    phone = width < 600
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": HEIGHTS["phone" if phone else "desktop"], "deviceScaleFactor": 1, "mobile": phone})
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {
+        "features": [{"name": "prefers-color-scheme", "value": scheme}]})
+    driver.get("about:blank")  # the same page in another scheme is loaded again, not scrolled to its #anchor
     driver.get_log("performance")  # drop what earlier pages left
     driver.get(url)
     driver.execute_script("return document.readyState")
@@ -123,6 +152,54 @@ def load(driver, url: str) -> list[str]:
     return requested
 
 
+def elsewhere(requested: list[str]) -> list[str]:
+    return [url for url in requested
+            if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).hostname != "127.0.0.1"]
+
+
+def serious_violations(driver) -> list[dict]:
+    """axe-core's serious and critical findings on the page as it is now."""
+    driver.execute_script(AXE.read_text(encoding="utf-8"))
+    violations = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']})"
+        ".then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))))"
+        ".catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));")
+    return [v for v in violations if v["impact"] in ("serious", "critical")]
+
+
+def fit(driver) -> dict:
+    """tests/site/fit.js: the page's scroll width, what reaches past its edges, what is squeezed."""
+    return driver.execute_script(FIT.read_text(encoding="utf-8"))
+
+
+def screenshot(driver) -> bytes:
+    """The viewport once every image has loaded (the lazy ones too)."""
+    driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "const images = [...document.images];"
+        "images.forEach(image => { image.loading = 'eager'; });"
+        "Promise.all(images.map(image => image.complete ? null : new Promise(settle => {"
+        "  image.addEventListener('load', settle); image.addEventListener('error', settle); }))).then(done);")
+    return driver.get_screenshot_as_png()
+
+
+#: what the browser looks at in each width and scheme: (site fixture, path)
+VIEWS = {
+    "month": ("example", "calendar/2026-12.html"),
+    "agenda": ("example", "calendar/agenda.html"),
+    "thread": ("gallery", "calendar/posts/thread.html#previews"),
+    "images": ("gallery", "calendar/posts/every-network.html#previews"),
+    "link-card": ("gallery", "calendar/posts/link-card.html#previews"),
+    "no-profile": ("gallery", "calendar/posts/no-profile.html#previews"),
+    "hostile": ("hostile", "calendar/posts/xss-title.html"),
+    "hostile-month": ("hostile", "calendar/2026-12.html"),
+    "hostile-card": ("hostile", "calendar/posts/xss-card.html#previews"),
+    "long-words": ("hostile", "calendar/posts/long-words.html"),
+}
+
+
 PAGES = {
     "month": "calendar/2026-12.html",
     "agenda": "calendar/agenda.html",
@@ -130,21 +207,90 @@ PAGES = {
     "growth": "calendar/growth.html",
     "inbox": "calendar/inbox.html",
 }
+#: the views kept in docs/screenshots/ (`--update-snapshots`), shown in the README and docs/site.md
+KEPT = {("month", "desktop", "light"), ("month", "phone", "dark"), ("agenda", "phone", "light"),
+        ("thread", "desktop", "dark"), ("images", "desktop", "light"), ("link-card", "phone", "light"),
+        ("no-profile", "desktop", "dark")}
 
 
-@pytest.mark.parametrize("name", list(PAGES))
-def test_screenshots(browser, example, name, tmp_path, request):
-    load(browser, example.url + PAGES[name])
-    png = browser.get_screenshot_as_png()
-    assert png.startswith(b"\x89PNG") and len(png) > 20_000
-    (tmp_path / f"{name}.png").write_bytes(png)
-    if request.config.getoption("--update-snapshots"):
-        (REPO / "docs" / "screenshots" / f"{name}.png").write_bytes(png)
-    assert browser.find_element(By.CSS_SELECTOR, "h1").text
+@pytest.mark.parametrize("scheme", list(SCHEMES))
+@pytest.mark.parametrize("size", list(WIDTHS))
+@pytest.mark.parametrize("name", list(VIEWS))
+def test_views_fit_stay_local_and_pass_axe(browser, request, name, size, scheme, tmp_path):
+    """Nothing wider than the page, no text one letter per line, no request to another host, the
+    scheme the system prefers, no serious or critical axe-core violation; a screenshot."""
+    site, path = VIEWS[name]
+    server = request.getfixturevalue(site)
+    requested = load(browser, server.url + path, WIDTHS[size], scheme)
+    assert requested and not elsewhere(requested)
+    assert browser.execute_script("return document.body.dataset.mdColorScheme") == SCHEMES[scheme]
+    assert browser.execute_script("return window.innerWidth") == WIDTHS[size]
+    layout = fit(browser)
+    assert layout["scroll"] <= layout["width"], layout
+    assert not layout["overflowing"] and not layout["squeezed"], layout
+    serious = serious_violations(browser)
+    assert not serious, "\n".join(str(v) for v in serious)
+    png = screenshot(browser)
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000
+    (tmp_path / f"{name}-{size}-{scheme}.png").write_bytes(png)
+    if (name, size, scheme) in KEPT and request.config.getoption("--update-snapshots"):
+        (REPO / "docs" / "screenshots" / f"{name}-{size}-{scheme}.png").write_bytes(png)
+
+
+def test_the_month_is_a_list_of_days_on_a_phone(browser, example):
+    load(browser, example.url + "calendar/2026-12.html", WIDTHS["phone"])
+    assert not browser.find_element(By.CSS_SELECTOR, "table.sc-grid thead").is_displayed()
+    shown = [cell for cell in browser.find_elements(By.CSS_SELECTOR, "table.sc-grid td") if cell.is_displayed()]
+    assert shown and all(cell.find_elements(By.CSS_SELECTOR, "a.sc-chip") or cell.get_attribute("aria-current")
+                         for cell in shown), "only the days with posts, and today"
+    tops = [cell.rect["y"] for cell in shown]
+    assert tops == sorted(set(tops)), "one day under the other"
+    assert shown[0].find_element(By.CSS_SELECTOR, ".sc-day-long").text.startswith("Tue 1 December 2026")
+    load(browser, example.url + "calendar/2026-12.html", WIDTHS["desktop"])
+    assert browser.find_element(By.CSS_SELECTOR, "table.sc-grid thead").is_displayed()
+    week = browser.find_elements(By.CSS_SELECTOR, "table.sc-grid tbody tr")[0]
+    assert len({cell.rect["y"] for cell in week.find_elements(By.TAG_NAME, "td")}) == 1, "a week is a row"
+
+
+def test_cards_stand_side_by_side_on_a_wide_screen(browser, gallery):
+    def columns(width: int) -> int:
+        load(browser, gallery.url + "calendar/posts/every-network.html", width)
+        return len({card.rect["x"] for card in browser.find_elements(By.CSS_SELECTOR, ".sc-group-wide .sc-card")})
+    assert columns(WIDTHS["desktop"]) >= 2
+    assert columns(WIDTHS["phone"]) == 1
+
+
+def test_images_fill_their_cells_with_alt_text_on_hover(browser, gallery):
+    load(browser, gallery.url + "calendar/posts/every-network.html")
+    screenshot(browser)  # every image loaded
+    images = browser.find_elements(By.CSS_SELECTOR, ".sc-media img")
+    assert len(images) > 20
+    for image in images:
+        assert image.get_attribute("alt") and image.get_attribute("title") == image.get_attribute("alt")
+    for figure in browser.find_elements(By.CSS_SELECTOR, ".sc-grid-mosaic figure"):
+        image = figure.find_element(By.TAG_NAME, "img")
+        assert figure.size["width"] > 50 and figure.size["height"] > 30
+        assert image.size == figure.size, "cropped to fill its cell"
+        assert image.get_property("naturalWidth") > 0
+
+
+def test_every_page_fits_a_phone(browser, example):
+    """Every page of the example site, the user guide too, at 390 px."""
+    root = Path(example.folder)
+    pages = sorted(str(path.relative_to(root)) for path in root.rglob("*.html"))
+    assert len(pages) > 50
+    problems = {}
+    load(browser, example.url, WIDTHS["phone"])
+    for path in pages:
+        browser.get(example.url + path)
+        layout = fit(browser)
+        if layout["scroll"] > layout["width"] or layout["overflowing"] or layout["squeezed"]:
+            problems[path] = layout
+    assert not problems, json.dumps(problems, indent=1)
 
 
 def test_month_in_the_browser(browser, example):
-    load(browser, example.url + PAGES["month"])
+    load(browser, example.url + VIEWS["month"][1])
     rows = browser.find_elements(By.CSS_SELECTOR, "table.sc-grid tbody tr")
     assert rows and all(len(row.find_elements(By.TAG_NAME, "td")) == 7 for row in rows)
     today = browser.find_element(By.CSS_SELECTOR, "td[aria-current=date]")
@@ -218,7 +364,8 @@ def test_inbox_in_the_browser(browser, example):
 
 def hostile_pages(server) -> list[str]:
     return [server.url + path for path in (
-        "calendar/posts/xss-title.html", "calendar/posts/xss-media.html", "calendar/2026-12.html",
+        "calendar/posts/xss-title.html", "calendar/posts/xss-media.html", "calendar/posts/xss-card.html",
+        "calendar/posts/long-words.html", "calendar/2026-12.html",
         "calendar/agenda.html", "calendar/tags/index.html", "calendar/cadence.html", "calendar/index.html",
         "calendar/inbox.html")]
 
@@ -245,26 +392,9 @@ def test_hostile_content_renders_as_text(browser, hostile):
     load(browser, hostile.url + "calendar/posts/xss-media.html")
     image = browser.find_element(By.CSS_SELECTOR, ".sc-media img")
     assert image.get_attribute("alt").startswith("<script>alert('xss-alt')</script>")
-
-
-@pytest.mark.parametrize("name", list(PAGES))
-def test_no_request_leaves_localhost(browser, example, name):
-    requested = load(browser, example.url + PAGES[name])
-    assert requested
-    elsewhere = [url for url in requested
-                 if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).hostname != "127.0.0.1"]
-    assert not elsewhere
-
-
-@pytest.mark.parametrize("name", list(PAGES))
-def test_accessibility(browser, example, name):
-    load(browser, example.url + PAGES[name])
-    browser.execute_script(AXE.read_text(encoding="utf-8"))
-    violations = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {resultTypes: ['violations']})"
-        ".then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
-        " nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))))"
-        ".catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));")
-    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
-    assert not serious, "\n".join(str(v) for v in serious)
+    load(browser, hostile.url + "calendar/posts/xss-card.html")
+    card = browser.find_element(By.CSS_SELECTOR, ".sc-card a.sc-linkcard")
+    assert card.find_element(By.CSS_SELECTOR, ".sc-linkcard-title").text == "<script>alert('xss-title')</script>"
+    assert "<img src=x onerror=" in card.find_element(By.CSS_SELECTOR, ".sc-linkcard-desc").get_attribute("textContent")
+    names = [name.text for name in browser.find_elements(By.CSS_SELECTOR, ".sc-name")]
+    assert "<script>alert('xss-profile')</script>" in names

@@ -63,7 +63,7 @@ def test_channel_and_tag_pages_are_in_the_index_and_the_day_by_day_pages_are_not
 
 def test_the_pages_still_show_every_preview(example_site):
     html = (example_site / "calendar" / "posts" / "how-we-make-stollen.html").read_text(encoding="utf-8")
-    assert html.count('class="sc-part"') == 8 and "swaddled" in html
+    assert html.count('class="sc-msg') == 8 and "swaddled" in html  # four parts on each of two cards
 
 
 def test_a_word_only_in_a_channels_override_and_a_tag_find_the_post(repo):

@@ -90,7 +90,7 @@ def test_checkouts_keep_no_credentials():
                 if "actions/checkout" in step.get("uses", ""):
                     checkouts += 1
                     assert step["with"]["persist-credentials"] is False, (name, job_id)
-    assert checkouts == 8  # publish, channels, profiles, stats, inbox, check, site (2)
+    assert checkouts == 9  # brands, publish, channels, profiles, stats, inbox, check, site (2)
 
 
 def test_the_token_reaches_only_the_steps_that_fetch_and_push_the_state_branch_or_call_gh():
@@ -126,7 +126,11 @@ def test_secrets_are_read_only_by_jobs_in_the_publish_environment():
                                                                ("publish", "inbox")]
     for _, _, job in found:
         environment = job.get("environment")
-        assert (environment.get("name") if isinstance(environment, dict) else environment) == "publish"
+        # each brand's (`publish`, or `publish-<brand>` with several: tests/test_brands.py)
+        assert (environment.get("name") if isinstance(environment, dict) else environment) \
+            == "${{ matrix.environment }}"
+        assert job["strategy"]["matrix"] == {"include": "${{ fromJSON(needs.brands.outputs.matrix) }}"}
+        assert job["strategy"]["fail-fast"] is False
     for name in NAMES:
         assert "secrets." not in json.dumps(load_workflow(WORKFLOWS / f"{name}.yml").get("env") or {})
 
@@ -146,22 +150,43 @@ def test_publish_schedule_concurrency_and_inputs():
                                           {"cron": "17 */3 * * *"}]
     inputs = workflow["on"]["workflow_dispatch"]["inputs"]
     assert inputs["dry_run"]["type"] == "boolean" and inputs["post"]["type"] == "string"
-    assert workflow["concurrency"] == {"group": "publish", "cancel-in-progress": False}
+    # one run per brand at a time (`publish` for the only one, as the workflow's group always was);
+    # brands wait for nobody else, and no job is ever cancelled halfway through
+    assert "concurrency" not in workflow
+    jobs = workflow["jobs"]
+    assert jobs["publish"]["concurrency"] == {"group": "${{ matrix.environment }}", "cancel-in-progress": False}
+    groups = [job["concurrency"]["group"] for job in jobs.values()]
+    assert len(set(groups)) == len(groups) and all(not job["concurrency"]["cancel-in-progress"]
+                                                   for job in jobs.values())
+    # a group of a job other than publish has a character no brand's name has: it is nobody's publish group
+    assert all(":" in group for job_id, group in zip(jobs, groups, strict=True) if job_id != "publish")
     publish = next(s for s in workflow["jobs"]["publish"]["steps"] if s.get("id") == "publish")
-    assert set(publish["env"]) - {"DRY_RUN", "POST_ID"} == credential_variables(REPO / "content")
+    assert set(publish["env"]) - {"ROOT", "DRY_RUN", "POST_ID"} == credential_variables(REPO / "content")
     others = [s for s in workflow["jobs"]["publish"]["steps"] if s is not publish]
     assert not any("secrets." in json.dumps(s) for s in others)  # secrets reach the publish step only
     check = next(s for s in workflow["jobs"]["channels"]["steps"] if s.get("id") == "check")
-    assert set(check["env"]) - {"RUN_URL"} == credential_variables(REPO / "content")  # the same secrets
+    assert set(check["env"]) - {"RUN_URL", "ROOT"} == credential_variables(REPO / "content")  # the same secrets
     assert inputs["collect_stats"]["type"] == "boolean"
     collect = next(s for s in workflow["jobs"]["stats"]["steps"] if s.get("id") == "collect")
-    assert set(collect["env"]) == credential_variables(REPO / "content")
+    assert set(collect["env"]) - {"ROOT"} == credential_variables(REPO / "content")
     assert workflow["jobs"]["stats"]["permissions"] == {"contents": "write"}
     assert inputs["collect_inbox"]["type"] == "boolean"
     collect = next(s for s in workflow["jobs"]["inbox"]["steps"] if s.get("id") == "collect")
-    assert set(collect["env"]) == credential_variables(REPO / "content")
+    assert set(collect["env"]) - {"ROOT"} == credential_variables(REPO / "content")
     others = [s for s in workflow["jobs"]["inbox"]["steps"] if s is not collect]
     assert not any("secrets." in json.dumps(s) for s in others)
+
+
+def test_the_publish_step_maps_every_brands_credential_variables_of_the_agency_example():
+    # a brand's job gets the union of every brand's names, each filled from its own environment
+    workflow = load_workflow(WORKFLOWS / "publish.yml")
+    mapped = {job: set(next(s for s in workflow["jobs"][job]["steps"] if s.get("id") == step)["env"])
+              for job, step in (("publish", "publish"), ("channels", "check"), ("profiles", "sync"),
+                                ("stats", "collect"))}
+    for content in sorted((REPO / "examples" / "agency" / "brands").glob("*/content")):
+        for job, names in mapped.items():
+            assert credential_variables(content) <= names, (content, job)
+
 
 def credential_variables(content: Path) -> set[str]:
     import yaml
@@ -202,6 +227,22 @@ def clone(bare: Path, folder: Path) -> Path:
     git(folder, "config", "user.name", "Runner")
     git(folder, "config", "user.email", "runner@example.com")
     return folder
+
+
+def listed(runner: FakeRunner, job: str) -> list[dict]:
+    """Run publish.yml's job `brands` in `runner` (as Actions does first) and give `job` its entries."""
+    run = runner.run("brands")
+    assert run.conclusion == "success", run.logs
+    runner.context["needs.brands.outputs.matrix"] = run.job_outputs["matrix"]
+    return runner.matrix_entries(job)
+
+
+def run_the_only_brand(runner: FakeRunner, job: str):
+    """A repository of one brand: the job's one matrix entry, the names it always had."""
+    entries = listed(runner, job)
+    assert [(e["brand"], e["root"], e["environment"], e["state_branch"]) for e in entries] == [
+        ("", ".", "publish", "state")]
+    return runner.run(job, matrix=entries[0])
 
 
 def test_the_check_reads_the_ledger_and_refuses_a_reused_id(origin, tmp_path):
@@ -283,8 +324,8 @@ def test_check_and_preview_comment_dry_run(origin, tmp_path):
     run = check.run("check")
     assert run.outcomes == {
         "Check out the pull request (merged into its base)": "success", "Set up Python": "success",
-        "install": "success", "ledger": "success", "validation-cache": "success", "Validate": "failure",
-        "Keep what validation read and rendered": "success", "site": "success",
+        "install": "success", "brands": "success", "ledger": "success", "validation-cache": "success",
+        "Validate": "failure", "Keep what validation read and rendered": "success", "site": "success",
         "Upload the calendar site of the change": "success",
         "Cadence against the base branch": "success", "preview": "success",
         "Upload the preview for the comment": "success"}
@@ -411,7 +452,7 @@ def test_publish_dry_run(origin, tmp_path):
     # first run: no state branch yet; the outbox part goes out, mastodon lacks its token
     first = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run1"), tmp_path / "runner1",
                        publish_context(), gh_responses=[[["issue", "list"], {"stdout": ""}]])
-    run = first.run("publish")
+    run = run_the_only_brand(first, "publish")
     # the token was handed to `social state` and is nowhere to be seen or found
     assert not any("fake-token" in log for log in run.logs.values())
     assert "fake-token" not in (tmp_path / "run1" / ".git" / "config").read_text()
@@ -432,7 +473,7 @@ def test_publish_dry_run(origin, tmp_path):
     # second run, on a fresh runner: the failure is still there, the same issue is updated
     second = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run2"), tmp_path / "runner2",
                         publish_context(), gh_responses=[[["issue", "list"], {"stdout": "12\n"}]])
-    second.run("publish")
+    run_the_only_brand(second, "publish")
     assert second.gh_calls()[-1]["args"][:3] == ["issue", "edit", "12"]
     assert len([e for e in state_file(bare, "ledger.jsonl").splitlines() if '"outbox"' in e]) == 2  # not resent
 
@@ -443,7 +484,7 @@ def test_publish_dry_run(origin, tmp_path):
     git(seed.root, "push", "-q", str(bare), "main")
     third = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run3"), tmp_path / "runner3",
                        publish_context(), gh_responses=[[["issue", "list"], {"stdout": "12\n"}]])
-    run = third.run("publish")
+    run = run_the_only_brand(third, "publish")
     assert run.conclusion == "success", run.logs
     assert third.gh_calls()[-1]["args"][:3] == ["issue", "close", "12"]
     assert (third.artifacts / "publish-result" / "ledger-changed").read_text() == "false\n"
@@ -451,7 +492,7 @@ def test_publish_dry_run(origin, tmp_path):
     # a manual dry run of one post sends nothing, pushes nothing and leaves the issue alone
     dry = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run4"), tmp_path / "runner4",
                      publish_context(dry_run=True, post="now"))
-    run = dry.run("publish")
+    run = run_the_only_brand(dry, "publish")
     assert run.outcomes["push"] == "skipped" and run.outcomes["Open, update or close the issue"] == "skipped"
     assert '"dry_run": true' in run.logs["publish"]
     assert dry.gh_calls() == []
@@ -461,10 +502,10 @@ def test_the_daily_channel_check_keeps_one_issue_open_until_every_channel_can_po
     bare, _ = origin
     context = {**publish_context(), "github.event.schedule": "3 6 * * *", "inputs.check_channels": None}
     workflow = load_workflow(WORKFLOWS / "publish.yml")
-    assert workflow["jobs"]["channels"]["environment"] == "publish"
+    assert workflow["jobs"]["channels"]["environment"] == "${{ matrix.environment }}"
     runner = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run1"), tmp_path / "runner1",
                         context, gh_responses=[[["issue", "list"], {"stdout": ""}]])
-    run = runner.run("channels")
+    run = run_the_only_brand(runner, "channels")
     assert run.outcomes["check"] == "success", run.logs  # a broken channel is news, not a failed job
     created = runner.gh_calls()[-1]
     assert created["args"][:4] == ["issue", "create", "--title", "Channels need attention"]
@@ -474,7 +515,7 @@ def test_the_daily_channel_check_keeps_one_issue_open_until_every_channel_can_po
     # the next day, with the issue open: updated, not opened twice
     again = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run2"), tmp_path / "runner2",
                        context, gh_responses=[[["issue", "list"], {"stdout": "31\n"}]])
-    again.run("channels")
+    run_the_only_brand(again, "channels")
     assert again.gh_calls()[-1]["args"][:3] == ["issue", "edit", "31"]
 
 
@@ -487,9 +528,9 @@ def test_a_merged_profile_change_is_synced_and_recorded_on_the_state_branch(orig
     context = {**publish_context(), "github.event_name": "push", "github.ref_name": "main",
                "github.event.schedule": None}
     workflow = load_workflow(WORKFLOWS / "publish.yml")
-    assert workflow["on"]["push"] == {"paths": ["content/profiles/**"]}
+    assert workflow["on"]["push"] == {"paths": ["content/profiles/**", "brands/*/content/profiles/**"]}
     runner = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run"), tmp_path / "runner", context)
-    run = runner.run("profiles")
+    run = run_the_only_brand(runner, "profiles")
     assert run.outcomes["state"] == "success"
     assert run.outcomes["sync"] == "failure" and "profile" in run.logs["sync"]  # refused, with the reason
     assert run.outcomes["Push what was synced to the state branch"] == "success"
@@ -510,7 +551,7 @@ def test_the_daily_stats_job_appends_the_metrics_to_the_state_branch(origin, tmp
         context = {**publish_context(), "github.event.schedule": "3 6 * * *",
                    "secrets.MASTODON_TOKEN": "stats-token"}
         runner = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run"), tmp_path / "runner", context)
-        run = runner.run("stats")
+        run = run_the_only_brand(runner, "stats")
     assert run.outcomes["state"] == "success"
     assert run.outcomes["collect"] == "failure"              # bluesky has no password here
     assert "BLUESKY_APP_PASSWORD" in run.logs["collect"] and "stats-token" not in run.logs["collect"]
@@ -534,8 +575,8 @@ def test_a_manual_run_does_what_it_was_asked_and_nothing_else(inputs, jobs):
                "inputs.collect_stats": None, "inputs.collect_inbox": None, **inputs}
     status = {"success": True, "failure": False, "cancelled": False, "always": True}
     ran = {job_id for job_id, job in load_workflow(WORKFLOWS / "publish.yml")["jobs"].items()
-           if Expressions(context).evaluate(str(job["if"]), status)}
-    assert ran == jobs
+           if Expressions(context).evaluate(str(job.get("if", "true")), status)}
+    assert ran == {"brands", *jobs}  # the brands are listed first, whatever the run does
 
 
 def test_the_inbox_job_collects_on_its_own_schedule_and_pushes_to_the_state_branch(origin, tmp_path):
@@ -560,10 +601,12 @@ def test_the_inbox_job_collects_on_its_own_schedule_and_pushes_to_the_state_bran
         context = {**publish_context(), "github.event.schedule": "17 */3 * * *",
                    "secrets.MASTODON_TOKEN": "inbox-token-7781"}
         workflow = load_workflow(WORKFLOWS / "publish.yml")
-        assert workflow["jobs"]["inbox"]["environment"] == "publish"
+        assert workflow["jobs"]["inbox"]["environment"] == "${{ matrix.environment }}"
         runner = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run"), tmp_path / "runner", context)
-        assert runner.run("publish").conclusion == "skipped" and runner.run("channels").conclusion == "skipped"
-        run = runner.run("inbox")
+        entry = listed(runner, "inbox")[0]
+        assert runner.run("publish", matrix=entry).conclusion == "skipped"
+        assert runner.run("channels", matrix=entry).conclusion == "skipped"
+        run = run_the_only_brand(runner, "inbox")
         assert run.outcomes["collect"] == "success", run.logs
         assert "1 new" in run.logs["collect"]
         assert run.outcomes["push"] == "success"
@@ -573,7 +616,7 @@ def test_the_inbox_job_collects_on_its_own_schedule_and_pushes_to_the_state_bran
         # site.yml rebuilds the inbox page after a run that brought something, and only then
         assert (runner.artifacts / "publish-result" / "ledger-changed").read_text() == "true\n"
         again = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "again"), tmp_path / "runner2", context)
-        assert again.run("inbox").outcomes["collect"] == "success"
+        assert run_the_only_brand(again, "inbox").outcomes["collect"] == "success"
         assert (again.artifacts / "publish-result" / "ledger-changed").read_text() == "false\n"
 
 
@@ -591,7 +634,7 @@ def test_publish_stops_itself_when_the_ledger_cannot_be_pushed(origin, tmp_path)
     workspace = clone(bare, tmp_path / "run")
     runner = FakeRunner(WORKFLOWS / "publish.yml", workspace, tmp_path / "runner", publish_context(),
                         gh_responses=[[["issue", "list"], {"stdout": ""}]])
-    run = runner.run("publish")
+    run = run_the_only_brand(runner, "publish")
     assert run.outcomes["push"] == "failure"
     assert run.outcomes["Keep the unpushed ledger"] == "success"
     assert '"state":"published"' in (runner.artifacts / "unpushed-ledger" / "ledger.jsonl").read_text()
@@ -674,3 +717,216 @@ def test_site_build_dry_run_builds_the_calendar_strictly(tmp_path):
     runner.context["needs.build.result"] = "success"
     deploy = runner.run("deploy")
     assert deploy.outputs["deployment"] == {"page_url": "https://example.github.io/site/"}
+
+
+# -- the agency example: several brands, one job per brand ------------------------------------
+
+AGENCY = REPO / "examples" / "agency"
+SECRETS = {"publish-bakery": {"MASTODON_TOKEN": "bakery-mastodon", "BLUESKY_APP_PASSWORD": "bakery-bluesky"},
+           "publish-cafe": {"MASTODON_TOKEN": "cafe-mastodon", "TELEGRAM_BOT_TOKEN": "cafe-telegram"},
+           # the flower shop's Bluesky password was never set: its job fails, and only its job
+           "publish-flowers": {"LINKEDIN_TOKEN": "flowers-linkedin"}}
+
+
+@pytest.fixture
+def agency_origin(tmp_path: Path):
+    """A bare origin whose main holds the agency example (its posts moved to 2030: none is due or
+    past, whatever today is; a test adds what is due)."""
+    seed = tmp_path / "agency-seed"
+    shutil.copytree(AGENCY, seed, ignore=shutil.ignore_patterns("site", "outbox", "state"))
+    for post in seed.glob("brands/*/content/posts/**/*.md"):
+        post.write_text(re.sub(r"^publish_at: 2026-", "publish_at: 2030-", post.read_text(), flags=re.M))
+    git(seed, "init", "-q", "-b", "main")
+    git(seed, "add", "-A")
+    git(seed, "commit", "-qm", "the agency")
+    bare = tmp_path / "agency.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(seed), str(bare)], check=True)
+    return bare, seed
+
+
+def brand_post(seed: Path, brand: str, slug: str, front: str, body: str = "Fresh today.") -> None:
+    path = seed / "brands" / brand / "content" / "posts" / "2026" / "01" / f"{slug}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"---\n{front}\n---\n{body}\n", encoding="utf-8")
+
+
+def branch_file(bare: Path, branch: str, name: str) -> str | None:
+    done = subprocess.run(["git", "--git-dir", str(bare), "show", f"{branch}:{name}"], capture_output=True,
+                          text=True)
+    return done.stdout if done.returncode == 0 else None
+
+
+def test_the_agency_check_validates_and_previews_each_brand_the_change_touches(agency_origin, tmp_path):
+    bare, seed = agency_origin
+    git(seed, "checkout", "-q", "-b", "cafe-posts")
+    brand_post(seed, "cafe", "long-read", "publish_at: 2030-03-05 10:00\nchannels: [mastodon]\nthread: off\n"
+               "title: A long read", body="Coffee. " * 80)
+    git(seed, "add", "-A")
+    git(seed, "commit", "-qm", "a café post")
+    git(seed, "push", "-q", str(bare), "cafe-posts")
+    workspace = clone(bare, tmp_path / "workspace")
+    git(workspace, "checkout", "-q", "--detach", "origin/main")
+    git(workspace, "merge", "-q", "--no-ff", "origin/cafe-posts", "-m", "Merge 9 into main")
+    context = {"github.base_ref": "main", "github.event.pull_request.number": 9,
+               "github.event": {"pull_request": {"number": 9}}}
+    check = FakeRunner(WORKFLOWS / "check.yml", workspace, tmp_path / "runner", context)
+    run = check.run("check")
+    assert run.outputs["brands"] == {"roots": "brands/bakery brands/cafe brands/flowers"}
+    assert run.logs["ledger"].count("the ledger is empty") == 3  # each brand's, none pushed yet
+    assert run.outcomes["Validate"] == "failure" and run.outcomes["site"] == "success", run.logs
+    # the annotation names the file from the repository's top, where GitHub shows it
+    assert "::error file=brands/cafe/content/posts/2026/01/long-read.md,line=" in run.logs["Validate"]
+    assert "title=too-long::too long for mastodon" in run.logs["Validate"]
+    assert run.outcomes["Cadence against the base branch"] == "success"
+    summary = check.summary.read_text()
+    assert summary.startswith("# cafe\n\n## Preview of the posts: 1 added\n")
+    assert "# bakery" not in summary and "# flowers" not in summary  # the brands the change leaves alone
+    assert (check.artifacts / "preview" / "comment.md").read_text() == summary
+
+
+def test_the_agency_check_fails_on_a_folder_in_brands_that_is_no_brand(agency_origin, tmp_path):
+    bare, seed = agency_origin
+    (seed / "brands" / "Shop" / "content").mkdir(parents=True)
+    shutil.copy(seed / "brands" / "cafe" / "content" / "channels.yml", seed / "brands" / "Shop" / "content")
+    git(seed, "add", "-A")
+    git(seed, "commit", "-qm", "a brand named with a capital")
+    git(seed, "push", "-q", str(bare), "main")
+    workspace = clone(bare, tmp_path / "workspace")
+    context = {"github.base_ref": "main", "github.event.pull_request.number": 9,
+               "github.event": {"pull_request": {"number": 9}}}
+    run = FakeRunner(WORKFLOWS / "check.yml", workspace, tmp_path / "runner", context).run("check")
+    assert run.outcomes["brands"] == "failure" and "brands/Shop is not a brand" in run.logs["brands"]
+
+
+def test_a_brand_added_in_a_pull_request_gets_its_job_without_a_change_to_the_workflow(agency_origin, tmp_path):
+    bare, seed = agency_origin
+    shutil.copytree(seed / "brands" / "flowers", seed / "brands" / "garden-centre")
+    git(seed, "add", "-A")
+    git(seed, "commit", "-qm", "a fourth brand")
+    git(seed, "push", "-q", str(bare), "main")
+    runner = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "run"), tmp_path / "runner",
+                        publish_context())
+    entries = listed(runner, "publish")
+    assert [(e["brand"], e["root"], e["environment"], e["state_branch"]) for e in entries] == [
+        ("bakery", "brands/bakery", "publish-bakery", "state-bakery"),
+        ("cafe", "brands/cafe", "publish-cafe", "state-cafe"),
+        ("flowers", "brands/flowers", "publish-flowers", "state-flowers"),
+        ("garden-centre", "brands/garden-centre", "publish-garden-centre", "state-garden-centre")]
+    assert listed(runner, "channels") == listed(runner, "profiles") == entries
+
+
+def test_the_agency_publishes_each_brand_in_its_own_job_with_its_own_secrets_ledger_and_issue(
+        agency_origin, tmp_path):
+    bare, seed = agency_origin
+    due = (datetime.now(UTC) - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M+00:00")
+    brand_post(seed, "bakery", "rolls", f"publish_at: {due}\nchannels: [outbox]\ntitle: Rolls")
+    brand_post(seed, "cafe", "melange", f"publish_at: {due}\nchannels: [outbox]\ntitle: Melange")
+    brand_post(seed, "flowers", "tulips", f"publish_at: {due}\nchannels: [outbox, bluesky]\ntitle: Tulips")
+    git(seed, "add", "-A")
+    git(seed, "commit", "-qm", "a due post for each brand")
+    git(seed, "push", "-q", str(bare), "main")
+    # GitHub holds an open failure issue of the café's, from an earlier run, and another brand's
+    # issue of another kind: each job finds its own issue by its marker (gh's --jq, run for real)
+    issues = [{"number": 3, "body": "<!-- social-publish-failures cafe -->\n## Publishing needs attention"},
+              {"number": 4, "body": "<!-- social-channels-check bakery -->\n## Channels need attention"}]
+    gh = [[["issue", "list"], {"issues": issues}]]
+    entries = listed(FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / "list"), tmp_path / "lister",
+                                publish_context()), "publish")
+    runs, runners = {}, {}
+    for entry in entries:  # each its own job, on its own runner, in no particular order
+        brand = entry["brand"]
+        runner = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / f"run-{brand}"),
+                            tmp_path / f"runner-{brand}", {**publish_context(),
+                                                           "needs.brands.outputs.matrix": json.dumps(entries)},
+                            gh_responses=gh, environments=SECRETS)
+        runs[brand], runners[brand] = runner.run("publish", matrix=entry), runner
+
+    # the flower shop's failure is the flower shop's: the other brands published and are well
+    assert {brand: run.conclusion for brand, run in runs.items()} == {
+        "bakery": "success", "cafe": "success", "flowers": "failure"}
+    assert "BLUESKY_APP_PASSWORD" in runs["flowers"].logs["publish"]
+    # each brand's secrets reached its own Publish step, and no other step or brand
+    for brand, run in runs.items():
+        mine = set(SECRETS[f"publish-{brand}"].values())
+        given = {key: {value for value in env.values() if value.endswith(("-mastodon", "-bluesky", "-telegram",
+                                                                            "-linkedin"))}
+                 for key, env in run.env.items()}
+        assert given.pop("publish") == mine, brand
+        assert not any(given.values()), (brand, given)
+    # each brand's ledger on its own state branch; no branch of one brand's name
+    for brand, slug in (("bakery", "rolls"), ("cafe", "melange"), ("flowers", "tulips")):
+        ledger = [json.loads(line) for line in branch_file(bare, f"state-{brand}", "ledger.jsonl").splitlines()]
+        assert {(e["post"], e["channel"], e["state"]) for e in ledger} >= {(slug, "outbox", "published")}
+        assert {e["post"] for e in ledger} == {slug}
+        record = runners[brand].artifacts / f"publish-result-{brand}" / f"ledger-changed-{brand}"
+        assert record.read_text() == "true\n"
+    assert branch_file(bare, "state", "ledger.jsonl") is None
+    # the café's issue is closed, the bakery's channel issue left alone, the flower shop's opened
+    calls = {brand: [c["args"][:4] for c in runner.gh_calls() if c["args"][:2] != ["issue", "list"]]
+             for brand, runner in runners.items()}
+    assert calls["bakery"] == []
+    assert calls["cafe"] == [["issue", "close", "3", "--comment"]]
+    assert calls["flowers"] == [["issue", "create", "--title", "Publishing needs attention: flowers"]]
+    body = runners["flowers"].gh_calls()[-1]["files"]["--body-file"]
+    assert body.startswith("<!-- social-publish-failures flowers -->\n")
+    assert "| bluesky | tulips | 1 | `environment variable BLUESKY_APP_PASSWORD is not set" in body
+    assert "update the secret in the `publish-flowers` environment" in body
+
+    # site.yml, after that run: one record per brand, merged; one changed ledger is enough
+    def checkout(with_: dict) -> None:
+        if with_.get("ref") == "state":
+            raise RuntimeError("no branch state")  # a repository of several brands has none
+
+    site = FakeRunner(WORKFLOWS / "site.yml", clone(bare, tmp_path / "site"), tmp_path / "site-runner",
+                      site_context("workflow_run"), checkout=checkout)
+    for runner in runners.values():
+        shutil.copytree(runner.artifacts, site.artifacts, dirs_exist_ok=True)
+    assert site.run("ledger-changed").outputs["read"] == {"changed": "true"}
+    site.context["needs.ledger-changed.outputs.changed"] = "true"
+    build = site.run("build")
+    assert build.outcomes["state"] == "failure"
+    assert build.outcomes["brand-states"] == "success" and build.conclusion == "success", build.logs
+    for brand in ("bakery", "cafe", "flowers"):
+        assert (tmp_path / "site" / "brands" / brand / "state" / "ledger.jsonl").is_file()
+    page = (tmp_path / "site" / "site" / "calendar" / "cafe" / "posts" / "melange.html").read_text()
+    assert "published" in page.lower()
+
+
+def test_site_reads_the_records_of_every_brand(tmp_path):
+    runner = FakeRunner(WORKFLOWS / "site.yml", tmp_path, tmp_path / "runner", site_context("workflow_run"))
+    for brand, written in (("bakery", "false\n"), ("cafe", "false\n")):
+        (runner.artifacts / f"publish-result-{brand}").mkdir(parents=True)
+        (runner.artifacts / f"publish-result-{brand}" / f"ledger-changed-{brand}").write_text(written)
+    assert runner.run("ledger-changed").outputs["read"] == {"changed": "false"}
+    (runner.artifacts / "publish-result-cafe" / "ledger-changed-cafe").write_text("true\n")
+    assert runner.run("ledger-changed").outputs["read"] == {"changed": "true"}
+
+
+def test_the_agency_site_goes_on_past_one_brand_whose_ledger_cannot_be_checked_out(agency_origin, tmp_path):
+    bare, seed = agency_origin
+    for brand in ("bakery", "cafe", "flowers"):
+        git(seed, "checkout", "-q", "--orphan", f"state-{brand}")
+        git(seed, "rm", "-rqf", "--cached", ".")
+        (seed / "ledger.jsonl").write_text("")
+        git(seed, "add", "ledger.jsonl")
+        git(seed, "commit", "-qm", "ledger")
+        git(seed, "push", "-q", str(bare), f"state-{brand}")
+        (seed / "ledger.jsonl").unlink()
+        git(seed, "checkout", "-q", "-f", "main")
+    workspace = clone(bare, tmp_path / "site")
+    (workspace / "brands" / "bakery" / "state").mkdir()  # left behind by hand: not a checkout
+    (workspace / "brands" / "bakery" / "state" / "notes.txt").write_text("a note\n")
+
+    def checkout(with_: dict) -> None:
+        if with_.get("ref") == "state":
+            raise RuntimeError("no branch state")
+
+    runner = FakeRunner(WORKFLOWS / "site.yml", workspace, tmp_path / "runner", site_context("push"),
+                        checkout=checkout)
+    run = runner.run("build")
+    assert run.outcomes["brand-states"] == "failure"
+    assert "state/ exists and is not a checkout of the state-bakery branch" in run.logs["brand-states"]
+    for brand in ("cafe", "flowers"):  # after the bakery's, in name order
+        assert (workspace / "brands" / brand / "state" / "ledger.jsonl").is_file(), run.logs["brand-states"]
+    assert run.conclusion == "success", run.logs.get("Build")
+    assert (workspace / "site" / "calendar" / "cafe" / "index.html").is_file()

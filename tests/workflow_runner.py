@@ -6,10 +6,16 @@ step and job (a small evaluator of the expressions the workflows use), and the f
 Actions provides: GITHUB_STEP_SUMMARY, GITHUB_OUTPUT (read back into step outputs),
 GITHUB_EVENT_PATH, GITHUB_ENV, GITHUB_BASE_REF, GITHUB_WORKSPACE, RUNNER_TEMP.
 
+A matrix job (`strategy.matrix.include: ${{ fromJSON(needs.<job>.outputs.<name>) }}`) runs
+once per entry the test asks for: `matrix_entries` reads the entries from the context (the
+listing job's `job_outputs`, as Actions passes them on), `run(job, matrix=entry)` puts one
+entry's values into `matrix.*`.
+
 What is stubbed:
 - `uses:` steps: actions/checkout calls a function of the test (which has prepared the
   workspace from a local bare repository); setup-python does nothing (the venv's bin is
   first on PATH); upload-artifact / download-artifact copy to and from a local folder;
+  (with `pattern`, every artifact whose name matches, merged as with `merge-multiple`);
   upload-pages-artifact checks the folder exists; deploy-pages only sets page_url;
   cache/restore and cache/save copy to and from a local folder of caches by key (the
   newest whose key starts with a restore key, as Actions restores).
@@ -18,6 +24,12 @@ What is stubbed:
   --input / --body-file) and prints canned answers the test chose: printed as they are
   (`stdout`), or an API response (`json`) that the call's own `--jq` filter turns into
   what gh would print (through the system's jq, which the workflows use too).
+  An answer with `issues` (a list of {"number", "body"}) is what GitHub holds: the call's own
+  `--jq` program runs over it, with jq, as gh does.
+- environments: a job's `environment:` (filled with its matrix entry) picks the test's
+  secrets of that name, `environments={"publish-cafe": {"MASTODON_TOKEN": ...}}`; as on
+  GitHub, they take the place of the repository's (`secrets.*` in the context) of the same
+  name. `JobRun.env` keeps the env each step was given, so a test can see who got what.
 """
 
 from __future__ import annotations
@@ -56,6 +68,10 @@ for prefix, answer in json.loads((folder / "responses.json").read_text()):
                 data = subprocess.run(["jq", "-r", args[args.index("--jq") + 1]], input=data, text=True,
                                       capture_output=True, check=True).stdout
             sys.stdout.write(data)
+        elif "issues" in answer and "--jq" in args:
+            program = args[args.index("--jq") + 1]
+            sys.stdout.write(subprocess.run(["jq", "-r", program], input=json.dumps(answer["issues"]),
+                                            capture_output=True, text=True, check=True).stdout)
         else:
             sys.stdout.write(answer.get("stdout", ""))
         sys.exit(answer.get("exit", 0))
@@ -130,6 +146,10 @@ class JobRun:
     logs: dict[str, str] = field(default_factory=dict)
     stubbed: list[str] = field(default_factory=list)
     conclusion: str = "success"
+    #: the job's `outputs:`, filled from its steps' (what `needs.<job>.outputs` gives later jobs)
+    job_outputs: dict[str, str] = field(default_factory=dict)
+    #: the env each step that ran was given (its own, the job's and the workflow's), by step key
+    env: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -142,6 +162,8 @@ class FakeRunner:
     context: dict
     checkout: Callable[[dict], None] = lambda with_: None
     gh_responses: list = field(default_factory=list)
+    #: each environment's secrets, by the environment's name (see the module's docstring)
+    environments: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self):
         self.home.mkdir(parents=True, exist_ok=True)
@@ -162,18 +184,35 @@ class FakeRunner:
         log = self.home / "gh" / "calls.jsonl"
         return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
-    def run(self, job_id: str) -> JobRun:
+    def matrix_entries(self, job_id: str) -> list[dict]:
+        """The entries of a job's `strategy.matrix.include: ${{ fromJSON(...) }}`, from the context."""
+        include = load_workflow(self.workflow)["jobs"][job_id]["strategy"]["matrix"]["include"]
+        found = re.fullmatch(r"\$\{\{\s*fromJSON\(([\w.-]+)\)\s*\}\}", str(include).strip())
+        if not found:
+            raise AssertionError(f"the dry run reads only include: ${{{{ fromJSON(...) }}}}, not {include!r}")
+        return json.loads(Expressions(self.context).value(found.group(1)))
+
+    def run(self, job_id: str, matrix: dict | None = None) -> JobRun:
         data = load_workflow(self.workflow)
         job = data["jobs"][job_id]
+        if ("strategy" in job) != (matrix is not None):
+            raise AssertionError(f"{job_id}: give matrix= exactly when the job has a strategy.matrix")
         (self.home / "gh").mkdir(exist_ok=True)
         (self.home / "gh" / "responses.json").write_text(json.dumps(self.gh_responses))
         result = JobRun()
         context = {"runner.temp": str(self.home), **self.context}
+        context.update({f"matrix.{key}": value for key, value in (matrix or {}).items()})
         expressions = Expressions(context)
         status = {"success": True, "failure": False, "cancelled": False, "always": True}
         if "if" in job and not expressions.evaluate(str(job["if"]), status):
             result.conclusion = "skipped"
             return result
+        environment = job.get("environment")
+        if isinstance(environment, dict):
+            environment = environment.get("name")
+        if environment:
+            secrets = self.environments.get(expressions.fill(environment, status), {})
+            context.update({f"secrets.{name}": value for name, value in secrets.items()})
         for number, step in enumerate(job["steps"]):
             key = step.get("id") or step.get("name") or f"step{number}"
             failed = result.conclusion == "failure"
@@ -186,6 +225,7 @@ class FakeRunner:
             env = {**{k: expressions.fill(v, status) for k, v in (data.get("env") or {}).items()},
                    **{k: expressions.fill(v, status) for k, v in (job.get("env") or {}).items()},
                    **{k: expressions.fill(v, status) for k, v in (step.get("env") or {}).items()}}
+            result.env[key] = env
             try:
                 outputs, log = self._step(step, env, expressions, status)
                 outcome = "success"
@@ -197,6 +237,8 @@ class FakeRunner:
                 context[f"steps.{key}.outputs.{name}"] = value
             if outcome == "failure" and not step.get("continue-on-error"):
                 result.conclusion = "failure"
+        result.job_outputs = {name: expressions.fill(value, status)
+                              for name, value in (job.get("outputs") or {}).items()}
         return result
 
     def _step(self, step: dict, env: dict, expressions: Expressions, status: dict) -> tuple[dict, str]:
@@ -246,10 +288,15 @@ class FakeRunner:
                 else:
                     shutil.copy2(found, target / found.name)
         elif name == "actions/download-artifact":
-            source = self.artifacts / with_["name"]
-            if not source.is_dir():
-                raise StepFailed({}, f"no artifact {with_['name']}")
-            shutil.copytree(source, self.workspace / with_["path"], dirs_exist_ok=True)
+            if "pattern" in with_:
+                assert with_.get("merge-multiple") == "True", "the dry run merges what a pattern matches"
+                sources = sorted(self.artifacts.glob(with_["pattern"]))
+            else:
+                sources = [self.artifacts / with_["name"]]
+            if not sources or not all(source.is_dir() for source in sources):
+                raise StepFailed({}, f"no artifact {with_.get('name') or with_['pattern']}")
+            for source in sources:
+                shutil.copytree(source, self.workspace / with_["path"], dirs_exist_ok=True)
         elif name == "actions/upload-pages-artifact":
             if not (self.workspace / with_["path"]).is_dir():
                 raise StepFailed({}, f"no site at {with_['path']}")
@@ -259,9 +306,12 @@ class FakeRunner:
             return self._restore_cache(with_)
         elif name == "actions/cache/save":
             target = self.caches / with_["key"]
-            # a key, once saved, is never written again; a path that is not there is only a warning
-            if not target.exists() and (self.workspace / with_["path"]).exists():
-                shutil.copytree(self.workspace / with_["path"], target)
+            # a key, once saved, is never written again; paths that match nothing are only a warning
+            found = [Path(match) for line in with_["path"].splitlines() if line.strip()
+                     for match in glob.glob(str(self.workspace / line.strip()))]
+            if not target.exists() and found:
+                for match in found:
+                    shutil.copytree(match, target / match.relative_to(self.workspace))
         elif name != "actions/setup-python":
             raise AssertionError(f"the dry run does not know the action {name}")
         return {}
@@ -279,7 +329,7 @@ class FakeRunner:
                     found = matches[-1]
                     break
         if found is not None:
-            shutil.copytree(found, self.workspace / with_["path"], dirs_exist_ok=True)
+            shutil.copytree(found, self.workspace, dirs_exist_ok=True)
         return {"cache-hit": str(found is not None and found.name == key).lower(), "cache-primary-key": key,
                 "cache-matched-key": found.name if found is not None else ""}
 

@@ -90,9 +90,11 @@ def _opens_front_matter(files: RegularFiles, path: str) -> bool:
     return _OPENING.match(head) is not None
 
 
-def unused_media(other_files: Iterable[str], posts: Iterable[Post]) -> list[Finding]:
-    """A notice at each file under content/media/ that no post names."""
-    used = {posixpath.normpath(f"{CONTENT_DIR}/{path}") for post in posts for path in post.media_paths}
+def unused_media(other_files: Iterable[str], posts: Iterable[Post], shown: Iterable[str] = ()) -> list[Finding]:
+    """A notice at each file under content/media/ that no post names, nor `shown` (paths under content/:
+    the pictures of profiles and link cards)."""
+    used = {posixpath.normpath(f"{CONTENT_DIR}/{path}")
+            for path in [*(path for post in posts for path in post.media_paths), *shown]}
     return [Finding(path, 1, 1, NOTICE, "media-unused", "no post uses this file: delete it if it is no longer "
                     "needed, or attach it to a post (media: - path: " + path.removeprefix(CONTENT_DIR + "/") + ")")
             for path in sorted(other_files)

@@ -35,9 +35,14 @@ def find_root(start: Path, *, user: int | None = None) -> Path | None:
     Like git, it refuses a repository above `start` that belongs to another user (`user`, by
     default the one running): someone else's content/channels.yml in a shared folder such as
     /tmp must not decide what a run publishes with this user's credentials."""
+    return nearest_folder(start, lambda folder: (folder / CONFIG_FILE).is_file(), user=user)
+
+
+def nearest_folder(start: Path, holds: Callable[[Path], bool], *, user: int | None = None) -> Path | None:
+    """The nearest folder, `start` or above, for which `holds` is true, searched as `find_root` says."""
     folder = Path(start).resolve()
     for candidate in (folder, *folder.parents):
-        if (candidate / CONFIG_FILE).is_file():
+        if holds(candidate):
             if candidate != folder:
                 _owned(candidate, user)
             return candidate
@@ -47,14 +52,16 @@ def find_root(start: Path, *, user: int | None = None) -> Path | None:
 
 
 def _owned(candidate: Path, user: int | None) -> None:
-    """UsageError unless `candidate` and its channels.yml belong to `user` (POSIX only)."""
+    """UsageError unless `candidate` and its channels.yml (if any) belong to `user` (POSIX only)."""
     if user is None:
         if not hasattr(os, "getuid"):
             return
         user = os.getuid()
-    owners = {candidate.stat().st_uid, (candidate / CONFIG_FILE).stat().st_uid}
+    owners = {candidate.stat().st_uid}
+    if (candidate / CONFIG_FILE).exists():
+        owners.add((candidate / CONFIG_FILE).stat().st_uid)
     if owners != {user}:
-        raise UsageError(f"found {CONFIG_FILE} in {candidate}, but it belongs to another user, so it is "
+        raise UsageError(f"found the repository at {candidate}, but it belongs to another user, so it is "
                          f"not used; give --root {candidate} if you trust it")
 
 

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pipeline.errors import PipelineError
 from pipeline.networks.cost import CostEstimate
+from pipeline.networks.look import NEUTRAL, Identity, Look
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.text.count import Count
 from pipeline.text.markdown import PLAIN, TextStyle
@@ -277,6 +278,8 @@ class Network:
     #: what of the inbox `read_inbox` reads, or why the network's inbox is not read (`social inbox
     #: collect` says so when it skips the channel; the docs' table shows it either way)
     inbox_note: ClassVar[str] = ""
+    #: how its readers see a post, for the calendar site's previews (pipeline/networks/look.py)
+    look: ClassVar[Look] = NEUTRAL
 
     @classmethod
     def can(cls, capability: Capability, options: Any = None) -> bool:
@@ -380,6 +383,24 @@ class Network:
         LinkedIn: an API version about to be retired. Validation reports them at the channel.
         """
         return []
+
+    # -- how a post looks to its readers ---------------------------------------------------
+
+    @classmethod
+    def look_for(cls, options: Any = None) -> Look:
+        """The look of a channel with these settings; the network's `look` by default."""
+        return cls.look
+
+    @classmethod
+    def identity(cls, options: Any = None) -> Identity:
+        """The name and handle a channel with these settings posts under, as far as they tell."""
+        return Identity()
+
+    @classmethod
+    def document(cls, request: PartRequest) -> dict[str, Any] | None:
+        """The JSON document a program receives for this part, for networks that send one (the
+        outbox, webhooks); None for the others."""
+        return None
 
     # -- the transport -------------------------------------------------------------------
 

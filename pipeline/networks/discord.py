@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipeline.errors import PipelineError
 from pipeline.networks.base import AccountCheck, Capability, Network, Uncertain
 from pipeline.networks.delivery import DeliveryError, json_body
+from pipeline.networks.look import About, Approximate, Grid, Identity, Layout, Look
 from pipeline.networks.parts import PartRequest, Published, SentPart
 from pipeline.text.markdown import TextStyle
 
@@ -84,6 +85,14 @@ class DiscordNetwork(Network):
     Options: ClassVar[type[BaseModel]] = DiscordOptions
     inbox_note = 'not read: a webhook cannot read messages'
     docs = "networks/discord.md"
+    # A chat message from the webhook (marked APP): Markdown shown as Markdown, only links are links.
+    look = Look(layout=Layout.CHAT, accent="#005fc8", accent_dark="#00a8fc", marks=frozenset({"link"}),
+                grid=Grid.MOSAIC, badge="APP",
+                approximate=(Approximate(About.IMAGES, "several images cropped into a 16:9 box: an observation"),))
+
+    @classmethod
+    def identity(cls, options: Any = None) -> Identity:
+        return Identity(name=getattr(options, "username", None))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -14,6 +14,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.networks.base import AccountCheck, Capability, Network
+from pipeline.networks.look import Layout, Look
 from pipeline.networks.parts import PartRequest, Published, SentPart
 
 
@@ -48,6 +49,11 @@ def part_document(request: PartRequest, network: str, *, wire_text: str | None =
     }
 
 
+def written_for(request: PartRequest, network: type[Network]) -> dict:
+    """What the outbox writes for a part sent as `network` (its own, or the real one of a dry run)."""
+    return part_document(request, network.name, wire_text=network.wire_text(request.text))
+
+
 def write_atomically(path, document: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
@@ -69,6 +75,7 @@ class OutboxNetwork(Network):
     max_images = 10
     Options: ClassVar[type[BaseModel]] = OutboxOptions
     docs = "publishing.md#the-outbox"
+    look = Look(layout=Layout.DATA, marks=frozenset(), link_card=False)
 
     #: the network each document is written for: the channel's own for a dry run of another network
     writes_as: type[Network] | None = None
@@ -92,10 +99,13 @@ class OutboxNetwork(Network):
 
     def publish(self, request: PartRequest) -> Published:
         path = self._path(request.post_id, request.number)
-        network = self.writes_as or type(self)
-        write_atomically(path, part_document(request, network.name, wire_text=network.wire_text(request.text)))
+        write_atomically(path, written_for(request, self.writes_as or type(self)))
         return Published(remote_id=f"{request.post_id}.{request.number}",
                          url=path.relative_to(self.root).as_posix())
+
+    @classmethod
+    def document(cls, request: PartRequest) -> dict:
+        return written_for(request, cls)
 
     def reconcile(self, request: PartRequest, sent_at: datetime | None) -> Published | None:
         path = self._path(request.post_id, request.number)

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipeline.errors import PipelineError
 from pipeline.networks.base import AccountCheck, Capability, Network, Uncertain
 from pipeline.networks.delivery import DeliveryError, json_body
+from pipeline.networks.look import About, Approximate, Avatar, Grid, Layout, Look
 from pipeline.networks.parts import PartRequest, Published, SentPart
 from pipeline.text.markdown import TextStyle
 
@@ -100,6 +101,10 @@ class SlackNetwork(Network):
     Options: ClassVar[type[BaseModel]] = SlackOptions
     inbox_note = 'not read: an incoming webhook cannot read messages'
     docs = "networks/slack.md"
+    # A chat message from an app: mrkdwn shown as Slack shows it, images one under the other.
+    look = Look(layout=Layout.CHAT, accent="#1264a3", accent_dark="#5db5ee", marks=frozenset({"link"}),
+                grid=Grid.STACK, crop=None, avatar=Avatar.ROUNDED, badge="APP",
+                approximate=(Approximate(About.FOLD, "long messages are not folded here; Slack folds very long ones"),))
 
     @classmethod
     def channel_capabilities(cls, options: Any) -> frozenset[Capability]:

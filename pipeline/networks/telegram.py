@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipeline.errors import PipelineError
 from pipeline.networks.base import AccountCheck, Capability, Network, Uncertain
 from pipeline.networks.delivery import DeliveryError, json_body
+from pipeline.networks.look import About, Approximate, Grid, Identity, Layout, Look
 from pipeline.networks.parts import PartRequest, Published, SentPart
 from pipeline.text.count import Count
 from pipeline.text.units import utf16_units
@@ -92,6 +93,15 @@ class TelegramNetwork(Network):
     inbox_note = ("not read: a bot sees comments only in the channel's linked discussion group, as updates "
                   "it would have to poll")
     docs = "networks/telegram.md"
+    # A channel post: the album above its caption, hashtags and @usernames as links.
+    look = Look(layout=Layout.CHAT, accent="#0f6fa8", accent_dark="#6ab3f3", grid=Grid.MOSAIC, crop="4 / 3",
+                media_first=True, approximate=(Approximate(About.IMAGES, "the album's box (4:3) is an observation"),))
+
+    @classmethod
+    def identity(cls, options: Any = None) -> Identity:
+        chat = str(getattr(options, "chat_id", "") or "")
+        public = getattr(options, "public_username", None)
+        return Identity(handle=chat if chat.startswith("@") else (f"@{public}" if public else None))
 
     @classmethod
     def text_limit(cls, options: Any = None, *, with_media: bool = False) -> int:

@@ -18,6 +18,7 @@ from pipeline import __version__
 from pipeline.errors import PipelineError
 from pipeline.networks.base import AccountCheck, Capability, Network
 from pipeline.networks.delivery import DeliveryError
+from pipeline.networks.look import Layout, Look
 from pipeline.networks.outbox import part_document
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.times import utc_iso
@@ -81,6 +82,7 @@ class WebhookNetwork(Network):
     required_credentials = ("url", "secret")
     inbox_note = 'not read: a webhook only sends'
     docs = "networks/webhook.md"
+    look = Look(layout=Layout.DATA, marks=frozenset(), link_card=False)
 
     def check_ready(self) -> None:
         super().check_ready()
@@ -88,10 +90,15 @@ class WebhookNetwork(Network):
 
     def publish(self, request: PartRequest) -> Published:
         """POST the part as a `post.published` event; a 409 means the receiver has it already."""
-        document = part_document(request, self.name)
-        document["media"] = [media_document(m) for m in request.media]
-        response = self._send(PUBLISHED_EVENT, request.key, document)
+        response = self._send(PUBLISHED_EVENT, request.key, self.document(request))
         return self._published(response)
+
+    @classmethod
+    def document(cls, request: PartRequest) -> dict:
+        """The `data` of a `post.published` event: the part, and each image's size and digest."""
+        document = part_document(request, cls.name)
+        document["media"] = [media_document(m) for m in request.media]
+        return document
 
     def reconcile(self, request: PartRequest, sent_at: datetime | None) -> Published | None:
         """A webhook cannot be asked what it received.

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pipeline.content.brands import environment_name
 from pipeline.content.model import Channel
 from pipeline.content.workspace import Workspace
 from pipeline.errors import PipelineError
@@ -128,11 +129,21 @@ def check_lines(now: datetime, checks: list[ChannelCheck]) -> list[str]:
 
 #: the first line of the channels issue's body: how the workflow finds the open one
 ISSUE_MARKER = "<!-- social-channels-check -->"
+ISSUE_TITLE = "Channels need attention"
 
 
-def check_markdown(now: datetime, checks: list[ChannelCheck], run_url: str | None = None) -> str:
+def issue_marker(brand: str = "") -> str:
+    """The hidden first line of `brand`'s issue; no brand's starts with another's."""
+    return f"<!-- social-channels-check {brand} -->" if brand else ISSUE_MARKER
+
+
+def issue_title(brand: str = "") -> str:
+    return f"{ISSUE_TITLE}: {brand}" if brand else ISSUE_TITLE
+
+
+def check_markdown(now: datetime, checks: list[ChannelCheck], run_url: str | None = None, brand: str = "") -> str:
     """The body of the "Channels need attention" issue; every text from a network in code spans."""
-    lines = [ISSUE_MARKER, f"`social channels check` at {now.isoformat(timespec='minutes')}"
+    lines = [issue_marker(brand), f"`social channels check` at {now.isoformat(timespec='minutes')}"
              + (f" ([run]({run_url}))" if run_url and run_url.startswith("https://") else "") + ":", ""]
     for check in checks:
         if check.problem:
@@ -142,6 +153,7 @@ def check_markdown(now: datetime, checks: list[ChannelCheck], run_url: str | Non
                          f"{check.expires_at.date().isoformat()}: renew it and update the secret")
         else:
             lines.append(f"- ✅ **{md_text(check.channel)}** posts as {md_code(check.account or '')}")
-    lines += ["", "Fix the credentials (docs/networks/), then run the publish workflow's channel check "
-                  "by hand, or wait for tomorrow's: this issue closes when every channel can post."]
+    lines += ["", f"Fix the credentials (docs/networks/: the secrets of the `{environment_name(brand)}` "
+                  "environment), then run the publish workflow's channel check by hand, or wait for "
+                  "tomorrow's: this issue closes when every channel can post."]
     return "\n".join(lines) + "\n"

@@ -16,18 +16,19 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.content.brands import brand_of, environment_name
 from pipeline.output import md_code, md_text
 from pipeline.state.ledger import FAILED, MISSED, UNCERTAIN, UNREADABLE, ConflictKind, Ledger, LedgerError
 from pipeline.state.reading import REPAIR
 
-#: the hidden line the workflow finds its issue by
+#: the hidden line the workflow finds its issue by (a brand's has its name: see `marker`)
 MARKER = "<!-- social-publish-failures -->"
 TITLE = "Publishing needs attention"
 #: what a person must look at; the order they are listed in
 ATTENTION = (FAILED, UNCERTAIN, MISSED)
 WHAT_TO_DO = {
     FAILED: "The next run tries again. If it keeps failing, fix the cause (a rejected token: update the "
-            "secret in the `publish` environment).",
+            "secret in the `{environment}` environment).",
     UNCERTAIN: "It may or may not be online: look at the account, then run `social resolve ID --channel C "
                "--published URL` or `--not-published`, and push the state branch (or wait: it stays "
                "uncertain and is never sent twice).",
@@ -37,9 +38,9 @@ WHAT_TO_DO = {
 #: what the ledger holds that needs a person, in the order listed: (title, what to do)
 LEDGER_ATTENTION = {
     UNREADABLE: ("Unreadable", "A ledger line names the part but cannot be read, so the part waits and is never "
-                 "sent twice. See what the line said with `git log -p state -- ledger.jsonl`, look at the account, "
-                 "then run `social resolve ID --channel C --part N --published URL` or `--not-published`, and push "
-                 "the state branch."),
+                 "sent twice. See what the line said with `git log -p -- ledger.jsonl` in the state/ checkout, "
+                 "look at the account, then run `social resolve ID --channel C --part N --published URL` or "
+                 "`--not-published`, and push the state branch."),
     ConflictKind.DUPLICATE: ("Posted twice", "Two runs published the same part: both copies are online. Delete one "
                              "by hand, then run `social resolve ID --channel C --part N --published URL` with the "
                              "link of the one kept, and push the state branch."),
@@ -66,6 +67,8 @@ class FailureReport:
     ledger: dict[str, list[tuple[str, str, int, str]]] = field(default_factory=dict)
     #: why the ledger itself cannot be read
     ledger_error: str | None = None
+    #: the brand the run published, in a repository of several ("": the only one)
+    brand: str = ""
 
     @property
     def all_well(self) -> bool:
@@ -74,7 +77,7 @@ class FailureReport:
 
     def markdown(self) -> str:
         """The issue body: a hidden marker, what failed and why, what to do, the run."""
-        lines = [MARKER, f"## {TITLE}", ""]
+        lines = [marker(self.brand), f"## {issue_title(self.brand)}", ""]
         if self.run_url:
             lines += [f"From the publish run {self.run_url}. This issue is updated by each run and closed "
                       "by the first run in which everything is well.", ""]
@@ -97,7 +100,8 @@ class FailureReport:
             outcomes = self.problems.get(state)
             if not outcomes:
                 continue
-            lines += [f"### {state.capitalize()} ({len(outcomes)})", "", WHAT_TO_DO[state], "",
+            todo = WHAT_TO_DO[state].format(environment=environment_name(self.brand))
+            lines += [f"### {state.capitalize()} ({len(outcomes)})", "", todo, "",
                       "| Channel | Post | Part | Why |", "|---|---|---|---|"]
             for o in outcomes:
                 lines.append(f"| {_cell(o.get('channel'))} | {_cell(o.get('post'))} | {_part(o.get('part'))} | "
@@ -126,6 +130,15 @@ def _quoted(value: object) -> str:
     return md_code(str(value), in_table=True) if value else ""
 
 
+def marker(brand: str = "") -> str:
+    """The hidden first line of the issue of `brand`'s publish runs; no brand's starts with another's."""
+    return f"<!-- social-publish-failures {brand} -->" if brand else MARKER
+
+
+def issue_title(brand: str = "") -> str:
+    return f"{TITLE}: {brand}" if brand else TITLE
+
+
 def failure_report(report_file: Path | str | None, *, failed_steps: tuple[str, ...] = (),
                    run_url: str | None = None, root: Path | None = None) -> FailureReport:
     """Read `social publish --format json` output (which may be missing or cut short) into a report.
@@ -136,6 +149,7 @@ def failure_report(report_file: Path | str | None, *, failed_steps: tuple[str, .
     """
     result = FailureReport(failed_steps=list(failed_steps), run_url=run_url)
     if root is not None:
+        result.brand = brand_of(root) or ""
         _read_ledger(result, root)
     outcomes, why = _read_report(report_file)
     if outcomes is None:

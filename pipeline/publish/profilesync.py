@@ -31,6 +31,8 @@ from pipeline.times import utc_iso, utc_now
 JOURNAL = "profiles.jsonl"
 TEXT_KEYS = ("display_name", "bio", "fields")
 IMAGE_KEYS = ("avatar", "header")
+#: what a profile of a network this tool cannot set has no use for (the previews show only name and avatar)
+PREVIEW_ONLY_REFUSED = ("bio", "header", "fields")
 
 
 @dataclass
@@ -83,6 +85,14 @@ def profile_diffs(root: Path, *, channel_id: str | None = None, env: Mapping[str
         if channel_id not in (None, profile.channel) or profile.channel not in config.channels:
             continue
         channel = config.channels[profile.channel]
+        if network_class(channel.network).profile is None:
+            unsettable = [key for key in PREVIEW_ONLY_REFUSED if getattr(profile, key) is not None]
+            if unsettable:  # meant for the live profile, which this tool cannot set: refused, with the reason
+                title = network_class(channel.network).title or channel.network
+                results.append(ProfileDiff(profile.channel, profile.file, problem=(
+                    f"{title} profiles cannot be set by this tool; for the calendar's previews a profile holds "
+                    f"only display_name and avatar: remove {', '.join(unsettable)}")))
+            continue  # a name and avatar for the calendar's previews only: nothing to sync
         network = network_class(channel.network)(
             channel, env=env, http=Http(secrets=secrets, sleep=sleep or (lambda s: None), clock=clock),
             root=workspace.root)

@@ -378,7 +378,7 @@ def _group_lines(status: PublishingStatus, group: Group, rows: list[Row]) -> lis
                          "(--published URL | --not-published)")
     if group == Group.UNREADABLE:
         lines += ["  A ledger line names the part but cannot be read, so the part waits and is not sent again.",
-                  "  See what the line said with `git log -p state -- ledger.jsonl`, look at the account, then",
+                  "  See what the line said with `git log -p -- ledger.jsonl` in state/, look at the account, then",
                   "  settle it: --published URL (it is online) or --not-published (the next run sends it)."]
     return [*lines, ""]
 

@@ -12,11 +12,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from pipeline.cadence.localtime import WEEK_STARTS
-from pipeline.content.model import Config, Content, Post, PostStatus
+from pipeline.content.model import Config, Content, Media, Post, PostStatus
+from pipeline.content.profiles import Profile
 from pipeline.planning.answers import InboxEntry, inbox_entries, mentions_by_channel
 from pipeline.planning.evaluation import ChannelCadence, evaluate, events_from_content
 from pipeline.site.gitlog import Change
@@ -98,6 +99,27 @@ def web_url(url: object) -> str | None:
 
 
 @dataclass(frozen=True)
+class LinkCardData:
+    """What a linked page says about itself, as read when a post was published (or stored in content/)."""
+
+    url: str
+    title: str = ""
+    description: str = ""
+    #: its picture, kept under content/ (a ledger keeps no pictures)
+    image: Media | None = None
+
+
+def card_key(url: str) -> str:
+    """A link without its campaign parameters and fragment: each channel adds its own utm_*."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return url
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith("utm_")]
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(query), ""))
+
+
+@dataclass(frozen=True)
 class ChannelState:
     """A post on one channel, as the ledger and the schedule say."""
 
@@ -172,6 +194,10 @@ class Calendar:
     cadence: dict[str, ChannelCadence]
     changes: dict[str, Change] = field(default_factory=dict)
     inbox: InboxShown = field(default_factory=InboxShown)
+    #: content/profiles/<channel>.yml, by channel
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    #: Open Graph data of linked pages, by `card_key` of the link
+    link_cards: dict[str, LinkCardData] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.zone: ZoneInfo = self.config.zone
@@ -202,6 +228,9 @@ class Calendar:
                 over.append((channel, count, limit))
         return over
 
+    def month_has_posts(self, month: date) -> bool:
+        return any(day.year == month.year and day.month == month.month for day in self.by_day)
+
     def months(self) -> list[date]:
         """First days of every month from the first post to the last, and the current month."""
         days = [*self.by_day, self.today]
@@ -211,6 +240,11 @@ class Calendar:
             months.append(month)
             month = next_month(month)
         return months
+
+    def images(self) -> list[Media]:
+        """Images besides the posts' own: the profiles' avatars and the stored link cards' pictures."""
+        avatars = [profile.avatar for profile in self.profiles.values() if profile.avatar]
+        return avatars + [card.image for card in self.link_cards.values() if card.image]
 
     def timed(self) -> list[PostView]:
         return [view for view in self.posts if view.post.publish_at is not None]
@@ -269,11 +303,26 @@ def ledger_by_post(entries) -> dict[str, dict[str, list[Entry]]]:
     return grouped
 
 
+def cards_in_ledger(entries) -> dict[str, LinkCardData]:
+    """The link cards networks read when they published (Bluesky keeps its card in the entry's data)."""
+    cards: dict[str, LinkCardData] = {}
+    for entry in entries:
+        card = entry.data.get("card") if entry.data else None
+        if isinstance(card, dict) and web_url(card.get("uri")):
+            cards[card_key(card["uri"])] = LinkCardData(
+                card["uri"], str(card.get("title") or ""), str(card.get("description") or ""))
+    return cards
+
+
 def build_calendar(content: Content, ledger_entries, now: datetime,
                    changes: dict[str, Change] | None = None, inbox: list[InboxRecord] | None = None, *,
-                   inbox_sample: bool = False, inbox_source: str | None = None) -> Calendar:
+                   inbox_sample: bool = False, inbox_source: str | None = None,
+                   profiles: list[Profile] | None = None,
+                   link_cards: dict[str, LinkCardData] | None = None) -> Calendar:
     """The calendar of `content` (with a usable config) at `now`, from the ledger's current entries and
-    the inbox's items (state/inbox.jsonl, or sample data)."""
+    the inbox's items (state/inbox.jsonl, or sample data).
+
+    Link cards stored with the content (`link_cards`) win over those the ledger recorded."""
     config = content.config
     current = list(ledger_entries)
     grouped = ledger_by_post(current)
@@ -291,5 +340,7 @@ def build_calendar(content: Content, ledger_entries, now: datetime,
     published = published_times(current)
     entries = inbox_entries(inbox or [], content, current)
     cadence = evaluate(config, events_from_content(content, published), now, mentions_by_channel(entries))
+    cards = {**cards_in_ledger(current), **(link_cards or {})}
     return Calendar(content, config, now, views, cadence, changes or {},
-                    InboxShown(entries, inbox_sample, inbox_source))
+                    InboxShown(entries, inbox_sample, inbox_source),
+                    {profile.channel: profile for profile in profiles or ()}, cards)

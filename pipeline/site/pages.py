@@ -13,13 +13,15 @@ the build does not parse the previews' HTML again for it.
 
 from __future__ import annotations
 
+import itertools
 import json
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jinja2
 from markupsafe import Markup, escape
@@ -30,8 +32,10 @@ from pipeline.cadence.registry import describe
 from pipeline.content.media import MAX_MEDIA_BYTES
 from pipeline.content.model import Media, Post
 from pipeline.files import RegularFiles, UnsafeFile
-from pipeline.render.render import RenderedPart, Renderer
+from pipeline.networks import UnknownNetwork, network_class
+from pipeline.render.render import Renderer
 from pipeline.site.calendar import STATES_BY_CONCERN, Calendar, PostView, next_month, slug, web_url
+from pipeline.site.cards import card_groups
 from pipeline.site.growth import GrowthView
 from pipeline.site.parthtml import text_html
 from pipeline.times import format_local
@@ -97,8 +101,10 @@ class SitePages:
 
     def __init__(self, calendar: Calendar, renderer: Renderer, *, prefix: str = "calendar",
                  use_directory_urls: bool = False, agenda_days: int = 14, listed: int = 30,
-                 media: dict[str, str] | None = None, growth: GrowthView | None = None) -> None:
+                 media: dict[str, str] | None = None, feeds: str = "",
+                 growth: GrowthView | None = None) -> None:
         self.cal = calendar
+        self.feeds = feeds.strip("/")  # the folder of the feeds on the site ("" : its top)
         self.renderer = renderer
         self.prefix = prefix.strip("/")
         self.use_directory_urls = use_directory_urls
@@ -113,8 +119,8 @@ class SitePages:
         self.env.globals.update(
             cal=calendar, local=self.local, utc=self.utc, utc_text=self.utc_text, clock=self.clock,
             post_uri=self.post_uri, month_uri=self.month_uri, tag_uri=self.tag_uri,
-            channel_uri=self.channel_uri, feed_uri=feed_uri, web_url=web_url, media_uri=self.media_uri,
-            part_html=part_html, quoted_html=text_html, day_title=day_title, channel_slug=slug,
+            channel_uri=self.channel_uri, feed_uri=self.feed_uri, web_url=web_url, media_uri=self.media_uri,
+            quoted_html=text_html, day_title=day_title, channel_slug=slug, host=host, network_title=network_title,
             engagement_label=lambda kind: _ENGAGEMENT.get(kind, kind),
             engagement_summary=engagement_summary, filter_data=self.filter_data,
         )
@@ -136,6 +142,9 @@ class SitePages:
 
     def channel_uri(self, channel: str) -> str:
         return self.uri(f"channels/{slug(channel)}.md")
+
+    def feed_uri(self, channel: str | None = None) -> str:
+        return posixpath.join(self.feeds, feed_uri(channel)) if self.feeds else feed_uri(channel)
 
     def media_uri(self, media: Media) -> str | None:
         return self.media.get(media.path)
@@ -268,9 +277,11 @@ class SitePages:
         renderings = [self.renderer.render(view.post, config.channels[channel])
                       for channel in view.post.channels if channel in config.channels]
         missing = [channel for channel in view.post.channels if channel not in config.channels]
+        groups = card_groups(view.post, renderings, profiles=self.cal.profiles,
+                             link_cards=self.cal.link_cards, root=self.renderer.root)
         return self._page(self.post_uri(view), "post.j2", view.title, hide=("navigation",),
                           search=self._search("search_post.j2", view=view, texts=search_texts(view.post)),
-                          view=view, renderings=renderings, missing_channels=missing)
+                          view=view, groups=groups, missing_channels=missing)
 
     def channel(self, channel_id: str) -> GeneratedPage:
         channel = self.cal.config.channels[channel_id]
@@ -347,11 +358,18 @@ def compact(html: str) -> str:
     return "\n".join(line.strip() for line in html.splitlines() if line.strip())
 
 
-def part_html(part: RenderedPart) -> Markup:
-    """A part's text as the network shows it, with Bluesky's own facets where it has them."""
-    if part.count.facets:
-        return text_html(part.count.text, part.count.facets)
-    return text_html(part.text)
+def host(url: str) -> str:
+    """The host a link card names (without `www.`)."""
+    name = urlsplit(url).hostname or url
+    return name[4:] if name.startswith("www.") else name
+
+
+def network_title(name: str) -> str:
+    try:
+        network = network_class(name)
+    except UnknownNetwork:
+        return name
+    return network.title or network.name
 
 
 def search_texts(post: Post) -> list[str]:
@@ -387,23 +405,23 @@ def engagement_summary(post) -> str:
     return f"{_ENGAGEMENT.get(kind, kind).lower()} {target}"
 
 
-def media_files(root: Path, posts) -> dict[str, Path]:
-    """Each media path the posts use that is a regular file inside content/ -> that file.
+def media_files(root: Path, posts, images: Iterable[Media] = ()) -> dict[str, Path]:
+    """Each media path the posts (and `images`) use that is a regular file inside content/ -> that file.
 
     Never a link: mkdocs copies by path, and would copy whatever a link points at.
     """
     files = RegularFiles(root)
     found: dict[str, Path] = {}
-    for post in posts:
-        for media in post.media:
-            if media.path in found:
-                continue
-            normal = posixpath.normpath(media.path)
-            if normal.startswith(("../", "/")) or normal == "..":
-                continue
-            try:
-                files.open(f"content/{normal}", MAX_MEDIA_BYTES).close()
-            except UnsafeFile:
-                continue
-            found[media.path] = Path(files.root) / "content" / normal
+    every = itertools.chain((media for post in posts for media in post.media), images)
+    for media in every:
+        if media.path in found:
+            continue
+        normal = posixpath.normpath(media.path)
+        if normal.startswith(("../", "/")) or normal == "..":
+            continue
+        try:
+            files.open(f"content/{normal}", MAX_MEDIA_BYTES).close()
+        except UnsafeFile:
+            continue
+        found[media.path] = Path(files.root) / "content" / normal
     return found

@@ -5,6 +5,7 @@
       - social-calendar:
           content_root: .      # the folder holding content/ (relative to mkdocs.yml)
           now: ""              # pretend time (YYYY-MM-DD HH:MM local), default the clock
+          brands: false        # true: content_root holds brands/; a calendar per brand (site/brands.py)
           metrics_sample: ""   # a metrics file shown as "sample data" while state/ has none
           feed_past_days: 90   # how far back the .ics feeds reach (the future is all there)
           sample_inbox: ""     # a JSON-lines inbox shown (labelled sample data) when state/ has none
@@ -27,15 +28,19 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 
+from pipeline.content.brands import list_brands
+from pipeline.content.linkcards import load_link_cards
+from pipeline.content.profiles import load_profiles
 from pipeline.content.workspace import Workspace
-from pipeline.errors import UsageError
+from pipeline.errors import PipelineError, UsageError
 from pipeline.growth.history import METRICS_FILE, read_history
 from pipeline.render.render import Renderer
-from pipeline.site.calendar import Calendar, build_calendar
+from pipeline.site.brands import BrandCalendar, brand_nav, overview_page
+from pipeline.site.calendar import Calendar, LinkCardData, build_calendar, card_key
 from pipeline.site.feeds import DEFAULT_PAST, feeds_in_background
 from pipeline.site.gitlog import last_changes
 from pipeline.site.growth import GrowthView, growth_view
-from pipeline.site.pages import SitePages, feed_uri, media_files
+from pipeline.site.pages import SitePages, media_files
 from pipeline.state.inbox import Inbox
 from pipeline.state.ledger import STATE_DIR
 
@@ -71,6 +76,10 @@ class CalendarConfig(base.Config):
     """How many upcoming and recent posts a channel page lists."""
     git = c.Type(bool, default=True)
     """Show each post's last change from `git log`."""
+    brands = c.Type(bool, default=False)
+    """content_root holds brands/<brand>/: a calendar per brand under <prefix>/<brand>/, an overview."""
+    brand_titles = c.Type(dict, default={})
+    """A brand's name on the site (its folder's name when not given)."""
     metrics_sample = c.Type(str, default="")
     """A metrics file (relative to mkdocs.yml) shown, labelled as sample data, while the repository
     has no state/metrics.jsonl; empty: the Growth page says there are no metrics yet."""
@@ -99,31 +108,55 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
                 config.extra_css.append(sheet)
         if SCRIPT not in [str(script) for script in config.extra_javascript]:
             config.extra_javascript.append(SCRIPT)
+        self.roots = {"": self.root}
+        if self.config.brands:
+            self.roots = self._brand_roots()
+            if config.nav is not None:
+                config.nav = brand_nav(config.nav, self.config.prefix.strip("/"),
+                                       [(name, self._title(name)) for name in self.roots])
         return config
 
     def on_serve(self, server, /, *, config: MkDocsConfig, builder):
-        for folder in ("content", "templates", "state"):
-            if (self.root / folder).is_dir():
-                server.watch(str(self.root / folder))
+        for root in self.roots.values():
+            for folder in ("content", "templates", "state"):
+                if (root / folder).is_dir():
+                    server.watch(str(root / folder))
         return server
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
-        calendar = self.calendar()
-        media = media_files(self.root, calendar.content.usable_posts())
+        self.html, self.search = {}, {}
+        if not self.config.brands:
+            self._add_calendar(files, config, self.root, self.config.prefix, config.site_name)
+        else:
+            prefix = self.config.prefix.strip("/")
+            shown = [BrandCalendar(name, self._title(name), self._add_calendar(
+                         files, config, root, f"{prefix}/{name}", f"{config.site_name}: {self._title(name)}",
+                         feeds=f"{prefix}/{name}"))
+                     for name, root in self.roots.items()]
+            page = overview_page(shown, f"{prefix}/index.md", use_directory_urls=config.use_directory_urls)
+            self.html[page.src_uri] = page.html
+            self._add(files, File.generated(config, page.src_uri, content=page.front_matter))
+        for asset in (*STYLESHEETS, SCRIPT):
+            self._add(files, File.generated(config, asset, abs_src_path=str(ASSETS / Path(asset).name)))
+        return files
+
+    def _add_calendar(self, files: Files, config: MkDocsConfig, root: Path, prefix: str, name: str, *,
+                      feeds: str = "") -> SitePages:
+        """Every page, media file and feed of the calendar of the content root `root`."""
+        calendar = self.calendar(root)
+        media = media_files(root, calendar.content.usable_posts(), calendar.images())
         pages = SitePages(
-            calendar, Renderer(self.root, calendar.config), prefix=self.config.prefix,
+            calendar, Renderer(root, calendar.config), prefix=prefix,
             use_directory_urls=config.use_directory_urls, agenda_days=self.config.agenda_days,
-            listed=self.config.listed,
-            media={path: f"{self.config.prefix}/{path}" for path in media},
-            growth=self.growth(calendar))
+            listed=self.config.listed, media={path: f"{prefix}/{path}" for path in media}, feeds=feeds,
+            growth=self.growth(calendar, root))
         site_url = (config.site_url or "").rstrip("/")
 
         def post_url(view) -> str:
             return f"{site_url}/{pages.url(pages.post_uri(view))}" if site_url else pages.url(pages.post_uri(view))
 
-        feed_files = feeds_in_background(calendar, post_url, name=config.site_name,
+        feed_files = feeds_in_background(calendar, post_url, name=name,
                                          past=timedelta(days=self.config.feed_past_days))
-        self.html, self.search = {}, {}
         for page in pages.all():
             # The page's Markdown is only its front matter: its body is HTML already, put in
             # place in on_page_content, which spares Markdown parsing the HTML of 10,000 pages.
@@ -134,12 +167,10 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
                 config, page.src_uri, content=page.front_matter,
                 inclusion=InclusionLevel.UNDEFINED if page.in_nav else InclusionLevel.NOT_IN_NAV))
         for path, source in media.items():
-            self._add(files, File.generated(config, f"{self.config.prefix}/{path}", abs_src_path=str(source)))
-        for asset in (*STYLESHEETS, SCRIPT):
-            self._add(files, File.generated(config, asset, abs_src_path=str(ASSETS / Path(asset).name)))
+            self._add(files, File.generated(config, f"{prefix}/{path}", abs_src_path=str(source)))
         for channel, data in feed_files().items():
-            self._add(files, File.generated(config, feed_uri(channel), content=data))
-        return files
+            self._add(files, File.generated(config, pages.feed_uri(channel), content=data))
+        return pages
 
     def on_page_content(self, html: str, /, *, page, config: MkDocsConfig, files: Files) -> str:
         return self.html.get(page.file.src_uri, html)
@@ -167,23 +198,27 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
         # The theme's search dialog has no accessible name (axe-core: aria-dialog-name).
         return output.replace(_SEARCH_DIALOG, _SEARCH_DIALOG + ' aria-label="Search"', 1)
 
-    def calendar(self) -> Calendar:
-        """Load the content, the ledger and git, once per build."""
+    def calendar(self, root: Path | None = None) -> Calendar:
+        """Load the content, the ledger and git of `root` (default: content_root), once per build."""
+        root = root or self.root
         try:
-            workspace = Workspace(self.root, now_text=self.config.now or None)
+            workspace = Workspace(root, now_text=self.config.now or None)
         except UsageError as exc:
             raise PluginError(f"social-calendar: option now: {exc}") from None
         if workspace.config is None:
             problems = "; ".join(f"{f.file}:{f.line}: {f.message}" for f in workspace.config_findings[:5])
-            raise PluginError(f"social-calendar: content/channels.yml under {self.root} cannot be used: {problems}")
-        content = workspace.content
+            raise PluginError(f"social-calendar: content/channels.yml under {root} cannot be used: {problems}")
+        try:  # a ledger that cannot be read is a person's to look at (the message says how), not a crash
+            content, latest = workspace.content, workspace.ledger.latest()
+        except PipelineError as exc:
+            raise PluginError(f"social-calendar: {exc}") from None
         broken = content.broken_files
         if broken:
             log.info("social-calendar: %d post file(s) with errors are left out (run `social validate`)",
                      len(broken))
         for warning in workspace.ledger.warnings:
             log.info("social-calendar: %s", warning)
-        changes = last_changes(self.root) if self.config.git else {}
+        changes = last_changes(root) if self.config.git else {}
         inbox, sample = workspace.inbox, False
         if not inbox.exists() and self.config.sample_inbox:
             sample_file = Inbox((self.config_dir / self.config.sample_inbox).resolve())
@@ -195,13 +230,37 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
         records = inbox.records()
         for warning in inbox.warnings:
             log.info("social-calendar: %s", warning)
-        source = _relative(inbox.path, self.root) if inbox.exists() else None
-        return build_calendar(content, workspace.ledger.latest(), workspace.now, changes, records,
-                              inbox_sample=sample, inbox_source=source)
+        source = _relative(inbox.path, root) if inbox.exists() else None
+        profiles, problems = load_profiles(root)
+        stored, images, card_problems = load_link_cards(root)
+        for what, found in (("content/profiles/", problems), ("content/linkcards.yml", card_problems)):
+            if found:
+                log.info("social-calendar: %d problem(s) in %s (run `social validate`)", len(found), what)
+        link_cards = {card_key(url): LinkCardData(url, card.title, card.description, images.get(url))
+                      for url, card in stored.items()}
+        return build_calendar(content, latest, workspace.now, changes, records, inbox_sample=sample,
+                              inbox_source=source, profiles=profiles, link_cards=link_cards)
 
-    def growth(self, calendar: Calendar) -> GrowthView:
-        """The Growth page's charts: from state/metrics.jsonl, else from the configured sample."""
-        real = self.root / STATE_DIR / METRICS_FILE
+    def _brand_roots(self) -> dict[str, Path]:
+        """Each brand's name -> its content root; PluginError when content_root holds no brands."""
+        try:
+            found = list_brands(self.root)
+        except PipelineError as error:
+            raise PluginError(f"social-calendar: {error}") from None
+        for problem in found.refused:
+            log.warning("social-calendar: %s", problem)
+        if not found.multi:
+            raise PluginError(f"social-calendar: brands: true, but {self.root} has no brands/ folder holding "
+                              "brands (brands/NAME/content/channels.yml); set brands: false for one brand")
+        return {brand.name: self.root / brand.root for brand in found.brands}
+
+    def _title(self, name: str) -> str:
+        return str(self.config.brand_titles.get(name) or name)
+
+    def growth(self, calendar: Calendar, root: Path) -> GrowthView:
+        """The Growth page's charts of the content root `root`: from its state/metrics.jsonl, else from
+        the configured sample."""
+        real = root / STATE_DIR / METRICS_FILE
         sample = None
         if not real.is_file() and self.config.metrics_sample:
             sample = (self.config_dir / self.config.metrics_sample).resolve()

@@ -29,8 +29,9 @@ from pipeline.state.entry import UNREADABLE, WRITTEN_STATES, Entry
 #: what a run appends to a torn last line before its own line: the piece stays, marked as such
 TORN_MARK = " # torn write, ignored"
 #: how a person finds where a line came from and repairs it
-REPAIR = ("`git log -p state -- ledger.jsonl` shows which commit (which run) wrote each line; repair the "
-          "ledger on the state branch (in the state/ checkout: fix or remove the line, commit, "
+#: (in the state/ checkout, whichever state branch it holds: a brand's is state-<brand>)
+REPAIR = ("`git log -p -- ledger.jsonl` in the state/ checkout shows which commit (which run) wrote each "
+          "line; repair the ledger there, on the state branch (fix or remove the line, commit, "
           "`social state push`)")
 
 _KEYS = frozenset(f.name for f in fields(Entry))

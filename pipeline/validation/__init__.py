@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from pipeline.content.identity import IDENTITY_CODES
 from pipeline.content.model import Content, Post
@@ -78,13 +79,15 @@ def validate(content: Content, *, now: datetime, ledger: Ledger | None = None,
     if content.other_files is not None:
         findings.extend(stray_findings(content.root, content.other_files))
         if unused:
-            findings.extend(unused_media(content.other_files, content.posts + content.partial))
+            findings.extend(unused_media(content.other_files, content.posts + content.partial,
+                                         _pictures_shown(content.root)))
     findings.extend(same_text_findings(content, posts=covered.posts[SAME_TEXT]))
     if "ledger" in checks and content.config is not None:
         findings.extend(lateness_findings(covered.posts[LATENESS], content.config, ledger, now))
     findings.extend(channel_date_findings(content.config, now))
     if "content" in checks:
         findings.extend(_profile_findings(content, now))
+        findings.extend(_link_card_findings(content))
     if "render" in checks and render is not None and content.config is not None:
         findings.extend(render(covered.posts[RENDER]))
     elif "render" in checks:
@@ -111,6 +114,24 @@ def _profile_findings(content: Content, now: datetime) -> list[Finding]:
     today = now.astimezone(content.config.zone).date() if content.config else now.date()
     return findings + profile_findings(profiles, content.config, today,
                                        lambda file: git.last_changed(content.root, file))
+
+
+def _pictures_shown(root: Path) -> list[str]:
+    """The images profiles and stored link cards show (paths under content/): in use, though no post names them."""
+    from pipeline.content.linkcards import load_link_cards
+    from pipeline.content.profiles import load_profiles
+
+    profiles, _ = load_profiles(root)
+    cards, _, _ = load_link_cards(root)
+    return ([image.path for profile in profiles for image in (profile.avatar, profile.header) if image]
+            + [card.image for card in cards.values() if card.image])
+
+
+def _link_card_findings(content: Content) -> list[Finding]:
+    """content/linkcards.yml, where `social linkcards` keeps the linked pages' cards."""
+    from pipeline.content.linkcards import load_link_cards
+
+    return load_link_cards(content.root)[2]
 
 
 def validate_workspace(workspace: Workspace, checks: tuple[str, ...] = CHECKS, unused: bool = False, *,

@@ -61,7 +61,11 @@ def _one(profile: Profile, config: Config, today: date, last_change) -> list[Fin
     support = network.profile
     title = network.title or network.name
     if support is None:
-        report("", "profile-unsupported", f"{title} profiles cannot be set by this tool: remove the file")
+        # The calendar site's previews show the name and the avatar; nothing else has a use.
+        for key in ("bio", "header", "fields"):
+            if getattr(profile, key) is not None:
+                report(key, "profile-unsupported", f"{title} profiles cannot be set by this tool; for "
+                       f"the calendar's previews a profile holds only display_name and avatar: remove {key}")
         return found
     for key, limit in (("display_name", support.display_name), ("bio", support.bio)):
         value = getattr(profile, key)

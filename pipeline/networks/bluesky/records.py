@@ -18,6 +18,7 @@ import secrets
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
@@ -40,6 +41,7 @@ from pipeline.networks.base import (
 )
 from pipeline.networks.delivery import REASON_LENGTH, DeliveryError, json_body
 from pipeline.networks.linkcard import read_link_card
+from pipeline.networks.look import About, Approximate, Identity, Look
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.text.count import Count
 
@@ -99,6 +101,16 @@ class BlueskyNetwork(Network):
                   "account's PDS asks the AppView for; never marked as seen")
     profile = ProfileSupport(display_name=64, bio=256, unit="graphemes", avatar=True, header=True,
                              image_bytes=1_000_000, image_formats=frozenset({"jpeg", "png"}))
+    # The app: exactly the facets sent are links (their text shortened already), no fold, four
+    # images in a 2x2 grid; its brand blue darkened for contrast on white.
+    look = Look(accent="#0a6ad6", accent_dark="#4ea2ff", crop="3 / 2",
+                approximate=(Approximate(About.IMAGES,
+                                          "the images' box (3:2 for two to four images) is an observation"),))
+
+    @classmethod
+    def identity(cls, options: Any = None) -> Identity:
+        handle = getattr(options, "handle", None)
+        return Identity(handle=f"@{handle}" if handle and not handle.startswith("did:") else handle)
 
     @classmethod
     def count(cls, text: str, *, options: Any = None, limit: int | None = None,
@@ -293,7 +305,12 @@ class BlueskyNetwork(Network):
             return self._published(request, created[key], created, url=engagement[key])
         record = self._post_record(request, targets)
         result = self._create(POST, request.key, record, what=f"posting {request.label}")
-        return self._published(request, result, created, root=record.get("reply", {}).get("root"))
+        published = self._published(request, result, created, root=record.get("reply", {}).get("root"))
+        external = record.get("embed", {}).get("external")
+        if external:  # kept for the calendar site's preview, which never fetches the page itself
+            card = {key: external[key] for key in ("uri", "title", "description")}
+            return replace(published, data={**published.data, "card": card})
+        return published
 
     def _post_record(self, request: PartRequest, targets: dict[str, dict]) -> dict:
         record: dict[str, Any] = {"$type": POST, "text": request.text, "createdAt": self._now()}

@@ -29,6 +29,7 @@ from pipeline.networks.base import AccountCheck, Capability, Network, Uncertain
 from pipeline.networks.delivery import DeliveryError, json_body
 from pipeline.networks.facebook import graph
 from pipeline.networks.facebook.versions import DEFAULT_VERSION, version_findings
+from pipeline.networks.look import About, Approximate, Fold, Grid, Look
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 
 API = "https://graph.facebook.com"
@@ -91,6 +92,11 @@ class FacebookNetwork(Network):
     Options: ClassVar[type[BaseModel]] = FacebookOptions
     inbox_note = "not read yet: a Page's comments need the pages_read_user_content permission, not tried here"
     docs = "networks/facebook.md"
+    # The feed: "… See more" after about 480 characters or five lines, the first image large.
+    look = Look(accent="#385898", accent_dark="#7ca6f4", marks=frozenset({"link", "tag"}),
+                fold=Fold(480, lines=5, label="… See more"), grid=Grid.FEATURE, crop=None,
+                approximate=(Approximate(About.FOLD,
+                                          "the fold after about 480 characters or 5 lines (the desktop feed)"),))
 
     @classmethod
     def channel_findings(cls, options: Any, today: date) -> list[tuple[str, str, str]]:

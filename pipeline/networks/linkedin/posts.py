@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote, unquote
@@ -28,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipeline.networks.base import AccountCheck, Capability, Network, Uncertain
 from pipeline.networks.delivery import REASON_LENGTH, DeliveryError, json_body
 from pipeline.networks.linkedin.littletext import escape_little_text, unescape_little_text
+from pipeline.networks.look import About, Approximate, Avatar, Fold, Grid, Look
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.text.count import Count
 
@@ -84,6 +86,20 @@ class LinkedInNetwork(Network):
     Options: ClassVar[type[BaseModel]] = LinkedInOptions
     inbox_note = "not read: comments and mentions need LinkedIn's restricted Community Management API"
     docs = "networks/linkedin.md"
+    # The feed: a company page's square logo, "…see more" after about three lines, the first image
+    # large and the next ones in a row beneath; a mention is an annotation, not text, so only links
+    # and hashtags are links.
+    look = Look(accent="#0a66c2", accent_dark="#71b7fb", marks=frozenset({"link", "tag"}),
+                fold=Fold(210, lines=3), grid=Grid.FEATURE, crop=None, avatar=Avatar.SQUARE,
+                approximate=(Approximate(About.FOLD, "the fold after about 210 characters or 3 lines (the "
+                                                      "desktop feed; phones fold sooner)"),))
+
+    @classmethod
+    def look_for(cls, options: Any = None) -> Look:
+        """A person's round photo; a company page's square logo."""
+        if str(getattr(options, "author", "")).startswith("urn:li:person:"):
+            return replace(cls.look, avatar=Avatar.CIRCLE)
+        return cls.look
 
     @classmethod
     def channel_findings(cls, options: Any, today: date) -> list[tuple[str, str, str]]:

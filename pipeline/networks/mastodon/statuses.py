@@ -35,6 +35,7 @@ from pipeline.networks.base import (
     count_of,
 )
 from pipeline.networks.delivery import DeliveryError
+from pipeline.networks.look import Avatar, Identity, Look
 from pipeline.networks.mastodon import counting
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.text.count import Count
@@ -64,6 +65,9 @@ class MastodonOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     instance: str = Field(pattern=r"^https?://", description="Base URL, e.g. https://mastodon.social")
+    account: str | None = Field(None, pattern=r"^@?[A-Za-z0-9_]{1,30}$", description="The account's "
+                                "username on the instance, e.g. crumbandco: the handle the calendar site's "
+                                "previews show (`social channels check` tells it)")
     visibility: Literal["public", "unlisted", "private", "direct"] = "public"
     language: str | None = None
     max_characters: int = Field(500, ge=1, description="The instance's configured status limit")
@@ -96,6 +100,18 @@ class MastodonNetwork(Network):
     profile = ProfileSupport(display_name=30, bio=500, fields=4, field_name=255, field_value=255,
                              avatar=True, header=True, image_bytes=2 * 1024 * 1024,
                              image_formats=frozenset({"jpeg", "png", "gif", "webp"}))
+    # The web app: links show 30 characters without the scheme (its "ellipsis" span), no fold
+    # (a content warning hides the whole text instead), up to four images in a 16:9 box.
+    look = Look(accent="#5a4fcf", accent_dark="#a5a3ff", link_chars=30, avatar=Avatar.ROUNDED,
+                content_warning=True)
+
+    @classmethod
+    def identity(cls, options: Any = None) -> Identity:
+        host = urlsplit(getattr(options, "instance", "") or "").hostname
+        account = (getattr(options, "account", None) or "").lstrip("@")
+        if not host:
+            return Identity()
+        return Identity(handle=f"@{account}@{host}" if account else host)
 
     @classmethod
     def text_limit(cls, options: Any = None, *, with_media: bool = False) -> int:
@@ -413,6 +429,10 @@ class MastodonNetwork(Network):
             configuration = self._json(answer, "instance", kind=dict).get("configuration") or {}
             statuses = configuration.get("statuses") or {}
         suggested, notes = {}, []
+        username = account.get("username")
+        configured = (self.options.account or "").lstrip("@")
+        if configured and isinstance(username, str) and username.lower() != configured.lower():
+            suggested["account"] = username
         for key in ("max_characters", "characters_reserved_per_url"):
             real = statuses.get(key)
             if isinstance(real, int) and real > 0 and real != getattr(self.options, key):

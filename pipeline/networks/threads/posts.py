@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pipeline.networks.base import AccountCheck, Capability, Network, Uncertain
 from pipeline.networks.delivery import DeliveryError, json_body
+from pipeline.networks.look import About, Approximate, Grid, Look
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.networks.threads.graph import ContainerStatus, GraphError, moment, refusal
 from pipeline.text.count import Count
@@ -105,6 +106,10 @@ class ThreadsNetwork(Network):
     inbox_note = ("not read yet: Threads lists replies and mentions only with further permissions "
                   "(threads_read_replies, threads_manage_mentions), not tried here")
     docs = "networks/threads.md"
+    # The app: no fold within its 500 characters, images in a row to swipe, the one topic tag a link.
+    look = Look(accent="#0064c8", accent_dark="#5ab0ff", grid=Grid.CAROUSEL, crop=None,
+                approximate=(Approximate(About.FOLD, "no fold within 500 characters: an observation"),
+                             Approximate(About.TAGS, "the topic tag shown as a link: an observation")))
 
     # -- counting and settings ------------------------------------------------------
 

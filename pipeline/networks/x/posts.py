@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipeline.networks.base import AccountCheck, Capability, Network, Uncertain
 from pipeline.networks.cost import CostEstimate, PostCost
 from pipeline.networks.delivery import DeliveryError, json_body
+from pipeline.networks.look import About, Approximate, Identity, Look
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.networks.x import auth
 from pipeline.networks.x.counting import has_url, lower_bound, upper_bound, url_spans, weighted_count
@@ -99,6 +100,14 @@ class XNetwork(Network):
     inbox_note = ("not read: X's mentions timeline (GET /2/users/:id/mentions) is charged per post read; "
                   "answer from the app")
     docs = "networks/x.md"
+    # The web app: links as t.co shows them, four images in a 16:9 box; the blue darkened for contrast.
+    look = Look(accent="#0b6fb3", accent_dark="#1d9bf0", link_chars=23,
+                approximate=(Approximate(About.LINKS, "links shown with about 23 characters, then …"),))
+
+    @classmethod
+    def identity(cls, options: Any = None) -> Identity:
+        username = getattr(options, "username", None)
+        return Identity(handle="@" + username.lstrip("@") if username else None)
 
     # -- what validation and rendering ask ------------------------------------------------
 
