@@ -37,7 +37,7 @@ from typing import Any
 from pipeline.content.identity import body_digest
 from pipeline.content.model import Channel
 from pipeline.errors import PipelineError
-from pipeline.networks.base import Capability, Network, Uncertain
+from pipeline.networks.base import DELETE_BY_HAND, Capability, Network, Uncertain
 from pipeline.networks.delivery import DeliveryError
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.publish.plan import SEND_LATE, Job, JobAction, Plan, asked_to_send_late, settled
@@ -287,7 +287,9 @@ class Runner:
 
         A failed delete is written on its part (still `published`, marked `retracting`),
         the parts before it stay online so the thread stays whole, and the next run goes
-        on from there. A network that cannot delete is told once per part, not every run.
+        on from there. A network that cannot delete, or refuses a delete for good (a message too
+        old to delete: DELETE_BY_HAND), is told once per part, not every run: later runs leave the
+        part, and the parts before it, to a person.
         """
         mask = network.http.secrets.mask
         parts = self.ledger.parts(job.post.id, job.channel.id)
@@ -303,12 +305,16 @@ class Runner:
                 self._not_started(job, numbers[index:], outcomes)
                 return
             entry = parts[number]
+            if _told_cannot_delete(entry):
+                return  # a person deletes it by hand; the parts before it stay, so the thread stays whole
             try:
                 network.delete(sent_part(entry))
             except Exception as exc:  # refused, unreachable, or an adapter's bug: the part is still online
                 reason = mask(exc.message) if isinstance(exc, PipelineError) else \
                     f"unexpected error: {_bug(exc, mask)}"
-                self._retraction_failed(entry, job, outcomes, f"delete failed: {reason}; the next run tries again")
+                for_good = isinstance(exc, PipelineError) and exc.code in DELETE_BY_HAND
+                self._retraction_failed(entry, job, outcomes, f"cannot delete: remove it by hand ({reason})"
+                                        if for_good else f"delete failed: {reason}; the next run tries again")
                 for earlier in numbers[index + 1:]:
                     self._report(outcomes, Outcome(
                         entry.post, entry.channel, earlier, NOT_STARTED, parts[earlier].url,
