@@ -16,6 +16,7 @@ from pipeline.networks.base import Capability
 from pipeline.networks.delivery import DeliveryError
 from pipeline.publish.result import NOT_STARTED
 from pipeline.publish.service import publish
+from pipeline.publish.status import Group, publishing_status
 from pipeline.state.ledger import DELETED, FAILED, PUBLISHED, Ledger, read_entries
 from tests.fakes.memory import CHANNELS, MemoryNetwork
 from tests.netreg import registered
@@ -154,10 +155,15 @@ def test_a_delete_the_network_refuses_for_good_is_told_once_not_on_every_run(rep
 
     monkeypatch.setattr(MemoryNetwork, "delete", refusing)
     report = run(repo, datetime(2026, 12, 4, 9, 0, tzinfo=UTC))
-    assert [(o.part, o.state) for o in report.result.outcomes] == [(3, DELETED), (2, FAILED), (1, NOT_STARTED)]
+    assert [(o.part, o.state) for o in report.result.outcomes] == [(3, DELETED), (2, FAILED), (1, FAILED)]
     assert report.result.outcomes[1].error.startswith("cannot delete: remove it by hand (refused (400)")
-    marked = Ledger(repo.root).current("t", "alpha", 2)
-    assert marked.retraction_failed and marked.error == report.result.outcomes[1].error
+    assert report.result.outcomes[2].error == ("cannot delete: remove it by hand (kept online until part 2 is "
+                                               "deleted (a thread is deleted from its last part))")
+    for number in (1, 2):  # status shows both as still online, for a person; none as "the next run deletes it"
+        marked = Ledger(repo.root).current("t", "alpha", number)
+        assert marked.retraction_failed and marked.error == report.result.outcomes[3 - number].error
+    rows = {row.part: row for row in publishing_status(repo.root, clock=lambda: SENT.replace(day=5)).rows}
+    assert {rows[n].group for n in (1, 2)} == {Group.RETRACTION_FAILED} and rows[1].needs_person
     count, deletes = len(lines(repo)), len([c for c in memory.calls if c[0] == "delete"])
 
     for minutes in (15, 30):

@@ -315,10 +315,14 @@ class Runner:
                 for_good = isinstance(exc, PipelineError) and exc.code in DELETE_BY_HAND
                 self._retraction_failed(entry, job, outcomes, f"cannot delete: remove it by hand ({reason})"
                                         if for_good else f"delete failed: {reason}; the next run tries again")
+                kept = f"kept online until part {number} is deleted (a thread is deleted from its last part)"
                 for earlier in numbers[index + 1:]:
-                    self._report(outcomes, Outcome(
-                        entry.post, entry.channel, earlier, NOT_STARTED, parts[earlier].url,
-                        f"kept online until part {number} is deleted (a thread is deleted from its last part)"))
+                    if for_good:  # no run deletes part `number`: the rest of the thread is a person's too
+                        self._retraction_failed(parts[earlier], job, outcomes,
+                                                f"cannot delete: remove it by hand ({kept})")
+                    else:
+                        self._report(outcomes, Outcome(entry.post, entry.channel, earlier, NOT_STARTED,
+                                                       parts[earlier].url, kept))
                 return
             self._record_outcome(outcomes, Entry(entry.post, entry.channel, number, DELETED,
                                                  utc_iso(self.clock()), key=entry.key,
