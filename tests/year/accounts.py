@@ -102,9 +102,7 @@ class Account:
         server = self.server
         if self.network == "mastodon":
             server.statuses.pop(item.remote_id, None)
-        elif self.network == "linkedin":
-            server.posts.pop(item.remote_id, None)
-        elif self.network == "x":
+        elif self.network in ("linkedin", "x"):
             server.posts.pop(item.remote_id, None)
         elif self.network == "telegram":
             album = server.messages[int(item.remote_id)].get("media_group_id")

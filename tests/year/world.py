@@ -287,7 +287,7 @@ class Year:
                 for serial, part in markers:
                     online[(account.channel, serial, part)].append(item)
         posts = {post.serial: post for post in self.calendar.posts}
-        for (channel, serial, part), items in online.items():
+        for channel, serial, part in online:
             post = posts.get(serial)
             if post is None or channel not in post.channels or part > post.parts:
                 problems.append(f"{channel} holds yr{serial}p{part}, which is no part of a post on it")
@@ -296,9 +296,11 @@ class Year:
                 for part in range(1, post.parts + 1):
                     problems += self._check_part(ledger, online, post, channel, part)
         problems += self._check_lateness()
-        for entry in ledger.latest():
+        for entry in ledger.latest():  # parts the calendar does not have (a channel or part count of its own)
             post = next((p for p in self.calendar.posts if p.id == entry.post), None)
-            if entry.state == PUBLISHED and post and not post.reposts and not online.get((entry.channel, post.serial, entry.part)):
+            if (entry.state == PUBLISHED and post and not post.reposts
+                    and not online.get((entry.channel, post.serial, entry.part))
+                    and (entry.channel not in post.channels or entry.part > post.parts)):
                 problems.append(f"{entry.post} part {entry.part} on {entry.channel}: the ledger says published "
                                 f"({entry.url}), the account does not hold it")
         return problems
