@@ -23,12 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pipeline.state.ledger import PUBLISHED
+from tests.teamgit import Crash
 
 TICK_MINUTES = (7, 22, 37, 52)
-
-
-class Crash(BaseException):
-    """The runner dies here: nothing after this point of the job runs."""
 
 
 def tick_at_or_after(moment: datetime) -> datetime:

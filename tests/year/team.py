@@ -27,15 +27,9 @@ from pipeline.publish.service import PublishReport, publish, resolve
 from pipeline.publish.status import Group, publishing_status
 from pipeline.state.branch import PushResult, checkout_state, push_state, restore_state
 from pipeline.state.ledger import Ledger
+from tests.teamgit import git
 from tests.year.accounts import Account
 from tests.year.calendar import GONE, Calendar, Post
-
-NAME = ["-c", "user.name=Team", "-c", "user.email=team@example.com"]
-
-
-def git(folder: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(folder), *NAME, *args], check=True, capture_output=True,
-                          text=True).stdout
 
 
 class Origin:

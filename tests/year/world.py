@@ -22,9 +22,10 @@ from pipeline.publish.result import NOT_STARTED
 from pipeline.publish.status import Group, publishing_status
 from pipeline.state.ledger import DELETED, FAILED, MISSED, PUBLISHED, UNCERTAIN, Ledger
 from tests.fakes.clock import FakeClock
+from tests.teamgit import Crash
 from tests.year.accounts import Account, Item
 from tests.year.calendar import READY, RETRACTED, Calendar, Post, Version, _daytime, make_calendar
-from tests.year.schedule import Crash, Kill, Schedule, Trap, tick_at_or_after
+from tests.year.schedule import Kill, Schedule, Trap, tick_at_or_after
 from tests.year.team import Origin, Person, Runner
 
 #: a run that keeps failing holds the year at every tick for this many runs at most
