@@ -53,13 +53,17 @@ def seeds() -> list[int]:
 
 
 def live(year: Year) -> None:
+    problems: list[str] = []
     try:
         year.live()
         year.finish()
         problems = year.check()
+    except BaseException as error:
+        problems = [f"the year stopped: {error!r}"]
+        raise
     finally:
         log = year.root / "year.log"
-        log.write_text("\n".join(year.log) + "\n", encoding="utf-8")
+        log.write_text("\n".join([*problems, "", *year.log]) + "\n", encoding="utf-8")
     summary = ", ".join(f"{count} {what}" for what, count in sorted(year.stats.items()))
     print(f"YEAR_SEED={year.seed}: {len(year.calendar.posts)} posts; {summary}")
     assert not problems, (f"YEAR_SEED={year.seed} broke the promise:\n  " + "\n  ".join(problems)

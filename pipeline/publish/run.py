@@ -47,6 +47,7 @@ from pipeline.state.ledger import (
     FAILED,
     MISSED,
     NEEDS_PERSON,
+    PARTS,
     PENDING,
     PUBLISHED,
     UNCERTAIN,
@@ -237,7 +238,10 @@ class Runner:
                                                                   data=taken))
         # What an earlier attempt recorded goes on the new pending line too, so that a run killed
         # again still leaves it to the next one.
-        self._append(self._entry(request, PENDING, job, data={**request.progress, **taken}))
+        # A thread's pending line says how many parts it has: a run that comes too late for the rest
+        # still reads the post and records the rest missed (pipeline/publish/select.py).
+        whole = {PARTS: request.total} if request.total > 1 else {}
+        self._append(self._entry(request, PENDING, job, data={**request.progress, **taken, **whole}))
         unsafe_before = network.http.unsafe_sent
         try:
             published = network.publish(request)
@@ -467,10 +471,10 @@ def sent_part(entry: Entry) -> SentPart:
 
 
 def _progress(current: Entry | None) -> dict:
-    """What the network recorded on a pending part (the engine's own `takes_over` left out)."""
+    """What the network recorded on a pending part (the engine's own `takes_over` and `parts` left out)."""
     if current is None or current.state != PENDING:
         return {}
-    return {key: value for key, value in (current.data or {}).items() if key != TAKES_OVER}
+    return {key: value for key, value in (current.data or {}).items() if key not in (TAKES_OVER, PARTS)}
 
 
 def _told_cannot_delete(entry: Entry) -> bool:
