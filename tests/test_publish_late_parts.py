@@ -105,3 +105,26 @@ def test_channels_the_top_of_the_text_does_not_settle_are_read_in_full(repo, mem
     repo.post("t", f"publish_at: 2026-12-01 09:30\n{channels}", body=THREAD)
     assert run(repo, DUE + timedelta(minutes=5)).ok
     assert "t" in read_in_full(repo, LATER)
+
+
+class Killed(BaseException):
+    """The runner dies: nothing after this point of the run happens."""
+
+
+def test_a_run_killed_while_recording_a_thread_missed_leaves_the_rest_to_the_next_run(repo, memory, monkeypatch):
+    repo.post("t", "publish_at: 2026-12-01 09:30\nchannels: [alpha]", body=THREAD)
+    append, written = Ledger.append, []
+
+    def dying(self, entry):
+        if written:
+            raise Killed()
+        written.append(entry)
+        return append(self, entry)
+
+    monkeypatch.setattr(Ledger, "append", dying)
+    with pytest.raises(Killed):
+        run(repo, LATER)
+    monkeypatch.setattr(Ledger, "append", append)
+    assert states(repo) == {1: MISSED}
+    report = run(repo, LATER + timedelta(minutes=30))
+    assert [(o.part, o.state) for o in report.result.outcomes] == [(2, MISSED), (3, MISSED)]

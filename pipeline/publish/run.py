@@ -99,6 +99,7 @@ class Runner:
                 late = utc_iso(plan.runs_since or plan.now)
                 self._record_outcome(result.outcomes, Entry(
                     post.id, channel.id, number, MISSED, late, file=post.file,
+                    data={PARTS: max(numbers)} if max(numbers) > 1 else {},  # the rest, if this run dies
                     error=f"due {utc_iso(post.publish_at)}, more than {channel.max_lateness} late at {late}"))
         for post, channel in plan.uncertain:
             for number, entry in sorted(self.ledger.parts(post.id, channel.id).items()):
@@ -238,10 +239,7 @@ class Runner:
                                                                   data=taken))
         # What an earlier attempt recorded goes on the new pending line too, so that a run killed
         # again still leaves it to the next one.
-        # A thread's pending line says how many parts it has: a run that comes too late for the rest
-        # still reads the post and records the rest missed (pipeline/publish/select.py).
-        whole = {PARTS: request.total} if request.total > 1 else {}
-        self._append(self._entry(request, PENDING, job, data={**request.progress, **taken, **whole}))
+        self._append(self._entry(request, PENDING, job, data={**request.progress, **taken}))
         unsafe_before = network.http.unsafe_sent
         try:
             published = network.publish(request)
@@ -376,8 +374,11 @@ class Runner:
 
     def _entry(self, request: PartRequest, state: LedgerState, job: Job, *, error: str | None = None,
                data: dict | None = None) -> Entry:
+        # A thread's lines say how many parts it has: a run that comes too late for the rest still
+        # reads the post and records the rest missed (pipeline/publish/select.py).
+        whole = {PARTS: request.total} if request.total > 1 else {}
         return Entry(request.post_id, request.channel_id, request.number, state,
-                     utc_iso(self.clock()), key=request.key, error=error, data=data or {},
+                     utc_iso(self.clock()), key=request.key, error=error, data={**(data or {}), **whole},
                      file=job.post.file, digest=body_digest(job.post.body))
 
     def _published(self, request: PartRequest, published: Published, job: Job, taken: dict | None = None
