@@ -48,9 +48,9 @@ def files_to_read(root: Path, config: Config, ledger: Ledger, now: datetime) -> 
 def _known_in_full(ledger: Ledger, current: list[Entry]) -> dict[str, frozenset[str]]:
     """post -> the channels on which the ledger has a line for every part of it.
 
-    A thread's `pending` lines say how many parts it has (`PARTS`); a run stopped after the
-    first part, or a part that waited for a person, leaves the rest without a line. Older
-    ledgers say nothing of it: there the highest part with a line counts as the last.
+    The lines a run writes about a thread say how many parts it has (`PARTS`): a run stopped
+    after the first part, or a part that waited for a person, leaves the rest without a line.
+    Older ledgers say nothing of it: there the highest part with a line counts as the last.
     """
     total: dict[tuple[str, str], int] = {}
     for entry in ledger.entries:
