@@ -828,6 +828,31 @@ def brands_command(root: Path | None, output_format: str, strict: bool) -> None:
     sys.exit(1 if strict and found.refused else 0)
 
 
+@state.command(name="restore")
+@root_option
+@format_option(*FORMATS)
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--remote", default="origin", show_default=True, help="The git remote.")
+@click.option("--branch", default="state", show_default=True, help="The branch holding the ledger.")
+@click.option("--attempts", type=click.IntRange(1, 20), default=5, show_default=True,
+              help="Pushes to try before failing.")
+def state_restore(root: Path, output_format: str, files: tuple[Path, ...], remote: str, branch: str,
+                  attempts: int) -> None:
+    """Put the ledger of a run whose push failed (the unpushed-ledger artifact) on the state branch.
+
+    FILES are the artifact's files (ledger.jsonl, metrics.jsonl), each named as the
+    state file it restores. Their lines that state/ lacks are appended after the
+    branch's own, so what others pushed meanwhile stays; then the state is pushed as
+    by `social state push`. Run `social state checkout` first.
+    """
+    from pipeline.git import TokenAuth
+    from pipeline.state.branch import restore_state
+
+    result = restore_state(root / "state", list(files), remote=remote, branch=branch, attempts=attempts,
+                           auth=TokenAuth.from_environment(os.environ))
+    echo(out_json(result.as_dict()) if output_format == "json" else result.as_text())
+
+
 def _split_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 

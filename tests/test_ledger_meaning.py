@@ -294,3 +294,24 @@ def test_the_parts_of_a_post_stay_what_its_lines_mean_as_lines_are_appended(tmp_
         for post, channel in itertools.product(("p0", "p1", "p2", "p3"), ("alpha", "beta")):
             scanned = {e.part: e for e in ledger.latest() if (e.post, e.channel) == (post, channel)}
             assert ledger.parts(post, channel) == scanned
+
+
+@pytest.mark.parametrize("a_first", [True, False])
+def test_a_thread_posted_twice_says_which_copy_of_its_first_part_the_rest_answers(a_first):
+    """Two racing runs each posted part 1; only run B went on to part 2, a reply to B's copy. Deleting
+    B's copy of part 1 would leave part 2 answering nothing: the advice names the copy to keep."""
+    run_a = [line(PENDING, 0, "run-a", key="k1"), published(1, "run-a", "111", key="k1"),
+             line(PENDING, 1, "run-a", key="k2", part=2)]
+    run_b = [line(PENDING, 2, "run-b", key="k1"), published(3, "run-b", "222", key="k1"),
+             line(PENDING, 3, "run-b", key="k2", part=2), published(4, "run-b", "333", key="k2", part=2)]
+    ledger = MemoryLedger(run_a + run_b if a_first else run_b + run_a)
+    [duplicate] = [c for c in ledger.conflicts if c.kind == "duplicate"]
+    assert duplicate.answered is not None and duplicate.answered.remote_id == "222"
+    assert ("keep https://mastodon.example/@us/222 (part 2 answers it) and delete the other by hand"
+            in duplicate.message())
+    assert duplicate.message().endswith("--published https://mastodon.example/@us/222")
+
+
+def test_a_single_post_posted_twice_leaves_the_choice_of_copy_to_the_person():
+    [duplicate] = MemoryLedger([*RUN_A, line(PENDING, 2, "run-b", key="kb"), published(3, "run-b", "222")]).conflicts
+    assert duplicate.answered is None and "delete one by hand" in duplicate.message()

@@ -49,7 +49,8 @@ def entries() -> st.SearchStrategy[list[str]]:
         st.builds(lambda v: f"id: {v}", st.sampled_from(IDS).flatmap(quoted)),
     ), max_size=4)
     noise = st.lists(st.one_of(
-        st.just("channels: [notes]"), st.just("title: Winter cake launch"),
+        st.just("channels: [notes]"), st.just("channels:\n  - notes"), st.just("channels: [notes]  # c"),
+        st.just("channels: []"), st.just("channels:\n- notes\n- other"), st.just("title: Winter cake launch"),
         st.builds(lambda d: f'title: "first line\n{d}"', decoy()),
         st.builds(lambda d: f"title: 'first line\n{d}'", decoy()),
         st.builds(lambda d: f"tags: [a,\n{d}]", decoy()),
@@ -62,7 +63,7 @@ def entries() -> st.SearchStrategy[list[str]]:
     return st.tuples(real, noise).flatmap(lambda pair: st.permutations(pair[0] + pair[1]))
 
 
-def must_be_read(post, known: set[str], published: set[str]) -> bool:
+def must_be_read(post, known: dict[str, frozenset[str]], published: set[str]) -> bool:
     """What the planner would act on: due and ready (unless long past and known), or retracted and out."""
     if post is None:
         return False
@@ -70,11 +71,12 @@ def must_be_read(post, known: set[str], published: set[str]) -> bool:
         return post.id in published
     if post.status != PostStatus.READY or post.publish_at is None or post.publish_at > NOW:
         return False
-    return not (post.publish_at < OLDEST and post.id in known)
+    return not (post.publish_at < OLDEST and set(post.channels) <= known.get(post.id, frozenset()) != frozenset())
 
 
 @settings(max_examples=400, deadline=None)
-@given(lines=entries(), known=st.sets(st.sampled_from(IDS)), published=st.sets(st.sampled_from(IDS)))
+@given(lines=entries(), published=st.sets(st.sampled_from(IDS)),
+       known=st.dictionaries(st.sampled_from(IDS), st.sets(st.sampled_from(["notes", "other"])).map(frozenset)))
 def test_the_fast_path_reads_every_post_a_run_could_act_on(tmp_path_factory, lines, known, published):
     root = tmp_path_factory.mktemp("repo")
     (root / "content").mkdir()
@@ -121,3 +123,24 @@ def test_checking_the_whole_text_at_once_agrees_with_line_by_line(text):
     from pipeline.content.peek import _CLOSED_LINE, all_closed
 
     assert all_closed(text) == all(_CLOSED_LINE.fullmatch(line) for line in text.split("\n"))
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from([
+    "channels: [a, b]", "channels: [a,b] # c", "channels:", "  - a", "- b", "  - 'c'", "  -  d  # note",
+    "    e", "channels: []", "channels: [a, 'b']", "title: x", "# c", "", "tags: [a,", "b]", "k: |",
+    "  channels: [z]", "channels: a", "  - {x: y}", "  - [q]", "channels: &x [a]", "  - a-b.c"]),
+    max_size=7).map("\n".join))
+def test_a_list_of_words_read_from_the_text_is_what_yaml_reads(text):
+    import yaml
+
+    from pipeline.content.peek import peek_words
+
+    words = peek_words(text, "channels")
+    if words is None:
+        return
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise AssertionError(f"sure of {words} in text YAML refuses: {text!r}") from None
+    assert isinstance(data, dict) and data.get("channels") == words, (text, words)

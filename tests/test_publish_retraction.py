@@ -13,8 +13,10 @@ from datetime import UTC, datetime
 import pytest
 
 from pipeline.networks.base import Capability
+from pipeline.networks.delivery import DeliveryError
 from pipeline.publish.result import NOT_STARTED
 from pipeline.publish.service import publish
+from pipeline.publish.status import Group, publishing_status
 from pipeline.state.ledger import DELETED, FAILED, PUBLISHED, Ledger, read_entries
 from tests.fakes.memory import CHANNELS, MemoryNetwork
 from tests.netreg import registered
@@ -135,3 +137,46 @@ def test_a_network_that_cannot_delete_is_told_once_not_on_every_run(repo, memory
         assert later.ok and later.result.outcomes == []
         assert len(lines(repo)) == count
     assert not any(call[0] == "delete" for call in memory.calls)
+
+
+@pytest.mark.parametrize("code", ["delete-refused", "post-unknown"])
+def test_a_delete_the_network_refuses_for_good_is_told_once_not_on_every_run(repo, memory, thread, monkeypatch,
+                                                                             code):
+    """Telegram refuses to delete a message older than 48 hours; no id in the ledger names no post: no
+    later run changes that. The part is marked once (a person deletes it by hand) and left alone after,
+    not tried and written again every 15 minutes."""
+    original = MemoryNetwork.delete
+
+    def refusing(self, part):
+        if part.number == 2:
+            MemoryNetwork.calls.append(("delete", self.channel.id, part.post_id, part.number))
+            raise DeliveryError("refused (400): message can't be deleted; delete it by hand", code=code)
+        original(self, part)
+
+    monkeypatch.setattr(MemoryNetwork, "delete", refusing)
+    report = run(repo, datetime(2026, 12, 4, 9, 0, tzinfo=UTC))
+    assert [(o.part, o.state) for o in report.result.outcomes] == [(3, DELETED), (2, FAILED), (1, FAILED)]
+    assert report.result.outcomes[1].error.startswith("cannot delete: remove it by hand (refused (400)")
+    assert report.result.outcomes[2].error == ("cannot delete: remove it by hand (kept online until part 2 is "
+                                               "deleted (a thread is deleted from its last part))")
+    for number in (1, 2):  # status shows both as still online, for a person; none as "the next run deletes it"
+        marked = Ledger(repo.root).current("t", "alpha", number)
+        assert marked.retraction_failed and marked.error == report.result.outcomes[3 - number].error
+    rows = {row.part: row for row in publishing_status(repo.root, clock=lambda: SENT.replace(day=5)).rows}
+    assert {rows[n].group for n in (1, 2)} == {Group.RETRACTION_FAILED} and rows[1].needs_person
+    count, deletes = len(lines(repo)), len([c for c in memory.calls if c[0] == "delete"])
+
+    for minutes in (15, 30):
+        later = run(repo, datetime(2026, 12, 4, 9, minutes, tzinfo=UTC))
+        assert later.ok and later.result.outcomes == []
+    assert len(lines(repo)) == count
+    assert len([c for c in memory.calls if c[0] == "delete"]) == deletes
+    assert memory.online() == [("t", 1), ("t", 2)]  # the thread stays whole below the part a person removes
+
+
+def test_a_delete_that_fails_for_now_is_tried_again(repo, memory, thread):
+    memory.refuse_delete = {("t", 2)}
+    for minutes in (0, 15):
+        report = run(repo, datetime(2026, 12, 2, 9, minutes, tzinfo=UTC))
+        assert ("delete", "alpha", "t", 2) in memory.calls[-1:], report.result.outcomes
+        assert report.result.outcomes[-2].error.startswith("delete failed: refused (403)")

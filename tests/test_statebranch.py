@@ -419,3 +419,47 @@ def test_every_call_that_talks_to_the_remote_carries_the_token_and_no_other_does
     talking = {"push", "fetch", "ls-remote"}
     assert {name for name, _ in calls} >= talking
     assert all(carried == (name in talking) for name, carried in calls), calls
+
+
+# -- restoring an unpushed ledger -----------------------------------------------------------------
+
+
+def test_restoring_an_unpushed_ledger_keeps_what_others_pushed_meanwhile(origin, tmp_path):
+    """A run's push failed: the workflow kept its ledger as an artifact. Meanwhile another run (or a
+    person's `social resolve`) pushed lines of its own. Copying the artifact over the branch's
+    ledger would drop those; `social state restore` adds only what the branch lacks."""
+    a = clone(origin, tmp_path / "a", "RunnerA")
+    checkout_state(a)
+    append(a / "state" / "ledger.jsonl", line("one"))
+    push_state(a / "state", sleep=Sleeps())
+    b = clone(origin, tmp_path / "b", "RunnerB")  # its push fails: the artifact
+    checkout_state(b)
+    append(b / "state" / "ledger.jsonl", line("two"), line("three"))
+    artifact = tmp_path / "unpushed-ledger" / "ledger.jsonl"
+    artifact.parent.mkdir()
+    artifact.write_bytes((b / "state" / "ledger.jsonl").read_bytes())
+    c = clone(origin, tmp_path / "c", "RunnerC")  # pushes meanwhile
+    checkout_state(c)
+    append(c / "state" / "ledger.jsonl", line("four"))
+    push_state(c / "state", sleep=Sleeps())
+
+    desk = clone(origin, tmp_path / "desk", "Person")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["state", "checkout", "--root", str(desk)]).exit_code == 0
+    out = runner.invoke(cli, ["state", "restore", "--root", str(desk), str(artifact)])
+    assert out.exit_code == 0, out.output
+    assert "2 lines of ledger.jsonl" in out.output and "Pushed the state" in out.output
+    assert remote_file(origin, "ledger.jsonl").splitlines() == [line("one"), line("four"), line("two"),
+                                                                  line("three")]
+    again = runner.invoke(cli, ["state", "restore", "--root", str(desk), str(artifact)])
+    assert again.exit_code == 0 and "nothing to push" in again.output
+
+
+def test_restoring_a_file_that_is_no_state_file_is_refused(origin, tmp_path):
+    desk = clone(origin, tmp_path / "desk", "Person")
+    checkout_state(desk)
+    stray = tmp_path / "notes.txt"
+    stray.write_text("hello\n")
+    out = CliRunner().invoke(cli, ["state", "restore", "--root", str(desk), str(stray)])
+    assert out.exit_code == 1 and "notes.txt" in out.output and "ledger.jsonl" in out.output
+    assert "Traceback" not in out.output

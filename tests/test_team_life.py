@@ -36,6 +36,7 @@ from pipeline.publish.service import publish, resolve
 from pipeline.state.branch import checkout_state, push_state
 from pipeline.state.ledger import Ledger
 from tests.netreg import registered
+from tests.teamgit import Crash, git
 
 SCHEDULES = 200
 ROUNDS = 5
@@ -50,10 +51,6 @@ channels:
     network: team
     max_lateness: 45m
 """
-
-
-class Crash(BaseException):
-    """The run dies: nothing after this point of the publish step runs."""
 
 
 class TeamNetwork(Network):
@@ -92,11 +89,6 @@ class TeamNetwork(Network):
 
     def delete(self, part):
         TeamNetwork.remote.pop(part.remote_id, None)
-
-
-def git(folder: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(folder), "-c", "user.name=Team", "-c", "user.email=t@example.com",
-                           *args], check=True, capture_output=True, text=True).stdout
 
 
 class Team:

@@ -97,3 +97,71 @@ def _scalar(written: str) -> str | None:
         return re.split(r"[ \t]#", written, maxsplit=1)[0].rstrip()
     rest = written[end.end():].strip() if end else "?"
     return text if not rest or rest.startswith("#") else None
+
+
+#: a plain word as a list item or a flow list's entry: what a channel id is
+_WORD = re.compile(r"[A-Za-z0-9_][\w.-]*")
+_ITEM = re.compile(r"(?P<indent>[ \t]*)-[ \t]+(?P<word>\S+)[ \t]*(?:#.*)?")
+
+
+def peek_words(front: str, key: str) -> list[str] | None:
+    """A top-level list of plain words (`key: [a, b]`, or `- a` lines below it), or None if unsure.
+
+    Sure only of front matter that is plainly a mapping: every line at the left edge a key (or a
+    comment), the list's own lines alike. The full reader decides anything else: a quoted or
+    multi-line entry, a scalar, an anchor, a value that runs on below.
+    """
+    if not all_closed(front):
+        return None
+    lines = front.split("\n")
+    words: list[str] | None = None
+    nested = False  # whether the key above may have its value on the indented lines below it
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        if not line.strip():
+            continue
+        if line.startswith("#"):
+            nested = False  # it ends a block text; what follows it indented, the full reader decides
+            continue
+        if line[0] in " \t":
+            if not nested:
+                return None  # a value that runs on over lines, or no mapping at all
+            continue  # the value of the key above, where it is not ours
+        if line.startswith("-") or not re.match(r"\w[\w.-]*[ \t]*:", line):
+            return None
+        name, _, value = line.partition(":")
+        written = re.split(r"[ \t]#", value, maxsplit=1)[0].strip()
+        nested = not written or written[0] in "|>"
+        if name.strip() != key:
+            continue
+        if words is not None:
+            return None  # written twice
+        if written.startswith("[") and written.endswith("]"):
+            words = [word.strip() for word in written[1:-1].split(",")]
+            words = [] if words == [""] else words
+            if not all(_WORD.fullmatch(word) for word in words):
+                return None
+        elif written:
+            return None
+        else:
+            words, indent = [], None
+            while index < len(lines):
+                item = _ITEM.fullmatch(lines[index])
+                if item is None:
+                    if not lines[index].strip() or lines[index].lstrip().startswith("#"):
+                        index += 1
+                        continue
+                    if lines[index][0] in " \t-":
+                        return None  # an entry that is no plain word, or something nested
+                    break
+                if indent not in (None, item["indent"]) or not _WORD.fullmatch(item["word"]):
+                    return None
+                indent = item["indent"]
+                words.append(item["word"])
+                index += 1
+            if not words:
+                return None
+            nested = False
+    return words

@@ -54,6 +54,10 @@ class Capability(StrEnum):
 
 
 #: a post's engagement key -> the capability it needs
+#: codes of a delete error that no later run can change (a post too old for the network to delete,
+#: no id in the ledger to name it, no deletion at all): a person deletes the post by hand
+DELETE_BY_HAND = frozenset({"delete-refused", "post-unknown", "delete-unsupported"})
+
 ENGAGEMENT = {"reply_to": Capability.REPLY, "quote": Capability.QUOTE,
               "repost": Capability.REPOST, "like": Capability.LIKE}
 

@@ -37,7 +37,7 @@ from typing import Any
 from pipeline.content.identity import body_digest
 from pipeline.content.model import Channel
 from pipeline.errors import PipelineError
-from pipeline.networks.base import Capability, Network, Uncertain
+from pipeline.networks.base import DELETE_BY_HAND, Capability, Network, Uncertain
 from pipeline.networks.delivery import DeliveryError
 from pipeline.networks.parts import MediaFile, PartRequest, Published, SentPart
 from pipeline.publish.plan import SEND_LATE, Job, JobAction, Plan, asked_to_send_late, settled
@@ -47,6 +47,7 @@ from pipeline.state.ledger import (
     FAILED,
     MISSED,
     NEEDS_PERSON,
+    PARTS,
     PENDING,
     PUBLISHED,
     UNCERTAIN,
@@ -98,6 +99,7 @@ class Runner:
                 late = utc_iso(plan.runs_since or plan.now)
                 self._record_outcome(result.outcomes, Entry(
                     post.id, channel.id, number, MISSED, late, file=post.file,
+                    data={PARTS: max(numbers)} if max(numbers) > 1 else {},  # the rest, if this run dies
                     error=f"due {utc_iso(post.publish_at)}, more than {channel.max_lateness} late at {late}"))
         for post, channel in plan.uncertain:
             for number, entry in sorted(self.ledger.parts(post.id, channel.id).items()):
@@ -287,7 +289,9 @@ class Runner:
 
         A failed delete is written on its part (still `published`, marked `retracting`),
         the parts before it stay online so the thread stays whole, and the next run goes
-        on from there. A network that cannot delete is told once per part, not every run.
+        on from there. A network that cannot delete, or refuses a delete for good (a message too
+        old to delete: DELETE_BY_HAND), is told once per part, not every run: later runs leave the
+        part, and the parts before it, to a person.
         """
         mask = network.http.secrets.mask
         parts = self.ledger.parts(job.post.id, job.channel.id)
@@ -303,16 +307,24 @@ class Runner:
                 self._not_started(job, numbers[index:], outcomes)
                 return
             entry = parts[number]
+            if _told_cannot_delete(entry):
+                return  # a person deletes it by hand; the parts before it stay, so the thread stays whole
             try:
                 network.delete(sent_part(entry))
             except Exception as exc:  # refused, unreachable, or an adapter's bug: the part is still online
                 reason = mask(exc.message) if isinstance(exc, PipelineError) else \
                     f"unexpected error: {_bug(exc, mask)}"
-                self._retraction_failed(entry, job, outcomes, f"delete failed: {reason}; the next run tries again")
+                for_good = isinstance(exc, PipelineError) and exc.code in DELETE_BY_HAND
+                self._retraction_failed(entry, job, outcomes, f"cannot delete: remove it by hand ({reason})"
+                                        if for_good else f"delete failed: {reason}; the next run tries again")
+                kept = f"kept online until part {number} is deleted (a thread is deleted from its last part)"
                 for earlier in numbers[index + 1:]:
-                    self._report(outcomes, Outcome(
-                        entry.post, entry.channel, earlier, NOT_STARTED, parts[earlier].url,
-                        f"kept online until part {number} is deleted (a thread is deleted from its last part)"))
+                    if for_good:  # no run deletes part `number`: the rest of the thread is a person's too
+                        self._retraction_failed(parts[earlier], job, outcomes,
+                                                f"cannot delete: remove it by hand ({kept})")
+                    else:
+                        self._report(outcomes, Outcome(entry.post, entry.channel, earlier, NOT_STARTED,
+                                                       parts[earlier].url, kept))
                 return
             self._record_outcome(outcomes, Entry(entry.post, entry.channel, number, DELETED,
                                                  utc_iso(self.clock()), key=entry.key,
@@ -362,8 +374,11 @@ class Runner:
 
     def _entry(self, request: PartRequest, state: LedgerState, job: Job, *, error: str | None = None,
                data: dict | None = None) -> Entry:
+        # A thread's lines say how many parts it has: a run that comes too late for the rest still
+        # reads the post and records the rest missed (pipeline/publish/select.py).
+        whole = {PARTS: request.total} if request.total > 1 else {}
         return Entry(request.post_id, request.channel_id, request.number, state,
-                     utc_iso(self.clock()), key=request.key, error=error, data=data or {},
+                     utc_iso(self.clock()), key=request.key, error=error, data={**(data or {}), **whole},
                      file=job.post.file, digest=body_digest(job.post.body))
 
     def _published(self, request: PartRequest, published: Published, job: Job, taken: dict | None = None
@@ -457,10 +472,10 @@ def sent_part(entry: Entry) -> SentPart:
 
 
 def _progress(current: Entry | None) -> dict:
-    """What the network recorded on a pending part (the engine's own `takes_over` left out)."""
+    """What the network recorded on a pending part (the engine's own `takes_over` and `parts` left out)."""
     if current is None or current.state != PENDING:
         return {}
-    return {key: value for key, value in (current.data or {}).items() if key != TAKES_OVER}
+    return {key: value for key, value in (current.data or {}).items() if key not in (TAKES_OVER, PARTS)}
 
 
 def _told_cannot_delete(entry: Entry) -> bool:

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from pipeline.content.load import post_file_names
 from pipeline.content.model import Config, PostStatus
-from pipeline.content.peek import peek
+from pipeline.content.peek import peek, peek_words
 from pipeline.content.posts import MAX_POST_BYTES
 from pipeline.files import RegularFiles, UnsafeFile
-from pipeline.state.ledger import FAILED, PENDING, PUBLISHED, Ledger
+from pipeline.state.ledger import FAILED, PARTS, PENDING, PUBLISHED, Entry, Ledger
 from pipeline.times import TimeError, parse_publish_at
 
 _KEYS = frozenset({"publish_at", "status", "id"})
@@ -34,7 +35,7 @@ def files_to_read(root: Path, config: Config, ledger: Ledger, now: datetime) -> 
     # posts a person asked to send although they are late, and posts with a failed part: the run
     # tries again or, once too late, records it missed (a failed part is never left for ever).
     open_ = {entry.post for entry in current if entry.state in (PENDING, FAILED)}
-    known = {entry.post for entry in current} - open_
+    known = {post: channels for post, channels in _known_in_full(ledger, current).items() if post not in open_}
     published = {entry.post for entry in current if entry.state == PUBLISHED}
     oldest_sendable = now - max((c.max_lateness for c in config.channels.values()),
                                 default=timedelta(hours=6))
@@ -42,6 +43,29 @@ def files_to_read(root: Path, config: Config, ledger: Ledger, now: datetime) -> 
     files = RegularFiles(root)
     return [name for name in post_file_names(root)
             if _must_read(name, files, config, known, published, window)]
+
+
+def _known_in_full(ledger: Ledger, current: list[Entry]) -> dict[str, frozenset[str]]:
+    """post -> the channels on which the ledger has a line for every part of it.
+
+    The lines a run writes about a thread say how many parts it has (`PARTS`): a run stopped
+    after the first part, or a part that waited for a person, leaves the rest without a line.
+    Older ledgers say nothing of it: there the highest part with a line counts as the last.
+    """
+    total: dict[tuple[str, str], int] = {}
+    for entry in ledger.entries:
+        parts = entry.data.get(PARTS) if entry.data else None
+        if type(parts) is int and parts > total.get((entry.post, entry.channel), 0):
+            total[(entry.post, entry.channel)] = parts
+    numbers: dict[tuple[str, str], set[int]] = {}
+    for entry in current:
+        numbers.setdefault((entry.post, entry.channel), set()).add(entry.part)
+    known: dict[str, set[str]] = {}
+    for (post, channel), have in numbers.items():
+        channels = known.setdefault(post, set())
+        if len(have) >= max(total.get((post, channel), 0), max(have)):  # parts 1..N, each with a line
+            channels.add(channel)
+    return {post: frozenset(channels) for post, channels in known.items()}
 
 
 class _Window:
@@ -62,8 +86,8 @@ class _Window:
 _LOCAL = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?$")
 
 
-def _must_read(path: str, files: RegularFiles, config: Config, known: set[str], published: set[str],
-               window: _Window) -> bool:
+def _must_read(path: str, files: RegularFiles, config: Config, known: Mapping[str, frozenset[str]],
+               published: set[str], window: _Window) -> bool:
     try:
         with files.open(path, MAX_POST_BYTES) as handle:
             head = handle.read(_HEAD_BYTES).decode("utf-8")
@@ -74,7 +98,8 @@ def _must_read(path: str, files: RegularFiles, config: Config, known: set[str], 
     end = _BOUNDARY.search(head, 3)
     if end is None:
         return True
-    fields = peek(head[3:end.start()], _KEYS)
+    front = head[3:end.start()]
+    fields = peek(front, _KEYS)
     if not fields.sure:
         return True
     status = fields.get("status") or PostStatus.READY
@@ -93,11 +118,20 @@ def _must_read(path: str, files: RegularFiles, config: Config, known: set[str], 
         if local > window.future_text:
             return False
         if local < window.past_text:
-            return post_id not in known
+            return not _known_everywhere(front, known.get(post_id))
     try:
         when = parse_publish_at(value, config.zone)
     except TimeError:
         return True
     if when > window.now:
         return False
-    return not (when < window.oldest and post_id in known)
+    return not (when < window.oldest and _known_everywhere(front, known.get(post_id)))
+
+
+def _known_everywhere(front: str, known: frozenset[str] | None) -> bool:
+    """Whether the ledger has a line for every part on every channel the post names (as far as its
+    top settles the channels; when unsure, it is read in full)."""
+    if not known:
+        return False
+    channels = peek_words(front, "channels")
+    return channels is not None and set(channels) <= known

@@ -201,6 +201,56 @@ def push_state(state: Path, *, remote: str = REMOTE, branch: str = BRANCH, messa
                            + "; ".join(result.log))
 
 
+@dataclass
+class RestoreResult:
+    """What `restore_state` did: the lines each file brought that the branch lacked, and the push."""
+
+    added: dict[str, int] = field(default_factory=dict)
+    push: PushResult = field(default_factory=PushResult)
+
+    def as_dict(self) -> dict:
+        return {"added": self.added, **self.push.as_dict()}
+
+    def as_text(self) -> str:
+        added = ", ".join(f"{count} line{'s' if count != 1 else ''} of {name}" for name, count in self.added.items())
+        return f"Added {added} that the state branch lacked.\n{self.push.as_text()}"
+
+
+@_state_errors
+def restore_state(state: Path, files: list[Path], *, remote: str = REMOTE, branch: str = BRANCH,
+                  message: str = "Restore an unpushed ledger", attempts: int = 5, backoff: float = 2.0,
+                  sleep: Sleeper = time.sleep, auth: git.TokenAuth | None = None) -> RestoreResult:
+    """Put state files kept from a run whose push failed (the `unpushed-ledger` artifact) on the branch.
+
+    Each file's lines that the checked-out file lacks are appended in their order, after the
+    branch's own: what other writers pushed meanwhile stays (copying the file over would drop
+    it). Then `push_state`. Each file must be named as the state file it restores.
+    """
+    state = Path(state).resolve()
+    result = RestoreResult()
+    texts = {}
+    for path in files:
+        path = Path(path)
+        if path.name not in STATE_FILES:
+            raise StateBranchError(f"{path}: not a state file; restore {', '.join(STATE_FILES)} (as named in "
+                                   "the unpushed-ledger artifact)")
+        try:
+            texts[path.name] = path.read_bytes().decode("utf-8", errors="surrogateescape")
+        except OSError as error:
+            raise StateBranchError(f"{path}: cannot be read ({error.strerror})") from None
+    if git.run(state, "rev-parse", "--is-inside-work-tree", text=True).returncode:
+        raise StateBranchError(f"{state} is not a git checkout (run `social state checkout` first)")
+    for name, kept in texts.items():
+        target = state / name
+        current = target.read_bytes().decode("utf-8", errors="surrogateescape") if target.is_file() else ""
+        merged = union_lines("", kept, current, end_last=end_line if name == LEDGER else None)
+        result.added[name] = merged.count("\n") - union_lines("", "", current).count("\n")
+        target.write_bytes(merged.encode("utf-8", errors="surrogateescape"))
+    result.push = push_state(state, remote=remote, branch=branch, message=message, attempts=attempts,
+                             backoff=backoff, sleep=sleep, auth=auth)
+    return result
+
+
 def _reason(done: subprocess.CompletedProcess) -> str:
     """The line of git's answer that says why, e.g. `! [rejected] HEAD -> state (fetch first)`."""
     lines = (done.stderr or "").strip().splitlines()

@@ -36,6 +36,9 @@ WRITTEN_STATES = frozenset(_STATES.values()) - {UNREADABLE}
 SETTLED = frozenset({PUBLISHED, MISSED, DELETED})
 #: states that wait for a person's word (`social resolve`)
 NEEDS_PERSON = frozenset({UNCERTAIN, UNREADABLE})
+#: the data key by which a run's line about a part of a thread says how many parts the post has
+#: on its channel, so that a run can tell a post the ledger knows in full from one it knows in part
+PARTS = "parts"
 
 #: characters JSON may hold raw that line-based tools (Python's splitlines, editors) break lines at
 _LINE_BREAKS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})

@@ -22,6 +22,7 @@ from pipeline.state.entry import (
     FAILED,
     MISSED,
     NEEDS_PERSON,
+    PARTS,
     PENDING,
     PUBLISHED,
     SETTLED,
@@ -44,7 +45,7 @@ from pipeline.state.reading import (
 )
 
 __all__ = [
-    "DELETED", "FAILED", "MISSED", "NEEDS_PERSON", "PENDING", "PUBLISHED", "SETTLED", "TORN_MARK", "UNCERTAIN",
+    "DELETED", "FAILED", "MISSED", "NEEDS_PERSON", "PARTS", "PENDING", "PUBLISHED", "SETTLED", "TORN_MARK", "UNCERTAIN",
     "UNREADABLE", "WRITTEN_STATES", "Conflict", "ConflictKind", "Entry", "Ledger", "LedgerBusy", "LedgerDamaged",
     "LedgerError", "LedgerReadError", "LedgerReading", "LedgerState", "LedgerWriteError", "MemoryLedger",
     "published_times", "read_entries",

@@ -57,6 +57,9 @@ class Conflict:
     kept: list[Entry]
     #: two-runs: the racing run's lines that did not undo the publication, in file order
     ignored: list[Entry] = field(default_factory=list)
+    #: duplicate: the copy the thread's next part answers (the run that sent it sent that copy):
+    #: the one to keep, since deleting it would leave the rest of the thread answering nothing
+    answered: Entry | None = None
 
     @property
     def slot(self) -> Slot:
@@ -90,6 +93,11 @@ class Conflict:
     def todo(self) -> str:
         """What a person does about it."""
         if self.kind == ConflictKind.DUPLICATE:
+            if self.answered is not None:
+                url = self.answered.url or self.answered.remote_id
+                others = "the other" if len(self.kept) == 2 else "the others"
+                return (f"keep {url} (part {self.part + 1} answers it) and delete {others} by hand, then: "
+                        f"{self.resolve_command} {url}")
             return f"delete one by hand, then: {self.resolve_command} <the link of the one kept>"
         if self.needs_person:
             return (f"{self._others()} may have posted a second copy: look at the account, delete any second copy "
@@ -228,11 +236,21 @@ class PartStates:
         for (post, channel, part), copies in self._copies.items():
             online = list(copies.online.values())
             if len({e.remote_id for e in online if e.remote_id is not None}) > 1:
-                found.append(Conflict(ConflictKind.DUPLICATE, post, channel, part, online))
+                found.append(Conflict(ConflictKind.DUPLICATE, post, channel, part, online,
+                                      answered=self._answered(online, (post, channel, part + 1))))
             if copies.ignored:
                 found.append(Conflict(ConflictKind.TWO_RUNS, post, channel, part, online[-1:] or [copies.last],
                                       list(copies.ignored)))
         return found
+
+
+    def _answered(self, copies: list[Entry], following: Slot) -> Entry | None:
+        """The one copy sent by the run that sent the next part (which answers it), if there is one."""
+        after = self.current.get(following)
+        if after is None or after.state is not PUBLISHED or not after.run:
+            return None
+        sent = [copy for copy in copies if copy.run and copy.run in (after.run, _taken_over(after))]
+        return sent[0] if len(sent) == 1 else None
 
 
 def _one_attempt(a: Entry, b: Entry) -> bool:
