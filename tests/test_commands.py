@@ -105,6 +105,11 @@ def test_a_repository_without_templates_validates_renders_and_writes_new_posts(r
     import shutil
 
     shutil.rmtree(repo.root / "templates")
+    # The post goes out at the real time (a real run), whatever the hour: no posting-hours rule here.
+    channels = repo.root / "content" / "channels.yml"
+    without_hours = channels.read_text().replace(', hours: "08:00-20:00"', "")
+    assert without_hours != channels.read_text()
+    channels.write_text(without_hours)
     due = (datetime.now(UTC) - timedelta(minutes=10)).strftime("%Y-%m-%d %H:%M+00:00")  # a real run: real time
     created = run(repo, "new", "Rye week", "--at", due, "--now", due, "--channels", "mastodon,bluesky,outbox")
     assert created.exit_code == 0, created.output
