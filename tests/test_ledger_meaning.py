@@ -306,12 +306,27 @@ def test_a_thread_posted_twice_says_which_copy_of_its_first_part_the_rest_answer
              line(PENDING, 3, "run-b", key="k2", part=2), published(4, "run-b", "333", key="k2", part=2)]
     ledger = MemoryLedger(run_a + run_b if a_first else run_b + run_a)
     [duplicate] = [c for c in ledger.conflicts if c.kind == "duplicate"]
-    assert duplicate.answered is not None and duplicate.answered.remote_id == "222"
-    assert ("keep https://mastodon.example/@us/222 (part 2 answers it) and delete the other by hand"
-            in duplicate.message())
+    assert duplicate.keep is not None and duplicate.keep.remote_id == "222"
+    assert ("keep https://mastodon.example/@us/222 (part 2 of the thread kept answers it) and delete the other "
+            "by hand" in duplicate.message())
     assert duplicate.message().endswith("--published https://mastodon.example/@us/222")
+
+
+@pytest.mark.parametrize("a_first", [True, False])
+def test_a_whole_thread_posted_twice_keeps_one_run_s_copy_of_every_part(a_first):
+    """Both racing runs posted both parts: keeping run A's part 1 and run B's part 2 would leave B's part 2
+    answering a deleted post. The advice keeps one run's thread, part by part."""
+    run_a = [line(PENDING, 0, "run-a", key="k1"), published(1, "run-a", "111", key="k1"),
+             line(PENDING, 1, "run-a", key="k2", part=2), published(2, "run-a", "112", key="k2", part=2)]
+    run_b = [line(PENDING, 2, "run-b", key="k1"), published(3, "run-b", "221", key="k1"),
+             line(PENDING, 3, "run-b", key="k2", part=2), published(4, "run-b", "222", key="k2", part=2)]
+    ledger = MemoryLedger(run_a + run_b if a_first else run_b + run_a)
+    kept = {c.part: c.keep for c in ledger.conflicts if c.kind == "duplicate"}
+    assert {part: entry.run for part, entry in kept.items()} in ({1: "run-a", 2: "run-a"}, {1: "run-b", 2: "run-b"})
+    second = next(c for c in ledger.conflicts if c.part == 2)
+    assert f"keep {kept[2].url} (it answers part 1 of the thread kept)" in second.message()
 
 
 def test_a_single_post_posted_twice_leaves_the_choice_of_copy_to_the_person():
     [duplicate] = MemoryLedger([*RUN_A, line(PENDING, 2, "run-b", key="kb"), published(3, "run-b", "222")]).conflicts
-    assert duplicate.answered is None and "delete one by hand" in duplicate.message()
+    assert duplicate.keep is None and "delete one by hand" in duplicate.message()

@@ -82,10 +82,6 @@ def test_a_year_of_scheduled_runs(seed, tmp_path, monkeypatch):
         live(Year(seed, tmp_path, accounts, clock, START, END, per_week=2.2, incidents=14, trap=trap))
 
 
-# Known and open (issue: a year in one run): in the dense week, a thread whose first part went
-# out twice through racing runs can end with part 2 answering the copy a person removed (seen
-# with YEAR_SEED=542836 and 504454). Kept running, reported as xfail until it is fixed.
-@pytest.mark.xfail(reason="a thread's part 2 may answer a removed duplicate of part 1 (open)", strict=False)
 def test_a_week_against_a_real_bluesky_pds(tmp_path, monkeypatch):
     """The week the clocks go forward, with a Bluesky channel on a real PDS (behind a proxy that
     injects the same faults) beside three fakes."""

@@ -57,9 +57,12 @@ class Conflict:
     kept: list[Entry]
     #: two-runs: the racing run's lines that did not undo the publication, in file order
     ignored: list[Entry] = field(default_factory=list)
-    #: duplicate: the copy the thread's next part answers (the run that sent it sent that copy):
-    #: the one to keep, since deleting it would leave the rest of the thread answering nothing
-    answered: Entry | None = None
+    #: duplicate in a thread: the copy to keep, the one sent by the run that sent the furthest part
+    #: that went out; keeping that run's copy of every part leaves one whole thread, where deleting
+    #: it would leave a reply answering nothing
+    keep: Entry | None = None
+    #: the furthest part of the thread that went out (with `keep`)
+    last: int = 0
 
     @property
     def slot(self) -> Slot:
@@ -93,11 +96,12 @@ class Conflict:
     def todo(self) -> str:
         """What a person does about it."""
         if self.kind == ConflictKind.DUPLICATE:
-            if self.answered is not None:
-                url = self.answered.url or self.answered.remote_id
+            if self.keep is not None:
+                url = self.keep.url or self.keep.remote_id
+                why = (f"part {self.part + 1} of the thread kept answers it" if self.part < self.last
+                       else f"it answers part {self.part - 1} of the thread kept")
                 others = "the other" if len(self.kept) == 2 else "the others"
-                return (f"keep {url} (part {self.part + 1} answers it) and delete {others} by hand, then: "
-                        f"{self.resolve_command} {url}")
+                return f"keep {url} ({why}) and delete {others} by hand, then: {self.resolve_command} {url}"
             return f"delete one by hand, then: {self.resolve_command} <the link of the one kept>"
         if self.needs_person:
             return (f"{self._others()} may have posted a second copy: look at the account, delete any second copy "
@@ -233,24 +237,38 @@ class PartStates:
     def conflicts(self) -> list[Conflict]:
         """Every conflict found, in the order the parts first went out."""
         found = []
+        furthest = self._furthest() if self._copies else {}
         for (post, channel, part), copies in self._copies.items():
             online = list(copies.online.values())
             if len({e.remote_id for e in online if e.remote_id is not None}) > 1:
-                found.append(Conflict(ConflictKind.DUPLICATE, post, channel, part, online,
-                                      answered=self._answered(online, (post, channel, part + 1))))
+                last = furthest.get((post, channel))
+                keep = _sent_by(online, last) if last is not None and last.part > 1 else None
+                found.append(Conflict(ConflictKind.DUPLICATE, post, channel, part, online, keep=keep,
+                                      last=last.part if keep else 0))
             if copies.ignored:
                 found.append(Conflict(ConflictKind.TWO_RUNS, post, channel, part, online[-1:] or [copies.last],
                                       list(copies.ignored)))
         return found
 
 
-    def _answered(self, copies: list[Entry], following: Slot) -> Entry | None:
-        """The one copy sent by the run that sent the next part (which answers it), if there is one."""
-        after = self.current.get(following)
-        if after is None or after.state is not PUBLISHED or not after.run:
-            return None
-        sent = [copy for copy in copies if copy.run and copy.run in (after.run, _taken_over(after))]
-        return sent[0] if len(sent) == 1 else None
+    def _furthest(self) -> dict[tuple[str, str], Entry]:
+        """(post, channel) -> the current line of its furthest part that went out, where there are copies."""
+        posts = {(post, channel) for post, channel, _ in self._copies}
+        found: dict[tuple[str, str], Entry] = {}
+        for (post, channel, part), entry in self.current.items():
+            before = found.get((post, channel))
+            if (post, channel) in posts and entry.state is PUBLISHED and (before is None or part > before.part):
+                found[(post, channel)] = entry
+        return found
+
+
+def _sent_by(copies: list[Entry], later: Entry) -> Entry | None:
+    """The one copy the run that wrote `later` sent (or the run it took over from), if there is one."""
+    if not later.run:
+        return None
+    runs = {later.run, _taken_over(later)}
+    sent = [copy for copy in copies if copy.run and copy.run in runs]
+    return sent[0] if len(sent) == 1 else None
 
 
 def _one_attempt(a: Entry, b: Entry) -> bool:

@@ -143,7 +143,7 @@ class Person(Runner):
         for conflict in status.conflicts:
             if conflict.needs_person:
                 said.append(self._settle_part(clock, accounts[conflict.channel], calendar, conflict.post,
-                                              conflict.part, keep=(conflict.answered or conflict.kept[0]).remote_id))
+                                              conflict.part, keep=(conflict.keep or conflict.kept[0]).remote_id))
         if said:
             self.push(clock, "Settled by a person")
         return said

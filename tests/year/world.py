@@ -261,8 +261,9 @@ class Year:
             latest = post.versions[-1]
             if latest.status != READY or latest.at > self.clock.now or self.rng.random() > 0.3:
                 continue
-            version = Version(self.clock.now, _daytime(self.rng, self.clock.now + timedelta(days=1)),
-                              wording=latest.wording)
+            # A few minutes to write it: never at the very moment of a run that already sent the post elsewhere.
+            version = Version(self.clock.now + timedelta(minutes=5),
+                              _daytime(self.rng, self.clock.now + timedelta(days=1)), wording=latest.wording)
             self.origin.add_change(post, version)
             self._add_event(version.at)
             self._add_event(version.publish_at)
