@@ -37,18 +37,19 @@ def _scan(folder: str, found: list[tuple[str, os.stat_result | None]]) -> None:
             entries = list(listing)
     except OSError:
         return  # as os.walk: a folder that cannot be listed holds nothing
+    append = found.append
     for entry in entries:
         try:
-            is_dir = entry.is_dir()
+            is_dir = entry.is_dir()  # from the listing: no system call on most file systems
         except OSError:
             is_dir = False
         if is_dir and not entry.is_symlink():
             _scan(entry.path, found)
         elif is_dir or entry.name.endswith(".md"):
             try:
-                found.append((entry.path, entry.stat(follow_symlinks=False)))
+                append((entry.path, entry.stat(follow_symlinks=False)))
             except OSError:
-                found.append((entry.path, None))
+                append((entry.path, None))
 
 
 def _lstat(path: str) -> os.stat_result | None:

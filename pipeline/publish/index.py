@@ -81,10 +81,12 @@ def tree_digest(entries: list[tuple[str, os.stat_result | None]]) -> str:
     """Every post file's path with its size, times and inode, in one digest."""
     digest = hashlib.blake2b(digest_size=16)
     digest.update("\0".join(path for path, _ in entries).encode("utf-8", "surrogateescape"))
-    # A tuple of ints hashes alike in every process of one Python version (the code digest holds it).
-    digest.update(array("q", [-1 if info is None else
-                              hash((info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
-                              for _, info in entries]).tobytes())
+    # An lstat's hash is that of its fields as whole numbers (mode, inode, device, links, owner, group,
+    # size, and the times in whole seconds), alike in every process of one Python version (the code
+    # digest holds it). Whole seconds are enough: every file was settled two seconds before the times
+    # were recorded, so a later change moves its ctime on by at least a second. A file read since
+    # (its atime moved) only costs one run the look at every file.
+    digest.update(array("q", [-1 if info is None else hash(info) for _, info in entries]).tobytes())
     return digest.hexdigest()
 
 

@@ -166,7 +166,7 @@ def _select(workspace: Workspace, config: Config, now: datetime,
     kept.save()
     if selection.files or facts.pending or look_whole:
         return selection, []
-    if steady and kept.settled(stamp) and all(kept.settled(stamp_of(info)) for _, info in entries):
+    if steady and (stamp is None or kept.settled(stamp)) and all(kept.settled(stamp_of(info)) for _, info in entries):
         kept.keep_idle(key, now, selection.until, facts.warnings)
     return None, facts.warnings
 
