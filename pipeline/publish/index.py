@@ -54,9 +54,9 @@ STABLE_NS = 2_000_000_000
 #: a record file larger than this is not read
 MAX_BYTES = 500_000_000
 #: the modules whose answers the records keep: a change to any of them makes every record void
-_CODE = ("pipeline.publish.index", "pipeline.publish.select", "pipeline.content.peek", "pipeline.content.load",
-         "pipeline.times", "pipeline.files", "pipeline.state.ledger", "pipeline.state.reading",
-         "pipeline.state.meaning", "pipeline.state.entry")
+_CODE = ("pipeline.publish.index", "pipeline.publish.select", "pipeline.publish.service",
+         "pipeline.content.peek", "pipeline.content.load", "pipeline.times", "pipeline.files",
+         "pipeline.state.ledger", "pipeline.state.reading", "pipeline.state.meaning", "pipeline.state.entry")
 
 #: [size, mtime_ns, ctime_ns, inode]
 Stamp = list
@@ -80,7 +80,7 @@ def stamp_of(info: os.stat_result | None) -> Stamp | None:
 def tree_digest(entries: list[tuple[str, os.stat_result | None]]) -> str:
     """Every post file's path with its size, times and inode, in one digest."""
     digest = hashlib.blake2b(digest_size=16)
-    digest.update("\0".join(path for path, _ in entries).encode("utf-8", "surrogateescape"))
+    digest.update("\0".join([path for path, _ in entries]).encode("utf-8", "surrogateescape"))
     # An lstat's hash is that of its fields as whole numbers (mode, inode, device, links, owner, group,
     # size, and the times in whole seconds), alike in every process of one Python version (the code
     # digest holds it). Whole seconds are enough: every file was settled two seconds before the times
