@@ -24,7 +24,8 @@ not JSON, or holds another format or fingerprint, is ignored and written anew; a
 record that does not hold what a reading makes is read afresh (StoredError). The
 cache folder may be a link a pull request committed: then it is neither read nor
 written. It is never committed (`.social-cache/.gitignore`), and never used by
-`social publish`, which always reads the posts afresh.
+`social publish`, which always reads the posts it sends afresh (publish/index.py keeps
+only what rules a post out).
 """
 
 from __future__ import annotations
