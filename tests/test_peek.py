@@ -12,6 +12,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -129,7 +130,9 @@ def test_checking_the_whole_text_at_once_agrees_with_line_by_line(text):
 @given(st.lists(st.sampled_from([
     "channels: [a, b]", "channels: [a,b] # c", "channels:", "  - a", "- b", "  - 'c'", "  -  d  # note",
     "    e", "channels: []", "channels: [a, 'b']", "title: x", "# c", "", "tags: [a,", "b]", "k: |",
-    "  channels: [z]", "channels: a", "  - {x: y}", "  - [q]", "channels: &x [a]", "  - a-b.c"]),
+    "  channels: [z]", "channels: a", "  - {x: y}", "  - [q]", "channels: &x [a]", "  - a-b.c",
+    # the values of other keys below them, broken in the ways indentation breaks them
+    "k:", "  a: 1", "    b: 2", "   ", "k: >-", "      f", "  # n", "  -", "  - a: b", "\tx", "k: |2"]),
     max_size=7).map("\n".join))
 def test_a_list_of_words_read_from_the_text_is_what_yaml_reads(text):
     import yaml
@@ -144,3 +147,23 @@ def test_a_list_of_words_read_from_the_text_is_what_yaml_reads(text):
     except yaml.YAMLError:
         raise AssertionError(f"sure of {words} in text YAML refuses: {text!r}") from None
     assert isinstance(data, dict) and data.get("channels") == words, (text, words)
+
+
+@pytest.mark.parametrize("text", [
+    "channels: [a, b]\nk: |\n    e\n  - a",            # a block text's line less indented than its first
+    "channels: [a]\nk:\n    b: 2\n  a: 1",               # a mapping below a key, its indentation broken
+    "channels: [a]\nk:\n  - a\n  b: 1",                  # a list and a key at one indentation
+    "channels: [a]\nk:\n  a: 1\n    b: 2",               # a key's value running on, more indented
+    "channels: [a]\nk: >-\n   \n  e",                   # spaces deeper than the text's first line
+    "channels: [a]\nk:\n\tx",                            # a tab as indentation
+])
+def test_the_values_of_other_keys_that_break_the_mapping_leave_it_unsure(text):
+    """Found by the property test above: the lines below another key can make the whole front
+    matter something YAML refuses, so a list read beside them cannot be trusted."""
+    import yaml
+
+    from pipeline.content.peek import peek_words
+
+    with pytest.raises(yaml.YAMLError):
+        yaml.safe_load(text)
+    assert peek_words(text, "channels") is None

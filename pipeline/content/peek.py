@@ -115,25 +115,29 @@ def peek_words(front: str, key: str) -> list[str] | None:
         return None
     lines = front.split("\n")
     words: list[str] | None = None
-    nested = False  # whether the key above may have its value on the indented lines below it
+    below: _Below | None = None  # the value of the key above, on the indented lines below it
     index = 0
     while index < len(lines):
         line = lines[index]
         index += 1
         if not line.strip():
+            if line and below is not None:
+                return None  # spaces that may set (or break) the indentation of the value above
             continue
         if line.startswith("#"):
-            nested = False  # it ends a block text; what follows it indented, the full reader decides
+            below = None  # it ends a block text; what follows it indented, the full reader decides
             continue
         if line[0] in " \t":
-            if not nested:
-                return None  # a value that runs on over lines, or no mapping at all
+            if below is None or not below.takes(line):
+                return None  # a value that runs on over lines, no mapping at all, or a broken value
             continue  # the value of the key above, where it is not ours
         if line.startswith("-") or not re.match(r"\w[\w.-]*[ \t]*:", line):
             return None
         name, _, value = line.partition(":")
         written = re.split(r"[ \t]#", value, maxsplit=1)[0].strip()
-        nested = not written or written[0] in "|>"
+        if written and written[0] in "|>" and any(c.isdigit() for c in written):
+            return None  # an explicit indentation: the full reader decides
+        below = _Below(written[:1] in ("|", ">")) if not written or written[0] in "|>" else None
         if name.strip() != key:
             continue
         if words is not None:
@@ -163,5 +167,41 @@ def peek_words(front: str, key: str) -> list[str] | None:
                 index += 1
             if not words:
                 return None
-            nested = False
+            below = None
     return words
+
+
+#: the kind of a line of a value below a key: a list entry, a key, or text
+_ENTRY_LINE = re.compile(r"-(?:[ \t]|$)")
+_KEY_LINE = re.compile(r"\w[\w.-]*[ \t]*:(?:[ \t]+(?P<value>.*)|$)")
+
+
+class _Below:
+    """The indented lines under a top-level key that is not the one asked for, checked only as far
+    as they can break the whole mapping: sure of a block text whose lines keep its indentation, and
+    of a list or mapping of one-line entries at one indentation; unsure of anything else."""
+
+    def __init__(self, block_text: bool) -> None:
+        self.block_text = block_text
+        self.indent: str | None = None
+        self.kind: str | None = None
+
+    def takes(self, line: str) -> bool:
+        body = line.lstrip(" ")
+        indent = line[: len(line) - len(body)]
+        if body[:1] == "\t":
+            return False  # a tab in the indentation: YAML refuses some, the reader decides
+        if self.indent is None:
+            self.indent = indent
+        if self.block_text:
+            return indent.startswith(self.indent)  # less indented would break the text
+        if indent != self.indent or body.startswith("#"):
+            return False
+        key = _KEY_LINE.match(body)
+        kind = "entry" if _ENTRY_LINE.match(body) else "key" if key else "text"
+        if key is not None and (not key["value"] or key["value"].lstrip()[:1] in ("|", ">", "#", "")):
+            return False  # a value further below: nested deeper than this check follows
+        if self.kind not in (None, kind) or (kind == "entry" and _ENTRY_LINE.fullmatch(body.rstrip())):
+            return False
+        self.kind = kind
+        return True
