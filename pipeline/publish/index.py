@@ -92,7 +92,7 @@ def vouched(root: Path, entries: list[tuple[str, os.stat_result | None]]) -> dic
         if filters.returncode != 1 or where.returncode or not where.stdout.startswith("true\n"):
             return {}
         index_file = Path(root, where.stdout.split("\n")[1])
-        index_ns = min(os.stat(index_file).st_mtime_ns, os.stat(index_file).st_ctime_ns)  # before the listing
+        index_ns = index_time(index_file)  # before the listing: a later index is only stricter
         listing = git.run(root, "ls-files", "-s", "-v", "-z", "--debug", "--", POSTS_DIR)
     except (PipelineError, OSError, IndexError):
         return {}
@@ -118,6 +118,11 @@ def vouched(root: Path, entries: list[tuple[str, os.stat_result | None]]) -> dic
                 and mtime < index_ns and ctime < index_ns):
             found[path] = (blob.decode("ascii"), info.st_size)
     return found if at == len(data) else {}
+
+
+def index_time(index_file: Path) -> int:
+    """When git last wrote its index (nanoseconds)."""
+    return os.stat(index_file).st_mtime_ns
 
 
 def blob_id(blob: str, data: bytes) -> str:
