@@ -4,19 +4,22 @@ A scheduled run usually has nothing to do, and must find that out without readin
 five-year calendar and its ledger. `.social-cache/publish/` (never committed) holds:
 
 - `posts.json`: the top of each post file as the selection reads it (its `Head`, see
-  select.py), under the file's size, times (mtime and ctime, in nanoseconds) and inode;
+  select.py), under its blob id and size where git's index vouches for its bytes (`vouched`:
+  so that a fresh checkout, as every scheduled run makes, can use records of another), else
+  under the file's size, times (mtime and ctime, in nanoseconds) and inode;
 - `ledger.json`: what the selection needs of the ledger (`LedgerFacts`), under the
-  ledger's size, times and inode;
+  ledger's size and a hash of its bytes (and its stamp, which spares the hash while it holds);
 - `idle.json`: that a run found no file to read and no part pending: for which post files
   (a digest of every path with its size, times and inode), which ledger, which time zone
   (and its rules) and lateness, from when, and until the first time a post's verdict may
   change (the earliest `publish_at` still to come). A run that finds it still holds
   reads no post and not the ledger: it looks at the files' times and stops.
 
-A record is used only for a file whose lstat says exactly what the record says. A
-program cannot set a file's ctime (the system sets it to the current time at every
-change), so a change is never missed, and a record made elsewhere (copied, committed,
-made up) matches no file here. A file changed less than two seconds before a run is not
+A stat-keyed record is used only for a file whose lstat says exactly what the record says.
+A program cannot set a file's ctime (the system sets it to the current time at every
+change), so a change is never missed, and such a record made elsewhere matches no file
+here. A blob-keyed record is used only for a file git vouches for, and is made only from
+bytes that hash to that blob id. A file changed less than two seconds before a run is not
 recorded by it (a change within the same tick of the file system's clock would not show:
 git's index waits for the same reason). Every record is checked for its type, and
 holds the code it came from (the sources of the modules whose answers it keeps): a file
