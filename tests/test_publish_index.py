@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import textwrap
 from datetime import timedelta
 from itertools import count
@@ -328,3 +329,135 @@ def test_a_post_file_listing_with_times_lists_what_the_plain_listing_lists(tmp_p
     os.symlink(tmp_path / "nowhere.md", tmp_path / "content/posts/broken.md")
     assert [name for name, _ in post_file_stats(tmp_path)] == post_file_names(tmp_path) == \
         sorted(post_file_names(tmp_path, []))
+
+
+# -- a fresh checkout: records keyed by what git vouches for -------------------------------
+
+
+def git(folder, *args) -> str:
+    return subprocess.run(["git", "-C", str(folder), "-c", "user.name=Test", "-c", "user.email=t@example.com",
+                           "-c", "commit.gpgsign=false", *args], check=True, capture_output=True,
+                          text=True).stdout
+
+
+@pytest.fixture
+def origin(tmp_path, settled_now, monkeypatch):
+    """A repository of a calendar with nothing due at NOW; git's index counts as written after every
+    file was checked out (a real checkout writes it last; tests cannot wait for the clock to move)."""
+    monkeypatch.setattr(index, "index_time", lambda path: 2**62)
+    calendar = Calendar(tmp_path / "origin", NOW)
+    for slug, offset in (("bread", -60 * 24 * 30), ("cake", 60 * 24 * 3), ("rye", 60 * 30)):
+        calendar.apply(("write", slug, offset, "ready", "[a]", None, "plain", "Short."))
+    git(calendar.root, "init", "-q")
+    git(calendar.root, "add", "-A")
+    git(calendar.root, "commit", "-qm", "calendar")
+    return calendar
+
+
+NOW = parse_now("2026-12-01 12:00", BERLIN)
+LEDGER = json.dumps({"post": "bread", "channel": "a", "part": 1, "state": "published", "at": "2026-11-01T09:00:00Z",
+                     "key": "k", "remote_id": "r"}) + "\n"
+
+
+class Reads:
+    """Counts the post files a run reads and whether it reads the ledger."""
+
+    def __init__(self, monkeypatch):
+        self.posts, self.ledgers = [], 0
+        plain, from_blob, of = index.head, index.PublishIndex._blob_head, LedgerFacts.of
+        monkeypatch.setattr(index, "head", lambda path, files: self.posts.append(path) or plain(path, files))
+        monkeypatch.setattr(index.PublishIndex, "_blob_head",
+                            lambda kept, path, blob: self.posts.append(path) or from_blob(kept, path, blob))
+
+        def ledger_read(ledger):
+            self.ledgers += 1
+            return of(ledger)
+
+        monkeypatch.setattr(LedgerFacts, "of", staticmethod(ledger_read))
+
+
+def fresh_clone(origin, target, cache_from=None):
+    """A checkout as a scheduled run makes it: cloned, the ledger restored, the records copied in."""
+    subprocess.run(["git", "clone", "-q", str(origin.root), str(target)], check=True)
+    (target / "state").mkdir()
+    (target / "state/ledger.jsonl").write_text(LEDGER, encoding="utf-8")
+    if cache_from is not None:
+        shutil.copytree(cache_from / index.FOLDER, target / index.FOLDER)
+    return target.resolve()
+
+
+def commit(origin, message):
+    git(origin.root, "add", "-A")
+    git(origin.root, "commit", "-qm", message)
+
+
+@pytest.mark.parametrize("change", ["edit", "rename", "reschedule", "new"])
+def test_a_fresh_clone_with_another_clones_records_reads_nothing_and_still_finds_a_due_post(
+        origin, tmp_path, monkeypatch, change):
+    first = fresh_clone(origin, tmp_path / "run1")
+    assert cached(first, NOW) is None  # reads every post and the ledger, keeps what it found
+    reads = Reads(monkeypatch)
+    second = fresh_clone(origin, tmp_path / "run2", cache_from=first)
+    assert cached(second, NOW) is None
+    assert reads.posts == [] and reads.ledgers == 0
+    (second / index.FOLDER / "idle.json").unlink()  # the post records alone, one by one
+    assert cached(second, NOW) is None
+    assert reads.posts == [] and reads.ledgers == 0
+    # a commit changes the calendar: the next fresh clone finds the due post
+    if change == "edit":  # a channel the ledger does not know, on a post long out
+        origin.apply(("write", "bread", -60 * 24 * 30, "ready", "[a, b]", None, "plain", "Short."))
+    elif change == "rename":  # a draft made ready under another name
+        origin.apply(("write", "cake", -30, "draft", "[a]", "cake", "plain", "Short."))
+        commit(origin, "cake as a draft")
+        origin.path("cake").write_text(origin.path("cake").read_text().replace("draft", "ready"))
+        git(origin.root, "mv", "content/posts/cake.md", "content/posts/moved.md")
+    elif change == "reschedule":
+        origin.apply(("write", "rye", -10, "ready", "[a]", None, "plain", "Short."))
+    else:
+        origin.apply(("write", "stollen", -10, "ready", "[a]", None, "plain", "Short."))
+    commit(origin, change)
+    third = fresh_clone(origin, tmp_path / "run3", cache_from=second)
+    expected = uncached(third, NOW)
+    assert expected
+    assert cached(third, NOW) == expected
+    assert [os.path.basename(path) for path in reads.posts] == [os.path.basename(path) for path in expected]
+
+
+def test_a_record_whose_blob_id_is_not_the_files_is_not_used(origin, tmp_path):
+    first = fresh_clone(origin, tmp_path / "run1")
+    assert cached(first, NOW) is None
+    origin.apply(("write", "cake", -30, "ready", "[a]", None, "plain", "Short."))
+    commit(origin, "cake due")
+    second = fresh_clone(origin, tmp_path / "run2", cache_from=first)
+    folder = second / index.FOLDER
+    (folder / "idle.json").unlink()
+    record = json.loads((folder / "posts.json").read_text())
+    blob = git(second, "ls-files", "-s", "content/posts/cake.md").split()[1]
+    # the record of the old bytes, and one under the file's blob id with the wrong size: neither is used
+    for key in (record["posts"]["content/posts/cake.md"][0], [index.BLOB, blob, 1]):
+        record["posts"]["content/posts/cake.md"] = [key, ["skip"]]
+        (folder / "posts.json").write_text(json.dumps(record))
+        assert cached(second, NOW) == [str(origin.path("cake")).replace(str(origin.root), str(second))]
+
+
+@pytest.mark.parametrize("how", ["edited", "same-size-and-times", "assume-unchanged", "staged"])
+def test_a_file_changed_in_the_work_tree_is_never_served_from_a_blob_keyed_record(origin, tmp_path, how):
+    clone = fresh_clone(origin, tmp_path / "run1")
+    assert cached(clone, NOW) is None
+    record = json.loads((clone / index.FOLDER / "posts.json").read_text())
+    assert record["posts"]["content/posts/cake.md"][0][0] == index.BLOB
+    path = clone / "content/posts/cake.md"
+    before = os.stat(path)
+    later = (NOW + timedelta(days=3)).astimezone(BERLIN)
+    path.write_text(path.read_text().replace(f"{later:%Y-%m-%d}", f"{NOW.astimezone(BERLIN):%Y-%m-%d}")
+                    .replace(f"{later:%H:%M}", f"{(NOW - timedelta(minutes=30)).astimezone(BERLIN):%H:%M}"))
+    assert os.stat(path).st_size == before.st_size
+    if how == "same-size-and-times":
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    elif how == "assume-unchanged":
+        git(clone, "update-index", "--assume-unchanged", "content/posts/cake.md")
+    elif how == "staged":
+        git(clone, "add", "content/posts/cake.md")
+    else:
+        touch(path)
+    assert cached(clone, NOW) == [str(path)] == uncached(clone, NOW)

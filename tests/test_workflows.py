@@ -432,13 +432,34 @@ def publish_context(dry_run=None, post="") -> dict:
         "secrets.MASTODON_TOKEN": "", "secrets.BLUESKY_APP_PASSWORD": "", "secrets.LINKEDIN_TOKEN": "",
         "secrets.TELEGRAM_BOT_TOKEN": "",
         "github.run_id": 4242, "github.token": "fake-token", "github.repository": "bakery/social",
-        "github.server_url": "https://github.com",
+        "github.server_url": "https://github.com", "github.ref_name": "main",
     }
 
 
 def state_file(bare: Path, name: str) -> str:
     return subprocess.run(["git", "--git-dir", str(bare), "show", f"state:{name}"], capture_output=True,
                           text=True, check=True).stdout
+
+
+@pytest.mark.parametrize("ref", ["main", "other"])
+def test_publish_keeps_its_records_between_runs_of_the_default_branch_only(origin, tmp_path, ref):
+    bare, _ = origin
+    runs = []
+    for number in (1, 2):
+        context = {**publish_context(), "github.run_id": 500 + number, "github.ref_name": ref}
+        runner = FakeRunner(WORKFLOWS / "publish.yml", clone(bare, tmp_path / f"run{number}"), tmp_path / "runner",
+                            context, gh_responses=[[["issue", "list"], {"stdout": ""}]])
+        runs.append(run_the_only_brand(runner, "publish"))
+    first, second = runs
+    assert first.outcomes["publish"] == "success"
+    assert first.outputs["publish-cache"]["cache-matched-key"] == ""
+    saved = sorted(path.name for path in (tmp_path / "runner" / "caches").iterdir()) \
+        if (tmp_path / "runner" / "caches").is_dir() else []
+    if ref == "main":
+        assert saved == ["social-publish-publish.501-1", "social-publish-publish.502-1"]
+        assert second.outputs["publish-cache"]["cache-matched-key"] == "social-publish-publish.501-1"
+    else:
+        assert saved == [] and second.outputs["publish-cache"]["cache-matched-key"] == ""
 
 
 def test_publish_dry_run(origin, tmp_path):

@@ -156,9 +156,18 @@ def head(path: str, files: RegularFiles) -> Head:
     """What the top of the file at `path` says (see Head); [READ] where it does not settle it."""
     try:
         with files.open(path, MAX_POST_BYTES) as handle:
-            top = handle.read(_HEAD_BYTES).decode("utf-8")
-    except (UnsafeFile, UnicodeDecodeError):
+            data = handle.read(_HEAD_BYTES)
+    except UnsafeFile:
         return [READ]  # read in full, which reports it
+    return head_of_bytes(path, data)
+
+
+def head_of_bytes(path: str, data: bytes) -> Head:
+    """What a post file at `path` whose bytes begin with `data` says at its top (see `head`)."""
+    try:
+        top = data[:_HEAD_BYTES].decode("utf-8")
+    except UnicodeDecodeError:
+        return [READ]
     if not top.startswith("---"):
         return [READ]
     end = _BOUNDARY.search(top, 3)

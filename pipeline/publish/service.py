@@ -19,7 +19,7 @@ from pipeline.errors import UsageError
 from pipeline.networks import network_class
 from pipeline.networks.base import Network
 from pipeline.networks.delivery import Clock, DeliveryError, Http, Secrets, Sleep
-from pipeline.publish.index import PublishIndex, stamp_of, tree_digest
+from pipeline.publish.index import PublishIndex
 from pipeline.publish.plan import SEND_LATE, make_plan
 from pipeline.publish.result import Progress, RunResult
 from pipeline.publish.select import LedgerFacts, Selection, select
@@ -164,23 +164,23 @@ def _select_files(workspace: Workspace, config: Config, now: datetime,
                   look_whole: bool) -> tuple[Selection | None, list[str]]:
     kept = PublishIndex(workspace.root)
     stamp = kept.ledger_stamp()
+    ledger = kept.ledger_key(stamp)
     entries = post_file_stats(workspace.root)
-    key = kept.idle_key(tree_digest(entries), stamp, config)
+    key = kept.idle_key(kept.look(entries), ledger, config)
     warnings = None if look_whole else kept.idle(key, now)
     if warnings is not None:
         return None, warnings
-    facts = kept.ledger_facts(stamp)
+    facts = kept.ledger_facts(ledger)
     steady = facts is not None
     if facts is None:
         facts = LedgerFacts.of(workspace.ledger)
         after = kept.ledger_stamp()
-        kept.keep_ledger_facts(stamp, after, facts)
-        steady = stamp == after
+        steady = kept.keep_ledger_facts(stamp, after, ledger, facts)
     selection = select(workspace.root, config, facts, now, entries, kept.head_of)
     kept.save()
     if selection.files or facts.pending or look_whole:
         return selection, []
-    if steady and (stamp is None or kept.settled(stamp)) and all(kept.settled(stamp_of(info)) for _, info in entries):
+    if steady and all(kept.entry_settled(path, info) for path, info in entries):
         kept.keep_idle(key, now, selection.until, facts.warnings)
     return None, facts.warnings
 
