@@ -20,6 +20,8 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 
+import jinja2
+from markupsafe import escape
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.base import ValidationError
@@ -27,6 +29,8 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
 
 from pipeline.content.brands import list_brands
 from pipeline.content.linkcards import load_link_cards
@@ -38,9 +42,10 @@ from pipeline.render.render import Renderer
 from pipeline.site.brands import BrandCalendar, brand_nav, overview_page
 from pipeline.site.calendar import Calendar, LinkCardData, build_calendar, card_key
 from pipeline.site.feeds import DEFAULT_PAST, feeds_in_background
+from pipeline.site.frames import FRAME_TEMPLATE, ThemeFrames
 from pipeline.site.gitlog import last_changes
 from pipeline.site.growth import GrowthView, growth_view
-from pipeline.site.pages import SitePages, media_files
+from pipeline.site.pages import GeneratedPage, SitePages, media_files
 from pipeline.state.inbox import Inbox
 from pipeline.state.ledger import STATE_DIR
 
@@ -163,14 +168,25 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
             self.html[page.src_uri] = page.html
             if page.search is not None:
                 self.search[page.src_uri] = page.search
-            self._add(files, File.generated(
-                config, page.src_uri, content=page.front_matter,
-                inclusion=InclusionLevel.UNDEFINED if page.in_nav else InclusionLevel.NOT_IN_NAV))
+            file = File.generated(config, page.src_uri, content=page.front_matter,
+                                  inclusion=InclusionLevel.UNDEFINED if page.in_nav else InclusionLevel.NOT_IN_NAV)
+            self._add(files, file)
+            if not page.in_nav:  # a nav entry names its page itself: those pages are mkdocs' to make
+                HtmlPage(page, file, config)
         for path, source in media.items():
             self._add(files, File.generated(config, f"{prefix}/{path}", abs_src_path=str(source)))
         for channel, data in feed_files().items():
             self._add(files, File.generated(config, pages.feed_uri(channel), content=data))
         return pages
+
+    def on_env(self, env, /, *, config: MkDocsConfig, files: Files):
+        main = env.get_template("main.html")
+        self.frames = ThemeFrames(main.render)
+        env.loader = jinja2.ChoiceLoader([jinja2.DictLoader({FRAME_TEMPLATE: "{{ social_calendar_frame() }}"}),
+                                          env.loader])
+        env.globals["social_calendar_frame"] = jinja2.pass_context(
+            lambda context: self.frames.render(context.get_all()))
+        return env
 
     def on_page_content(self, html: str, /, *, page, config: MkDocsConfig, files: Files) -> str:
         return self.html.get(page.file.src_uri, html)
@@ -284,6 +300,31 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
             raise PluginError(f"social-calendar: docs/{file.src_uri} is in the way of a generated page; "
                               "rename it or set the plugin's `prefix` option")
         files.append(file)
+
+
+class HtmlPage(Page):
+    """A generated page out of the nav: its meta is known and its HTML made, so mkdocs neither parses
+    front matter nor runs Markdown for it (the plugin puts the HTML in place in on_page_content), and
+    the theme's page around it comes from a frame (site/frames.py)."""
+
+    def __init__(self, page: GeneratedPage, file: File, config: MkDocsConfig) -> None:
+        super().__init__(None, file, config)
+        self.generated = page
+
+    def read_source(self, config: MkDocsConfig) -> None:
+        # What mkdocs reads from page.front_matter, without YAML.
+        meta: dict = {"title": str(escape(self.generated.title))}
+        if self.generated.search is None:
+            meta["search"] = {"exclude": True}
+        if self.generated.hide:
+            meta["hide"] = list(self.generated.hide)
+        meta["template"] = FRAME_TEMPLATE
+        self.markdown, self.meta = "", meta
+
+    def render(self, config: MkDocsConfig, files: Files) -> None:
+        # What Markdown makes of a page with front matter only.
+        self.content, self.toc, self.present_anchor_ids = "", get_toc([]), set()
+        self.links_to_anchors = {}
 
 
 def _relative(path: Path, root: Path) -> str:
