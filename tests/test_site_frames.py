@@ -127,3 +127,21 @@ def test_hostile_titles_come_out_the_same_with_frames_as_without(repo, theme_onl
     theme_only()
     plain = build_repo_site(repo.root, now="2026-12-04 08:00")
     assert_same_sites(repo.root / "framed", plain)
+
+
+def test_post_pages_made_in_worker_processes_equal_those_made_here():
+    from pipeline.content.load import load_content
+    from pipeline.render.render import Renderer
+    from pipeline.site.calendar import build_calendar
+    from pipeline.site.pages import SitePages
+    from pipeline.times import parse_now
+    from pipeline.validation.fanout import can_fork
+
+    if not can_fork():
+        pytest.skip("no fork here: the pages are always made in this process")
+    content = load_content(REPO)
+    calendar = build_calendar(content, [], parse_now("2026-12-03 08:00", content.config.zone))
+    pages = SitePages(calendar, Renderer(REPO, content.config))
+    here = list(pages.all())
+    assert list(pages.all(workers=2)) == here
+    assert len([page for page in here if "/posts/" in page.src_uri]) == len(calendar.posts) > 1

@@ -39,6 +39,7 @@ from pipeline.site.cards import card_groups
 from pipeline.site.growth import GrowthView
 from pipeline.site.parthtml import text_html
 from pipeline.times import format_local
+from pipeline.validation.fanout import run_each
 
 _ENGAGEMENT = {"reply_to": "Reply to", "repost": "Repost of", "quote": "Quotes", "like": "Likes"}
 #: channel settings never shown on the site (credentials are only names, but they are nobody's business)
@@ -205,8 +206,9 @@ class SitePages:
 
     # -- pages --------------------------------------------------------------------------
 
-    def all(self) -> Iterator[GeneratedPage]:
-        """Every generated page: the index pages (in the nav) first."""
+    def all(self, workers: int = 0) -> Iterator[GeneratedPage]:
+        """Every generated page: the index pages (in the nav) first; the post pages in `workers` forked
+        processes (0: here), as each post's page needs nothing of another's."""
         yield self.calendar_index()
         yield self.agenda()
         yield self.channels_index()
@@ -221,8 +223,7 @@ class SitePages:
             yield self.channel(channel)
         for tag in self.cal.tags:
             yield self.tag(tag)
-        for view in self.cal.posts:
-            yield self.post(view)
+        yield from run_each(self.post, self.cal.posts, workers)
 
     @cached_property
     def months(self) -> list[date]:

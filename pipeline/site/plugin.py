@@ -48,6 +48,7 @@ from pipeline.site.growth import GrowthView, growth_view
 from pipeline.site.pages import GeneratedPage, SitePages, media_files
 from pipeline.state.inbox import Inbox
 from pipeline.state.ledger import STATE_DIR
+from pipeline.validation.fanout import workers_for
 
 log = logging.getLogger(f"mkdocs.plugins.{__name__}")
 
@@ -162,7 +163,7 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
 
         feed_files = feeds_in_background(calendar, post_url, name=name,
                                          past=timedelta(days=self.config.feed_past_days))
-        for page in pages.all():
+        for page in pages.all(workers_for(len(calendar.posts))):
             # The page's Markdown is only its front matter: its body is HTML already, put in
             # place in on_page_content, which spares Markdown parsing the HTML of 10,000 pages.
             self.html[page.src_uri] = page.html
