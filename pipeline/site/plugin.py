@@ -9,6 +9,7 @@
           metrics_sample: ""   # a metrics file shown as "sample data" while state/ has none
           feed_past_days: 90   # how far back the .ics feeds reach (the future is all there)
           sample_inbox: ""     # a JSON-lines inbox shown (labelled sample data) when state/ has none
+          page_cache: true     # keep post pages in .social-cache/site/ and use them again (site/pagecache.py)
 
 Nothing it generates is written to docs/: pages and feeds are mkdocs `File`s with
 their content in memory, so `mkdocs serve` rebuilds them when a post changes.
@@ -45,10 +46,11 @@ from pipeline.site.feeds import DEFAULT_PAST, feeds_in_background
 from pipeline.site.frames import FRAME_TEMPLATE, ThemeFrames
 from pipeline.site.gitlog import last_changes
 from pipeline.site.growth import GrowthView, growth_view
+from pipeline.site.pagecache import PostPageCache
 from pipeline.site.pages import GeneratedPage, SitePages, media_files
 from pipeline.state.inbox import Inbox
 from pipeline.state.ledger import STATE_DIR
-from pipeline.validation.fanout import workers_for
+from pipeline.validation.cache import tree_digest
 
 log = logging.getLogger(f"mkdocs.plugins.{__name__}")
 
@@ -91,6 +93,9 @@ class CalendarConfig(base.Config):
     has no state/metrics.jsonl; empty: the Growth page says there are no metrics yet."""
     feed_past_days = Days(default=DEFAULT_PAST.days)
     """How many days of the past the .ics feeds hold; the future is always all there."""
+    page_cache = c.Type(bool, default=True)
+    """Keep each post's page in .social-cache/site/ under content_root and use it again while nothing it
+    shows changed (site/pagecache.py); false: make every page every build, write no cache."""
     sample_inbox = c.Type(str, default="")
     """A file like state/inbox.jsonl (relative to mkdocs.yml) for the Inbox page when state/inbox.jsonl
     does not exist, shown and labelled as sample data; empty: none."""
@@ -163,7 +168,11 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
 
         feed_files = feeds_in_background(calendar, post_url, name=name,
                                          past=timedelta(days=self.config.feed_past_days))
-        for page in pages.all(workers_for(len(calendar.posts))):
+        cache = PostPageCache(root, repr((
+            str(root), prefix, config.use_directory_urls, feeds, sorted(pages.media.items()), calendar.config,
+            calendar.profiles, calendar.link_cards, calendar.tag_slugs, calendar.colour,
+            tree_digest(root, "templates"))), enabled=self.config.page_cache)
+        for page in pages.all(workers=None, cache=cache):
             # The page's Markdown is only its front matter: its body is HTML already, put in
             # place in on_page_content, which spares Markdown parsing the HTML of 10,000 pages.
             self.html[page.src_uri] = page.html
@@ -174,6 +183,9 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
             self._add(files, file)
             if not page.in_nav:  # a nav entry names its page itself: those pages are mkdocs' to make
                 HtmlPage(page, file, config)
+        cache.save(calendar.posts)
+        if cache.kept:
+            log.debug("social-calendar: %d post page(s) from .social-cache/site/", cache.kept)
         for path, source in media.items():
             self._add(files, File.generated(config, f"{prefix}/{path}", abs_src_path=str(source)))
         for channel, data in feed_files().items():

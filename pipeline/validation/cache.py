@@ -155,10 +155,12 @@ def _shard_of(file: str) -> int:
 class ValidationCache:
     """The records of `root`'s post files, by file (relative path); loaded at once, saved by shard."""
 
-    def __init__(self, root: Path, *, enabled: bool = True) -> None:
-        """`enabled=False`: nothing is read or written (`social validate --no-cache`)."""
+    def __init__(self, root: Path, *, enabled: bool = True, folder: str = FOLDER) -> None:
+        """`enabled=False`: nothing is read or written (`social validate --no-cache`); `folder`: where under
+        `root` the shards are (the site keeps its pages in another)."""
         self.root = Path(root)
-        self.folder = self.root / FOLDER
+        self.folder_name = folder
+        self.folder = self.root / folder
         self.usable = enabled and self._usable()
         self._shards: list[dict[str, object]] = [{} for _ in range(SHARDS)]
         self._dirty: set[int] = set()
@@ -182,7 +184,7 @@ class ValidationCache:
         files = RegularFiles(self.root)
         expected = fingerprint()
         for index in range(SHARDS):
-            name = f"{FOLDER}/{index:02d}.json"
+            name = f"{self.folder_name}/{index:02d}.json"
             if not os.path.lexists(self.root / name):
                 continue
             try:
