@@ -5,7 +5,8 @@
 The site: `mkdocs build` with the `social-calendar` plugin on a generated repository
 (benchmarks/generate.py), which loads every post, reads the ledger, renders every post
 for each of its channels, runs cadence and writes every page and feed; then the same
-build again after one post changed.
+build again after one post changed, using the post pages the cold build kept in
+.social-cache/site/ (each cold build starts without them).
 The floor: the same generated pages (the plugin's Markdown, written to a temp docs/
 beforehand) built by plain mkdocs with the same theme, search and navigation, no plugin.
 All run as fresh processes, best of --repeat. Targets: at most 0.5x the floor, and a
