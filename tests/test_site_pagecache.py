@@ -7,6 +7,7 @@ import random
 import re
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -17,6 +18,7 @@ from test_site_frames import assert_same_sites
 
 from pipeline.site import pagecache
 from pipeline.site.pagecache import FOLDER, PostPageCache
+from pipeline.validation.cache import CACHE_DIR
 
 
 def posts(root: Path) -> list[Path]:
@@ -88,17 +90,24 @@ EDITS = [edit_title, edit_body, edit_time, add_tag, edit_profile, edit_link_card
 
 
 @pytest.fixture
-def kept(monkeypatch) -> list[PostPageCache]:
-    """Every PostPageCache a build makes."""
+def kept(monkeypatch) -> SimpleNamespace:
+    """`pages`: every PostPageCache a build makes; `events`: how many feed events were used again."""
     made: list[PostPageCache] = []
-    init = pagecache.PostPageCache.__init__
+    init, get = pagecache.PostPageCache.__init__, pagecache.FeedEventCache.get
+    events = [0]
 
     def keep(self, *args, **kwargs):
         init(self, *args, **kwargs)
         made.append(self)
 
+    def count(self, *args):
+        found = get(self, *args)
+        events[0] += found is not None
+        return found
+
     monkeypatch.setattr(pagecache.PostPageCache, "__init__", keep)
-    return made
+    monkeypatch.setattr(pagecache.FeedEventCache, "get", count)
+    return SimpleNamespace(pages=made, events=events)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -109,19 +118,19 @@ def test_a_rebuild_after_random_edits_is_the_cold_build(tmp_path, kept, seed):
     chance = random.Random(seed)
     now = "2026-12-03 08:00"
     build_repo_site(root, now=now)
-    assert (root / FOLDER).is_dir() and kept[-1].kept == 0
+    assert (root / FOLDER).is_dir() and kept.pages[-1].kept == 0
     for number in range(4):
         for edit in chance.sample(EDITS, 2):
             edit(root, chance.choice, number)
         if chance.random() < 0.3:
             now = f"2026-12-{chance.randint(1, 28):02d} 0{chance.randint(0, 9)}:00"
         shutil.move(build_repo_site(root, now=now), tmp_path / f"kept-{number}")
-        shutil.move(root / FOLDER, tmp_path / "cache")  # the cold build neither reads nor writes it
+        shutil.move(root / CACHE_DIR, tmp_path / "cache")  # the cold build neither reads nor writes it
         cold = build_repo_site(root, now=now, page_cache=False)
-        assert not (root / FOLDER).exists()
-        shutil.move(tmp_path / "cache", root / FOLDER)
+        assert not (root / CACHE_DIR).exists()
+        shutil.move(tmp_path / "cache", root / CACHE_DIR)
         assert_same_sites(tmp_path / f"kept-{number}", cold)
-    assert sum(cache.kept for cache in kept) > 0
+    assert sum(cache.kept for cache in kept.pages) > 0 and kept.events[0] > 0
 
 
 def test_a_kept_page_of_other_code_or_a_broken_record_is_made_again(tmp_path, kept):
@@ -139,4 +148,15 @@ def test_a_kept_page_of_other_code_or_a_broken_record_is_made_again(tmp_path, ke
         shard.write_text(json.dumps(data), encoding="utf-8")
     again = build_repo_site(root)
     assert_same_sites(tmp_path / "first", again)
-    assert kept[-1].kept > 0
+    assert kept.pages[-1].kept > 0
+
+
+def test_kept_feed_events_get_the_time_of_the_build(tmp_path, kept):
+    root = tmp_path / "repo"
+    shutil.copytree(REPO / "content", root / "content")
+    build_repo_site(root, now="2026-11-20 08:00")
+    again = build_repo_site(root, now="2026-11-21 09:30")
+    assert kept.events[0] > 0 and "DTSTAMP:20261121T083000Z" in (again / "calendar.ics").read_text()
+    shutil.move(again, tmp_path / "again")
+    shutil.rmtree(root / CACHE_DIR)
+    assert_same_sites(tmp_path / "again", build_repo_site(root, now="2026-11-21 09:30"))

@@ -29,6 +29,7 @@ from pipeline.site.pages import GeneratedPage
 from pipeline.validation.cache import CACHE_DIR, ValidationCache
 
 FOLDER = f"{CACHE_DIR}/site"
+EVENTS = f"{CACHE_DIR}/site-events"
 
 
 def _digest(text: str) -> str:
@@ -74,4 +75,39 @@ class PostPageCache:
 
     def save(self, views: Iterable[PostView]) -> None:
         """Write what changed, without the pages of posts no longer there."""
+        self.store.save({view.post.file for view in views})
+
+
+class FeedEventCache:
+    """The kept feed events of one content root (site.feeds.KeptEvents): each post's event on each of its
+    channels, serialized, keyed by the post as the site sees it, the channel, the page's URL and `basis`
+    (the code is the store's fingerprint); the build's time (DTSTAMP) is put in when used."""
+
+    def __init__(self, root: Path, basis: str, *, enabled: bool = True) -> None:
+        self.store = ValidationCache(root, enabled=enabled and " at 0x" not in basis, folder=EVENTS)
+        self.basis = _digest(basis)
+        self.made: dict[str, dict[str, tuple[str, bytes]]] = {}
+
+    def key(self, view: PostView, channel: str, url: str) -> str | None:
+        if not self.store.usable:
+            return None
+        seen = repr(view)
+        return None if " at 0x" in seen else _digest(f"{self.basis}\0{seen}\0{channel}\0{url}")
+
+    def get(self, view: PostView, channel: str, key: str) -> bytes | None:
+        record = self.store.get(view.post.file)
+        kept = record.get(channel) if isinstance(record, dict) else None
+        if isinstance(kept, list) and len(kept) == 2 and kept[0] == key and isinstance(kept[1], str):
+            return kept[1].encode("utf-8", "surrogateescape")
+        return None
+
+    def save(self, views: Iterable[PostView]) -> None:
+        """Keep what this build made (one event per post and channel), without the posts no longer there."""
+        for file, events in self.made.items():
+            record = self.store.get(file)
+            record = dict(record) if isinstance(record, dict) else {}
+            record.update({channel: [key, data.decode("utf-8", "surrogateescape")]
+                           for channel, (key, data) in events.items()})
+            self.store.put(file, record)
+        self.made = {}
         self.store.save({view.post.file for view in views})

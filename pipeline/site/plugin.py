@@ -46,7 +46,7 @@ from pipeline.site.feeds import DEFAULT_PAST, feeds_in_background
 from pipeline.site.frames import FRAME_TEMPLATE, ThemeFrames
 from pipeline.site.gitlog import last_changes
 from pipeline.site.growth import GrowthView, growth_view
-from pipeline.site.pagecache import PostPageCache
+from pipeline.site.pagecache import FeedEventCache, PostPageCache
 from pipeline.site.pages import GeneratedPage, SitePages, media_files
 from pipeline.state.inbox import Inbox
 from pipeline.state.ledger import STATE_DIR
@@ -166,8 +166,10 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
         def post_url(view) -> str:
             return f"{site_url}/{pages.url(pages.post_uri(view))}" if site_url else pages.url(pages.post_uri(view))
 
+        # An event shows its post, channel and page URL only (the key has them all).
+        events = FeedEventCache(root, "feed event", enabled=self.config.page_cache)
         feed_files = feeds_in_background(calendar, post_url, name=name,
-                                         past=timedelta(days=self.config.feed_past_days))
+                                         past=timedelta(days=self.config.feed_past_days), kept=events)
         cache = PostPageCache(root, repr((
             str(root), prefix, config.use_directory_urls, feeds, sorted(pages.media.items()), calendar.config,
             calendar.profiles, calendar.link_cards, calendar.tag_slugs, calendar.colour,
@@ -190,6 +192,7 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
             self._add(files, File.generated(config, f"{prefix}/{path}", abs_src_path=str(source)))
         for channel, data in feed_files().items():
             self._add(files, File.generated(config, pages.feed_uri(channel), content=data))
+        events.save(calendar.posts)
         return pages
 
     def on_env(self, env, /, *, config: MkDocsConfig, files: Files):
