@@ -50,7 +50,7 @@ FORMAT = 3
 SHARDS = 64
 #: a shard larger than this is not read (a cache is megabytes, not gigabytes)
 MAX_SHARD_BYTES = 200_000_000
-_GITIGNORE = "# social validate's cache (see docs/validation.md): never committed\n*\n"
+_GITIGNORE = "# social validate's and the site's caches (docs/validation.md, docs/site.md): never committed\n*\n"
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 
