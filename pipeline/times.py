@@ -174,3 +174,17 @@ def utc_now() -> datetime:
 def utc_iso(moment: datetime) -> str:
     """UTC ISO-8601 with a Z, as the ledger stores times."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
+
+
+def zone_rules(key: str) -> bytes:
+    """A time zone's compiled rules where the system keeps them (else its name: the tzdata
+    distribution's version then decides them): what a time read in that zone depends on."""
+    import os
+    import zoneinfo
+
+    for folder in zoneinfo.TZPATH:
+        path = os.path.join(folder, key)
+        if os.path.isfile(path):
+            with open(path, "rb") as handle:
+                return key.encode() + b"\0" + handle.read()
+    return key.encode()

@@ -16,9 +16,9 @@ pytest.importorskip("mkdocs")
 from sitebuild import REPO, build_repo_site
 from test_site_frames import assert_same_sites
 
+from pipeline.cachedir import CACHE_DIR
 from pipeline.site import pagecache
 from pipeline.site.pagecache import FOLDER, PostPageCache
-from pipeline.validation.cache import CACHE_DIR
 
 
 def posts(root: Path) -> list[Path]:

@@ -18,6 +18,47 @@ def post_files(root: Path) -> list[Path]:
     return [Path(name) for name in post_file_names(root)]
 
 
+def post_file_stats(root: Path) -> list[tuple[str, os.stat_result | None]]:
+    """Every post file as `post_file_names(root)` lists it, with what lstat says of it (None if it
+    cannot be asked), sorted: a publish run tells an unchanged file from its size, times and inode."""
+    top = os.path.join(root, POSTS_DIR)
+    if os.path.islink(top) or os.path.islink(os.path.join(root, CONTENT_DIR)):
+        return [(top, _lstat(top))]
+    found: list[tuple[str, os.stat_result | None]] = []
+    _scan(top, found)
+    found.sort(key=lambda item: item[0])
+    return found
+
+
+def _scan(folder: str, found: list[tuple[str, os.stat_result | None]]) -> None:
+    """What os.walk (as post_file_names uses it) finds below `folder`, with each file's lstat."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+    except OSError:
+        return  # as os.walk: a folder that cannot be listed holds nothing
+    append = found.append
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()  # from the listing: no system call on most file systems
+        except OSError:
+            is_dir = False
+        if is_dir and not entry.is_symlink():
+            _scan(entry.path, found)
+        elif is_dir or entry.name.endswith(".md"):
+            try:
+                append((entry.path, entry.stat(follow_symlinks=False)))
+            except OSError:
+                append((entry.path, None))
+
+
+def _lstat(path: str) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except OSError:
+        return None
+
+
 def post_file_names(root: Path, others: list[str] | None = None) -> list[str]:
     """Every post file as a path string, sorted (os.walk: pathlib's rglob costs more than the parse).
 

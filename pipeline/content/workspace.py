@@ -114,7 +114,9 @@ class Workspace:
 
     def content_of(self, files: Iterable[str]) -> Content:
         """Only these post files (paths under the root): for a run that can rule out the rest."""
-        return read_posts(self.root, self.config, [], list(files), self.history, every_post=False)
+        files = list(files)
+        # No file, no identity to check: the ledger's record of every id is not needed then.
+        return read_posts(self.root, self.config, [], files, self.history if files else None, every_post=False)
 
     @cached_property
     def history(self) -> History:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from collections.abc import Mapping
@@ -11,25 +12,29 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipeline.content.model import Channel
+from pipeline.content.load import post_file_stats
+from pipeline.content.model import Channel, Config
 from pipeline.content.workspace import Workspace
 from pipeline.errors import UsageError
 from pipeline.networks import network_class
 from pipeline.networks.base import Network
 from pipeline.networks.delivery import Clock, DeliveryError, Http, Secrets, Sleep
+from pipeline.publish.index import PublishIndex, stamp_of, tree_digest
 from pipeline.publish.plan import SEND_LATE, make_plan
 from pipeline.publish.result import Progress, RunResult
-from pipeline.publish.select import files_to_read
+from pipeline.publish.select import LedgerFacts, Selection, select
 from pipeline.state.ledger import (
     FAILED,
     MISSED,
     PENDING,
     PUBLISHED,
+    STATE_DIR,
     UNCERTAIN,
     UNREADABLE,
     Entry,
     Ledger,
     MemoryLedger,
+    lock,
 )
 from pipeline.times import format_local, utc_iso, utc_now
 
@@ -89,10 +94,8 @@ def publish(root: Path, *, now_text: str | None = None, dry_run: bool = False,
     for channel in config.channels.values():
         for variable in channel.credentials.values():
             secrets.add(env.get(variable))
-    ledger = workspace.ledger
     run_id = os.urandom(4).hex()
-    report = PublishReport(now=now, zone=config.zone, dry_run=dry_run, ledger_warnings=list(ledger.warnings),
-                           run=run_id, clock=runs_since)
+    report = PublishReport(now=now, zone=config.zone, dry_run=dry_run, run=run_id, clock=runs_since)
 
     def pause(seconds: float) -> None:
         """Wait as the delivery layer asks, unless the run is asked to stop: then the wait ends it."""
@@ -113,9 +116,16 @@ def publish(root: Path, *, now_text: str | None = None, dry_run: bool = False,
                                          root=workspace.root)
         return network_class(channel.network)(channel, env=env, http=http, root=workspace.root)
 
-    run_ledger = MemoryLedger(ledger.entries) if dry_run else ledger
-    with ledger.locked() if not dry_run else nullcontext():
-        content = workspace.content_of(files_to_read(workspace.root, config, ledger, now))
+    with lock(workspace.root / STATE_DIR) if not dry_run else nullcontext():
+        selection, warnings = _select(workspace, config, now, look_whole=post_id is not None)
+        if selection is None:  # nothing to read and nothing pending: nothing is due
+            report.ledger_warnings = warnings
+            report.result.stopped = stop.is_set()
+            return report
+        ledger = workspace.ledger
+        report.ledger_warnings = list(ledger.warnings)
+        run_ledger = MemoryLedger(ledger.entries) if dry_run else ledger
+        content = workspace.content_of(selection.files)
         plan = make_plan(content, run_ledger, now, channel_id=channel_id, post_id=post_id, runs_since=runs_since)
         report.assumed_sent = [{"post": post.id, "channel": channel.id, "parts": parts,
                                 "publish_at": format_local(post.publish_at, config.zone)}
@@ -131,6 +141,48 @@ def publish(root: Path, *, now_text: str | None = None, dry_run: bool = False,
                         dry_run=dry_run, stop=stop, run_id=run_id)
         report.result = runner.run(plan)
     return report
+
+
+def _select(workspace: Workspace, config: Config, now: datetime,
+            look_whole: bool) -> tuple[Selection | None, list[str]]:
+    """The post files to read in full; None (and the ledger's warnings) when there are none and no part
+    is pending, so nothing can be due. What the files and the ledger said is kept (publish/index.py):
+    a run where neither changed since one that found nothing to read looks at their times only.
+    `look_whole`: the run needs the ledger and the posts whatever the files say (`--post`)."""
+    # A lstat by the hundred thousand, and as many records: the collector's passes over them find
+    # nothing and cost a tenth of a run with nothing due (as in validation, docs/benchmarks.md).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _select_files(workspace, config, now, look_whole)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _select_files(workspace: Workspace, config: Config, now: datetime,
+                  look_whole: bool) -> tuple[Selection | None, list[str]]:
+    kept = PublishIndex(workspace.root)
+    stamp = kept.ledger_stamp()
+    entries = post_file_stats(workspace.root)
+    key = kept.idle_key(tree_digest(entries), stamp, config)
+    warnings = None if look_whole else kept.idle(key, now)
+    if warnings is not None:
+        return None, warnings
+    facts = kept.ledger_facts(stamp)
+    steady = facts is not None
+    if facts is None:
+        facts = LedgerFacts.of(workspace.ledger)
+        after = kept.ledger_stamp()
+        kept.keep_ledger_facts(stamp, after, facts)
+        steady = stamp == after
+    selection = select(workspace.root, config, facts, now, entries, kept.head_of)
+    kept.save()
+    if selection.files or facts.pending or look_whole:
+        return selection, []
+    if steady and (stamp is None or kept.settled(stamp)) and all(kept.settled(stamp_of(info)) for _, info in entries):
+        kept.keep_idle(key, now, selection.until, facts.warnings)
+    return None, facts.warnings
 
 
 def real_now(asked: datetime, clock: datetime, zone: ZoneInfo) -> datetime:

@@ -24,9 +24,10 @@ import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
+from pipeline.cachedir import CACHE_DIR
 from pipeline.site.calendar import PostView
 from pipeline.site.pages import GeneratedPage
-from pipeline.validation.cache import CACHE_DIR, ValidationCache
+from pipeline.validation.cache import ValidationCache
 
 FOLDER = f"{CACHE_DIR}/site"
 EVENTS = f"{CACHE_DIR}/site-events"

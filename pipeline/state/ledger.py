@@ -199,29 +199,36 @@ class Ledger:
     @contextmanager
     def locked(self) -> Iterator[Ledger]:
         """Hold the ledger's lock file so two publishers on one machine never both send."""
-        import fcntl
-
-        try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            handle = open(self.dir / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole block
-        except OSError as exc:
-            raise LedgerWriteError(f"cannot create the ledger's lock file ({exc.strerror or exc})",
-                                   file=str(self.dir / LOCK_FILE), code="ledger-write") from None
-        try:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    raise LedgerBusy("another `social publish` is running on this ledger; "
-                                     "wait for it to finish", code="ledger-busy") from None
-                raise LedgerWriteError(f"cannot lock the ledger ({exc.strerror or exc})",
-                                       file=str(self.dir / LOCK_FILE), code="ledger-write") from None
+        with lock(self.dir):
             # Another process may have appended since this one read the file.
             if self._changed_since_read():
                 self._read()
             yield self
-        finally:
-            handle.close()
+
+
+@contextmanager
+def lock(folder: Path) -> Iterator[None]:
+    """Hold the lock file of the ledger in `folder` (LedgerBusy when another process holds it)."""
+    import fcntl
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole block
+    except OSError as exc:
+        raise LedgerWriteError(f"cannot create the ledger's lock file ({exc.strerror or exc})",
+                               file=str(folder / LOCK_FILE), code="ledger-write") from None
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise LedgerBusy("another `social publish` is running on this ledger; "
+                                 "wait for it to finish", code="ledger-busy") from None
+            raise LedgerWriteError(f"cannot lock the ledger ({exc.strerror or exc})",
+                                   file=str(folder / LOCK_FILE), code="ledger-write") from None
+        yield
+    finally:
+        handle.close()
 
 
 def _append_durably(path: Path, data: bytes) -> None:

@@ -24,7 +24,8 @@ not JSON, or holds another format or fingerprint, is ignored and written anew; a
 record that does not hold what a reading makes is read afresh (StoredError). The
 cache folder may be a link a pull request committed: then it is neither read nor
 written. It is never committed (`.social-cache/.gitignore`), and never used by
-`social publish`, which always reads the posts afresh.
+`social publish`, which always reads the posts it sends afresh (publish/index.py keeps
+only what rules a post out).
 """
 
 from __future__ import annotations
@@ -35,22 +36,21 @@ import json
 import os
 import stat
 import sys
-import tempfile
 import unicodedata
 import zlib
 from functools import cache
 from pathlib import Path
 
-from pipeline.files import RegularFiles, UnsafeFile
+from pipeline import cachedir
+from pipeline.cachedir import CACHE_DIR
+from pipeline.times import zone_rules
 
-CACHE_DIR = ".social-cache"
 FOLDER = f"{CACHE_DIR}/validate"
 #: what a record holds; raised whenever that changes, so older caches are ignored
 FORMAT = 3
 SHARDS = 64
 #: a shard larger than this is not read (a cache is megabytes, not gigabytes)
 MAX_SHARD_BYTES = 200_000_000
-_GITIGNORE = "# social validate's and the site's caches (docs/validation.md, docs/site.md): never committed\n*\n"
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 
@@ -131,21 +131,8 @@ def config_digest(root: Path, zone_key: str | None) -> str:
     """channels.yml's bytes and its time zone's rules: what reading a post depends on besides the post."""
     digest = hashlib.blake2b(tree_digest(root, "content/channels.yml").encode(), digest_size=16)
     if zone_key:
-        digest.update(_zone_rules(zone_key))
+        digest.update(zone_rules(zone_key))
     return digest.hexdigest()
-
-
-def _zone_rules(key: str) -> bytes:
-    """The zone's compiled rules where the system keeps them (else the tzdata distribution's,
-    whose version the fingerprint holds)."""
-    import zoneinfo
-
-    for folder in zoneinfo.TZPATH:
-        path = os.path.join(folder, key)
-        if os.path.isfile(path):
-            with open(path, "rb") as handle:
-                return key.encode() + b"\0" + handle.read()
-    return key.encode()
 
 
 def _shard_of(file: str) -> int:
@@ -169,27 +156,18 @@ class ValidationCache:
 
     def _usable(self) -> bool:
         """No link on the way, and folders where folders are (a pull request may commit anything)."""
-        for path in (self.root / CACHE_DIR, self.folder):
-            try:
-                info = os.lstat(path)
-            except FileNotFoundError:
-                return True
-            except OSError:
-                return False
-            if not stat.S_ISDIR(info.st_mode):
-                return False
-        return True
+        return cachedir.usable(self.root, self.folder_name)
 
     def _load(self) -> None:
-        files = RegularFiles(self.root)
         expected = fingerprint()
         for index in range(SHARDS):
             name = f"{self.folder_name}/{index:02d}.json"
             if not os.path.lexists(self.root / name):
                 continue
+            raw = cachedir.read(self.root, name, MAX_SHARD_BYTES)
             try:
-                shard = json.loads(files.read(name, MAX_SHARD_BYTES, "cache file"))
-            except (UnsafeFile, ValueError, RecursionError):
+                shard = json.loads(raw) if raw is not None else None
+            except (ValueError, RecursionError):
                 shard = None
             if (isinstance(shard, dict) and shard.get("format") == FORMAT and shard.get("fingerprint") == expected
                     and isinstance(shard.get("records"), dict)):
@@ -223,24 +201,8 @@ class ValidationCache:
             self._write()
 
     def _write(self) -> None:
-        if not os.path.isdir(self.root / CACHE_DIR):
-            os.mkdir(self.root / CACHE_DIR)
-            with open(self.root / CACHE_DIR / ".gitignore", "x", encoding="utf-8") as handle:
-                handle.write(_GITIGNORE)
-        if not os.path.isdir(self.folder):
-            os.mkdir(self.folder)
-        if not self._usable():
-            return
         for index in sorted(self._dirty):
             text = json.dumps({"format": FORMAT, "fingerprint": fingerprint(), "records": self._shards[index]},
                               ensure_ascii=False, separators=(",", ":"))
-            # a fresh file, then renamed over the shard: a reader never sees half of one
-            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".shard-", suffix=".tmp")
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as out:
-                    out.write(text)
-                os.replace(temporary, self.folder / f"{index:02d}.json")
-            except BaseException:
-                os.unlink(temporary)
-                raise
+            cachedir.write(self.root, self.folder_name, f"{index:02d}.json", text)
         self._dirty.clear()
