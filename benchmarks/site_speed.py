@@ -5,7 +5,8 @@
 The site: `mkdocs build` with the `social-calendar` plugin on a generated repository
 (benchmarks/generate.py), which loads every post, reads the ledger, renders every post
 for each of its channels, runs cadence and writes every page and feed; then the same
-build again after one post changed.
+build again after one post changed, using the post pages the cold build kept in
+.social-cache/site/ (each cold build starts without them).
 The floor: the same generated pages (the plugin's Markdown, written to a temp docs/
 beforehand) built by plain mkdocs with the same theme, search and navigation, no plugin.
 All run as fresh processes, best of --repeat. Targets: at most 0.5x the floor, and a
@@ -28,6 +29,7 @@ sys.path.insert(0, str(HERE))
 from measure import Run, generated, run_once  # noqa: E402
 
 NOW = "2027-06-01 08:00"
+PAGE_CACHE = ".social-cache/site"  # the plugin's kept post pages (pipeline/site/pagecache.py)
 
 COMMON = """\
 site_name: Benchmark calendar
@@ -135,6 +137,7 @@ def measure_site(posts: int, repeat: int) -> dict:
             for number in range(repeat):
                 floor.append(run_once([*build, str(temp / "floor-out")], cwd=floor_dir, env=env))
                 shutil.rmtree(temp / "site-out", ignore_errors=True)
+                shutil.rmtree(data / PAGE_CACHE, ignore_errors=True)  # cold: no post page kept either
                 cold.append(run_once([*build, str(temp / "site-out")], cwd=site_dir, env=env))
                 changing.write_text(original.rstrip("\n") + f" Changed in round {number}.\n", encoding="utf-8")
                 changed.append(run_once([*build, str(temp / "site-out")], cwd=site_dir, env=env))

@@ -16,7 +16,7 @@ from pathlib import Path
 from pipeline.files import RegularFiles, UnsafeFile
 
 CACHE_DIR = ".social-cache"
-_GITIGNORE = "# what social keeps between runs (docs/validation.md, docs/publishing.md): never committed\n*\n"
+_GITIGNORE = "# what social keeps between runs (docs/validation.md, publishing.md, site.md): never committed\n*\n"
 
 
 def usable(root: Path, folder: str) -> bool:

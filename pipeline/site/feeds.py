@@ -15,6 +15,7 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from icalendar import Calendar as ICalendar
 from icalendar import Event
@@ -35,24 +36,47 @@ def event_uid(post_id: str, channel: str) -> str:
     return f"{post_id}.{channel}@{UID_DOMAIN}"
 
 
+class KeptEvents(Protocol):
+    """Serialized events kept between builds (site/pagecache.py): by key, with `STAMP_MARK` for DTSTAMP."""
+
+    made: dict[str, dict[str, tuple[str, bytes]]]  # post file -> channel -> (key, the event) made this build
+
+    def key(self, view: PostView, channel: str, url: str) -> str | None: ...
+
+    def get(self, view: PostView, channel: str, key: str) -> bytes | None: ...
+
+
+#: what stands in a kept event for its DTSTAMP line (the build's now, the same in every event)
+STAMP_MARK = b"\r\nDTSTAMP:@\r\n"
+
+
 def feeds(calendar: Calendar, post_url, name: str = "Content calendar", *,
-          past: timedelta = DEFAULT_PAST) -> dict[str | None, bytes]:
+          past: timedelta = DEFAULT_PAST, kept: KeptEvents | None = None) -> dict[str | None, bytes]:
     """The iCalendar file of every timed post (key None) and of each channel (key: its id), from
     `past` before the calendar's now on.
 
     `post_url(view)` gives the absolute (or site-relative) URL of a post's page. Each
     event is serialized once and shared by the two feeds that hold it: icalendar's
-    line folding is most of the cost of 20,000 events.
+    line folding is most of the cost of 20,000 events. An event `kept` holds under its key is
+    used again; the others are put in `kept.made`.
     """
     events: dict[str | None, list[bytes]] = {None: [], **{channel: [] for channel in calendar.channel_ids}}
     stamp = calendar.now.astimezone(UTC).replace(microsecond=0)
+    stamp_line = f"\r\nDTSTAMP:{stamp:%Y%m%dT%H%M%SZ}\r\n".encode()
     since = calendar.now - past
     for view in calendar.timed():
         if view.post.publish_at < since:
             continue
         url = post_url(view)
         for channel in view.channels_in(calendar.config):
-            data = serialize(_event(view, channel, url, stamp))
+            key = kept.key(view, channel, url) if kept is not None else None
+            found = kept.get(view, channel, key) if key is not None else None
+            if found is not None:
+                data = found.replace(STAMP_MARK, stamp_line, 1)
+            else:
+                data = serialize(_event(view, channel, url, stamp))
+                if key is not None and data.count(stamp_line) == 1:
+                    kept.made.setdefault(view.post.file, {})[channel] = (key, data.replace(stamp_line, STAMP_MARK, 1))
             events[None].append(data)
             events[channel].append(data)
     about = f"Posts from {since.astimezone(calendar.zone):%Y-%m-%d} on; older ones are on the calendar site."
@@ -67,15 +91,19 @@ def feed(calendar: Calendar, post_url, channel: str | None = None, name: str = "
 
 
 def feeds_in_background(calendar: Calendar, post_url, name: str = "Content calendar", *,
-                        past: timedelta = DEFAULT_PAST,
-                        threshold: int = 2000) -> Callable[[], dict[str | None, bytes]]:
+                        past: timedelta = DEFAULT_PAST, threshold: int = 2000,
+                        kept: KeptEvents | None = None) -> Callable[[], dict[str | None, bytes]]:
     """Start `feeds` in a forked process when there are more than `threshold` posts in them and a spare core;
-    the returned function gives the result (computed here when there was no process or it failed).
+    the returned function gives the result (computed here when there was no process or it failed), and
+    puts the events the process made in `kept.made`.
 
     A big calendar's feeds take about as long as its pages: on two cores they overlap.
     """
     def here() -> dict[str | None, bytes]:
-        return feeds(calendar, post_url, name, past=past)
+        return feeds(calendar, post_url, name, past=past, kept=kept)
+
+    def there() -> tuple[dict[str | None, bytes], dict | None]:
+        return here(), kept.made if kept is not None else None
 
     since = calendar.now - past
     if (sum(1 for view in calendar.timed() if view.post.publish_at >= since) <= threshold
@@ -84,19 +112,23 @@ def feeds_in_background(calendar: Calendar, post_url, name: str = "Content calen
         return here
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_feeds_child, args=(send, here), daemon=True)
+    process = context.Process(target=_feeds_child, args=(send, there), daemon=True)
     process.start()
     send.close()
 
     def result() -> dict[str | None, bytes]:
         try:
-            data = receive.recv()
-        except (EOFError, OSError):
-            data = None
+            data, made = receive.recv()
+        except (EOFError, OSError, TypeError):
+            data = made = None
         finally:
             receive.close()
             process.join()
-        return data if data is not None else here()
+        if data is None:
+            return here()
+        if kept is not None and made:
+            kept.made.update(made)
+        return data
 
     return result
 

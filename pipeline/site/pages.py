@@ -39,6 +39,7 @@ from pipeline.site.cards import card_groups
 from pipeline.site.growth import GrowthView
 from pipeline.site.parthtml import text_html
 from pipeline.times import format_local
+from pipeline.validation.fanout import run_each, workers_for
 
 _ENGAGEMENT = {"reply_to": "Reply to", "repost": "Repost of", "quote": "Quotes", "like": "Likes"}
 #: channel settings never shown on the site (credentials are only names, but they are nobody's business)
@@ -205,8 +206,11 @@ class SitePages:
 
     # -- pages --------------------------------------------------------------------------
 
-    def all(self) -> Iterator[GeneratedPage]:
-        """Every generated page: the index pages (in the nav) first."""
+    def all(self, workers: int | None = 0, cache=None) -> Iterator[GeneratedPage]:
+        """Every generated page: the index pages (in the nav) first. Post pages come from `cache` (a
+        site.pagecache.PostPageCache) where it holds them; the others are made in `workers` forked
+        processes (0: here; None: as many as their count is worth), as a post's page needs nothing
+        of another's, and kept in `cache`."""
         yield self.calendar_index()
         yield self.agenda()
         yield self.channels_index()
@@ -221,8 +225,16 @@ class SitePages:
             yield self.channel(channel)
         for tag in self.cal.tags:
             yield self.tag(tag)
-        for view in self.cal.posts:
-            yield self.post(view)
+        views = self.cal.posts
+        found = [cache.get(view) if cache is not None else (None, None) for view in views]
+        missing = [view for view, (page, _key) in zip(views, found, strict=True) if page is None]
+        made = iter(run_each(self.post, missing, workers_for(len(missing)) if workers is None else workers))
+        for view, (page, key) in zip(views, found, strict=True):
+            if page is None:
+                page = next(made)
+                if cache is not None:
+                    cache.put(view, key, page)
+            yield page
 
     @cached_property
     def months(self) -> list[date]:

@@ -9,6 +9,7 @@
           metrics_sample: ""   # a metrics file shown as "sample data" while state/ has none
           feed_past_days: 90   # how far back the .ics feeds reach (the future is all there)
           sample_inbox: ""     # a JSON-lines inbox shown (labelled sample data) when state/ has none
+          page_cache: true     # keep post pages in .social-cache/site/ and use them again (site/pagecache.py)
 
 Nothing it generates is written to docs/: pages and feeds are mkdocs `File`s with
 their content in memory, so `mkdocs serve` rebuilds them when a post changes.
@@ -20,6 +21,8 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 
+import jinja2
+from markupsafe import escape
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.base import ValidationError
@@ -27,6 +30,8 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
 
 from pipeline.content.brands import list_brands
 from pipeline.content.linkcards import load_link_cards
@@ -38,11 +43,14 @@ from pipeline.render.render import Renderer
 from pipeline.site.brands import BrandCalendar, brand_nav, overview_page
 from pipeline.site.calendar import Calendar, LinkCardData, build_calendar, card_key
 from pipeline.site.feeds import DEFAULT_PAST, feeds_in_background
+from pipeline.site.frames import FRAME_TEMPLATE, ThemeFrames
 from pipeline.site.gitlog import last_changes
 from pipeline.site.growth import GrowthView, growth_view
-from pipeline.site.pages import SitePages, media_files
+from pipeline.site.pagecache import FeedEventCache, PostPageCache
+from pipeline.site.pages import GeneratedPage, SitePages, media_files
 from pipeline.state.inbox import Inbox
 from pipeline.state.ledger import STATE_DIR
+from pipeline.validation.cache import tree_digest
 
 log = logging.getLogger(f"mkdocs.plugins.{__name__}")
 
@@ -85,6 +93,9 @@ class CalendarConfig(base.Config):
     has no state/metrics.jsonl; empty: the Growth page says there are no metrics yet."""
     feed_past_days = Days(default=DEFAULT_PAST.days)
     """How many days of the past the .ics feeds hold; the future is always all there."""
+    page_cache = c.Type(bool, default=True)
+    """Keep each post's page in .social-cache/site/ under content_root and use it again while nothing it
+    shows changed (site/pagecache.py); false: make every page every build, write no cache."""
     sample_inbox = c.Type(str, default="")
     """A file like state/inbox.jsonl (relative to mkdocs.yml) for the Inbox page when state/inbox.jsonl
     does not exist, shown and labelled as sample data; empty: none."""
@@ -155,22 +166,43 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
         def post_url(view) -> str:
             return f"{site_url}/{pages.url(pages.post_uri(view))}" if site_url else pages.url(pages.post_uri(view))
 
+        # An event shows its post, channel and page URL only (the key has them all).
+        events = FeedEventCache(root, "feed event", enabled=self.config.page_cache)
         feed_files = feeds_in_background(calendar, post_url, name=name,
-                                         past=timedelta(days=self.config.feed_past_days))
-        for page in pages.all():
+                                         past=timedelta(days=self.config.feed_past_days), kept=events)
+        cache = PostPageCache(root, repr((
+            str(root), prefix, config.use_directory_urls, feeds, sorted(pages.media.items()), calendar.config,
+            calendar.profiles, calendar.link_cards, calendar.tag_slugs, calendar.colour,
+            tree_digest(root, "templates"))), enabled=self.config.page_cache)
+        for page in pages.all(workers=None, cache=cache):
             # The page's Markdown is only its front matter: its body is HTML already, put in
             # place in on_page_content, which spares Markdown parsing the HTML of 10,000 pages.
             self.html[page.src_uri] = page.html
             if page.search is not None:
                 self.search[page.src_uri] = page.search
-            self._add(files, File.generated(
-                config, page.src_uri, content=page.front_matter,
-                inclusion=InclusionLevel.UNDEFINED if page.in_nav else InclusionLevel.NOT_IN_NAV))
+            file = File.generated(config, page.src_uri, content=page.front_matter,
+                                  inclusion=InclusionLevel.UNDEFINED if page.in_nav else InclusionLevel.NOT_IN_NAV)
+            self._add(files, file)
+            if not page.in_nav:  # a nav entry names its page itself: those pages are mkdocs' to make
+                HtmlPage(page, file, config)
+        cache.save(calendar.posts)
+        if cache.kept:
+            log.debug("social-calendar: %d post page(s) from .social-cache/site/", cache.kept)
         for path, source in media.items():
             self._add(files, File.generated(config, f"{prefix}/{path}", abs_src_path=str(source)))
         for channel, data in feed_files().items():
             self._add(files, File.generated(config, pages.feed_uri(channel), content=data))
+        events.save(calendar.posts)
         return pages
+
+    def on_env(self, env, /, *, config: MkDocsConfig, files: Files):
+        main = env.get_template("main.html")
+        self.frames = ThemeFrames(main.render)
+        env.loader = jinja2.ChoiceLoader([jinja2.DictLoader({FRAME_TEMPLATE: "{{ social_calendar_frame() }}"}),
+                                          env.loader])
+        env.globals["social_calendar_frame"] = jinja2.pass_context(
+            lambda context: self.frames.render(context.get_all()))
+        return env
 
     def on_page_content(self, html: str, /, *, page, config: MkDocsConfig, files: Files) -> str:
         return self.html.get(page.file.src_uri, html)
@@ -284,6 +316,31 @@ class CalendarPlugin(BasePlugin[CalendarConfig]):
             raise PluginError(f"social-calendar: docs/{file.src_uri} is in the way of a generated page; "
                               "rename it or set the plugin's `prefix` option")
         files.append(file)
+
+
+class HtmlPage(Page):
+    """A generated page out of the nav: its meta is known and its HTML made, so mkdocs neither parses
+    front matter nor runs Markdown for it (the plugin puts the HTML in place in on_page_content), and
+    the theme's page around it comes from a frame (site/frames.py)."""
+
+    def __init__(self, page: GeneratedPage, file: File, config: MkDocsConfig) -> None:
+        super().__init__(None, file, config)
+        self.generated = page
+
+    def read_source(self, config: MkDocsConfig) -> None:
+        # What mkdocs reads from page.front_matter, without YAML.
+        meta: dict = {"title": str(escape(self.generated.title))}
+        if self.generated.search is None:
+            meta["search"] = {"exclude": True}
+        if self.generated.hide:
+            meta["hide"] = list(self.generated.hide)
+        meta["template"] = FRAME_TEMPLATE
+        self.markdown, self.meta = "", meta
+
+    def render(self, config: MkDocsConfig, files: Files) -> None:
+        # What Markdown makes of a page with front matter only.
+        self.content, self.toc, self.present_anchor_ids = "", get_toc([]), set()
+        self.links_to_anchors = {}
 
 
 def _relative(path: Path, root: Path) -> str:

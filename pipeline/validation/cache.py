@@ -142,10 +142,12 @@ def _shard_of(file: str) -> int:
 class ValidationCache:
     """The records of `root`'s post files, by file (relative path); loaded at once, saved by shard."""
 
-    def __init__(self, root: Path, *, enabled: bool = True) -> None:
-        """`enabled=False`: nothing is read or written (`social validate --no-cache`)."""
+    def __init__(self, root: Path, *, enabled: bool = True, folder: str = FOLDER) -> None:
+        """`enabled=False`: nothing is read or written (`social validate --no-cache`); `folder`: where under
+        `root` the shards are (the site keeps its pages in another)."""
         self.root = Path(root)
-        self.folder = self.root / FOLDER
+        self.folder_name = folder
+        self.folder = self.root / folder
         self.usable = enabled and self._usable()
         self._shards: list[dict[str, object]] = [{} for _ in range(SHARDS)]
         self._dirty: set[int] = set()
@@ -154,12 +156,12 @@ class ValidationCache:
 
     def _usable(self) -> bool:
         """No link on the way, and folders where folders are (a pull request may commit anything)."""
-        return cachedir.usable(self.root, FOLDER)
+        return cachedir.usable(self.root, self.folder_name)
 
     def _load(self) -> None:
         expected = fingerprint()
         for index in range(SHARDS):
-            name = f"{FOLDER}/{index:02d}.json"
+            name = f"{self.folder_name}/{index:02d}.json"
             if not os.path.lexists(self.root / name):
                 continue
             raw = cachedir.read(self.root, name, MAX_SHARD_BYTES)
@@ -202,5 +204,5 @@ class ValidationCache:
         for index in sorted(self._dirty):
             text = json.dumps({"format": FORMAT, "fingerprint": fingerprint(), "records": self._shards[index]},
                               ensure_ascii=False, separators=(",", ":"))
-            cachedir.write(self.root, FOLDER, f"{index:02d}.json", text)
+            cachedir.write(self.root, self.folder_name, f"{index:02d}.json", text)
         self._dirty.clear()
