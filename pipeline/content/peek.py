@@ -109,34 +109,39 @@ def peek_words(front: str, key: str) -> list[str] | None:
 
     Sure only of front matter that is plainly a mapping: every line at the left edge a key (or a
     comment), the list's own lines alike. The full reader decides anything else: a quoted or
-    multi-line entry, a scalar, an anchor, a value that runs on below.
+    multi-line entry, a scalar, an anchor, a value that runs on below. The values of other keys
+    on the lines below them are looked at only as far as they could make YAML refuse the whole
+    text (a block text's line less indented than its first, a tab as indentation, ...); where
+    this look cannot vouch for them (a list of mappings, say), YAML's C parser decides, once.
     """
     if not all_closed(front):
         return None
     lines = front.split("\n")
     words: list[str] | None = None
     below: _Below | None = None  # the value of the key above, on the indented lines below it
+    doubtful = False  # whether some value below a key was beyond the look: then YAML decides
     index = 0
     while index < len(lines):
         line = lines[index]
         index += 1
         if not line.strip():
             if line and below is not None:
-                return None  # spaces that may set (or break) the indentation of the value above
+                doubtful = True  # spaces that may set (or break) the indentation of the value above
             continue
         if line.startswith("#"):
             below = None  # it ends a block text; what follows it indented, the full reader decides
             continue
         if line[0] in " \t":
-            if below is None or not below.takes(line):
-                return None  # a value that runs on over lines, no mapping at all, or a broken value
+            if below is None:
+                return None  # a value that runs on over lines, or no mapping at all
+            doubtful = doubtful or not below.takes(line)
             continue  # the value of the key above, where it is not ours
         if line.startswith("-") or not re.match(r"\w[\w.-]*[ \t]*:", line):
             return None
         name, _, value = line.partition(":")
         written = re.split(r"[ \t]#", value, maxsplit=1)[0].strip()
         if written and written[0] in "|>" and any(c.isdigit() for c in written):
-            return None  # an explicit indentation: the full reader decides
+            doubtful = True  # an explicit indentation
         below = _Below(written[:1] in ("|", ">")) if not written or written[0] in "|>" else None
         if name.strip() != key:
             continue
@@ -168,7 +173,21 @@ def peek_words(front: str, key: str) -> list[str] | None:
             if not words:
                 return None
             below = None
+    if doubtful and words is not None and not _yaml_reads(front, key, words):
+        return None
     return words
+
+
+def _yaml_reads(front: str, key: str, words: list[str]) -> bool:
+    """Whether YAML reads `front` as a mapping whose `key` is `words` (libyaml's C parser where
+    it is installed: a tenth of the pure one's cost)."""
+    import yaml  # only for the few files the look above cannot vouch for
+
+    try:
+        data = yaml.load(front, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return False
+    return isinstance(data, dict) and data.get(key) == words
 
 
 #: the kind of a line of a value below a key: a list entry, a key, or text
