@@ -56,6 +56,19 @@ def repo(tmp_path: Path) -> ContentRepo:
     return ContentRepo(tmp_path)
 
 
+@pytest.fixture
+def memory(repo):
+    """The repository with two channels (alpha, beta) on the in-memory network, registered."""
+    from tests.fakes.memory import CHANNELS as MEMORY_CHANNELS
+    from tests.fakes.memory import MemoryNetwork
+    from tests.netreg import registered
+
+    MemoryNetwork.reset()
+    repo.write("content/channels.yml", MEMORY_CHANNELS)
+    with registered("memory", MemoryNetwork):
+        yield MemoryNetwork
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-snapshots", action="store_true",
                      help="Write the rendered snapshots instead of comparing with them.")

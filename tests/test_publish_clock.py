@@ -19,18 +19,9 @@ from pipeline.cli import cli
 from pipeline.errors import UsageError
 from pipeline.publish.service import publish
 from pipeline.state.ledger import FAILED, MISSED, PUBLISHED, UNCERTAIN, Entry, Ledger, read_entries
-from tests.fakes.memory import CHANNELS, MemoryNetwork
-from tests.netreg import registered
+from tests.fakes.memory import CHANNELS
 
 CLOCK = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)  # 12:00 in Berlin
-
-
-@pytest.fixture
-def memory(repo):
-    MemoryNetwork.reset()
-    repo.write("content/channels.yml", CHANNELS)
-    with registered("memory", MemoryNetwork):
-        yield MemoryNetwork
 
 
 def run(repo, now_text: str | None, clock: datetime = CLOCK, **kwargs):

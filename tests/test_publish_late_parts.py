@@ -22,20 +22,10 @@ from pipeline.publish.select import files_to_read
 from pipeline.publish.service import publish, resolve
 from pipeline.publish.status import Group, publishing_status
 from pipeline.state.ledger import MISSED, PUBLISHED, Entry, Ledger
-from tests.fakes.memory import CHANNELS, MemoryNetwork
-from tests.netreg import registered
 
 THREAD = "One.\n\n---\n\nTwo.\n\n---\n\nThree."
 DUE = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)  # 09:30 in Berlin
 LATER = DUE + timedelta(hours=8)  # past the default max_lateness (6 h)
-
-
-@pytest.fixture
-def memory(repo):
-    MemoryNetwork.reset()
-    repo.write("content/channels.yml", CHANNELS)
-    with registered("memory", MemoryNetwork):
-        yield MemoryNetwork
 
 
 def run(repo, at: datetime, stop: threading.Event | None = None):

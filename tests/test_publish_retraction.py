@@ -25,14 +25,6 @@ THREAD = "One.\n\n---\n\nTwo.\n\n---\n\nThree."
 SENT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def memory(repo):
-    MemoryNetwork.reset()
-    repo.write("content/channels.yml", CHANNELS)
-    with registered("memory", MemoryNetwork):
-        yield MemoryNetwork
-
-
 def run(repo, at: datetime):
     return publish(repo.root, now_text=at.isoformat(), env={}, sleep=lambda s: None, clock=lambda: at)
 

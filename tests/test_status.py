@@ -18,8 +18,6 @@ from pipeline.cli import cli
 from pipeline.publish.service import publish
 from pipeline.state.ledger import Entry, Ledger
 from pipeline.times import parse_now, utc_iso
-from tests.fakes.memory import CHANNELS, MemoryNetwork
-from tests.netreg import registered
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = "2026-12-01 12:00"
@@ -42,14 +40,6 @@ channels:
     instance: https://school.example
     credentials: {token: MASTODON_TOKEN}
 """
-
-
-@pytest.fixture
-def memory(repo):
-    MemoryNetwork.reset()
-    repo.write("content/channels.yml", CHANNELS)
-    with registered("memory", MemoryNetwork):
-        yield MemoryNetwork
 
 
 def at(text: str) -> datetime:
