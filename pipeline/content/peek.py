@@ -112,7 +112,7 @@ def peek_words(front: str, key: str) -> list[str] | None:
     multi-line entry, a scalar, an anchor, a value that runs on below. The values of other keys
     on the lines below them are looked at only as far as they could make YAML refuse the whole
     text (a block text's line less indented than its first, a tab as indentation, ...); where
-    this look cannot vouch for them (a list of mappings, say), YAML's C parser decides, once.
+    this look cannot vouch for them (a list of mappings, say), the full reader's YAML decides, once.
     """
     if not all_closed(front):
         return None
@@ -179,12 +179,14 @@ def peek_words(front: str, key: str) -> list[str] | None:
 
 
 def _yaml_reads(front: str, key: str, words: list[str]) -> bool:
-    """Whether YAML reads `front` as a mapping whose `key` is `words` (libyaml's C parser where
-    it is installed: a tenth of the pure one's cost)."""
-    import yaml  # only for the few files the look above cannot vouch for
+    """Whether the full reader's YAML (libyaml's parser, the content's YAML 1.2 types) reads `front`
+    as a mapping whose `key` is `words`."""
+    import yaml
+
+    from pipeline.content.yamlload import load_yaml  # only for the few files the look cannot vouch for
 
     try:
-        data = yaml.load(front, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = load_yaml(front)
     except yaml.YAMLError:
         return False
     return isinstance(data, dict) and data.get(key) == words

@@ -149,7 +149,7 @@ def stamp_of(info: os.stat_result | None) -> Stamp | None:
     return None if info is None else [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
 
 
-def tree_digest(entries: list[tuple[str, os.stat_result | None]],
+def post_files_digest(entries: list[tuple[str, os.stat_result | None]],
                 blobs: dict[str, tuple[str, int]] | None = None) -> str:
     """Every post file's path with its blob id and size where git vouches for it (`vouched`), else with
     its size, times and inode, in one digest."""
@@ -235,9 +235,9 @@ class PublishIndex:
             cachedir.write(self.root, FOLDER, name, text)
 
     def look(self, entries: list[tuple[str, os.stat_result | None]]) -> str:
-        """The digest of the post files (`tree_digest`), asking git which of them it vouches for."""
+        """The digest of the post files (`post_files_digest`), asking git which of them it vouches for."""
         self.blobs = vouched(self.root, entries) if self.usable else {}
-        return tree_digest(entries, self.blobs)
+        return post_files_digest(entries, self.blobs)
 
     def entry_settled(self, path: str, info: os.stat_result | None) -> bool:
         """Whether the file's record holds: git vouches for its bytes, or it had not changed for a while."""
