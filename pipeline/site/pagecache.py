@@ -37,6 +37,13 @@ def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
+def _seen(view: PostView) -> str | None:
+    """The post as the site sees it, for a key; None where a repr holds an object's address (it differs
+    every run: such a key would never match)."""
+    seen = repr(view)
+    return None if " at 0x" in seen else seen
+
+
 class PostPageCache:
     """The kept post pages of one content root."""
 
@@ -48,8 +55,8 @@ class PostPageCache:
         self.kept = 0  # pages used again (for the tests and the log)
 
     def key(self, view: PostView) -> str | None:
-        seen = repr(view)
-        return None if " at 0x" in seen else _digest(f"{self.basis}\0{seen}")
+        seen = _seen(view)
+        return None if seen is None else _digest(f"{self.basis}\0{seen}")
 
     def get(self, view: PostView) -> tuple[GeneratedPage | None, str | None]:
         """The kept page of `view` if its key holds, and the key (None: not to be kept)."""
@@ -88,12 +95,15 @@ class FeedEventCache:
         self.store = ValidationCache(root, enabled=enabled and " at 0x" not in basis, folder=EVENTS)
         self.basis = _digest(basis)
         self.made: dict[str, dict[str, tuple[str, bytes]]] = {}
+        self._last: tuple[PostView, str | None] | None = None  # a post's channels are asked one after another
 
     def key(self, view: PostView, channel: str, url: str) -> str | None:
         if not self.store.usable:
             return None
-        seen = repr(view)
-        return None if " at 0x" in seen else _digest(f"{self.basis}\0{seen}\0{channel}\0{url}")
+        if self._last is None or self._last[0] is not view:
+            self._last = (view, _seen(view))
+        seen = self._last[1]
+        return None if seen is None else _digest(f"{self.basis}\0{seen}\0{channel}\0{url}")
 
     def get(self, view: PostView, channel: str, key: str) -> bytes | None:
         record = self.store.get(view.post.file)
